@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/* Every map of the balancer, defined once. Names come from xlb/maps.h so that
+ * user space derives pin paths from the same macros. */
+#ifndef XLB_BPF_MAPS_H
+#define XLB_BPF_MAPS_H
+
+#include "common.h"
+#include "counters.h"
+
+/* Node settings: one entry, written by the control plane. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_config);
+} XLB_MAP_CONFIG SEC(".maps");
+
+/* VIPs by (address, port, protocol). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, struct xlb_vip_key);
+	__type(value, struct xlb_vip);
+} XLB_MAP_VIPS SEC(".maps");
+
+/* Backend slots, shared by all VIPs; a slot belongs to one VIP. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_backend);
+} XLB_MAP_BACKENDS SEC(".maps");
+
+/* One Maglev ring per VIP (inner array of backend slots). User space builds a
+ * new ring and swaps it in with one update: packets see the old ring or the
+ * new one, never a half-written one. The ring size is set at load time. */
+struct xlb_ring {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_RING_DEFAULT);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__array(values, struct xlb_ring);
+} XLB_MAP_MAGLEV SEC(".maps");
+
+/* Sticky flows. Per-CPU LRU: no locks, and the NIC's RSS keeps a flow on one
+ * CPU. Size set at load time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, XLB_FLOWS_DEFAULT);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_flow);
+} XLB_MAP_FLOWS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xlb_traffic);
+} XLB_MAP_VIP_STATS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_traffic);
+} XLB_MAP_BE_STATS SEC(".maps");
+
+/* Too-big reply budget: per CPU, the current second and replies sent in it. */
+struct xlb_icmp_rl {
+	__u64 second;
+	__u32 sent;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_icmp_rl);
+} XLB_MAP_ICMP_RL SEC(".maps");
+
+static __always_inline_ void count_traffic(void *map, __u32 id, __u64 bytes,
+					   int new_flow)
+{
+	struct xlb_traffic *t = bpf_map_lookup_elem(map, &id);
+
+	if (!t)
+		return;
+	t->packets++;
+	t->bytes += bytes;
+	t->new_flows += new_flow;
+}
+
+static __always_inline_ struct xlb_config *get_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&XLB_MAP_CONFIG, &zero);
+}
+
+#endif

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* xlb: the XDP load balancer. Parse, match a VIP, pick a backend (flow table,
+ * then Maglev), encapsulate or rewrite, send. Everything that is not VIP
+ * traffic leaves with XDP_PASS untouched. */
+#include "common.h"
+#include "counters.h"
+#include "maps.h"
+#include "parse.h"
+#include "select.h"
+#include "encap.h"
+#include "xmit.h"
+#include "icmp.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline_ int verdict(__u32 counter, int action)
+{
+	count(counter);
+	return action;
+}
+
+static __always_inline_ int outer_source(const struct xlb_config *cfg,
+					 __u8 family, union xlb_addr *src)
+{
+	if (family == XLB_AF_INET) {
+		if (!(cfg->flags & XLB_CFG_F_HAS_SRC4))
+			return -1;
+		src->v4 = cfg->src4;
+		return 0;
+	}
+	if (!(cfg->flags & XLB_CFG_F_HAS_SRC6))
+		return -1;
+	__builtin_memcpy(src, cfg->src6, 16);
+	return 0;
+}
+
+static __always_inline_ int forward(struct xdp_md *ctx,
+				    const struct xlb_pkt *p,
+				    const struct xlb_vip *vip,
+				    const struct xlb_config *cfg,
+				    const struct xlb_backend *be, __u32 hash)
+{
+	union xlb_addr src = {}, dst;
+	struct encap_args a;
+	__u32 overhead;
+
+	if (vip->mode == XLB_MODE_L2)
+		return xmit_l2(ctx, cfg, p, be);
+	if (outer_source(cfg, be->family, &src))
+		return verdict(XLB_C_DROP_NO_ROUTE, XDP_DROP);
+
+	overhead = encap_overhead(be->family, vip->mode);
+	if (p->l3_len + overhead > cfg->mtu)
+		return too_big(ctx, p, cfg, overhead);
+
+	__builtin_memcpy(&dst, &be->addr, sizeof(dst));
+	a.src = &src;
+	a.dst = &dst;
+	a.hash = hash;
+	a.family = be->family;
+	a.mode = vip->mode;
+	a.gue_port = cfg->gue_port;
+	if (encap(ctx, p, &a))
+		return verdict(XLB_C_DROP_ENCAP, XDP_DROP);
+	return xmit(ctx, cfg, a.family, &src, &dst);
+}
+
+SEC("xdp")
+int xlb_balancer(struct xdp_md *ctx)
+{
+	struct xlb_pkt p = {};
+	struct pick pk = {};
+	struct xlb_config *cfg;
+	struct xlb_vip *vip;
+	__u32 hash;
+	int rc;
+
+	rc = parse_packet(ctx, &p);
+	if (rc == PARSE_NOT_IP)
+		return verdict(XLB_C_PASS_NOT_IP, XDP_PASS);
+	if (rc != PARSE_OK)
+		return verdict(XLB_C_PASS_MALFORMED, XDP_PASS);
+
+	vip = vip_lookup(&p);
+	if (!vip)
+		return verdict(p.flags & PKT_F_FRAG ? XLB_C_PASS_FRAGMENT :
+						      XLB_C_PASS_NOT_VIP,
+			       XDP_PASS);
+	cfg = get_config();
+	if (!cfg)
+		return verdict(XLB_C_PASS_NOT_VIP, XDP_PASS);
+
+	hash = xlb_flow_hash(&p.key);
+	if (pick_backend(&p, vip, cfg, hash, &pk))
+		return verdict(XLB_C_DROP_NO_BACKEND, XDP_DROP);
+
+	count_traffic(&XLB_MAP_VIP_STATS, vip->id, p.l3_len, pk.new_flow);
+	count_traffic(&XLB_MAP_BE_STATS, pk.id, p.l3_len, pk.new_flow);
+	if (p.flags & PKT_F_ICMP_ERR)
+		count(XLB_C_ICMP_ERR_FWD);
+	if (p.flags & PKT_F_FRAG)
+		count(XLB_C_FRAG_FWD);
+	return forward(ctx, &p, vip, cfg, pk.be, hash);
+}

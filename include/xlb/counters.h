@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/* Counters: why every packet got its verdict, and per-VIP/backend traffic. */
+#ifndef XLB_COUNTERS_H
+#define XLB_COUNTERS_H
+
+#include <linux/types.h>
+
+/* One counter per outcome. Every packet bumps exactly one of the XLB_C_PASS_*,
+ * XLB_C_DROP_* or XLB_C_TX / XLB_C_REDIRECT counters; the rest are events. */
+enum xlb_counter {
+	XLB_C_PASS_NOT_IP,	/* not IPv4/IPv6 (ARP, LLDP, ...) */
+	XLB_C_PASS_NOT_VIP,	/* IP, but no VIP matches */
+	XLB_C_PASS_MALFORMED,	/* could not be parsed: handed to the kernel */
+	XLB_C_PASS_FRAGMENT,	/* fragment to a VIP address without wildcard VIP */
+	XLB_C_DROP_NO_BACKEND,	/* VIP has no usable backend */
+	XLB_C_DROP_TOO_BIG,	/* too big after encap and no ICMP sent */
+	XLB_C_DROP_NO_ROUTE,	/* no FIB answer and no gateway MAC */
+	XLB_C_DROP_ENCAP,	/* headroom/tail adjust failed */
+	XLB_C_DROP_ICMP_RATE,	/* ICMP too-big reply suppressed by rate limit */
+	XLB_C_TX,		/* forwarded out of the ingress interface */
+	XLB_C_REDIRECT,		/* forwarded out of another interface */
+	XLB_C_ICMP_TOO_BIG,	/* (event) too-big reply sent to a client */
+	XLB_C_ICMP_ERR_FWD,	/* (event) ICMP error about a VIP flow forwarded */
+	XLB_C_FRAG_FWD,		/* (event) fragment forwarded by 3-tuple hash */
+	XLB_C_FLOW_NEW,		/* (event) new flow entry */
+	XLB_C_FLOW_HIT,		/* (event) established flow found */
+	XLB_C_FLOW_RESELECT,	/* (event) flow's backend gone, chose again */
+	XLB_C_DECAP,		/* (decap prog) tunnel header stripped */
+	XLB_C_DECAP_PASS,	/* (decap prog) not ours, passed */
+	XLB_C_DECAP_MALFORMED,	/* (decap prog) tunnel packet that did not parse */
+	XLB_C_MAX,
+};
+
+/* Traffic of one VIP or one backend (per CPU; user space sums). */
+struct xlb_traffic {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+};
+
+#ifndef __bpf__
+static const char *const xlb_counter_names[XLB_C_MAX] = {
+	[XLB_C_PASS_NOT_IP] = "pass_not_ip",
+	[XLB_C_PASS_NOT_VIP] = "pass_not_vip",
+	[XLB_C_PASS_MALFORMED] = "pass_malformed",
+	[XLB_C_PASS_FRAGMENT] = "pass_fragment",
+	[XLB_C_DROP_NO_BACKEND] = "drop_no_backend",
+	[XLB_C_DROP_TOO_BIG] = "drop_too_big",
+	[XLB_C_DROP_NO_ROUTE] = "drop_no_route",
+	[XLB_C_DROP_ENCAP] = "drop_encap",
+	[XLB_C_DROP_ICMP_RATE] = "drop_icmp_rate",
+	[XLB_C_TX] = "tx",
+	[XLB_C_REDIRECT] = "redirect",
+	[XLB_C_ICMP_TOO_BIG] = "icmp_too_big_sent",
+	[XLB_C_ICMP_ERR_FWD] = "icmp_error_forwarded",
+	[XLB_C_FRAG_FWD] = "fragment_forwarded",
+	[XLB_C_FLOW_NEW] = "flow_new",
+	[XLB_C_FLOW_HIT] = "flow_hit",
+	[XLB_C_FLOW_RESELECT] = "flow_reselect",
+	[XLB_C_DECAP] = "decap",
+	[XLB_C_DECAP_PASS] = "decap_pass",
+	[XLB_C_DECAP_MALFORMED] = "decap_malformed",
+};
+#endif
+
+#endif

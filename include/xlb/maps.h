@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/* Map names and sizes. The BPF side uses the names as identifiers; user
+ * space turns them into pin paths. Sizes are overridable at build time;
+ * the flow table and Maglev ring sizes are also set at load time. */
+#ifndef XLB_MAPS_H
+#define XLB_MAPS_H
+
+#ifndef XLB_MAX_VIPS
+#define XLB_MAX_VIPS		1024
+#endif
+#ifndef XLB_MAX_BACKENDS
+#define XLB_MAX_BACKENDS	16384
+#endif
+#ifndef XLB_FLOWS_DEFAULT
+#define XLB_FLOWS_DEFAULT	65536
+#endif
+#ifndef XLB_RING_DEFAULT
+#define XLB_RING_DEFAULT	65537	/* prime, per the Maglev paper */
+#endif
+#define XLB_MAX_DECAP_DST	64
+
+#define XLB_MAP_CONFIG		xlb_config_map
+#define XLB_MAP_VIPS		xlb_vips
+#define XLB_MAP_BACKENDS	xlb_backends
+#define XLB_MAP_MAGLEV		xlb_maglev
+#define XLB_MAP_FLOWS		xlb_flows
+#define XLB_MAP_COUNTERS	xlb_counters
+#define XLB_MAP_VIP_STATS	xlb_vip_stats
+#define XLB_MAP_BE_STATS	xlb_be_stats
+#define XLB_MAP_ICMP_RL		xlb_icmp_rl
+
+#define __XLB_STR(x)		#x
+#define XLB_STR(x)		__XLB_STR(x)
+
+#endif

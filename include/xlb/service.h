@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/* Services: VIPs and the backends behind them. Shared by BPF and user space. */
+#ifndef XLB_SERVICE_H
+#define XLB_SERVICE_H
+
+#include <linux/types.h>
+#include "flow.h"
+
+/* How packets reach the backend. */
+enum xlb_mode {
+	XLB_MODE_IPIP = 0,	/* IP-in-IP; outer family is the backend's */
+	XLB_MODE_GUE = 1,	/* GUE variant 1 (IP directly in UDP) */
+	XLB_MODE_L2 = 2,	/* L2 DSR: only the destination MAC changes */
+	XLB_MODE_MAX,
+};
+
+/* How a new flow picks its backend. */
+enum xlb_algo {
+	XLB_ALGO_MAGLEV = 0,
+	XLB_ALGO_MAX,
+};
+
+/* A VIP is matched on address, port and protocol; port 0 takes all ports. */
+struct xlb_vip_key {
+	union xlb_addr addr;
+	__be16 port;
+	__u8 proto;
+	__u8 family;
+};
+
+#define XLB_VIP_F_NO_FLOWTABLE	(1U << 0)	/* hash every packet, keep no state */
+
+/* The value of a VIP: its slot in the per-VIP maps and how it forwards. */
+struct xlb_vip {
+	__u32 id;		/* index into xlb_maglev, xlb_vip_stats */
+	__u8 mode;		/* enum xlb_mode */
+	__u8 algo;		/* enum xlb_algo */
+	__u16 flags;		/* XLB_VIP_F_* */
+};
+
+#define XLB_BE_F_ACTIVE		(1U << 0)	/* slot holds a live backend */
+#define XLB_BE_F_HAS_MAC	(1U << 1)	/* mac is set (needed for L2 DSR) */
+
+/* A backend slot. Flows remember (slot, gen); gen changes when the slot is
+ * freed, so flows of a removed backend choose again. */
+struct xlb_backend {
+	union xlb_addr addr;
+	__u8 family;
+	__u8 flags;		/* XLB_BE_F_* */
+	__u8 mac[6];
+	__u32 vip_id;
+	__u32 gen;
+};
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/* Text forms of addresses, VIPs and MACs, as operators write them:
+ * 198.18.1.1, 2001:db8::1, 198.18.1.1:80/tcp, [2001:db8::1]:443/udp,
+ * 02:00:00:00:00:01. All parsers return 0 or -EINVAL. */
+#ifndef XLB_ADDR_H
+#define XLB_ADDR_H
+
+#include <stddef.h>
+#include "xlb/flow.h"
+#include "xlb/service.h"
+
+#define XLB_ADDR_STRLEN	46	/* INET6_ADDRSTRLEN */
+#define XLB_VIP_STRLEN	(XLB_ADDR_STRLEN + 16)
+
+int xlb_parse_addr(const char *s, union xlb_addr *a, __u8 *family);
+int xlb_parse_vip(const char *s, struct xlb_vip_key *k);
+int xlb_parse_mac(const char *s, __u8 mac[6]);
+int xlb_parse_proto(const char *s, __u8 *proto);
+
+const char *xlb_format_addr(const union xlb_addr *a, __u8 family, char *buf,
+			    size_t len);
+const char *xlb_format_vip(const struct xlb_vip_key *k, char *buf, size_t len);
+const char *xlb_proto_name(__u8 proto);
+
+#endif

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* libxlb: the balancer's loader and its configuration model (see xlb.h).
+ * User space keeps the VIP and backend sets; every change rewrites the
+ * affected map entries and, when the backend set changed, the VIP's Maglev
+ * ring, which is built aside and swapped in with one map update. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maglev.h"
+#include "xlb.h"
+#include "xlb.skel.h"
+
+struct be_state {
+	struct xlb_backend_spec spec;
+	__u32 slot;
+};
+
+struct vip_state {
+	bool used;
+	struct xlb_vip_key key;
+	struct xlb_vip val;
+	struct be_state *be;
+	size_t nbe;
+};
+
+struct xlb {
+	struct xlb_bpf *skel;
+	__u32 ring_size;
+	__u32 *ring;			/* scratch for ring builds */
+	__u32 *ring_keys;		/* 0..ring_size-1 for batch updates */
+	struct vip_state vips[XLB_MAX_VIPS];
+	__u32 slot_gen[XLB_MAX_BACKENDS];
+	bool slot_used[XLB_MAX_BACKENDS];
+};
+
+void xlb_config_defaults(struct xlb_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mtu = XLB_MTU_DEFAULT;
+	cfg->flags = XLB_CFG_F_ICMP_TOO_BIG;
+	cfg->gue_port = htons(XLB_GUE_PORT_DEFAULT);
+	cfg->icmp_rate = XLB_ICMP_RATE_DEFAULT;
+}
+
+int xlb_open(struct xlb **out, const struct xlb_opts *opts)
+{
+	__u32 flows = opts && opts->flow_entries ? opts->flow_entries :
+						   XLB_FLOWS_DEFAULT;
+	__u32 ring = opts && opts->ring_size ? opts->ring_size :
+					       XLB_RING_DEFAULT;
+	struct xlb_config cfg;
+	struct xlb *x;
+	__u32 i;
+	int err;
+
+	if (!maglev_is_prime(ring))
+		return -EINVAL;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->ring_size = ring;
+	x->ring = calloc(ring, sizeof(*x->ring));
+	x->ring_keys = calloc(ring, sizeof(*x->ring_keys));
+	x->skel = xlb_bpf__open();
+	if (!x->ring || !x->ring_keys || !x->skel) {
+		err = -errno ?: -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < ring; i++)
+		x->ring_keys[i] = i;
+
+	err = bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOWS, flows);
+	if (!err)
+		err = bpf_map__set_max_entries(
+			bpf_map__inner_map(x->skel->maps.XLB_MAP_MAGLEV), ring);
+	if (!err)
+		err = xlb_bpf__load(x->skel);
+	if (err)
+		goto fail;
+
+	xlb_config_defaults(&cfg);
+	err = xlb_set_config(x, &cfg);
+	if (err)
+		goto fail;
+	*out = x;
+	return 0;
+fail:
+	xlb_close(x);
+	return err < 0 ? err : -EINVAL;
+}
+
+void xlb_close(struct xlb *x)
+{
+	size_t i;
+
+	if (!x)
+		return;
+	for (i = 0; i < XLB_MAX_VIPS; i++)
+		free(x->vips[i].be);
+	xlb_bpf__destroy(x->skel);
+	free(x->ring);
+	free(x->ring_keys);
+	free(x);
+}
+
+int xlb_prog_fd(const struct xlb *x)
+{
+	return bpf_program__fd(x->skel->progs.xlb_balancer);
+}
+
+struct bpf_object *xlb_object(const struct xlb *x)
+{
+	return x->skel->obj;
+}
+
+static int map_fd(const struct xlb *x, const struct bpf_map *m)
+{
+	(void)x;
+	return bpf_map__fd(m);
+}
+
+int xlb_set_config(struct xlb *x, const struct xlb_config *cfg)
+{
+	struct xlb_config c = *cfg;
+	__u32 zero = 0;
+
+	c.ring_size = x->ring_size;
+	if (c.mtu < 576)
+		return -EINVAL;
+	if (bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_CONFIG), &zero,
+				&c, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static struct vip_state *vip_find(const struct xlb *x,
+				  const struct xlb_vip_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < XLB_MAX_VIPS; i++)
+		if (x->vips[i].used &&
+		    !memcmp(&x->vips[i].key, k, sizeof(*k)))
+			return (struct vip_state *)&x->vips[i];
+	return NULL;
+}
+
+int xlb_vip_id(const struct xlb *x, const struct xlb_vip_key *k, __u32 *id)
+{
+	struct vip_state *v = vip_find(x, k);
+
+	if (!v)
+		return -ENOENT;
+	*id = v->val.id;
+	return 0;
+}
+
+/* Build the VIP's ring from its backend set and swap it in. */
+static int ring_install(struct xlb *x, struct vip_state *v)
+{
+	struct maglev_backend *mb = NULL;
+	__u32 count = x->ring_size;
+	int inner, err = 0;
+	size_t i;
+
+	if (v->nbe) {
+		mb = calloc(v->nbe, sizeof(*mb));
+		if (!mb)
+			return -ENOMEM;
+	}
+	for (i = 0; i < v->nbe; i++) {
+		/* Identity = address; the family is implied by it. */
+		mb[i].id = &v->be[i].spec.addr;
+		mb[i].id_len = sizeof(v->be[i].spec.addr);
+		mb[i].weight = v->be[i].spec.weight;
+		mb[i].value = v->be[i].slot;
+	}
+	err = maglev_build(mb, v->nbe, x->ring, x->ring_size);
+	free(mb);
+	if (err && err != -ENOENT)
+		return err;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_ring", sizeof(__u32),
+			       sizeof(__u32), x->ring_size, NULL);
+	if (inner < 0)
+		return -errno;
+	if (bpf_map_update_batch(inner, x->ring_keys, x->ring, &count, NULL) ||
+	    bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
+				&v->val.id, &inner, BPF_ANY))
+		err = -errno;
+	else
+		err = 0;
+	close(inner);
+	return err;
+}
+
+int xlb_vip_add(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
+		__u8 algo)
+{
+	struct vip_state *v = NULL;
+	__u32 i;
+	int err;
+
+	if (mode >= XLB_MODE_MAX || algo >= XLB_ALGO_MAX ||
+	    (k->family != XLB_AF_INET && k->family != XLB_AF_INET6))
+		return -EINVAL;
+	if (vip_find(x, k))
+		return -EEXIST;
+	for (i = 0; i < XLB_MAX_VIPS && !v; i++)
+		if (!x->vips[i].used)
+			v = &x->vips[i];
+	if (!v)
+		return -ENOSPC;
+
+	memset(v, 0, sizeof(*v));
+	v->key = *k;
+	v->val.id = v - x->vips;
+	v->val.mode = mode;
+	v->val.algo = algo;
+	err = ring_install(x, v);
+	if (!err && bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_VIPS),
+					k, &v->val, BPF_NOEXIST))
+		err = -errno;
+	if (err)
+		return err;
+	v->used = true;
+	return 0;
+}
+
+static void slot_free(struct xlb *x, __u32 slot)
+{
+	struct xlb_backend be = {};
+
+	/* A new generation makes flows that remember this slot choose
+	 * again, even if the slot is reused at once. */
+	x->slot_gen[slot]++;
+	be.gen = x->slot_gen[slot];
+	bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_BACKENDS), &slot,
+			    &be, BPF_ANY);
+	x->slot_used[slot] = false;
+}
+
+int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
+{
+	struct vip_state *v = vip_find(x, k);
+	size_t i;
+
+	if (!v)
+		return -ENOENT;
+	if (bpf_map_delete_elem(map_fd(x, x->skel->maps.XLB_MAP_VIPS), k))
+		return -errno;
+	bpf_map_delete_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
+			    &v->val.id);
+	for (i = 0; i < v->nbe; i++)
+		slot_free(x, v->be[i].slot);
+	free(v->be);
+	memset(v, 0, sizeof(*v));
+	return 0;
+}
+
+static struct be_state *be_find(struct vip_state *v, const union xlb_addr *a,
+				__u8 family)
+{
+	size_t i;
+
+	for (i = 0; i < v->nbe; i++)
+		if (v->be[i].spec.family == family &&
+		    !memcmp(&v->be[i].spec.addr, a, sizeof(*a)))
+			return &v->be[i];
+	return NULL;
+}
+
+static int slot_write(struct xlb *x, const struct vip_state *v,
+		      const struct be_state *b)
+{
+	struct xlb_backend be = {};
+
+	be.addr = b->spec.addr;
+	be.family = b->spec.family;
+	be.flags = XLB_BE_F_ACTIVE;
+	if (b->spec.has_mac) {
+		be.flags |= XLB_BE_F_HAS_MAC;
+		memcpy(be.mac, b->spec.mac, sizeof(be.mac));
+	}
+	be.vip_id = v->val.id;
+	be.gen = x->slot_gen[b->slot];
+	if (bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_BACKENDS),
+				&b->slot, &be, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xlb_backend_add(struct xlb *x, const struct xlb_vip_key *k,
+		    const struct xlb_backend_spec *spec)
+{
+	struct vip_state *v = vip_find(x, k);
+	struct be_state *arr, *b;
+	__u32 slot;
+	int err;
+
+	if (!v)
+		return -ENOENT;
+	if (spec->weight > MAGLEV_MAX_WEIGHT ||
+	    (spec->family != XLB_AF_INET && spec->family != XLB_AF_INET6))
+		return -EINVAL;
+	if (v->val.mode == XLB_MODE_L2 && spec->family != k->family)
+		return -EINVAL;	/* L2 DSR cannot change the family */
+	if (be_find(v, &spec->addr, spec->family))
+		return -EEXIST;
+	for (slot = 0; slot < XLB_MAX_BACKENDS; slot++)
+		if (!x->slot_used[slot])
+			break;
+	if (slot == XLB_MAX_BACKENDS)
+		return -ENOSPC;
+
+	arr = realloc(v->be, (v->nbe + 1) * sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	v->be = arr;
+	b = &v->be[v->nbe];
+	b->spec = *spec;
+	b->slot = slot;
+	/* The slot must be live before any ring points at it. */
+	err = slot_write(x, v, b);
+	if (err)
+		return err;
+	v->nbe++;
+	x->slot_used[slot] = true;
+	err = ring_install(x, v);
+	if (err) {
+		v->nbe--;
+		slot_free(x, slot);
+	}
+	return err;
+}
+
+int xlb_backend_del(struct xlb *x, const struct xlb_vip_key *k,
+		    const union xlb_addr *addr, __u8 family)
+{
+	struct vip_state *v = vip_find(x, k);
+	struct be_state *b, gone;
+	int err;
+
+	if (!v)
+		return -ENOENT;
+	b = be_find(v, addr, family);
+	if (!b)
+		return -ENOENT;
+	gone = *b;
+	*b = v->be[--v->nbe];
+	/* Take it out of the ring first, then free the slot. */
+	err = ring_install(x, v);
+	if (err) {
+		v->be[v->nbe++] = gone;
+		return err;
+	}
+	slot_free(x, gone.slot);
+	return 0;
+}
+
+int xlb_backend_set_weight(struct xlb *x, const struct xlb_vip_key *k,
+			   const union xlb_addr *addr, __u8 family,
+			   __u32 weight)
+{
+	struct vip_state *v = vip_find(x, k);
+	struct be_state *b;
+	__u32 old;
+	int err;
+
+	if (!v)
+		return -ENOENT;
+	if (weight > MAGLEV_MAX_WEIGHT)
+		return -EINVAL;
+	b = be_find(v, addr, family);
+	if (!b)
+		return -ENOENT;
+	old = b->spec.weight;
+	b->spec.weight = weight;
+	err = ring_install(x, v);
+	if (err)
+		b->spec.weight = old;
+	return err;
+}
+
+int xlb_backend_slot(const struct xlb *x, const struct xlb_vip_key *k,
+		     const union xlb_addr *addr, __u8 family, __u32 *slot)
+{
+	struct vip_state *v = vip_find(x, k);
+	struct be_state *b;
+
+	if (!v)
+		return -ENOENT;
+	b = be_find(v, addr, family);
+	if (!b)
+		return -ENOENT;
+	*slot = b->slot;
+	return 0;
+}
+
+int xlb_percpu_sum(int fd, __u32 key, __u64 *out, size_t words)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	size_t i, w;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu * words, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, vals)) {
+		free(vals);
+		return -errno;
+	}
+	memset(out, 0, words * sizeof(*out));
+	for (i = 0; i < (size_t)ncpu; i++)
+		for (w = 0; w < words; w++)
+			out[w] += vals[i * words + w];
+	free(vals);
+	return 0;
+}
+
+int xlb_counters_read(const struct xlb *x, __u64 out[XLB_C_MAX])
+{
+	int fd = map_fd(x, x->skel->maps.XLB_MAP_COUNTERS);
+	__u32 i;
+	int err;
+
+	for (i = 0; i < XLB_C_MAX; i++) {
+		err = xlb_percpu_sum(fd, i, &out[i], 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int xlb_traffic_read(const struct xlb *x, bool backend, __u32 id,
+		     struct xlb_traffic *out)
+{
+	struct bpf_map *m = backend ? x->skel->maps.XLB_MAP_BE_STATS :
+				      x->skel->maps.XLB_MAP_VIP_STATS;
+
+	return xlb_percpu_sum(map_fd(x, m), id, (__u64 *)out,
+			      sizeof(*out) / sizeof(__u64));
+}
+
+int xlb_flows_clear(struct xlb *x)
+{
+	int fd = map_fd(x, x->skel->maps.XLB_MAP_FLOWS);
+	struct xlb_flow_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		if (bpf_map_delete_elem(fd, &k))
+			return -errno;
+	return 0;
+}

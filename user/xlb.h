@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/* libxlb: load the balancer and configure it - node settings, VIPs,
+ * backends, Maglev rings - and read its counters. Functions return 0 or
+ * -errno and never print; callers report. */
+#ifndef XLB_LIB_H
+#define XLB_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "xlb/config.h"
+#include "xlb/counters.h"
+#include "xlb/flow.h"
+#include "xlb/maps.h"
+#include "xlb/service.h"
+
+struct xlb;
+
+struct xlb_opts {
+	__u32 flow_entries;	/* 0: XLB_FLOWS_DEFAULT */
+	__u32 ring_size;	/* 0: XLB_RING_DEFAULT; must be prime */
+};
+
+struct xlb_backend_spec {
+	union xlb_addr addr;
+	__u8 family;
+	bool has_mac;
+	__u8 mac[6];
+	__u32 weight;		/* 0..MAGLEV_MAX_WEIGHT; 0 = drained */
+};
+
+int xlb_open(struct xlb **out, const struct xlb_opts *opts);
+void xlb_close(struct xlb *x);
+int xlb_prog_fd(const struct xlb *x);
+struct bpf_object *xlb_object(const struct xlb *x);
+
+int xlb_set_config(struct xlb *x, const struct xlb_config *cfg);
+/* A config with the defaults: MTU 1500, ICMP too-big on, GUE port 6080. */
+void xlb_config_defaults(struct xlb_config *cfg);
+
+int xlb_vip_add(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
+		__u8 algo);
+int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k);
+int xlb_vip_id(const struct xlb *x, const struct xlb_vip_key *k, __u32 *id);
+
+int xlb_backend_add(struct xlb *x, const struct xlb_vip_key *k,
+		    const struct xlb_backend_spec *be);
+int xlb_backend_del(struct xlb *x, const struct xlb_vip_key *k,
+		    const union xlb_addr *addr, __u8 family);
+int xlb_backend_set_weight(struct xlb *x, const struct xlb_vip_key *k,
+			   const union xlb_addr *addr, __u8 family,
+			   __u32 weight);
+/* Slot of a backend in xlb_backends / xlb_be_stats. */
+int xlb_backend_slot(const struct xlb *x, const struct xlb_vip_key *k,
+		     const union xlb_addr *addr, __u8 family, __u32 *slot);
+
+/* Counters summed over CPUs. */
+int xlb_counters_read(const struct xlb *x, __u64 out[XLB_C_MAX]);
+int xlb_traffic_read(const struct xlb *x, bool backend, __u32 id,
+		     struct xlb_traffic *out);
+int xlb_flows_clear(struct xlb *x);
+
+/* Sum a per-CPU array entry of u64 words (helper shared with tools). */
+int xlb_percpu_sum(int map_fd, __u32 key, __u64 *out, size_t words);
+
+#endif
