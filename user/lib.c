@@ -47,6 +47,14 @@ void xlb_config_defaults(struct xlb_config *cfg)
 	cfg->icmp_rate = XLB_ICMP_RATE_DEFAULT;
 }
 
+static int ring_create(__u32 size)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_ring", sizeof(__u32),
+				sizeof(__u32), size, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
 int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 {
 	__u32 flows = opts && opts->flow_entries ? opts->flow_entries :
@@ -55,8 +63,8 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 					       XLB_RING_DEFAULT;
 	struct xlb_config cfg;
 	struct xlb *x;
+	int err, inner;
 	__u32 i;
-	int err;
 
 	if (!maglev_is_prime(ring))
 		return -EINVAL;
@@ -75,11 +83,19 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 		x->ring_keys[i] = i;
 
 	err = bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOWS, flows);
-	if (!err)
-		err = bpf_map__set_max_entries(
-			bpf_map__inner_map(x->skel->maps.XLB_MAP_MAGLEV), ring);
+	if (err)
+		goto fail;
+	/* The rings' size is the inner map template's; libbpf 1.1 cannot
+	 * resize the template it made, so hand it one of the right size. */
+	inner = ring_create(ring);
+	if (inner < 0) {
+		err = inner;
+		goto fail;
+	}
+	err = bpf_map__set_inner_map_fd(x->skel->maps.XLB_MAP_MAGLEV, inner);
 	if (!err)
 		err = xlb_bpf__load(x->skel);
+	close(inner);
 	if (err)
 		goto fail;
 
@@ -185,10 +201,9 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 	if (err && err != -ENOENT)
 		return err;
 
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_ring", sizeof(__u32),
-			       sizeof(__u32), x->ring_size, NULL);
+	inner = ring_create(x->ring_size);
 	if (inner < 0)
-		return -errno;
+		return inner;
 	if (bpf_map_update_batch(inner, x->ring_keys, x->ring, &count, NULL) ||
 	    bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
 				&v->val.id, &inner, BPF_ANY))

@@ -1,1 +1,439 @@
-int main(void){return 0;}
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* xlb-pktest: runs packet fixtures through the balancer and the decap
+ * program with BPF_PROG_TEST_RUN and compares verdicts and bytes exactly.
+ *
+ * Fixtures are lines (tests/pkt/gen_fixtures.py writes them with scapy):
+ *   reset [flows=N] [ring=N]         fresh programs and maps
+ *   config KEY=VAL...                src4 src6 gw mtu icmp rate gue fib
+ *   vip VIP mode=ipip|gue|l2         VIP as 198.18.1.1:80/tcp
+ *   vip-del VIP
+ *   backend VIP ADDR [weight=N] [mac=MAC]
+ *   backend-del VIP ADDR
+ *   weight VIP ADDR N
+ *   run NAME lb|decap VERDICT HEXIN HEXOUT   HEXOUT '=' same as in, '*' any
+ *   counter NAME N                   balancer counter total since reset
+ *   decap-counter NAME N
+ *   flows N                          flow table entries
+ *   traffic VIP [ADDR] new=N         new flows of a VIP or one backend
+ * Prints "ok NAME" or "FAIL NAME: why", then "pktest: N passed, N failed".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "addr.h"
+#include "xlb.h"
+#include "xlb_decap.skel.h"
+
+#define MAX_PKT		9000
+#define MAX_ARGS	8
+
+struct runner {
+	struct xlb *lb;
+	struct xlb_decap_bpf *decap;
+	struct xlb_config cfg;
+	int passed, failed;
+	int line;
+};
+
+static void fail(struct runner *r, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(struct runner *r, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL %s (line %d): ", name, r->line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	r->failed++;
+}
+
+static void pass(struct runner *r, const char *name)
+{
+	printf("ok %s\n", name);
+	r->passed++;
+}
+
+static int unhex(const char *s, __u8 *out, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n % 2 || n / 2 > max)
+		return -EINVAL;
+	for (i = 0; i < n / 2; i++) {
+		unsigned int b;
+
+		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+			return -EINVAL;
+		out[i] = (__u8)b;
+	}
+	return (int)(n / 2);
+}
+
+static void hexdump(const char *tag, const __u8 *p, size_t n)
+{
+	size_t i;
+
+	printf("    %s (%zu bytes):", tag, n);
+	for (i = 0; i < n; i++)
+		printf("%s%02x", i % 16 ? " " : "\n      ", p[i]);
+	printf("\n");
+}
+
+static const char *opt(char **argv, int argc, const char *key)
+{
+	size_t kl = strlen(key);
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strncmp(argv[i], key, kl) && argv[i][kl] == '=')
+			return argv[i] + kl + 1;
+	return NULL;
+}
+
+static int do_reset(struct runner *r, char **argv, int argc)
+{
+	struct xlb_opts o = {};
+	const char *v;
+	int err;
+
+	xlb_close(r->lb);
+	r->lb = NULL;
+	xlb_decap_bpf__destroy(r->decap);
+	if ((v = opt(argv, argc, "flows")))
+		o.flow_entries = strtoul(v, NULL, 0);
+	if ((v = opt(argv, argc, "ring")))
+		o.ring_size = strtoul(v, NULL, 0);
+	err = xlb_open(&r->lb, &o);
+	if (err)
+		return err;
+	r->decap = xlb_decap_bpf__open_and_load();
+	if (!r->decap)
+		return -errno;
+	xlb_config_defaults(&r->cfg);
+	r->cfg.flags |= XLB_CFG_F_NO_FIB;
+	return xlb_set_config(r->lb, &r->cfg);
+}
+
+static int do_config(struct runner *r, char **argv, int argc)
+{
+	struct xlb_config *c = &r->cfg;
+	union xlb_addr a;
+	const char *v;
+	__u8 fam;
+
+	if ((v = opt(argv, argc, "src4"))) {
+		if (xlb_parse_addr(v, &a, &fam) || fam != XLB_AF_INET)
+			return -EINVAL;
+		c->src4 = a.v4;
+		c->flags |= XLB_CFG_F_HAS_SRC4;
+	}
+	if ((v = opt(argv, argc, "src6"))) {
+		if (xlb_parse_addr(v, &a, &fam) || fam != XLB_AF_INET6)
+			return -EINVAL;
+		memcpy(c->src6, a.v6, 16);
+		c->flags |= XLB_CFG_F_HAS_SRC6;
+	}
+	if ((v = opt(argv, argc, "gw"))) {
+		if (xlb_parse_mac(v, c->gw_mac))
+			return -EINVAL;
+		c->flags |= XLB_CFG_F_HAS_GW;
+	}
+	if ((v = opt(argv, argc, "mtu")))
+		c->mtu = strtoul(v, NULL, 0);
+	if ((v = opt(argv, argc, "rate")))
+		c->icmp_rate = strtoul(v, NULL, 0);
+	if ((v = opt(argv, argc, "gue")))
+		c->gue_port = htons(strtoul(v, NULL, 0));
+	if ((v = opt(argv, argc, "icmp")))
+		c->flags = atoi(v) ? c->flags | XLB_CFG_F_ICMP_TOO_BIG :
+				     c->flags & ~XLB_CFG_F_ICMP_TOO_BIG;
+	if ((v = opt(argv, argc, "fib")))
+		c->flags = atoi(v) ? c->flags & ~XLB_CFG_F_NO_FIB :
+				     c->flags | XLB_CFG_F_NO_FIB;
+	return xlb_set_config(r->lb, c);
+}
+
+static int parse_mode(const char *s, __u8 *mode)
+{
+	if (!s || !strcmp(s, "ipip"))
+		*mode = XLB_MODE_IPIP;
+	else if (!strcmp(s, "gue"))
+		*mode = XLB_MODE_GUE;
+	else if (!strcmp(s, "l2"))
+		*mode = XLB_MODE_L2;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int do_vip(struct runner *r, char **argv, int argc)
+{
+	struct xlb_vip_key k;
+	__u8 mode;
+
+	if (argc < 1 || xlb_parse_vip(argv[0], &k) ||
+	    parse_mode(opt(argv, argc, "mode"), &mode))
+		return -EINVAL;
+	if (!strcmp(argv[-1], "vip-del"))
+		return xlb_vip_del(r->lb, &k);
+	return xlb_vip_add(r->lb, &k, mode, XLB_ALGO_MAGLEV);
+}
+
+static int do_backend(struct runner *r, char **argv, int argc)
+{
+	struct xlb_backend_spec b = { .weight = 1 };
+	struct xlb_vip_key k;
+	const char *v;
+
+	if (argc < 2 || xlb_parse_vip(argv[0], &k) ||
+	    xlb_parse_addr(argv[1], &b.addr, &b.family))
+		return -EINVAL;
+	if (!strcmp(argv[-1], "backend-del"))
+		return xlb_backend_del(r->lb, &k, &b.addr, b.family);
+	if (!strcmp(argv[-1], "weight"))
+		return argc < 3 ? -EINVAL :
+		       xlb_backend_set_weight(r->lb, &k, &b.addr, b.family,
+					      strtoul(argv[2], NULL, 0));
+	if ((v = opt(argv, argc, "weight")))
+		b.weight = strtoul(v, NULL, 0);
+	if ((v = opt(argv, argc, "mac"))) {
+		if (xlb_parse_mac(v, b.mac))
+			return -EINVAL;
+		b.has_mac = true;
+	}
+	return xlb_backend_add(r->lb, &k, &b);
+}
+
+static const char *verdict_name(__u32 v)
+{
+	static const char *const names[] = { "aborted", "drop", "pass", "tx",
+					     "redirect" };
+
+	return v < 5 ? names[v] : "?";
+}
+
+static void do_run(struct runner *r, char **argv, int argc)
+{
+	static __u8 in[MAX_PKT], want[MAX_PKT], out[MAX_PKT + 256];
+	const char *name = argc > 0 ? argv[0] : "?";
+	int nin, nwant = -1, fd;
+	LIBBPF_OPTS(bpf_test_run_opts, t);
+
+	if (argc < 5) {
+		fail(r, name, "run needs NAME PROG VERDICT IN OUT");
+		return;
+	}
+	nin = unhex(argv[3], in, sizeof(in));
+	if (!strcmp(argv[4], "="))
+		memcpy(want, in, nwant = nin);
+	else if (strcmp(argv[4], "*"))
+		nwant = unhex(argv[4], want, sizeof(want));
+	if (nin < 0 || (nwant < 0 && strcmp(argv[4], "*"))) {
+		fail(r, name, "bad hex");
+		return;
+	}
+	fd = !strcmp(argv[1], "decap") ?
+		     bpf_program__fd(r->decap->progs.xlb_decap) :
+		     xlb_prog_fd(r->lb);
+	t.data_in = in;
+	t.data_size_in = nin;
+	t.data_out = out;
+	t.data_size_out = sizeof(out);
+	t.repeat = 1;
+	if (bpf_prog_test_run_opts(fd, &t)) {
+		fail(r, name, "test run: %s", strerror(errno));
+		return;
+	}
+	if (strcmp(verdict_name(t.retval), argv[2])) {
+		fail(r, name, "verdict %s, want %s", verdict_name(t.retval),
+		     argv[2]);
+		hexdump("got", out, t.data_size_out);
+		return;
+	}
+	if (nwant >= 0 && ((int)t.data_size_out != nwant ||
+			   memcmp(out, want, nwant))) {
+		size_t i;
+
+		for (i = 0; i < t.data_size_out && (int)i < nwant; i++)
+			if (out[i] != want[i])
+				break;
+		fail(r, name, "bytes differ at offset %zu", i);
+		hexdump("got", out, t.data_size_out);
+		hexdump("want", want, nwant);
+		return;
+	}
+	pass(r, name);
+}
+
+static int counter_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < XLB_C_MAX; i++)
+		if (!strcmp(xlb_counter_names[i], name))
+			return i;
+	return -1;
+}
+
+static void do_counter(struct runner *r, char **argv, int argc, bool decap)
+{
+	__u64 vals[XLB_C_MAX], want;
+	char name[96];
+	int i, err;
+
+	if (argc < 2 || (i = counter_index(argv[0])) < 0) {
+		fail(r, argc ? argv[0] : "?", "unknown counter");
+		return;
+	}
+	snprintf(name, sizeof(name), "%scounter %s", decap ? "decap-" : "",
+		 argv[0]);
+	want = strtoull(argv[1], NULL, 0);
+	if (decap) {
+		int fd = bpf_map__fd(r->decap->maps.XLB_MAP_COUNTERS);
+		__u32 k;
+
+		for (k = 0, err = 0; k < XLB_C_MAX && !err; k++)
+			err = xlb_percpu_sum(fd, k, &vals[k], 1);
+	} else {
+		err = xlb_counters_read(r->lb, vals);
+	}
+	if (err)
+		fail(r, name, "read: %s", strerror(-err));
+	else if (vals[i] != want)
+		fail(r, name, "is %llu, want %llu",
+		     (unsigned long long)vals[i], (unsigned long long)want);
+	else
+		pass(r, name);
+}
+
+static int flow_count(struct runner *r)
+{
+	struct xlb_flow_key k, next;
+	int fd, n = 0;
+	void *prev = NULL;
+
+	fd = bpf_object__find_map_fd_by_name(xlb_object(r->lb),
+					     XLB_STR(XLB_MAP_FLOWS));
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+static void do_flows(struct runner *r, char **argv, int argc)
+{
+	int n = flow_count(r), want = argc ? atoi(argv[0]) : -1;
+
+	if (n != want)
+		fail(r, "flows", "%d entries, want %d", n, want);
+	else
+		pass(r, "flows");
+}
+
+static void do_traffic(struct runner *r, char **argv, int argc)
+{
+	struct xlb_backend_spec b;
+	struct xlb_traffic t;
+	struct xlb_vip_key k;
+	const char *want;
+	__u32 id;
+	int err;
+
+	want = opt(argv, argc, "new");
+	if (argc < 2 || !want || xlb_parse_vip(argv[0], &k)) {
+		fail(r, "traffic", "needs VIP [ADDR] new=N");
+		return;
+	}
+	if (argc == 3 && !xlb_parse_addr(argv[1], &b.addr, &b.family))
+		err = xlb_backend_slot(r->lb, &k, &b.addr, b.family, &id) ?:
+		      xlb_traffic_read(r->lb, true, id, &t);
+	else
+		err = xlb_vip_id(r->lb, &k, &id) ?:
+		      xlb_traffic_read(r->lb, false, id, &t);
+	if (err)
+		fail(r, "traffic", "%s", strerror(-err));
+	else if (t.new_flows != strtoull(want, NULL, 0))
+		fail(r, "traffic", "%s %s: %llu new flows, want %s", argv[0],
+		     argc == 3 ? argv[1] : "", (unsigned long long)t.new_flows,
+		     want);
+	else
+		pass(r, "traffic");
+}
+
+static int exec_line(struct runner *r, char *line)
+{
+	char *argv[MAX_ARGS + 1], *tok, *save;
+	int argc = 0, err = 0;
+
+	for (tok = strtok_r(line, " \t\n", &save); tok && argc <= MAX_ARGS;
+	     tok = strtok_r(NULL, " \t\n", &save))
+		argv[argc++] = tok;
+	if (!argc || argv[0][0] == '#')
+		return 0;
+	if (!strcmp(argv[0], "reset"))
+		err = do_reset(r, argv + 1, argc - 1);
+	else if (!r->lb)
+		err = -ENOTCONN;
+	else if (!strcmp(argv[0], "config"))
+		err = do_config(r, argv + 1, argc - 1);
+	else if (!strncmp(argv[0], "vip", 3))
+		err = do_vip(r, argv + 1, argc - 1);
+	else if (!strncmp(argv[0], "backend", 7) || !strcmp(argv[0], "weight"))
+		err = do_backend(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "run"))
+		do_run(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "counter"))
+		do_counter(r, argv + 1, argc - 1, false);
+	else if (!strcmp(argv[0], "decap-counter"))
+		do_counter(r, argv + 1, argc - 1, true);
+	else if (!strcmp(argv[0], "traffic"))
+		do_traffic(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "flows"))
+		do_flows(r, argv + 1, argc - 1);
+	else
+		err = -EINVAL;
+	if (err)
+		fail(r, argv[0], "%s", strerror(-err));
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	static char line[4 * MAX_PKT];
+	struct runner r = {};
+	cpu_set_t cpus;
+	FILE *f = stdin;
+
+	if (argc > 1 && !(f = fopen(argv[1], "r"))) {
+		perror(argv[1]);
+		return 2;
+	}
+	/* One CPU: per-CPU flow entries and the ICMP budget stay in view. */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	libbpf_set_print(NULL);
+
+	while (fgets(line, sizeof(line), f)) {
+		r.line++;
+		exec_line(&r, line);
+	}
+	xlb_close(r.lb);
+	xlb_decap_bpf__destroy(r.decap);
+	printf("pktest: %d passed, %d failed\n", r.passed, r.failed);
+	return r.failed || !r.passed;
+}
