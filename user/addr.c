@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 /* Text forms of addresses, VIPs and MACs (see addr.h). */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -96,6 +97,12 @@ int xlb_parse_mac(const char *s, __u8 mac[6])
 	char tail;
 	int i;
 
+	/* %x alone would also take blanks, a sign or a 0x prefix. */
+	if (strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return -EINVAL;
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
 		   &b[4], &b[5], &tail) != 6 || strlen(s) != 17)
 		return -EINVAL;

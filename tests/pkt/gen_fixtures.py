@@ -466,6 +466,20 @@ def flow_cases():
     emit(f"vip-del {vip}")
     run("flow/vip-deleted-pass", "pass", f1, "=")
 
+    # A removed backend's slot reused at once by another backend: the flow
+    # must notice (slot generation) and choose again, not follow the slot.
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    emit(f"vip {vip} mode=ipip")
+    emit(f"backend {vip} 198.18.2.1")
+    run("flow/slot-reuse-first", "tx", f1, to("198.18.2.1", f1))
+    emit(f"backend {vip} 198.18.2.2")
+    emit(f"backend-del {vip} 198.18.2.1")
+    emit(f"backend {vip} 198.18.2.9")
+    run("flow/slot-reuse-reselects", "tx", f1, None)
+    emit("counter flow_reselect 1")
+    emit("counter flow_hit 0")
+
 
 def drained_flows_check():
     """The 40 new flows above must have avoided 198.18.2.1: check per-backend

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* Benchmark helpers, not part of the product.
+ *
+ * With BPF_PROG_TEST_RUN and repeat=N the kernel runs the program again on
+ * the frame it already rewrote, so an encapsulating program would measure
+ * its own output from the second iteration on. bench_wrap restores the
+ * original frame before every iteration (and for new-flow rows gives each
+ * one a new source port), then tail-calls the program under test. The
+ * floors - XDP_TX, a minimal forwarder, a minimal IPIP encapsulator - run
+ * behind the same wrapper, so the wrapper's cost is in every row alike.
+ * live_gen is the frame generator for BPF_F_TEST_XDP_LIVE_FRAMES and
+ * count_rx counts (and drops) what comes back. */
+#include "common.h"
+#include "csum.h"
+#include "parse.h"
+#include "encap.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define BENCH_FRAME	128
+
+/* Set by user space before each run. */
+__u8 frame[BENCH_FRAME];
+__u32 sport_off;		/* offset of the TCP/UDP source port */
+__u32 saddr_off;		/* offset of the last 2 bytes of the source */
+__u32 vary_sport;		/* new 5-tuple every iteration */
+__u32 sport_next;
+__u64 hits;			/* floor_fwd lookups that found the flow */
+__u64 rx;			/* count_rx */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} bench_progs SEC(".maps");
+
+/* The forwarder floor's flow table: same key type as xlb's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_flow);
+} floor_flows SEC(".maps");
+
+static __always_inline_ int restore_frame(struct xdp_md *ctx)
+{
+	void *data = PKT(ctx), *end = PKT_END(ctx);
+	int delta = (int)(end - data) - BENCH_FRAME;
+
+	if (delta && bpf_xdp_adjust_head(ctx, delta))
+		return -1;
+	data = PKT(ctx);
+	end = PKT_END(ctx);
+	if (data + BENCH_FRAME > end)
+		return -1;
+	__builtin_memcpy(data, frame, BENCH_FRAME);
+	if (vary_sport) {
+		__be16 *sport = data + (sport_off & 0x7f);
+		__be16 *saddr = data + (saddr_off & 0x7f);
+		__u32 n = sport_next++;
+
+		if ((void *)(sport + 1) > end || (void *)(saddr + 1) > end)
+			return -1;
+		/* 2^32 distinct flows before a 5-tuple comes back. */
+		*sport = bpf_htons(n & 0xffff);
+		*saddr = bpf_htons(n >> 16);
+	}
+	return 0;
+}
+
+SEC("xdp")
+int bench_wrap(struct xdp_md *ctx)
+{
+	if (restore_frame(ctx))
+		return XDP_ABORTED;
+	bpf_tail_call(ctx, &bench_progs, 0);
+	return XDP_ABORTED;
+}
+
+SEC("xdp")
+int floor_tx(struct xdp_md *ctx)
+{
+	return XDP_TX;
+}
+
+/* Minimal forwarder: Ethernet/IPv4/TCP parse, 5-tuple lookup, MAC swap. */
+SEC("xdp")
+int floor_fwd(struct xdp_md *ctx)
+{
+	void *data = PKT(ctx), *end = PKT_END(ctx);
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct tcphdr *th = (void *)(ip + 1);
+	struct xlb_flow_key k = {};
+	__u8 mac[ETH_ALEN];
+
+	if ((void *)(th + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
+	k.src.v4 = ip->saddr;
+	k.dst.v4 = ip->daddr;
+	k.sport = th->source;
+	k.dport = th->dest;
+	k.proto = ip->protocol;
+	k.family = XLB_AF_INET;
+	if (!bpf_map_lookup_elem(&floor_flows, &k))
+		return XDP_DROP;
+	hits++;
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	return XDP_TX;
+}
+
+/* Minimal IPIP encapsulator with fixed outer addresses. */
+SEC("xdp")
+int floor_ipip(struct xdp_md *ctx)
+{
+	struct ethhdr *eth;
+	struct iphdr *ip, *inner;
+	void *data, *end;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*ip)))
+		return XDP_ABORTED;
+	data = PKT(ctx);
+	end = PKT_END(ctx);
+	eth = data;
+	ip = data + ETH_HLEN;
+	inner = (void *)(ip + 1);
+	if ((void *)(inner + 1) > end)
+		return XDP_ABORTED;
+	__builtin_memcpy(eth, data + sizeof(*ip), ETH_HLEN);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(bpf_ntohs(inner->tot_len) + sizeof(*ip));
+	ip->id = 0;
+	ip->frag_off = 0;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_IPIP;
+	ip->saddr = bpf_htonl(0xc612000a);	/* 198.18.0.10 */
+	ip->daddr = bpf_htonl(0xc6120201);	/* 198.18.2.1 */
+	ipv4_csum(ip);
+	return XDP_TX;
+}
+
+/* Live-frames generator: the page may hold an old frame; write ours. */
+SEC("xdp")
+int live_gen(struct xdp_md *ctx)
+{
+	if (restore_frame(ctx))
+		return XDP_ABORTED;
+	return XDP_TX;
+}
+
+SEC("xdp")
+int count_rx(struct xdp_md *ctx)
+{
+	__sync_fetch_and_add(&rx, 1);
+	return XDP_DROP;
+}
