@@ -88,6 +88,7 @@ test: all
 
 bench: all
 	$(Q)$(BUILD)/xlb-bench
+	$(Q)bash bench/live.sh
 
 demo: all
 	$(Q)bash scripts/demo.sh

@@ -434,6 +434,7 @@ static int do_gen(const char *ifname, __u32 packets)
 	}
 	make_frame(&f, "198.18.1.1", 80, IPPROTO_TCP);
 	memcpy(skel->bss->frame, f.b, FRAME_LEN);
+	ctx.data_end = FRAME_LEN;
 	ctx.ingress_ifindex = ifindex;
 	t.repeat = packets;
 	t0 = now_s();

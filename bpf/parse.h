@@ -25,9 +25,21 @@ struct xlb_pkt {
 	__u8 tos;		/* DSCP + ECN */
 	__u8 ttl;		/* TTL or hop limit */
 	__u8 flags;		/* PKT_F_* */
-	__u8 pad;
+	__u8 hashed;		/* hash is set */
+	__u32 hash;		/* xlb_flow_hash(&key), computed on demand */
 	struct xlb_flow_key key;
 };
+
+/* The flow hash is needed only for new flows, GUE and IPv6 outer headers:
+ * established IPv4 IPIP/L2 flows never pay for it. */
+static __always_inline_ __u32 pkt_hash(struct xlb_pkt *p)
+{
+	if (!p->hashed) {
+		p->hash = xlb_flow_hash(&p->key);
+		p->hashed = 1;
+	}
+	return p->hash;
+}
 
 struct vlan_hdr_ {
 	__be16 tci;

@@ -64,13 +64,14 @@ struct pick {
 /* Established flows keep their backend while its slot is live; new flows
  * (and flows whose backend was removed) take the ring's choice. ICMP errors
  * and fragments follow the same choice but create no flow entry. */
-static __always_inline_ int pick_backend(const struct xlb_pkt *p,
+static __always_inline_ int pick_backend(struct xlb_pkt *p,
 					 const struct xlb_vip *vip,
 					 const struct xlb_config *cfg,
-					 __u32 hash, struct pick *out)
+					 struct pick *out)
 {
 	int stateless = p->flags & (PKT_F_FRAG | PKT_F_ICMP_ERR);
-	__u64 now = bpf_ktime_get_ns();
+	/* Coarse time is enough for idle ageing and much cheaper. */
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct xlb_flow *f = NULL;
 	struct xlb_flow nf;
 
@@ -87,7 +88,7 @@ static __always_inline_ int pick_backend(const struct xlb_pkt *p,
 		count(XLB_C_FLOW_RESELECT);
 	}
 
-	if (maglev_pick(vip, hash, cfg->ring_size, &out->id))
+	if (maglev_pick(vip, pkt_hash(p), cfg->ring_size, &out->id))
 		return -1;
 	out->be = backend_get(out->id, vip->id);
 	if (!out->be)

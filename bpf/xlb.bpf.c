@@ -34,11 +34,10 @@ static __always_inline_ int outer_source(const struct xlb_config *cfg,
 	return 0;
 }
 
-static __always_inline_ int forward(struct xdp_md *ctx,
-				    const struct xlb_pkt *p,
+static __always_inline_ int forward(struct xdp_md *ctx, struct xlb_pkt *p,
 				    const struct xlb_vip *vip,
 				    const struct xlb_config *cfg,
-				    const struct xlb_backend *be, __u32 hash)
+				    const struct xlb_backend *be)
 {
 	union xlb_addr src = {}, dst;
 	struct encap_args a;
@@ -56,7 +55,8 @@ static __always_inline_ int forward(struct xdp_md *ctx,
 	__builtin_memcpy(&dst, &be->addr, sizeof(dst));
 	a.src = &src;
 	a.dst = &dst;
-	a.hash = hash;
+	a.hash = (vip->mode == XLB_MODE_GUE || be->family == XLB_AF_INET6) ?
+			 pkt_hash(p) : 0;
 	a.family = be->family;
 	a.mode = vip->mode;
 	a.gue_port = cfg->gue_port;
@@ -72,7 +72,6 @@ int xlb_balancer(struct xdp_md *ctx)
 	struct pick pk = {};
 	struct xlb_config *cfg;
 	struct xlb_vip *vip;
-	__u32 hash;
 	int rc;
 
 	rc = parse_packet(ctx, &p);
@@ -90,8 +89,7 @@ int xlb_balancer(struct xdp_md *ctx)
 	if (!cfg)
 		return verdict(XLB_C_PASS_NOT_VIP, XDP_PASS);
 
-	hash = xlb_flow_hash(&p.key);
-	if (pick_backend(&p, vip, cfg, hash, &pk))
+	if (pick_backend(&p, vip, cfg, &pk))
 		return verdict(XLB_C_DROP_NO_BACKEND, XDP_DROP);
 
 	count_traffic(&XLB_MAP_VIP_STATS, vip->id, p.l3_len, pk.new_flow);
@@ -100,5 +98,5 @@ int xlb_balancer(struct xdp_md *ctx)
 		count(XLB_C_ICMP_ERR_FWD);
 	if (p.flags & PKT_F_FRAG)
 		count(XLB_C_FRAG_FWD);
-	return forward(ctx, &p, vip, cfg, pk.be, hash);
+	return forward(ctx, &p, vip, cfg, pk.be);
 }
