@@ -2,7 +2,8 @@
 # Run every xlb test layer and print one closing line "N passed, N failed".
 #   1. unit tests (cmocka) of the user-space code
 #   2. packet fixtures through BPF_PROG_TEST_RUN (byte-exact)
-# Needs root (BPF) and a built tree (`make`). TESTS=unit|pkt runs one layer.
+#   3. FIB next-hop fixtures in a namespace with routes and neighbours
+# Needs root (BPF) and a built tree (`make`). TESTS=unit|pkt|fib runs one.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -30,14 +31,8 @@ run_unit() {
 	done
 }
 
-run_pkt() {
-	local fx="$BUILD/fixtures.txt" out p f
-	if ! $PY tests/pkt/gen_fixtures.py > "$fx"; then
-		echo "pktest: fixture generation failed"
-		add 0 1
-		return
-	fi
-	out=$("$BUILD/xlb-pktest" "$fx" 2>&1)
+pktest_summary() {
+	local out=$1 p f
 	echo "$out" | grep -v '^ok ' || true
 	p=$(echo "$out" | sed -n 's/^pktest: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
 	f=$(echo "$out" | sed -n 's/^pktest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
@@ -45,8 +40,23 @@ run_pkt() {
 	add "$p" "$f"
 }
 
+run_pkt() {
+	local fx="$BUILD/fixtures.txt"
+	if ! $PY tests/pkt/gen_fixtures.py > "$fx"; then
+		echo "pktest: fixture generation failed"
+		add 0 1
+		return
+	fi
+	pktest_summary "$("$BUILD/xlb-pktest" "$fx" 2>&1)"
+}
+
+run_fib() {
+	pktest_summary "$(bash tests/fib.sh 2>&1)"
+}
+
 [ -z "$only" ] || [ "$only" = unit ] && run_unit
 [ -z "$only" ] || [ "$only" = pkt ] && run_pkt
+[ -z "$only" ] || [ "$only" = fib ] && run_fib
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

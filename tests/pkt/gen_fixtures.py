@@ -624,7 +624,53 @@ def malformed_cases():
     emit("decap-counter decap_pass 3")
 
 
+# Addresses of the FIB test namespace (tests/fib.sh builds it):
+#   xa 02:00:00:00:00:10 198.18.0.10/24, neighbour 198.18.0.1 = 02:..:fe,
+#      198.18.0.20 = 02:..:b1 (on-link L2 backend); 198.18.2.0/24 via .0.1
+#   xc 02:00:00:00:00:20 198.18.4.10/24, neighbour 198.18.4.1 = 02:..:fd;
+#      198.18.3.0/24 via 198.18.4.1
+XC_MAC, XC_GW = "02:00:00:00:00:20", "02:00:00:00:00:fd"
+
+
+def fib_cases():
+    """Next hop from the kernel FIB: XDP_TX out of the ingress interface,
+    bpf_redirect out of another, MACs from the neighbour table."""
+    emit("reset flows=4096 ring=251")
+    emit("ingress xa")
+    emit(f"config src4={SRC4} fib=1")
+    emit("vip 198.18.1.1:80/tcp mode=ipip")
+    emit("backend 198.18.1.1:80/tcp 198.18.2.1")
+    emit("vip 198.18.1.2:80/tcp mode=ipip")
+    emit("backend 198.18.1.2:80/tcp 198.18.3.1")
+    emit("vip 198.18.1.4:80/tcp mode=l2")
+    emit("backend 198.18.1.4:80/tcp 198.18.0.20")
+    p = client_pkt("198.18.1.1:80/tcp")
+    run("fib/tx-same-interface", "tx", p,
+        encap_expect(p, "ipip", "198.18.2.1", CLIENT4, "198.18.1.1",
+                     40000, 80, 6))   # GW_MAC is the neighbour's MAC
+    p = client_pkt("198.18.1.2:80/tcp")
+    e = encap_expect(p, "ipip", "198.18.3.1", CLIENT4, "198.18.1.2",
+                     40000, 80, 6)
+    e.dst, e.src = XC_GW, XC_MAC
+    run("fib/redirect-other-interface", "redirect", p, e)
+    p = client_pkt("198.18.1.4:80/tcp")
+    e = p.copy()
+    e.dst, e.src = BE_MAC, LB_MAC
+    run("fib/l2-neighbour-mac", "tx", p, e)
+    emit("counter tx 2")
+    emit("counter redirect 1")
+    # No route and no gateway: dropped, counted.
+    emit("vip 198.18.1.5:80/tcp mode=ipip")
+    emit("backend 198.18.1.5:80/tcp 198.18.99.1")
+    run("fib/no-route-drop", "drop", client_pkt("198.18.1.5:80/tcp"), None)
+    emit("counter drop_no_route 1")
+
+
 def main():
+    if sys.argv[1:] == ["fib"]:
+        fib_cases()
+        sys.stdout.write("\n".join(out) + "\n")
+        return
     forwarding_cases()
     fragment_cases()
     mtu_cases()

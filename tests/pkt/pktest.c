@@ -15,6 +15,7 @@
  *   decap-counter NAME N
  *   flows N                          flow table entries
  *   traffic VIP [ADDR] new=N         new flows of a VIP or one backend
+ *   ingress IFNAME                   later runs arrive on IFNAME (FIB tests)
  * Prints "ok NAME" or "FAIL NAME: why", then "pktest: N passed, N failed".
  */
 #define _GNU_SOURCE
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -42,6 +44,7 @@ struct runner {
 	struct xlb_config cfg;
 	int passed, failed;
 	int line;
+	int ifindex;		/* ingress for test runs; 0: loopback */
 };
 
 static void fail(struct runner *r, const char *name, const char *fmt, ...)
@@ -88,6 +91,13 @@ static void hexdump(const char *tag, const __u8 *p, size_t n)
 	printf("    %s (%zu bytes):", tag, n);
 	for (i = 0; i < n; i++)
 		printf("%s%02x", i % 16 ? " " : "\n      ", p[i]);
+	printf("\n");
+}
+
+static void hexline(const __u8 *p, size_t n)
+{
+	while (n--)
+		printf("%02x", *p++);
 	printf("\n");
 }
 
@@ -229,6 +239,7 @@ static void do_run(struct runner *r, char **argv, int argc)
 	static __u8 in[MAX_PKT], want[MAX_PKT], out[MAX_PKT + 256];
 	const char *name = argc > 0 ? argv[0] : "?";
 	int nin, nwant = -1, fd;
+	struct xdp_md ctx = {};
 	LIBBPF_OPTS(bpf_test_run_opts, t);
 
 	if (argc < 5) {
@@ -252,10 +263,19 @@ static void do_run(struct runner *r, char **argv, int argc)
 	t.data_out = out;
 	t.data_size_out = sizeof(out);
 	t.repeat = 1;
+	if (r->ifindex) {
+		ctx.data_end = nin;
+		ctx.ingress_ifindex = r->ifindex;
+		t.ctx_in = &ctx;
+		t.ctx_size_in = sizeof(ctx);
+	}
 	if (bpf_prog_test_run_opts(fd, &t)) {
 		fail(r, name, "test run: %s", strerror(errno));
 		return;
 	}
+	if (getenv("XLB_PKTEST_SHOW"))
+		printf("out %s %s %s ", name, verdict_name(t.retval), argv[3]),
+			hexline(out, t.data_size_out);
 	if (strcmp(verdict_name(t.retval), argv[2])) {
 		fail(r, name, "verdict %s, want %s", verdict_name(t.retval),
 		     argv[2]);
@@ -400,6 +420,9 @@ static int exec_line(struct runner *r, char *line)
 		do_counter(r, argv + 1, argc - 1, false);
 	else if (!strcmp(argv[0], "decap-counter"))
 		do_counter(r, argv + 1, argc - 1, true);
+	else if (!strcmp(argv[0], "ingress"))
+		err = argc < 2 || !(r->ifindex = if_nametoindex(argv[1])) ?
+			      -ENODEV : 0;
 	else if (!strcmp(argv[0], "traffic"))
 		do_traffic(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "flows"))
