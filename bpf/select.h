@@ -61,44 +61,56 @@ struct pick {
 	int new_flow;
 };
 
-/* Established flows keep their backend while its slot is live; new flows
- * (and flows whose backend was removed) take the ring's choice. ICMP errors
- * and fragments follow the same choice but create no flow entry. */
-static __always_inline_ int pick_backend(struct xlb_pkt *p,
-					 const struct xlb_vip *vip,
-					 const struct xlb_config *cfg,
-					 struct pick *out)
+/* An established flow whose backend slot is still live and of the same
+ * generation keeps its backend. Looked up before the VIP: the slot knows its
+ * VIP and mode, and a deleted VIP frees its slots, so a hit is always a live
+ * VIP's. Fragments have no ports and so no flow. */
+static __always_inline_ int flow_established(const struct xlb_pkt *p,
+					     struct pick *out)
 {
-	int stateless = p->flags & (PKT_F_FRAG | PKT_F_ICMP_ERR);
-	/* Coarse time is enough for idle ageing and much cheaper. */
-	__u64 now = bpf_ktime_get_coarse_ns();
-	struct xlb_flow *f = NULL;
-	struct xlb_flow nf;
+	struct xlb_backend *be;
+	struct xlb_flow *f;
+	__u32 id;
 
-	if (!(p->flags & PKT_F_FRAG))
-		f = bpf_map_lookup_elem(&XLB_MAP_FLOWS, &p->key);
-	if (f) {
-		out->be = backend_get(f->backend, vip->id);
-		if (out->be && out->be->gen == f->gen) {
-			out->id = f->backend;
-			f->last_seen_ns = now;
-			count(XLB_C_FLOW_HIT);
-			return 0;
-		}
+	if (p->flags & PKT_F_FRAG)
+		return -1;
+	f = bpf_map_lookup_elem(&XLB_MAP_FLOWS, &p->key);
+	if (!f)
+		return -1;
+	id = f->backend;
+	be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
+	if (!be || !(be->flags & XLB_BE_F_ACTIVE) || be->gen != f->gen) {
 		count(XLB_C_FLOW_RESELECT);
+		return -1;
 	}
+	/* Coarse time is enough for idle ageing and much cheaper. */
+	f->last_seen_ns = bpf_ktime_get_coarse_ns();
+	out->be = be;
+	out->id = id;
+	count(XLB_C_FLOW_HIT);
+	return 0;
+}
+
+/* A new flow (or one whose backend is gone) takes the ring's choice. ICMP
+ * errors and fragments follow the same choice but create no flow entry. */
+static __always_inline_ int select_new(struct xlb_pkt *p,
+				       const struct xlb_vip *vip,
+				       const struct xlb_config *cfg,
+				       struct pick *out)
+{
+	struct xlb_flow nf;
 
 	if (maglev_pick(vip, pkt_hash(p), cfg->ring_size, &out->id))
 		return -1;
 	out->be = backend_get(out->id, vip->id);
 	if (!out->be)
 		return -1;
-	if (stateless)
+	if (p->flags & (PKT_F_FRAG | PKT_F_ICMP_ERR))
 		return 0;
 
 	nf.backend = out->id;
 	nf.gen = out->be->gen;
-	nf.last_seen_ns = now;
+	nf.last_seen_ns = bpf_ktime_get_coarse_ns();
 	bpf_map_update_elem(&XLB_MAP_FLOWS, &p->key, &nf, BPF_ANY);
 	out->new_flow = 1;
 	count(XLB_C_FLOW_NEW);

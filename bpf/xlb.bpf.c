@@ -35,7 +35,6 @@ static __always_inline_ int outer_source(const struct xlb_config *cfg,
 }
 
 static __always_inline_ int forward(struct xdp_md *ctx, struct xlb_pkt *p,
-				    const struct xlb_vip *vip,
 				    const struct xlb_config *cfg,
 				    const struct xlb_backend *be)
 {
@@ -43,22 +42,24 @@ static __always_inline_ int forward(struct xdp_md *ctx, struct xlb_pkt *p,
 	struct encap_args a;
 	__u32 overhead;
 
-	if (vip->mode == XLB_MODE_L2)
+	__u8 mode = be->mode;
+
+	if (mode == XLB_MODE_L2)
 		return xmit_l2(ctx, cfg, p, be);
 	if (outer_source(cfg, be->family, &src))
 		return verdict(XLB_C_DROP_NO_ROUTE, XDP_DROP);
 
-	overhead = encap_overhead(be->family, vip->mode);
+	overhead = encap_overhead(be->family, mode);
 	if (p->l3_len + overhead > cfg->mtu)
 		return too_big(ctx, p, cfg, overhead);
 
 	__builtin_memcpy(&dst, &be->addr, sizeof(dst));
 	a.src = &src;
 	a.dst = &dst;
-	a.hash = (vip->mode == XLB_MODE_GUE || be->family == XLB_AF_INET6) ?
+	a.hash = (mode == XLB_MODE_GUE || be->family == XLB_AF_INET6) ?
 			 pkt_hash(p) : 0;
 	a.family = be->family;
-	a.mode = vip->mode;
+	a.mode = mode;
 	a.gue_port = cfg->gue_port;
 	if (encap(ctx, p, &a))
 		return verdict(XLB_C_DROP_ENCAP, XDP_DROP);
@@ -80,23 +81,26 @@ int xlb_balancer(struct xdp_md *ctx)
 	if (rc != PARSE_OK)
 		return verdict(XLB_C_PASS_MALFORMED, XDP_PASS);
 
-	vip = vip_lookup(&p);
-	if (!vip)
-		return verdict(p.flags & PKT_F_FRAG ? XLB_C_PASS_FRAGMENT :
-						      XLB_C_PASS_NOT_VIP,
-			       XDP_PASS);
 	cfg = get_config();
 	if (!cfg)
 		return verdict(XLB_C_PASS_NOT_VIP, XDP_PASS);
 
-	if (pick_backend(&p, vip, cfg, &pk))
-		return verdict(XLB_C_DROP_NO_BACKEND, XDP_DROP);
+	if (flow_established(&p, &pk)) {
+		vip = vip_lookup(&p);
+		if (!vip)
+			return verdict(p.flags & PKT_F_FRAG ?
+					       XLB_C_PASS_FRAGMENT :
+					       XLB_C_PASS_NOT_VIP,
+				       XDP_PASS);
+		if (select_new(&p, vip, cfg, &pk))
+			return verdict(XLB_C_DROP_NO_BACKEND, XDP_DROP);
+	}
 
-	count_traffic(&XLB_MAP_VIP_STATS, vip->id, p.l3_len, pk.new_flow);
+	count_traffic(&XLB_MAP_VIP_STATS, pk.be->vip_id, p.l3_len, pk.new_flow);
 	count_traffic(&XLB_MAP_BE_STATS, pk.id, p.l3_len, pk.new_flow);
 	if (p.flags & PKT_F_ICMP_ERR)
 		count(XLB_C_ICMP_ERR_FWD);
 	if (p.flags & PKT_F_FRAG)
 		count(XLB_C_FRAG_FWD);
-	return forward(ctx, &p, vip, cfg, pk.be);
+	return forward(ctx, &p, cfg, pk.be);
 }

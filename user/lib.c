@@ -303,6 +303,7 @@ static int slot_write(struct xlb *x, const struct vip_state *v,
 		memcpy(be.mac, b->spec.mac, sizeof(be.mac));
 	}
 	be.vip_id = v->val.id;
+	be.mode = v->val.mode;
 	be.gen = x->slot_gen[b->slot];
 	if (bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_BACKENDS),
 				&b->slot, &be, BPF_ANY))

@@ -50,6 +50,9 @@ struct xlb_backend {
 	__u8 mac[6];
 	__u32 vip_id;
 	__u32 gen;
+	__u8 mode;		/* the VIP's enum xlb_mode, copied here so that
+				 * an established flow needs no VIP lookup */
+	__u8 pad[3];
 };
 
 #endif
