@@ -21,6 +21,10 @@ static __always_inline_ int move_l2(struct xdp_md *ctx, __u32 l2_len,
 
 	if (data + shift + L2_MAX > end)
 		return -1;
+	if (l2_len == ETH_HLEN) {	/* untagged: the common case */
+		__builtin_memcpy(data, data + shift, ETH_HLEN);
+		return 0;
+	}
 #pragma unroll
 	for (i = 0; i < L2_MAX / 2; i++) {
 		if (i * 2 >= (int)l2_len)

@@ -46,13 +46,17 @@ static __always_inline_ int icmp_reshape(struct xdp_md *ctx, __u32 l2_len,
 	struct ethhdr *eth;
 	__u8 mac[ETH_ALEN];
 	__u32 want;
+	long cur;
 
 	if (bpf_xdp_adjust_head(ctx, -(int)hdr) || move_l2(ctx, l2_len, hdr))
 		return -1;
 	data = PKT(ctx);
 	end = PKT_END(ctx);
 	want = l2_len + hdr + quote;
-	if (bpf_xdp_adjust_tail(ctx, (int)want - (int)(end - data)))
+	cur = end - data;
+	/* Keep (end - data) a scalar: pkt_end arithmetic is refused. */
+	asm volatile("" : "+r"(cur));
+	if (bpf_xdp_adjust_tail(ctx, (int)want - (int)cur))
 		return -1;
 	data = PKT(ctx);
 	end = PKT_END(ctx);
