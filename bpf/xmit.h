@@ -31,6 +31,20 @@ static __always_inline_ int fib_next_hop(struct xdp_md *ctx, __u8 family,
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 }
 
+/* The FIB answered: its MACs, out of the interface it names. */
+static __always_inline_ int fib_send(struct xdp_md *ctx, struct ethhdr *eth,
+				     const struct bpf_fib_lookup *fib)
+{
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	if (fib->ifindex == ctx->ingress_ifindex) {
+		count(XLB_C_TX);
+		return XDP_TX;
+	}
+	count(XLB_C_REDIRECT);
+	return bpf_redirect(fib->ifindex, 0);
+}
+
 /* Send the frame at ctx towards dst. The frame's destination MAC is still
  * the one it arrived with, i.e. ours: it becomes the source MAC when the
  * gateway fallback is used. */
@@ -48,14 +62,7 @@ static __always_inline_ int xmit(struct xdp_md *ctx,
 	if (!(cfg->flags & XLB_CFG_F_NO_FIB) &&
 	    fib_next_hop(ctx, family, src, dst, &fib) ==
 		    BPF_FIB_LKUP_RET_SUCCESS) {
-		__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
-		if (fib.ifindex == ctx->ingress_ifindex) {
-			count(XLB_C_TX);
-			return XDP_TX;
-		}
-		count(XLB_C_REDIRECT);
-		return bpf_redirect(fib.ifindex, 0);
+		return fib_send(ctx, eth, &fib);
 	}
 	if (!(cfg->flags & XLB_CFG_F_HAS_GW)) {
 		count(XLB_C_DROP_NO_ROUTE);
@@ -88,14 +95,7 @@ static __always_inline_ int xmit_l2(struct xdp_md *ctx,
 	if (!(cfg->flags & XLB_CFG_F_NO_FIB) &&
 	    fib_next_hop(ctx, be->family, &p->key.src, &be->addr, &fib) ==
 		    BPF_FIB_LKUP_RET_SUCCESS) {
-		__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
-		if (fib.ifindex == ctx->ingress_ifindex) {
-			count(XLB_C_TX);
-			return XDP_TX;
-		}
-		count(XLB_C_REDIRECT);
-		return bpf_redirect(fib.ifindex, 0);
+		return fib_send(ctx, eth, &fib);
 	}
 	count(XLB_C_DROP_NO_ROUTE);
 	return XDP_DROP;
