@@ -4,13 +4,12 @@
 set -euo pipefail
 
 PKGS=(
-	make gcc clang llvm pkg-config
-	libbpf-dev libxdp-dev bpftool linux-libc-dev libc6-dev-i386
-	libelf-dev zlib1g-dev
-	libcmocka-dev
-	iproute2 ethtool
-	python3 python3-scapy
-	curl
+	make gcc clang			# build: user space, BPF (clang -target bpf)
+	libbpf-dev bpftool linux-libc-dev	# libbpf, skeletons, UAPI headers
+	libelf-dev zlib1g-dev		# libbpf's link dependencies
+	libcmocka-dev			# unit tests
+	iproute2			# namespaces and veth for tests and bench
+	python3-scapy			# packet fixtures (Debian's python3)
 )
 
 missing=()
