@@ -40,10 +40,17 @@ for r in $(seq "$ROUNDS"); do
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-base=$(echo "${results[floor_fwd]}" | median)
-echo "live: veth, native XDP, $PACKETS frames x $ROUNDS rounds, median Mpps"
+# The machine drifts between rounds: compare each program with the floor
+# of the same round, then take the median of those ratios.
+ratios() {
+	paste -d' ' <(echo "${results[$1]}" | tr ' ' '\n' | grep -v '^$') \
+		<(echo "${results[floor_fwd]}" | tr ' ' '\n' | grep -v '^$') |
+		awk '{printf "%s ", 100 * $1 / $2}'
+}
+echo "live: veth, native XDP, $PACKETS frames x $ROUNDS rounds, medians"
 printf '%-12s %8s %10s\n' program Mpps "of floor"
 for p in $PROGS; do
 	m=$(echo "${results[$p]}" | median)
-	printf '%-12s %8.3f %9.0f%%\n' "$p" "$m" "$(echo "$m $base" | awk '{print 100*$1/$2}')"
+	pct=$(ratios "$p" | median)
+	printf '%-12s %8.3f %9.0f%%\n' "$p" "$m" "$pct"
 done

@@ -95,8 +95,7 @@ static __always_inline_ void write_outer4(struct iphdr *ip,
 					  const struct encap_args *a,
 					  __u32 len, __u8 proto)
 {
-	ip->version = 4;
-	ip->ihl = 5;
+	*(__u8 *)ip = 0x45;	/* version 4, IHL 5: one store, no bitfields */
 	ip->tos = p->tos;
 	ip->tot_len = bpf_htons(len);
 	ip->id = 0;

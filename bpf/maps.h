@@ -59,6 +59,10 @@ struct {
 	__type(value, struct xlb_flow);
 } XLB_MAP_FLOWS SEC(".maps");
 
+/* Traffic is counted once per packet, per backend slot (xlb_be_stats). A
+ * VIP's traffic is the sum of its live slots plus xlb_vip_stats, where user
+ * space folds in the counts of each backend that leaves the VIP: one map
+ * update per packet instead of two. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XLB_MAX_VIPS);

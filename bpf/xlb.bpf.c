@@ -96,7 +96,6 @@ int xlb_balancer(struct xdp_md *ctx)
 			return verdict(XLB_C_DROP_NO_BACKEND, XDP_DROP);
 	}
 
-	count_traffic(&XLB_MAP_VIP_STATS, pk.be->vip_id, p.l3_len, pk.new_flow);
 	count_traffic(&XLB_MAP_BE_STATS, pk.id, p.l3_len, pk.new_flow);
 	if (p.flags & PKT_F_ICMP_ERR)
 		count(XLB_C_ICMP_ERR_FWD);

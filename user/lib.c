@@ -247,6 +247,66 @@ int xlb_vip_add(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
 	return 0;
 }
 
+static int percpu_values(int fd, __u32 key, __u64 **vals, size_t *n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu < 0)
+		return ncpu;
+	*n = (size_t)ncpu * (sizeof(struct xlb_traffic) / sizeof(__u64));
+	*vals = calloc(*n, sizeof(__u64));
+	if (!*vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, *vals)) {
+		free(*vals);
+		return -errno;
+	}
+	return 0;
+}
+
+/* Add a slot's traffic to its VIP's (keep) or discard it, and zero the
+ * slot, so that a reused slot starts from nothing. Called after the slot
+ * was freed, so the data plane no longer counts on it. */
+static int stats_fold(struct xlb *x, __u32 slot, __u32 vip_id, bool keep)
+{
+	int be_fd = map_fd(x, x->skel->maps.XLB_MAP_BE_STATS);
+	int vip_fd = map_fd(x, x->skel->maps.XLB_MAP_VIP_STATS);
+	__u64 *be = NULL, *vip = NULL;
+	size_t n, i;
+	int err;
+
+	err = percpu_values(be_fd, slot, &be, &n);
+	if (!err && keep) {
+		err = percpu_values(vip_fd, vip_id, &vip, &n);
+		for (i = 0; !err && i < n; i++)
+			vip[i] += be[i];
+		if (!err && bpf_map_update_elem(vip_fd, &vip_id, vip, BPF_ANY))
+			err = -errno;
+	}
+	if (!err) {
+		memset(be, 0, n * sizeof(*be));
+		if (bpf_map_update_elem(be_fd, &slot, be, BPF_ANY))
+			err = -errno;
+	}
+	free(be);
+	free(vip);
+	return err;
+}
+
+/* A deleted VIP's slot in the per-VIP maps starts from zero when reused. */
+static void stats_vip_reset(struct xlb *x, __u32 vip_id)
+{
+	int fd = map_fd(x, x->skel->maps.XLB_MAP_VIP_STATS);
+	__u64 *vals;
+	size_t n;
+
+	if (percpu_values(fd, vip_id, &vals, &n))
+		return;
+	memset(vals, 0, n * sizeof(*vals));
+	bpf_map_update_elem(fd, &vip_id, vals, BPF_ANY);
+	free(vals);
+}
+
 static void slot_free(struct xlb *x, __u32 slot)
 {
 	struct xlb_backend be = {};
@@ -271,8 +331,11 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
 		return -errno;
 	bpf_map_delete_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
 			    &v->val.id);
-	for (i = 0; i < v->nbe; i++)
+	for (i = 0; i < v->nbe; i++) {
 		slot_free(x, v->be[i].slot);
+		stats_fold(x, v->be[i].slot, v->val.id, false);
+	}
+	stats_vip_reset(x, v->val.id);
 	free(v->be);
 	memset(v, 0, sizeof(*v));
 	return 0;
@@ -376,7 +439,7 @@ int xlb_backend_del(struct xlb *x, const struct xlb_vip_key *k,
 		return err;
 	}
 	slot_free(x, gone.slot);
-	return 0;
+	return stats_fold(x, gone.slot, v->val.id, true);
 }
 
 int xlb_backend_set_weight(struct xlb *x, const struct xlb_vip_key *k,
@@ -458,11 +521,28 @@ int xlb_counters_read(const struct xlb *x, __u64 out[XLB_C_MAX])
 int xlb_traffic_read(const struct xlb *x, bool backend, __u32 id,
 		     struct xlb_traffic *out)
 {
-	struct bpf_map *m = backend ? x->skel->maps.XLB_MAP_BE_STATS :
-				      x->skel->maps.XLB_MAP_VIP_STATS;
+	const size_t words = sizeof(*out) / sizeof(__u64);
+	int be_fd = map_fd(x, x->skel->maps.XLB_MAP_BE_STATS);
+	const struct vip_state *v;
+	struct xlb_traffic t;
+	size_t i;
+	int err;
 
-	return xlb_percpu_sum(map_fd(x, m), id, (__u64 *)out,
-			      sizeof(*out) / sizeof(__u64));
+	if (backend)
+		return xlb_percpu_sum(be_fd, id, (__u64 *)out, words);
+	if (id >= XLB_MAX_VIPS || !x->vips[id].used)
+		return -ENOENT;
+	/* Backends that left, plus the live ones. */
+	v = &x->vips[id];
+	err = xlb_percpu_sum(map_fd(x, x->skel->maps.XLB_MAP_VIP_STATS), id,
+			     (__u64 *)out, words);
+	for (i = 0; !err && i < v->nbe; i++) {
+		err = xlb_percpu_sum(be_fd, v->be[i].slot, (__u64 *)&t, words);
+		out->packets += t.packets;
+		out->bytes += t.bytes;
+		out->new_flows += t.new_flows;
+	}
+	return err;
 }
 
 int xlb_flows_clear(struct xlb *x)

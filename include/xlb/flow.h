@@ -33,11 +33,14 @@ struct xlb_flow_key {
 
 /* The flow table value: which backend took the flow, and the generation of
  * that backend slot, so that a removed and reused slot is not mistaken for
- * the backend the flow started on. */
+ * the backend the flow started on. last_seen is the kernel's jiffies
+ * (bpf_jiffies64(), which the verifier inlines into one load: a clock
+ * helper call per packet cost ~25 ns here); user space turns it into an
+ * age with the kernel's HZ. */
 struct xlb_flow {
 	__u32 backend;
 	__u32 gen;
-	__u64 last_seen_ns;
+	__u64 last_seen;
 };
 
 #endif

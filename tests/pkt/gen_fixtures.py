@@ -461,6 +461,15 @@ def flow_cases():
     emit(f"backend-del {vip} 198.18.2.2")
     run("flow/moves-after-remove", "tx", f1, to("198.18.2.3", f1))
     emit("counter flow_reselect 1")
+    # The VIP's totals keep what its removed backends carried: 41 new flows
+    # before, one more (the reselected f1) now.
+    emit(f"traffic {vip} new=42")
+    # A backend that reuses a freed slot starts from zero.
+    emit(f"weight {vip} 198.18.2.3 0")
+    emit(f"backend {vip} 198.18.2.7")
+    emit(f"traffic {vip} 198.18.2.7 new=0")
+    emit(f"weight {vip} 198.18.2.3 1")
+    emit(f"backend-del {vip} 198.18.2.7")
     run("flow/sticks-to-new-choice", "tx", f1, to("198.18.2.3", f1))
     emit("counter flow_hit 3")
     emit(f"vip-del {vip}")
