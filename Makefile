@@ -9,7 +9,7 @@ ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD)
-LDLIBS   := -lbpf -lelf -lz
+LDLIBS   := -lbpf -lelf -lz -lyaml -ljson-c
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Wno-unused-function \
 	      -Iinclude -Ibpf -I$(ARCH_INC)
 
@@ -26,14 +26,16 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.h include/xlb/*.h)
 
-LIB_SRCS := user/lib.c user/maglev.c user/addr.c
+LIB_SRCS := user/lib.c user/maglev.c user/addr.c user/conf.c user/view.c
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB      := $(BUILD)/libxlb.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 
-TOOLS    := $(BUILD)/xlb-pktest $(BUILD)/xlb-bench
+XLBD_SRCS := user/xlbd.c user/xlbd_ctl.c user/xlbd_metrics.c
+TOOLS    := $(BUILD)/xlb-pktest $(BUILD)/xlb-bench $(BUILD)/xlbd \
+	    $(patsubst user/%.c,$(BUILD)/%,$(wildcard user/xlbctl.c))
 
 .PHONY: all test bench demo clean help deps
 .DELETE_ON_ERROR:
@@ -74,6 +76,14 @@ $(LIB): $(LIB_OBJS)
 $(BUILD)/xlb-pktest: tests/pkt/pktest.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS)
+
+$(BUILD)/xlbd: $(XLBD_SRCS) $(LIB) $(SKELS) $(wildcard user/*.h)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(XLBD_SRCS) -o $@ $(LIB) $(LDLIBS) -lmicrohttpd -lpthread
+
+$(BUILD)/xlbctl: user/xlbctl.c $(LIB) $(SKELS) $(wildcard user/*.h)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS) -lxdp
 
 $(BUILD)/xlb-bench: bench/bench.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)

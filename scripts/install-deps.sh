@@ -7,9 +7,13 @@ PKGS=(
 	make gcc clang			# build: user space, BPF (clang -target bpf)
 	libbpf-dev bpftool linux-libc-dev	# libbpf, skeletons, UAPI headers
 	libelf-dev zlib1g-dev		# libbpf's link dependencies
+	libxdp-dev			# decap attach (single-program fallback)
+	libyaml-dev libjson-c-dev	# xlb.conf parsing, control protocol, -j
+	libmicrohttpd-dev		# Prometheus metrics endpoint
 	libcmocka-dev			# unit tests
-	iproute2			# namespaces and veth for tests and bench
+	iproute2 ethtool		# namespaces, veth, GRO for the lab
 	python3-scapy			# packet fixtures (Debian's python3)
+	curl				# the lab's HTTP clients
 )
 
 missing=()

@@ -4,12 +4,14 @@
  * affected map entries and, when the backend set changed, the VIP's Maglev
  * ring, which is built aside and swapped in with one map update. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 
 #include "maglev.h"
 #include "xlb.h"
@@ -30,6 +32,9 @@ struct vip_state {
 
 struct xlb {
 	struct xlb_bpf *skel;
+	char pin_dir[256];		/* "" when not pinned */
+	bool adopted;
+	int link_fd;
 	__u32 ring_size;
 	__u32 *ring;			/* scratch for ring builds */
 	__u32 *ring_keys;		/* 0..ring_size-1 for batch updates */
@@ -45,6 +50,196 @@ void xlb_config_defaults(struct xlb_config *cfg)
 	cfg->flags = XLB_CFG_F_ICMP_TOO_BIG;
 	cfg->gue_port = htons(XLB_GUE_PORT_DEFAULT);
 	cfg->icmp_rate = XLB_ICMP_RATE_DEFAULT;
+}
+
+static struct vip_state *vip_find(const struct xlb *x,
+				  const struct xlb_vip_key *k);
+
+static bool path_exists(const char *p)
+{
+	return access(p, F_OK) == 0;
+}
+
+/* Pin every map under dir; libbpf reuses maps already pinned there (their
+ * type and sizes must match, or the load fails). */
+static int pin_paths(struct xlb *x, const char *dir)
+{
+	struct bpf_map *m;
+	char path[512];
+	bool any = false;
+
+	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s", dir);
+	bpf_object__for_each_map(m, x->skel->obj) {
+		if (bpf_map__type(m) == BPF_MAP_TYPE_ARRAY &&
+		    strstr(bpf_map__name(m), ".rodata"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m));
+		any |= path_exists(path);
+		if (bpf_map__set_pin_path(m, path))
+			return -errno ?: -EINVAL;
+	}
+	x->adopted = any;
+	return 0;
+}
+
+/* Rebuild the model from the maps of a running data plane: VIPs from
+ * xlb_vips, backends (with weights and generations) from xlb_backends. */
+static int adopt(struct xlb *x)
+{
+	int vfd = bpf_map__fd(x->skel->maps.XLB_MAP_VIPS);
+	int bfd = bpf_map__fd(x->skel->maps.XLB_MAP_BACKENDS);
+	struct xlb_vip_key k, next;
+	struct xlb_backend be;
+	struct vip_state *v;
+	struct xlb_vip val;
+	void *prev = NULL;
+	__u32 slot;
+
+	while (!bpf_map_get_next_key(vfd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(vfd, &k, &val) || val.id >= XLB_MAX_VIPS)
+			return -EINVAL;
+		v = &x->vips[val.id];
+		v->used = true;
+		v->key = k;
+		v->val = val;
+	}
+	for (slot = 0; slot < XLB_MAX_BACKENDS; slot++) {
+		struct be_state *arr, *b;
+
+		if (bpf_map_lookup_elem(bfd, &slot, &be))
+			return -errno;
+		x->slot_gen[slot] = be.gen;
+		if (!(be.flags & XLB_BE_F_ACTIVE))
+			continue;
+		if (be.vip_id >= XLB_MAX_VIPS || !x->vips[be.vip_id].used)
+			return -EINVAL;
+		v = &x->vips[be.vip_id];
+		arr = realloc(v->be, (v->nbe + 1) * sizeof(*arr));
+		if (!arr)
+			return -ENOMEM;
+		v->be = arr;
+		b = &v->be[v->nbe++];
+		memset(b, 0, sizeof(*b));
+		b->spec.addr = be.addr;
+		b->spec.family = be.family;
+		b->spec.has_mac = be.flags & XLB_BE_F_HAS_MAC;
+		memcpy(b->spec.mac, be.mac, sizeof(be.mac));
+		b->spec.weight = be.weight;
+		b->slot = slot;
+		x->slot_used[slot] = true;
+	}
+	return 0;
+}
+
+bool xlb_adopted(const struct xlb *x)
+{
+	return x->adopted;
+}
+
+static int link_create(int prog, int ifindex, __u32 flags)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = flags);
+	int fd = bpf_link_create(prog, ifindex, BPF_XDP, &o);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int xlb_attach(struct xlb *x, int ifindex, enum xlb_attach_mode mode,
+	       bool *generic)
+{
+	int prog = xlb_prog_fd(x), fd;
+	char path[512];
+
+	*generic = false;
+	snprintf(path, sizeof(path), "%s/link", x->pin_dir);
+	if (x->pin_dir[0] && (fd = bpf_obj_get(path)) >= 0) {
+		/* A running data plane: swap the program in its link. */
+		if (bpf_link_update(fd, prog, NULL)) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		x->link_fd = fd;
+		return 0;
+	}
+	fd = link_create(prog, ifindex, mode == XLB_ATTACH_GENERIC ?
+				      XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+	if (fd < 0 && mode == XLB_ATTACH_AUTO) {
+		fd = link_create(prog, ifindex, XDP_FLAGS_SKB_MODE);
+		*generic = fd >= 0;
+	}
+	if (fd < 0)
+		return fd;
+	if (x->pin_dir[0] && bpf_obj_pin(fd, path)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	x->link_fd = fd;
+	return 0;
+}
+
+int xlb_detach(struct xlb *x)
+{
+	char path[512];
+	struct bpf_map *m;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/link", x->pin_dir);
+	if (x->link_fd < 0 && x->pin_dir[0])
+		x->link_fd = bpf_obj_get(path);
+	if (x->link_fd >= 0 && bpf_link_detach(x->link_fd))
+		err = -errno;
+	if (!x->pin_dir[0])
+		return err;
+	unlink(path);
+	bpf_object__for_each_map(m, x->skel->obj)
+		if (bpf_map__is_pinned(m))
+			bpf_map__unpin(m, NULL);
+	if (rmdir(x->pin_dir) && errno != ENOENT && !err)
+		err = -errno;
+	return err;
+}
+
+size_t xlb_vip_count(const struct xlb *x)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < XLB_MAX_VIPS; i++)
+		n += x->vips[i].used;
+	return n;
+}
+
+int xlb_vip_at(const struct xlb *x, size_t idx, struct xlb_vip_key *k,
+	       struct xlb_vip *v)
+{
+	size_t i;
+
+	for (i = 0; i < XLB_MAX_VIPS; i++) {
+		if (!x->vips[i].used || idx--)
+			continue;
+		*k = x->vips[i].key;
+		*v = x->vips[i].val;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int xlb_vip_backends(const struct xlb *x, const struct xlb_vip_key *k,
+		     struct xlb_backend_spec *out, size_t max)
+{
+	const struct vip_state *v = vip_find(x, k);
+	size_t i;
+
+	if (!v)
+		return -ENOENT;
+	for (i = 0; i < v->nbe && i < max; i++)
+		out[i] = v->be[i].spec;
+	return (int)v->nbe;
 }
 
 static int ring_create(__u32 size)
@@ -72,6 +267,7 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 	if (!x)
 		return -ENOMEM;
 	x->ring_size = ring;
+	x->link_fd = -1;
 	x->ring = calloc(ring, sizeof(*x->ring));
 	x->ring_keys = calloc(ring, sizeof(*x->ring_keys));
 	x->skel = xlb_bpf__open();
@@ -93,16 +289,27 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 		goto fail;
 	}
 	err = bpf_map__set_inner_map_fd(x->skel->maps.XLB_MAP_MAGLEV, inner);
+	if (!err && opts && opts->pin_dir)
+		err = pin_paths(x, opts->pin_dir);
 	if (!err)
 		err = xlb_bpf__load(x->skel);
 	close(inner);
 	if (err)
 		goto fail;
+	if (x->adopted) {
+		err = adopt(x);
+		if (err)
+			goto fail;
+	}
 
-	xlb_config_defaults(&cfg);
-	err = xlb_set_config(x, &cfg);
-	if (err)
-		goto fail;
+	/* A running data plane keeps its settings until the caller sets
+	 * its own; a new one starts from the defaults. */
+	if (!x->adopted) {
+		xlb_config_defaults(&cfg);
+		err = xlb_set_config(x, &cfg);
+		if (err)
+			goto fail;
+	}
 	*out = x;
 	return 0;
 fail:
@@ -118,6 +325,8 @@ void xlb_close(struct xlb *x)
 		return;
 	for (i = 0; i < XLB_MAX_VIPS; i++)
 		free(x->vips[i].be);
+	if (x->link_fd >= 0)
+		close(x->link_fd);
 	xlb_bpf__destroy(x->skel);
 	free(x->ring);
 	free(x->ring_keys);
@@ -367,6 +576,7 @@ static int slot_write(struct xlb *x, const struct vip_state *v,
 	}
 	be.vip_id = v->val.id;
 	be.mode = v->val.mode;
+	be.weight = (__u16)b->spec.weight;
 	be.gen = x->slot_gen[b->slot];
 	if (bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_BACKENDS),
 				&b->slot, &be, BPF_ANY))
@@ -461,9 +671,12 @@ int xlb_backend_set_weight(struct xlb *x, const struct xlb_vip_key *k,
 	old = b->spec.weight;
 	b->spec.weight = weight;
 	err = ring_install(x, v);
-	if (err)
+	if (err) {
 		b->spec.weight = old;
-	return err;
+		return err;
+	}
+	/* Recorded in the slot for a restarted daemon to read back. */
+	return slot_write(x, v, b);
 }
 
 int xlb_backend_slot(const struct xlb *x, const struct xlb_vip_key *k,

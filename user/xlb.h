@@ -18,6 +18,14 @@ struct xlb;
 struct xlb_opts {
 	__u32 flow_entries;	/* 0: XLB_FLOWS_DEFAULT */
 	__u32 ring_size;	/* 0: XLB_RING_DEFAULT; must be prime */
+	const char *pin_dir;	/* maps pinned here; ones already pinned
+				 * are adopted with their contents */
+};
+
+enum xlb_attach_mode {
+	XLB_ATTACH_AUTO = 0,	/* native, else generic */
+	XLB_ATTACH_NATIVE,
+	XLB_ATTACH_GENERIC,
 };
 
 struct xlb_backend_spec {
@@ -30,6 +38,25 @@ struct xlb_backend_spec {
 
 int xlb_open(struct xlb **out, const struct xlb_opts *opts);
 void xlb_close(struct xlb *x);
+/* Whether xlb_open found pinned maps and rebuilt VIPs and backends from
+ * them (a restarted daemon). */
+bool xlb_adopted(const struct xlb *x);
+
+/* Attach to ifindex through a bpf_link pinned as <pin_dir>/link; when that
+ * pin exists (a restart), swap the program in it atomically instead, so no
+ * packet goes unhandled. *generic tells whether generic XDP was used. */
+int xlb_attach(struct xlb *x, int ifindex, enum xlb_attach_mode mode,
+	       bool *generic);
+/* Detach and remove every pin of this balancer. */
+int xlb_detach(struct xlb *x);
+
+/* The configured VIPs and backends, as the library knows them. */
+size_t xlb_vip_count(const struct xlb *x);
+int xlb_vip_at(const struct xlb *x, size_t i, struct xlb_vip_key *k,
+	       struct xlb_vip *v);
+/* Up to max backends of a VIP into out; returns how many it has. */
+int xlb_vip_backends(const struct xlb *x, const struct xlb_vip_key *k,
+		     struct xlb_backend_spec *out, size_t max);
 int xlb_prog_fd(const struct xlb *x);
 struct bpf_object *xlb_object(const struct xlb *x);
 

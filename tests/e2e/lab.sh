@@ -1,0 +1,147 @@
+# shellcheck shell=bash
+# The xlb lab: a client, one xlb node and N backends on one L2 segment, each
+# host in its own network namespace. Sourced by the demo and the e2e tests.
+#
+#        [P-c] client 198.18.0.2 ──┐
+#        [P-lb] xlbd 198.18.0.10 ──┤ br0 in [P-sw]     VIP 198.18.1.1:80/tcp
+#        [P-b1] 198.18.0.11 ───────┤                   (and [2001:db8:1::1])
+#        [P-b2] 198.18.0.12 ───────┤   backends: VIP on lo, xlb_decap on eth0,
+#        [P-bN] 198.18.0.1N ───────┘   an HTTP server answering "bN"
+#
+# The client routes the VIPs to xlb; xlb encapsulates (IPIP by default) to a
+# backend, whose decap program hands the inner packet to its stack; the
+# backend answers the client directly (DSR).
+#
+# Everything lives under $LAB (a temp dir): a bpffs for xlbd's pins that
+# outlives any one process, the control socket, state, logs. lab_down
+# removes it all; callers trap it.
+
+LAB_BUILD=${LAB_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+LAB_PY=/usr/bin/python3
+P=${P:-xlbl$$}
+LAB=""
+LAB_NB=0
+VIP4=198.18.1.1
+VIP6=2001:db8:1::1
+
+lab_ns() { ip netns exec "$P-$1" "${@:2}"; }
+
+lab_mac() { printf '02:00:00:00:%02x:%02x' "$1" "$2"; }
+
+# lab_host NAME IDX: a namespace with eth0 on the bridge.
+lab_host() {
+	local name=$1 idx=$2
+	ip netns add "$P-$name"
+	ip -n "$P-sw" link add "v$name" type veth peer name eth0 netns "$P-$name"
+	ip -n "$P-sw" link set "v$name" master br0 up
+	ip -n "$P-$name" link set eth0 address "$(lab_mac 0 "$idx")"
+	ip -n "$P-$name" link set eth0 up
+	ip -n "$P-$name" link set lo up
+	ip -n "$P-$name" addr add "198.18.0.$idx/24" dev eth0
+	ip -n "$P-$name" addr add "2001:db8::$idx/64" dev eth0 nodad
+	# XDP_TX and redirects into a veth need NAPI on the receiving end.
+	lab_ns sw ethtool -K "v$name" gro on >/dev/null 2>&1 || true
+}
+
+# lab_backend I: backend I (1..9) with the VIPs on lo, decap, HTTP server.
+lab_backend() {
+	local i=$1 name="b$1" idx=$((10 + $1)) dir
+	lab_host "$name" "$idx"
+	ip -n "$P-$name" addr add "$VIP4/32" dev lo
+	ip -n "$P-$name" addr add "$VIP6/128" dev lo nodad
+	lab_ns "$name" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.all.arp_ignore=1
+	lab_ns "$name" "$LAB_BUILD/xlbctl" decap attach eth0
+	dir="$LAB/www-$name"
+	mkdir -p "$dir"
+	echo "$name" > "$dir/index.html"
+	echo ok > "$dir/health"
+	lab_ns "$name" "$LAB_PY" -m http.server 80 --bind :: --directory "$dir" \
+		> "$LAB/http-$name.log" 2>&1 &
+	echo $! > "$LAB/http-$name.pid"
+}
+
+# lab_up N: the whole lab with N backends (not xlbd).
+lab_up() {
+	local n=$1 i
+	LAB=$(mktemp -d /tmp/xlb-lab.XXXXXX)
+	LAB_NB=$n
+	mkdir -p "$LAB/bpf"
+	mount -t bpf bpf "$LAB/bpf"
+	ip netns add "$P-sw"
+	ip -n "$P-sw" link add br0 type bridge
+	ip -n "$P-sw" link set br0 up
+	lab_host c 2
+	lab_host lb 10
+	ip -n "$P-c" route add 198.18.1.0/24 via 198.18.0.10
+	ip -n "$P-c" -6 route add 2001:db8:1::/64 via 2001:db8::10
+	for i in $(seq "$n"); do
+		lab_backend "$i"
+		# xlb sends to backends by FIB lookup: know their MACs.
+		ip -n "$P-lb" neigh replace "198.18.0.$((10 + i))" \
+			lladdr "$(lab_mac 0 $((10 + i)))" dev eth0 nud permanent
+		ip -n "$P-lb" neigh replace "2001:db8::$((10 + i))" \
+			lladdr "$(lab_mac 0 $((10 + i)))" dev eth0 nud permanent
+	done
+	for i in $(seq "$n"); do
+		lab_wait 5 lab_ns "b$i" bash -c "exec 3<>/dev/tcp/127.0.0.1/80" ||
+			{ echo "lab: HTTP server on b$i did not start" >&2; return 1; }
+	done
+}
+
+lab_down() {
+	local f
+	[ -n "$LAB" ] || return 0
+	lab_xlbd_kill KILL 2>/dev/null
+	for f in "$LAB"/http-*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	for f in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
+		ip netns del "$f" 2>/dev/null
+	done
+	umount "$LAB/bpf" 2>/dev/null
+	rm -rf "$LAB"
+	LAB=""
+}
+
+# lab_wait SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+lab_wait() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+LAB_XLBD_ARGS=()
+# lab_xlbd_start [ARGS...]: xlbd on the lb node, in the background.
+lab_xlbd_start() {
+	lab_ns lb "$LAB_BUILD/xlbd" -i eth0 -s "$LAB/xlbd.sock" \
+		--pin-root "$LAB/bpf" --state "$LAB/state.yaml" \
+		"${LAB_XLBD_ARGS[@]}" "$@" >> "$LAB/xlbd.log" 2>&1 &
+	echo $! > "$LAB/xlbd.pid"
+	lab_wait 10 test -S "$LAB/xlbd.sock" &&
+		lab_wait 10 xlbctl list
+}
+
+lab_xlbd_kill() {
+	local sig=${1:-TERM} pid
+	[ -f "$LAB/xlbd.pid" ] || return 0
+	pid=$(cat "$LAB/xlbd.pid")
+	kill -"$sig" "$pid" 2>/dev/null
+	lab_wait 10 bash -c "! kill -0 $pid"
+	rm -f "$LAB/xlbd.pid"
+	# A SIGKILLed daemon leaves its socket file behind.
+	[ "$sig" = KILL ] && rm -f "$LAB/xlbd.sock"
+	return 0
+}
+
+xlbctl() { "$LAB_BUILD/xlbctl" -s "$LAB/xlbd.sock" "$@"; }
+
+# lab_get [VIP]: one HTTP request from the client; prints the backend name.
+lab_get() {
+	local vip=${1:-$VIP4}
+	case $vip in *:*) vip="[$vip]" ;; esac
+	lab_ns c curl -sS --max-time 2 --connect-timeout 1 "http://$vip/"
+}

@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# End to end: the real xlbd and xlbctl, real TCP (curl) to real HTTP servers
+# behind the decap program, in the lab of lab.sh (one lab for all cases).
+# Prints "PASS name" / "FAIL name: why" per case, then "e2e: N passed,
+# N failed". TESTS="case1 case2" runs some.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/e2e/lab.sh
+
+PASSES=0
+FAILS=0
+trap lab_down EXIT
+
+pass() { echo "PASS $1"; PASSES=$((PASSES + 1)); }
+fail() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
+
+# spread N: N requests (each a new connection); prints "b1 b2 b3" counts
+# and the number of failed requests.
+spread() {
+	local n=$1 vip=${2:-$VIP4} i out
+	declare -A c=()
+	local failed=0
+	for i in $(seq "$n"); do
+		if out=$(lab_get "$vip" 2>/dev/null); then
+			c[$out]=$((${c[$out]:-0} + 1))
+		else
+			failed=$((failed + 1))
+		fi
+	done
+	echo "${c[b1]:-0} ${c[b2]:-0} ${c[b3]:-0} $failed"
+}
+
+setup_vip() {
+	xlbctl vip add "$VIP4:80/tcp" --encap ipip &&
+		xlbctl backend add "$VIP4:80/tcp" 198.18.0.11 &&
+		xlbctl backend add "$VIP4:80/tcp" 198.18.0.12 &&
+		xlbctl backend add "$VIP4:80/tcp" 198.18.0.13
+}
+
+t_spread() {
+	local r
+	read -r -a r <<< "$(spread 90)"
+	# Equal weights: each backend should get about 30 of 90; >= 12 is
+	# > 3 standard deviations below (sd of a binomial(90, 1/3) is 4.5).
+	if [ "${r[3]}" -ne 0 ]; then
+		fail spread "${r[3]} failed requests"
+	elif [ "${r[0]}" -lt 12 ] || [ "${r[1]}" -lt 12 ] || [ "${r[2]}" -lt 12 ]; then
+		fail spread "uneven: b1=${r[0]} b2=${r[1]} b3=${r[2]}"
+	else
+		pass "spread (b1=${r[0]} b2=${r[1]} b3=${r[2]})"
+	fi
+}
+
+t_weights() {
+	local r share
+	xlbctl backend set-weight "$VIP4:80/tcp" 198.18.0.11 400 || {
+		fail weights "set-weight refused"; return; }
+	read -r -a r <<< "$(spread 120)"
+	xlbctl backend set-weight "$VIP4:80/tcp" 198.18.0.11 100
+	share=$((100 * r[0] / 120))
+	# Weights 400:100:100 make b1's share 2/3; binomial sd over 120
+	# requests is 4.3 %, so 50..83 % is a wide but telling window.
+	if [ "${r[3]}" -ne 0 ] || [ "$share" -lt 50 ] || [ "$share" -gt 83 ]; then
+		fail weights "b1=${r[0]} b2=${r[1]} b3=${r[2]} failed=${r[3]}"
+	else
+		pass "weights (b1 got $share %)"
+	fi
+}
+
+t_drain() {
+	local r
+	xlbctl backend drain "$VIP4:80/tcp" 198.18.0.12 || {
+		fail drain "drain refused"; return; }
+	read -r -a r <<< "$(spread 60)"
+	xlbctl backend undrain "$VIP4:80/tcp" 198.18.0.12
+	if [ "${r[1]}" -ne 0 ] || [ "${r[3]}" -ne 0 ]; then
+		fail drain "b2 got ${r[1]} new connections, ${r[3]} failed"
+	elif ! xlbctl -j list | grep -q '"drained"'; then
+		fail drain "list shows no drain state"
+	else
+		pass "drain (b1=${r[0]} b2=0 b3=${r[2]})"
+	fi
+}
+
+# restart SIG: a bounded request loop runs while xlbd is stopped with SIG
+# and started again; no request may fail.
+t_restart() {
+	local sig=$1 loop r
+	spread 150 > "$LAB/loop.out" &
+	loop=$!
+	sleep 0.3	# let the loop get going: the restart must fall inside
+	lab_xlbd_kill "$sig"
+	lab_xlbd_start || { fail "restart-$sig" "xlbd did not come back"; }
+	wait "$loop"
+	read -r -a r < "$LAB/loop.out"
+	if [ "${r[3]}" -ne 0 ]; then
+		fail "restart-$sig" "${r[3]} of 150 requests failed"
+	elif ! grep -q "adopted the running data plane" "$LAB/xlbd.log"; then
+		fail "restart-$sig" "the new xlbd did not adopt the pins"
+	else
+		pass "restart-$sig (150 requests, 0 failed)"
+	fi
+}
+
+t_persist() {
+	local before after
+	xlbctl backend set-weight "$VIP4:80/tcp" 198.18.0.13 7
+	before=$(xlbctl -j list | tr -d ' \n')
+	lab_xlbd_kill TERM
+	lab_ns lb "$LAB_BUILD/xlbd" -i eth0 --pin-root "$LAB/bpf" --detach \
+		>> "$LAB/xlbd.log" 2>&1
+	[ -e "$LAB/bpf/xlb/eth0" ] && { fail persist "detach left pins"; return; }
+	lab_xlbd_start || { fail persist "no restart"; return; }
+	after=$(xlbctl -j list | tr -d ' \n')
+	xlbctl backend set-weight "$VIP4:80/tcp" 198.18.0.13 100
+	if ! echo "$after" | grep -q '"addr":"198.18.0.13","slot":[0-9]*,"weight":7'; then
+		fail persist "weight 7 lost across a cold restart: $after"
+	elif [ "$(lab_get)" = "" ]; then
+		fail persist "no traffic after cold restart"
+	else
+		pass "persist (xlbctl change survives detach + cold start)"
+	fi
+}
+
+t_sighup_broken() {
+	local r
+	printf 'vips:\n  - vip: 198.18.1.1:80/tcp\n    weigth: 3\n' > "$LAB/broken.yaml"
+	# xlbd reads -c only at start; give it the broken file via a restart
+	# with a good one first, then SIGHUP.
+	cp "$LAB/state.yaml" "$LAB/conf.yaml"
+	lab_xlbd_kill TERM
+	touch "$LAB/conf.yaml"
+	lab_xlbd_start -c "$LAB/conf.yaml" || { fail sighup "no start"; return; }
+	cp "$LAB/broken.yaml" "$LAB/conf.yaml"
+	kill -HUP "$(cat "$LAB/xlbd.pid")"
+	lab_wait 5 grep -q "conf.yaml:4: unknown key 'weigth'" "$LAB/xlbd.log" || {
+		fail sighup "no file:line error logged"; return; }
+	read -r -a r <<< "$(spread 30)"
+	if [ "${r[3]}" -ne 0 ] || ! kill -0 "$(cat "$LAB/xlbd.pid")"; then
+		fail sighup "traffic or daemon hurt: ${r[*]}"
+	else
+		pass "sighup-broken-file (error logged, 30/30 requests ok)"
+	fi
+}
+
+t_bad_input() {
+	local before after ok=1 out
+	before=$(xlbctl -j list)
+	check() {	# check EXPECTED_WORD ARGS...: must fail, one line, naming
+		local want=$1
+		shift
+		if out=$(xlbctl "$@" 2>&1); then
+			echo "  accepted: xlbctl $*"; ok=0
+		elif [ "$(echo "$out" | wc -l)" -ne 1 ] || ! echo "$out" | grep -qi -- "$want"; then
+			echo "  xlbctl $*: '$out' (want one line naming '$want')"; ok=0
+		fi
+	}
+	check "198.18.1.1:80" vip add 198.18.1.1:80
+	check "300.1.1.1" backend add "$VIP4:80/tcp" 300.1.1.1
+	check "198.18.9.9" backend add 198.18.9.9:80/tcp 198.18.0.11
+	check "already" backend add "$VIP4:80/tcp" 198.18.0.11
+	check "70000" backend add "$VIP4:80/tcp" 198.18.0.14 --weight 70000
+	check "70000" backend set-weight "$VIP4:80/tcp" 198.18.0.11 70000
+	check "--bogus" list --bogus
+	check "exists" vip add "$VIP4:80/tcp"
+	check "frobnicate" frobnicate
+	check "ipx" vip add 198.18.1.2:80/tcp --encap ipx
+	after=$(xlbctl -j list)
+	[ "$before" = "$after" ] || { echo "  state changed"; ok=0; }
+	[ $ok = 1 ] && pass "bad-input (10 cases: error, exit != 0, state unchanged)" ||
+		fail bad-input "see above"
+}
+
+t_ipv6() {
+	local out
+	xlbctl vip add "[$VIP6]:80/tcp" &&
+		xlbctl backend add "[$VIP6]:80/tcp" 2001:db8::11 || {
+		fail ipv6 "vip add refused"; return; }
+	out=$(lab_get "$VIP6")
+	xlbctl vip del "[$VIP6]:80/tcp"
+	[ "$out" = b1 ] && pass "ipv6 (VIP [$VIP6]:80 answered by b1)" ||
+		fail ipv6 "got '$out'"
+}
+
+t_pinned() {
+	local out
+	lab_xlbd_kill TERM
+	out=$("$LAB_BUILD/xlbctl" --pinned "$LAB/bpf/xlb/eth0" -j list)
+	lab_xlbd_start
+	if echo "$out" | grep -q '"198.18.0.12"'; then
+		pass "pinned (list from the pinned maps with xlbd down)"
+	else
+		fail pinned "got: $out"
+	fi
+}
+
+t_metrics() {
+	local out
+	out=$(lab_ns lb curl -sS --max-time 2 http://198.18.0.10:9100/metrics)
+	if echo "$out" | grep -q '^xlb_vip_packets_total{vip="198.18.1.1:80/tcp"} [1-9]' &&
+		echo "$out" | grep -q '^xlb_packets_total{outcome="tx"} [1-9]'; then
+		pass "metrics (Prometheus text with VIP and outcome counters)"
+	else
+		fail metrics "$(echo "$out" | head -5)"
+	fi
+}
+
+t_shutdown() {
+	xlbctl shutdown || { fail shutdown "refused"; return; }
+	lab_wait 10 bash -c "! kill -0 $(cat "$LAB/xlbd.pid")"
+	rm -f "$LAB/xlbd.pid"
+	if [ -e "$LAB/bpf/xlb/eth0" ]; then
+		fail shutdown "pins left"
+	elif ip -n "$P-lb" link show eth0 | grep -q xdp; then
+		fail shutdown "XDP still attached"
+	else
+		pass "shutdown (program and pins removed)"
+	fi
+}
+
+CASES=${TESTS:-"spread weights drain bad_input ipv6 metrics restart_TERM restart_KILL persist sighup_broken pinned shutdown"}
+
+if ! lab_up 3; then
+	echo "FAIL lab: could not build the lab"
+	echo "e2e: 0 passed, 1 failed"
+	exit 1
+fi
+LAB_XLBD_ARGS=(--metrics 198.18.0.10:9100)
+if ! lab_xlbd_start || ! setup_vip; then
+	echo "FAIL xlbd: did not start ($(tail -3 "$LAB/xlbd.log"))"
+	echo "e2e: 0 passed, 1 failed"
+	exit 1
+fi
+for c in $CASES; do
+	case $c in
+	restart_*) t_restart "${c#restart_}" ;;
+	*) "t_$c" ;;
+	esac
+done
+echo "e2e: $PASSES passed, $FAILS failed"
+[ "$FAILS" -eq 0 ]

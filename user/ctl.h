@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/* The xlbd control protocol, spoken by xlbctl over a unix stream socket.
+ *
+ * DOC: one request, one reply, then the server closes the connection.
+ * Each is one JSON object (json-c) on one line ending in "\n", at most
+ * CTL_MSG_MAX bytes; longer messages are refused. A request names its verb
+ * in "cmd"; the other members are the verb's arguments, in the same text
+ * forms as the command line (VIP "198.18.1.1:80/tcp", "[2001:db8::1]:80/tcp";
+ * address; check "none|tcp|udp|http:/PATH|https:/PATH"). Every reply has
+ * "ok": true|false; a failed one carries "error": a one-line reason naming
+ * the problem, and the daemon's state is unchanged.
+ *
+ *   cmd                args                                   reply members
+ *   vip-add            vip, [algo], [encap], [check],         -
+ *                      [interval], [timeout], [rise], [fall]  (seconds, may
+ *                                                              be fractional)
+ *   vip-del            vip                                    -
+ *   vip-list           -                                      vips
+ *   backend-add        vip, addr, [weight], [mac]             -
+ *   backend-del        vip, addr                              -
+ *   backend-set-weight vip, addr, weight                      -
+ *   backend-drain      vip, addr                              -
+ *   backend-undrain    vip, addr                              -
+ *   list               -                                      vips
+ *   stats              -                                      counters, vips
+ *   flows              [vip], [backend], [client], [limit]    flows, total
+ *   shutdown           -                                      - (then xlbd
+ *                                                              detaches and
+ *                                                              exits)
+ *
+ * vips: [{ "vip", "id", "algo", "encap", "check": {"type", "path",
+ *          "interval", "timeout", "rise", "fall"}, "packets", "bytes",
+ *          "new_flows", "backends": [{ "addr", "slot", "weight",
+ *          "drained", "mac"?, "health": "up|down|unknown", "packets",
+ *          "bytes", "new_flows" }] }]
+ * counters: { "<name>": N, ... } (enum xlb_counter names), plus
+ *          "flows_in_table": N, "flow_table_size": N
+ * flows: [{ "client": "ADDR:PORT", "vip", "backend", "idle_s" }]
+ *
+ * Changes are applied to the data plane, then to the running
+ * configuration, which xlbd saves atomically to its state file.
+ */
+#ifndef XLB_CTL_H
+#define XLB_CTL_H
+
+#define CTL_MSG_MAX		65536
+#define CTL_SOCK_DEFAULT	"/run/xlb/xlbd.sock"
+#define CTL_TIMEOUT_MS		5000	/* a request must arrive this fast */
+
+#endif

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* xlbd's control socket: the protocol of ctl.h. Each write verb edits a
+ * copy of the running configuration and applies it as a diff, so the data
+ * plane, the running configuration and the state file change together or
+ * not at all. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "addr.h"
+#include "ctl.h"
+#include "xlbd.h"
+
+struct req {
+	json_object *in;
+	json_object *out;
+	char err[CONF_ERR_MAX];
+};
+
+static int fail(struct req *r, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct req *r, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof(r->err), fmt, ap);
+	va_end(ap);
+	return rc ? rc : -EINVAL;
+}
+
+static const char *str_arg(struct req *r, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(r->in, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* A number argument: absent is fine (*present false), wrong type is not. */
+static int num_arg(struct req *r, const char *name, double min, double max,
+		   double *out, bool *present)
+{
+	json_object *v;
+
+	*present = json_object_object_get_ex(r->in, name, &v);
+	if (!*present)
+		return 0;
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double))
+		return fail(r, -EINVAL, "%s must be a number", name);
+	*out = json_object_get_double(v);
+	if (*out < min || *out > max)
+		return fail(r, -EINVAL, "%s %g out of range %g..%g", name, *out,
+			    min, max);
+	return 0;
+}
+
+static int vip_arg(struct req *r, struct xlb_vip_key *k)
+{
+	const char *s = str_arg(r, "vip");
+
+	if (!s)
+		return fail(r, -EINVAL, "missing vip");
+	if (xlb_parse_vip(s, k))
+		return fail(r, -EINVAL, "bad VIP '%s' (want ADDR:PORT/PROTO, "
+			    "IPv6 as [ADDR]:PORT/PROTO)", s);
+	return 0;
+}
+
+static int addr_arg(struct req *r, union xlb_addr *a, __u8 *family)
+{
+	const char *s = str_arg(r, "addr");
+
+	if (!s)
+		return fail(r, -EINVAL, "missing addr");
+	if (xlb_parse_addr(s, a, family))
+		return fail(r, -EINVAL, "bad address '%s'", s);
+	return 0;
+}
+
+static struct conf_vip *find_vip(struct req *r, struct xlb_conf *c,
+				 const struct xlb_vip_key *k)
+{
+	struct conf_vip *v = conf_vip_find(c, k);
+	char name[XLB_VIP_STRLEN];
+
+	if (!v)
+		fail(r, -ENOENT, "no VIP %s",
+		     xlb_format_vip(k, name, sizeof(name)));
+	return v;
+}
+
+static struct conf_backend *find_be(struct req *r, struct conf_vip *v,
+				    const union xlb_addr *a, __u8 family)
+{
+	struct conf_backend *b = conf_backend_find(v, a, family);
+	char name[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+
+	if (!b)
+		fail(r, -ENOENT, "no backend %s in VIP %s",
+		     xlb_format_addr(a, family, addr, sizeof(addr)),
+		     xlb_format_vip(&v->key, name, sizeof(name)));
+	return b;
+}
+
+static int check_args(struct req *r, struct conf_check *c)
+{
+	const char *s = str_arg(r, "check");
+	double v;
+	bool has;
+	int rc;
+
+	conf_check_defaults(c);
+	if (s && conf_parse_check(s, c))
+		return fail(r, -EINVAL, "bad check '%s' (want none, tcp, udp, "
+			    "http:/PATH or https:/PATH)", s);
+	rc = num_arg(r, "interval", 0.1, 3600, &v, &has);
+	if (!rc && has)
+		c->interval_ms = (unsigned int)(v * 1000);
+	if (!rc)
+		rc = num_arg(r, "timeout", 0.05, 3600, &v, &has);
+	if (!rc && has)
+		c->timeout_ms = (unsigned int)(v * 1000);
+	if (!rc)
+		rc = num_arg(r, "rise", 1, 100, &v, &has);
+	if (!rc && has)
+		c->rise = (unsigned int)v;
+	if (!rc)
+		rc = num_arg(r, "fall", 1, 100, &v, &has);
+	if (!rc && has)
+		c->fall = (unsigned int)v;
+	if (!rc && c->timeout_ms > c->interval_ms)
+		c->timeout_ms = c->interval_ms;
+	return rc;
+}
+
+static int do_vip_add(struct req *r, struct xlb_conf *c)
+{
+	struct conf_vip v = {};
+	const char *s;
+	char name[XLB_VIP_STRLEN];
+	int rc;
+
+	rc = vip_arg(r, &v.key);
+	if (rc)
+		return rc;
+	if ((s = str_arg(r, "algo")) && conf_parse_algo(s, &v.algo))
+		return fail(r, -EINVAL, "unknown algorithm '%s' (want maglev)",
+			    s);
+	if ((s = str_arg(r, "encap")) && conf_parse_mode(s, &v.mode))
+		return fail(r, -EINVAL, "unknown encap '%s' (want ipip, gue "
+			    "or l2)", s);
+	rc = check_args(r, &v.check);
+	if (rc)
+		return rc;
+	rc = conf_vip_add(c, &v);
+	if (rc == -EEXIST)
+		return fail(r, rc, "VIP %s exists",
+			    xlb_format_vip(&v.key, name, sizeof(name)));
+	return rc;
+}
+
+static int do_vip_del(struct req *r, struct xlb_conf *c)
+{
+	struct xlb_vip_key k;
+	int rc = vip_arg(r, &k);
+
+	if (!rc && !find_vip(r, c, &k))
+		return -ENOENT;
+	return rc ?: conf_vip_del(c, &k);
+}
+
+static int do_backend(struct req *r, struct xlb_conf *c, const char *verb)
+{
+	char name[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	struct conf_backend nb = {}, *b;
+	struct xlb_vip_key k;
+	struct conf_vip *v;
+	const char *s;
+	double w = 100;
+	bool has;
+	int rc;
+
+	rc = vip_arg(r, &k) ?: addr_arg(r, &nb.addr, &nb.family);
+	if (rc)
+		return rc;
+	v = find_vip(r, c, &k);
+	if (!v)
+		return -ENOENT;
+	xlb_format_vip(&k, name, sizeof(name));
+	xlb_format_addr(&nb.addr, nb.family, addr, sizeof(addr));
+	if (!strcmp(verb, "backend-add")) {
+		rc = num_arg(r, "weight", 0, 65535, &w, &has);
+		if (rc)
+			return rc;
+		nb.weight = (__u32)w;
+		if ((s = str_arg(r, "mac"))) {
+			if (xlb_parse_mac(s, nb.mac))
+				return fail(r, -EINVAL, "bad MAC '%s'", s);
+			nb.has_mac = true;
+		}
+		if (v->mode == XLB_MODE_L2 && nb.family != k.family)
+			return fail(r, -EINVAL, "l2 cannot change the address "
+				    "family (%s behind %s)", addr, name);
+		rc = conf_backend_add(v, &nb);
+		if (rc == -EEXIST)
+			return fail(r, rc, "backend %s already in VIP %s", addr,
+				    name);
+		return rc;
+	}
+	b = find_be(r, v, &nb.addr, nb.family);
+	if (!b)
+		return -ENOENT;
+	if (!strcmp(verb, "backend-del"))
+		return conf_backend_del(v, &nb.addr, nb.family);
+	if (!strcmp(verb, "backend-drain") || !strcmp(verb, "backend-undrain")) {
+		b->drained = !strcmp(verb, "backend-drain");
+		return 0;
+	}
+	rc = num_arg(r, "weight", 0, 65535, &w, &has);
+	if (!rc && !has)
+		return fail(r, -EINVAL, "missing weight");
+	if (!rc)
+		b->weight = (__u32)w;
+	return rc;
+}
+
+static void reply_vips(struct xlbd *d, struct req *r)
+{
+	json_object_object_add(r->out, "vips", xlbd_vips_json(d));
+}
+
+static int do_flows(struct xlbd *d, struct req *r)
+{
+	struct view_filter f = {};
+	struct xlb_vip_key k;
+	unsigned int total;
+	const char *s;
+	double lim = 0;
+	bool has;
+	int rc;
+
+	if (str_arg(r, "vip")) {
+		rc = vip_arg(r, &k);
+		if (rc)
+			return rc;
+		f.has_vip = true;
+		f.vip = k.addr;
+		f.vip_family = k.family;
+		f.vip_port = ntohs(k.port);
+		f.vip_proto = k.proto;
+	}
+	if ((s = str_arg(r, "backend"))) {
+		if (xlb_parse_addr(s, &f.backend, &f.backend_family))
+			return fail(r, -EINVAL, "bad backend '%s'", s);
+		f.has_backend = true;
+	}
+	if ((s = str_arg(r, "client"))) {
+		if (xlb_parse_addr(s, &f.client, &f.client_family))
+			return fail(r, -EINVAL, "bad client '%s'", s);
+		f.has_client = true;
+	}
+	rc = num_arg(r, "limit", 0, 1e9, &lim, &has);
+	if (rc)
+		return rc;
+	json_object_object_add(r->out, "flows",
+			       view_flows(&d->maps, &f, (unsigned int)lim,
+					  &total));
+	json_object_object_add(r->out, "total", json_object_new_int(total));
+	return 0;
+}
+
+/* Write verbs: edit a copy, apply it as a diff, keep it only if it took. */
+static int write_verb(struct xlbd *d, struct req *r, const char *cmd)
+{
+	struct xlb_conf want;
+	int rc;
+
+	rc = conf_copy(&want, &d->conf);
+	if (rc)
+		return fail(r, rc, "out of memory");
+	if (!strcmp(cmd, "vip-add"))
+		rc = do_vip_add(r, &want);
+	else if (!strcmp(cmd, "vip-del"))
+		rc = do_vip_del(r, &want);
+	else
+		rc = do_backend(r, &want, cmd);
+	if (!rc) {
+		rc = xlbd_apply(d, &want, r->err, sizeof(r->err));
+		if (rc) {
+			char undo[CONF_ERR_MAX];
+
+			xlbd_apply(d, &d->conf, undo, sizeof(undo));
+		}
+	}
+	if (rc) {
+		conf_free(&want);
+		return rc;
+	}
+	conf_free(&d->conf);
+	d->conf = want;
+	xlbd_save(d);
+	return 0;
+}
+
+static const char *const write_verbs[] = {
+	"vip-add", "vip-del", "backend-add", "backend-del",
+	"backend-set-weight", "backend-drain", "backend-undrain", NULL
+};
+
+static int dispatch(struct xlbd *d, struct req *r)
+{
+	const char *cmd = str_arg(r, "cmd");
+	size_t i;
+
+	if (!cmd)
+		return fail(r, -EINVAL, "missing cmd");
+	for (i = 0; write_verbs[i]; i++)
+		if (!strcmp(cmd, write_verbs[i]))
+			return write_verb(d, r, cmd);
+	if (!strcmp(cmd, "list") || !strcmp(cmd, "vip-list")) {
+		reply_vips(d, r);
+		return 0;
+	}
+	if (!strcmp(cmd, "stats")) {
+		json_object_object_add(r->out, "counters",
+				       view_counters(&d->maps));
+		reply_vips(d, r);
+		return 0;
+	}
+	if (!strcmp(cmd, "flows"))
+		return do_flows(d, r);
+	if (!strcmp(cmd, "shutdown")) {
+		d->stop = d->shutdown = true;
+		return 0;
+	}
+	return fail(r, -EINVAL, "unknown command '%s'", cmd);
+}
+
+static void send_reply(int fd, json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o,
+						       JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(s), off = 0;
+	ssize_t n;
+
+	while (off < len && (n = write(fd, s + off, len - off)) > 0)
+		off += n;
+	if (write(fd, "\n", 1) < 0)
+		return;
+}
+
+/* Read one request line, at most CTL_MSG_MAX bytes, within the timeout. */
+static int read_request(int fd, char *buf, size_t max)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < max - 1) {
+		n = read(fd, buf + len, max - 1 - len);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += n;
+		if (memchr(buf + len - n, '\n', n))
+			break;
+	}
+	if (len >= max - 1)
+		return -EMSGSIZE;
+	buf[len] = '\0';
+	return (int)len;
+}
+
+void ctl_serve_one(struct xlbd *d)
+{
+	struct timeval tv = { CTL_TIMEOUT_MS / 1000, 0 };
+	struct req r = {};
+	char *buf;
+	int fd, rc;
+
+	fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	r.out = json_object_new_object();
+	buf = malloc(CTL_MSG_MAX + 1);
+	rc = buf ? read_request(fd, buf, CTL_MSG_MAX + 1) : -ENOMEM;
+	if (rc == -EMSGSIZE)
+		rc = fail(&r, rc, "request longer than %d bytes", CTL_MSG_MAX);
+	else if (rc < 0)
+		rc = fail(&r, rc, "reading request: %s", strerror(-rc));
+	else if (!(r.in = json_tokener_parse(buf)) ||
+		 !json_object_is_type(r.in, json_type_object))
+		rc = fail(&r, -EINVAL, "request is not a JSON object");
+	else {
+		pthread_mutex_lock(&d->lock);
+		rc = dispatch(d, &r);
+		pthread_mutex_unlock(&d->lock);
+	}
+	json_object_object_add(r.out, "ok", json_object_new_boolean(!rc));
+	if (rc) {
+		json_object_object_add(r.out, "error",
+				       json_object_new_string(r.err));
+		xlbd_log(LOG_INFO_, "control: refused: %s", r.err);
+	}
+	send_reply(fd, r.out);
+	close(fd);
+	free(buf);
+	json_object_put(r.in);
+	json_object_put(r.out);
+}
+
+static int mkdir_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	return mkdir(dir, 0755) && errno != EEXIST ? -errno : 0;
+}
+
+int ctl_open(struct xlbd *d)
+{
+	const char *path = d->conf.node.ctl_sock;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		xlbd_log(LOG_ERR_, "control socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	rc = mkdir_parent(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (rc || fd < 0) {
+		rc = rc ?: -errno;
+		goto err;
+	}
+	/* A socket file left by a killed daemon: nobody answers on it. */
+	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		xlbd_log(LOG_ERR_, "another xlbd answers on %s", path);
+		close(fd);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	old = umask(0177);	/* created 0600 */
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	umask(old);
+	if (!rc && d->conf.node.ctl_group[0]) {
+		struct group *g = getgrnam(d->conf.node.ctl_group);
+
+		if (!g || chown(path, 0, g->gr_gid) || chmod(path, 0660))
+			xlbd_log(LOG_WARN_, "control group %s not applied",
+				 d->conf.node.ctl_group);
+	}
+	if (!rc && listen(fd, 16))
+		rc = -errno;
+	if (rc)
+		goto err;
+	d->ctl_fd = fd;
+	return 0;
+err:
+	xlbd_log(LOG_ERR_, "control socket %s: %s", path, strerror(-rc));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+void ctl_close(struct xlbd *d)
+{
+	if (d->ctl_fd < 0)
+		return;
+	close(d->ctl_fd);
+	unlink(d->conf.node.ctl_sock);
+	d->ctl_fd = -1;
+}

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* xlbd's views: the VIP list the control socket returns, and the same data
+ * in Prometheus text format on the metrics address (libmicrohttpd, its own
+ * polling thread; it takes d->lock for the running configuration). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+
+#include "addr.h"
+#include "xlbd.h"
+
+static json_object *check_json(const struct conf_check *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type",
+			       json_object_new_string(conf_check_name(c->type)));
+	if (c->type == CONF_CHECK_HTTP || c->type == CONF_CHECK_HTTPS)
+		json_object_object_add(o, "path",
+				       json_object_new_string(c->path));
+	json_object_object_add(o, "interval",
+			       json_object_new_double(c->interval_ms / 1000.0));
+	json_object_object_add(o, "timeout",
+			       json_object_new_double(c->timeout_ms / 1000.0));
+	json_object_object_add(o, "rise", json_object_new_int(c->rise));
+	json_object_object_add(o, "fall", json_object_new_int(c->fall));
+	return o;
+}
+
+/* The maps' view, plus configured weights, drain state and checks. */
+json_object *xlbd_vips_json(struct xlbd *d)
+{
+	json_object *vips = view_vips(&d->maps), *v, *bes, *b, *s;
+	struct xlb_vip_key k;
+	union xlb_addr a;
+	size_t i, j;
+	__u8 fam;
+
+	for (i = 0; i < json_object_array_length(vips); i++) {
+		const struct conf_vip *cv;
+
+		v = json_object_array_get_idx(vips, i);
+		if (!json_object_object_get_ex(v, "vip", &s) ||
+		    xlb_parse_vip(json_object_get_string(s), &k) ||
+		    !(cv = conf_vip_find(&d->conf, &k)))
+			continue;
+		json_object_object_add(v, "check", check_json(&cv->check));
+		if (!json_object_object_get_ex(v, "backends", &bes))
+			continue;
+		for (j = 0; j < json_object_array_length(bes); j++) {
+			const struct conf_backend *cb;
+
+			b = json_object_array_get_idx(bes, j);
+			if (!json_object_object_get_ex(b, "addr", &s) ||
+			    xlb_parse_addr(json_object_get_string(s), &a, &fam) ||
+			    !(cb = conf_backend_find(cv, &a, fam)))
+				continue;
+			json_object_object_add(b, "weight",
+					       json_object_new_int(cb->weight));
+			json_object_object_add(b, "drained",
+					       json_object_new_boolean(cb->drained));
+		}
+	}
+	return vips;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+		       json_object_get_string(v) : "";
+}
+
+static long long jint(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+		       (long long)json_object_get_int64(v) : 0;
+}
+
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void traffic_metrics(FILE *f, json_object *vips)
+{
+	static const char *const what[] = { "packets", "bytes", "new_flows" };
+	size_t i, j, w;
+
+	for (w = 0; w < 3; w++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "xlb_vip_%s_total", what[w]);
+		family(f, name, "counter", "Traffic a VIP forwarded.");
+		for (i = 0; i < json_object_array_length(vips); i++) {
+			json_object *v = json_object_array_get_idx(vips, i);
+
+			fprintf(f, "%s{vip=\"%s\"} %lld\n", name,
+				jstr(v, "vip"), jint(v, what[w]));
+		}
+		snprintf(name, sizeof(name), "xlb_backend_%s_total", what[w]);
+		family(f, name, "counter", "Traffic a backend received.");
+		for (i = 0; i < json_object_array_length(vips); i++) {
+			json_object *v = json_object_array_get_idx(vips, i), *bes;
+
+			if (!json_object_object_get_ex(v, "backends", &bes))
+				continue;
+			for (j = 0; j < json_object_array_length(bes); j++) {
+				json_object *b = json_object_array_get_idx(bes, j);
+
+				fprintf(f, "%s{vip=\"%s\",backend=\"%s\"} %lld\n",
+					name, jstr(v, "vip"), jstr(b, "addr"),
+					jint(b, what[w]));
+			}
+		}
+	}
+}
+
+static void backend_gauges(FILE *f, json_object *vips)
+{
+	size_t i, j;
+
+	family(f, "xlb_backend_weight", "gauge", "Configured weight.");
+	family(f, "xlb_backend_drained", "gauge", "1 when drained.");
+	family(f, "xlb_backend_health", "gauge",
+	       "1 for the backend's health state (up, down, unknown).");
+	for (i = 0; i < json_object_array_length(vips); i++) {
+		json_object *v = json_object_array_get_idx(vips, i), *bes, *dr;
+
+		if (!json_object_object_get_ex(v, "backends", &bes))
+			continue;
+		for (j = 0; j < json_object_array_length(bes); j++) {
+			json_object *b = json_object_array_get_idx(bes, j);
+			const char *lbl = jstr(v, "vip"), *addr = jstr(b, "addr");
+
+			json_object_object_get_ex(b, "drained", &dr);
+			fprintf(f, "xlb_backend_weight{vip=\"%s\",backend=\"%s\"} "
+				"%lld\n", lbl, addr, jint(b, "weight"));
+			fprintf(f, "xlb_backend_drained{vip=\"%s\",backend=\"%s\"}"
+				" %d\n", lbl, addr, json_object_get_boolean(dr));
+			fprintf(f, "xlb_backend_health{vip=\"%s\",backend=\"%s\","
+				"state=\"%s\"} 1\n", lbl, addr,
+				jstr(b, "health"));
+		}
+	}
+}
+
+static void outcome_metrics(FILE *f, json_object *counters)
+{
+	int i;
+
+	family(f, "xlb_packets_total", "counter",
+	       "Packets by outcome (pass_*, drop_*, tx, redirect).");
+	for (i = 0; i < XLB_C_MAX; i++)
+		if (!strncmp(xlb_counter_names[i], "pass_", 5) ||
+		    !strncmp(xlb_counter_names[i], "drop_", 5) ||
+		    !strcmp(xlb_counter_names[i], "tx") ||
+		    !strcmp(xlb_counter_names[i], "redirect"))
+			fprintf(f, "xlb_packets_total{outcome=\"%s\"} %lld\n",
+				xlb_counter_names[i],
+				jint(counters, xlb_counter_names[i]));
+	family(f, "xlb_events_total", "counter",
+	       "Data-plane events (flows, ICMP, fragments).");
+	for (i = 0; i < XLB_C_MAX; i++)
+		if (strncmp(xlb_counter_names[i], "pass_", 5) &&
+		    strncmp(xlb_counter_names[i], "drop_", 5) &&
+		    strcmp(xlb_counter_names[i], "tx") &&
+		    strcmp(xlb_counter_names[i], "redirect") &&
+		    strncmp(xlb_counter_names[i], "decap", 5))
+			fprintf(f, "xlb_events_total{event=\"%s\"} %lld\n",
+				xlb_counter_names[i],
+				jint(counters, xlb_counter_names[i]));
+	family(f, "xlb_flow_table_entries", "gauge", "Flows in the table.");
+	fprintf(f, "xlb_flow_table_entries %lld\n",
+		jint(counters, "flows_in_table"));
+	family(f, "xlb_flow_table_size", "gauge", "Flow table capacity.");
+	fprintf(f, "xlb_flow_table_size %lld\n",
+		jint(counters, "flow_table_size"));
+}
+
+/* Health checks come with the checker; the histogram is there from the
+ * start so dashboards need no change. */
+static void check_histogram(FILE *f)
+{
+	static const char *const le[] = { "0.001", "0.005", "0.01", "0.05",
+					   "0.1", "0.5", "1", "5", "+Inf" };
+	size_t i;
+
+	family(f, "xlb_health_check_duration_seconds", "histogram",
+	       "Health check latency.");
+	for (i = 0; i < sizeof(le) / sizeof(le[0]); i++)
+		fprintf(f, "xlb_health_check_duration_seconds_bucket{le=\"%s\"}"
+			" 0\n", le[i]);
+	fprintf(f, "xlb_health_check_duration_seconds_sum 0\n"
+		   "xlb_health_check_duration_seconds_count 0\n");
+}
+
+static char *render(struct xlbd *d, size_t *len)
+{
+	json_object *vips, *counters;
+	char *buf = NULL;
+	FILE *f;
+
+	pthread_mutex_lock(&d->lock);
+	vips = xlbd_vips_json(d);
+	counters = view_counters(&d->maps);
+	pthread_mutex_unlock(&d->lock);
+	f = open_memstream(&buf, len);
+	if (f) {
+		traffic_metrics(f, vips);
+		backend_gauges(f, vips);
+		outcome_metrics(f, counters);
+		check_histogram(f);
+		fclose(f);
+	}
+	json_object_put(vips);
+	json_object_put(counters);
+	return buf;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
+			      const char *url, const char *method,
+			      const char *version, const char *upload,
+			      size_t *upload_len, void **state)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned int status = MHD_HTTP_OK;
+	char *body;
+	size_t len = 0;
+
+	(void)version; (void)upload; (void)upload_len; (void)state;
+	if (strcmp(method, "GET")) {
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		body = strdup("GET only\n");
+		len = strlen(body);
+	} else if (strcmp(url, "/metrics")) {
+		status = MHD_HTTP_NOT_FOUND;
+		body = strdup("xlbd: metrics are at /metrics\n");
+		len = strlen(body);
+	} else {
+		body = render(cls, &len);
+	}
+	if (!body)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(len, body,
+					       MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Content-Type",
+				"text/plain; version=0.0.4");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+int metrics_start(struct xlbd *d)
+{
+	const char *spec = d->conf.node.metrics;
+	struct xlb_vip_key k;
+	struct sockaddr_storage ss = {};
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
+	char buf[CONF_STR_MAX + 8];
+
+	if (!spec[0])
+		return 0;
+	/* Reuse the VIP parser: ADDR:PORT with a protocol suffix. */
+	snprintf(buf, sizeof(buf), "%s/tcp", spec);
+	if (xlb_parse_vip(buf, &k) || !k.port) {
+		xlbd_log(LOG_ERR_, "bad metrics address '%s' (want ADDR:PORT)",
+			 spec);
+		return -EINVAL;
+	}
+	if (k.family == XLB_AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = k.port;
+		sin->sin_addr.s_addr = k.addr.v4;
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = k.port;
+		memcpy(&sin6->sin6_addr, k.addr.v6, 16);
+		flags |= MHD_USE_IPv6;
+	}
+	d->metrics = MHD_start_daemon(flags, ntohs(k.port), NULL, NULL, handle,
+				      d, MHD_OPTION_SOCK_ADDR, &ss,
+				      MHD_OPTION_END);
+	if (!d->metrics) {
+		xlbd_log(LOG_ERR_, "cannot serve metrics on %s", spec);
+		return -EADDRNOTAVAIL;
+	}
+	xlbd_log(LOG_INFO_, "metrics on http://%s/metrics", spec);
+	return 0;
+}
+
+void metrics_stop(struct xlbd *d)
+{
+	if (d->metrics)
+		MHD_stop_daemon(d->metrics);
+	d->metrics = NULL;
+}
