@@ -277,6 +277,9 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 	}
 	for (i = 0; i < ring; i++)
 		x->ring_keys[i] = i;
+	/* Slot generations start at 1: 0 marks an empty per-CPU flow value. */
+	for (i = 0; i < XLB_MAX_BACKENDS; i++)
+		x->slot_gen[i] = 1;
 
 	err = bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOWS, flows);
 	if (err)

@@ -244,6 +244,28 @@ static int iface_addr(const char *ifname, int family, void *out)
 	return rc;
 }
 
+/* bpf_fib_lookup finds no next hop on an interface that does not forward;
+ * without a gateway MAC every tunnelled packet would then drop. */
+static void check_forwarding(const struct conf_node *n)
+{
+	char path[128], v = '0';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding",
+		 n->ifname);
+	f = fopen(path, "r");
+	if (f) {
+		v = (char)fgetc(f);
+		fclose(f);
+	}
+	if (v != '1' && !n->has_gw)
+		xlbd_log(LOG_WARN_, "IPv4 forwarding is off on %s and no "
+			 "gateway-mac is set: the FIB gives no next hop and "
+			 "tunnelled packets drop (sysctl "
+			 "net.ipv4.conf.%s.forwarding=1)", n->ifname,
+			 n->ifname);
+}
+
 /* The outer source defaults to the interface's primary address. */
 static void default_sources(struct conf_node *n)
 {
@@ -378,6 +400,7 @@ static int node_settings(struct xlbd *d, const struct args *a)
 	snprintf(d->pin_dir, sizeof(d->pin_dir), "%s/xlb/%s", n->pin_root,
 		 n->ifname);
 	default_sources(n);
+	check_forwarding(n);
 	return 0;
 }
 
@@ -634,6 +657,8 @@ int main(int argc, char **argv)
 	if (a.check_only)
 		return check_only(&a);
 	libbpf_set_print(NULL);
+	/* Replies carry fractional seconds: no 17-digit noise. */
+	json_c_set_serialization_double_format("%.10g", JSON_C_OPTION_GLOBAL);
 	d.conf_path = a.conf;
 	if (load_conf(&d, &a) || node_settings(&d, &a))
 		return 1;

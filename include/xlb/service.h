@@ -42,7 +42,7 @@ struct xlb_vip {
 #define XLB_BE_F_HAS_MAC	(1U << 1)	/* mac is set (needed for L2 DSR) */
 
 /* A backend slot. Flows remember (slot, gen); gen changes when the slot is
- * freed, so flows of a removed backend choose again. */
+ * freed, so flows of a removed backend choose again. gen is never 0. */
 struct xlb_backend {
 	union xlb_addr addr;
 	__u8 family;

@@ -39,8 +39,9 @@ lab_host() {
 	ip -n "$P-$name" link set lo up
 	ip -n "$P-$name" addr add "198.18.0.$idx/24" dev eth0
 	ip -n "$P-$name" addr add "2001:db8::$idx/64" dev eth0 nodad
-	# XDP_TX and redirects into a veth need NAPI on the receiving end.
-	lab_ns sw ethtool -K "v$name" gro on >/dev/null 2>&1 || true
+	# A veth leaves checksums to "hardware" that never computes them; a
+	# packet XDP forwards as it is would reach the backend with a bad one.
+	lab_ns "$name" ethtool -K eth0 tx off >/dev/null
 }
 
 # lab_backend I: backend I (1..9) with the VIPs on lo, decap, HTTP server.
@@ -50,15 +51,15 @@ lab_backend() {
 	ip -n "$P-$name" addr add "$VIP4/32" dev lo
 	ip -n "$P-$name" addr add "$VIP6/128" dev lo nodad
 	lab_ns "$name" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.all.arp_ignore=1
+		net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.all.arp_ignore=1 \
+		net.ipv4.conf.all.arp_announce=2
 	lab_ns "$name" "$LAB_BUILD/xlbctl" decap attach eth0
 	dir="$LAB/www-$name"
 	mkdir -p "$dir"
 	echo "$name" > "$dir/index.html"
 	echo ok > "$dir/health"
 	lab_ns "$name" "$LAB_PY" -m http.server 80 --bind :: --directory "$dir" \
-		> "$LAB/http-$name.log" 2>&1 &
-	echo $! > "$LAB/http-$name.pid"
+		< /dev/null > "$LAB/http-$name.log" 2>&1 &
 }
 
 # lab_up N: the whole lab with N backends (not xlbd).
@@ -73,6 +74,12 @@ lab_up() {
 	ip -n "$P-sw" link set br0 up
 	lab_host c 2
 	lab_host lb 10
+	# XDP_TX into a veth is dropped unless the peer runs NAPI: an XDP
+	# program there guarantees it (GRO alone did not, here).
+	ip -n "$P-sw" link set dev vlb xdpdrv obj "$LAB_BUILD/xlb_pass.bpf.o" sec xdp
+	# bpf_fib_lookup answers only where the kernel would forward.
+	lab_ns lb sysctl -qw net.ipv4.conf.all.forwarding=1 \
+		net.ipv6.conf.all.forwarding=1
 	ip -n "$P-c" route add 198.18.1.0/24 via 198.18.0.10
 	ip -n "$P-c" -6 route add 2001:db8:1::/64 via 2001:db8::10
 	for i in $(seq "$n"); do
@@ -89,15 +96,16 @@ lab_up() {
 	done
 }
 
+# Processes of a namespace, by name (ip netns exec leaves no useful $!).
+lab_pids() { ip netns pids "$P-$1" 2>/dev/null | while read -r p; do
+	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && echo "$p"; done; }
+
 lab_down() {
-	local f
+	local ns
 	[ -n "$LAB" ] || return 0
-	lab_xlbd_kill KILL 2>/dev/null
-	for f in "$LAB"/http-*.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
-	done
-	for f in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
-		ip netns del "$f" 2>/dev/null
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
+		ip netns pids "$ns" | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
 	done
 	umount "$LAB/bpf" 2>/dev/null
 	rm -rf "$LAB"
@@ -119,21 +127,19 @@ LAB_XLBD_ARGS=()
 lab_xlbd_start() {
 	lab_ns lb "$LAB_BUILD/xlbd" -i eth0 -s "$LAB/xlbd.sock" \
 		--pin-root "$LAB/bpf" --state "$LAB/state.yaml" \
-		"${LAB_XLBD_ARGS[@]}" "$@" >> "$LAB/xlbd.log" 2>&1 &
-	echo $! > "$LAB/xlbd.pid"
-	lab_wait 10 test -S "$LAB/xlbd.sock" &&
-		lab_wait 10 xlbctl list
+		"${LAB_XLBD_ARGS[@]}" "$@" < /dev/null >> "$LAB/xlbd.log" 2>&1 &
+	lab_wait 10 xlbctl list || return 1
+	lab_pids lb xlbd > "$LAB/xlbd.pid"
 }
 
 lab_xlbd_kill() {
 	local sig=${1:-TERM} pid
-	[ -f "$LAB/xlbd.pid" ] || return 0
-	pid=$(cat "$LAB/xlbd.pid")
+	pid=$(lab_pids lb xlbd)
+	[ -n "$pid" ] || return 0
 	kill -"$sig" "$pid" 2>/dev/null
 	lab_wait 10 bash -c "! kill -0 $pid"
 	rm -f "$LAB/xlbd.pid"
-	# A SIGKILLed daemon leaves its socket file behind.
-	[ "$sig" = KILL ] && rm -f "$LAB/xlbd.sock"
+	# A SIGKILLed daemon leaves its socket file behind: xlbd replaces it.
 	return 0
 }
 

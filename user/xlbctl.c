@@ -1,0 +1,1714 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* xlbctl: the command line of xlbd.
+ *
+ * A command is data. Every verb is a row of verbs[]: its words, the
+ * protocol verb it sends (ctl.h), its positional arguments and the options
+ * it allows (rows of params: the type that validates a value here, before
+ * anything is sent, and the JSON member it becomes), the function that runs
+ * it, its text renderer and its help. Replies come from xlbd over its unix
+ * socket or, with --pinned, are built here from the pinned maps (view.h) in
+ * the same shape; one text and one JSON renderer per verb print either.
+ * decap attach/detach need neither: they load the backend's decap program
+ * and attach it with libxdp themselves.
+ *
+ * Functions return 0 or -errno and leave a one-line reason in err_msg;
+ * main() prints it once as "xlbctl: <reason>".
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+#include <xdp/libxdp.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "ctl.h"
+#include "view.h"
+#include "xlb/config.h"
+#include "xlb/counters.h"
+#include "xlb_decap.skel.h"
+
+#define REPLY_TIMEOUT_S		10	/* how long xlbd may take to answer */
+#define FLOWS_LIMIT_DEFAULT	100	/* a reply well under CTL_MSG_MAX */
+#define DECAP_PROG_NAME		"xlb_decap"
+#define HELP_SHOWN		1	/* usage printed: exit 0 */
+#define MAX_ARGS		3
+
+/* ---- errors: -errno inside, one line at the edge ---- */
+
+static char err_msg[512];
+static bool err_usage;			/* exit 2 rather than 1 */
+static volatile sig_atomic_t stop;	/* SIGINT/SIGTERM during top */
+
+static int fail(int rc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	va_end(ap);
+	return rc < 0 ? rc : -EINVAL;
+}
+
+#define usage_fail(...)	(err_usage = true, fail(-EINVAL, __VA_ARGS__))
+
+static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("xlbctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p) {
+		fputs("xlbctl: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+/* ---- parameters: positional arguments and options ---- */
+
+enum ptype {
+	P_VIP,
+	P_ADDR,
+	P_MAC,
+	P_ALGO,
+	P_ENCAP,
+	P_CHECK,
+	P_XDP_MODE,
+	P_IFACE,
+	P_INT,		/* an integer in min..max */
+	P_SECONDS,	/* seconds > 0 in min..max, may be fractional */
+};
+
+struct param {
+	const char *name;	/* option name (after "--"), or the metavar */
+	const char *meta;	/* the value in usage lines */
+	const char *what;	/* the value in messages */
+	enum ptype type;
+	double min, max;	/* P_INT, P_SECONDS */
+	const char *key;	/* member of the request; NULL: used here */
+	const char *help;
+};
+
+enum opt {
+	O_ALGO,
+	O_ENCAP,
+	O_CHECK,
+	O_CHECK_INTERVAL,
+	O_TIMEOUT,
+	O_RISE,
+	O_FALL,
+	O_WEIGHT,
+	O_MAC,
+	O_INTERVAL,
+	O_VIP,
+	O_BACKEND,
+	O_CLIENT,
+	O_LIMIT,
+	O_COUNT,
+	O_GUE_PORT,
+	O_MODE,
+	O_MAX,
+};
+
+#define OPT(o)	(1U << (o))
+
+static const struct param opts[O_MAX] = {
+	[O_ALGO] = { "algo", "NAME", "algorithm", P_ALGO, 0, 0, "algo",
+		     "how new flows pick a backend: maglev (the default)" },
+	[O_ENCAP] = { "encap", "MODE", "encap", P_ENCAP, 0, 0, "encap",
+		      "how packets reach backends: ipip (default), gue, l2" },
+	[O_CHECK] = { "check", "CHECK", "check", P_CHECK, 0, 0, "check",
+		      "none (default), tcp, udp, http:/PATH, https:/PATH" },
+	[O_CHECK_INTERVAL] = { "interval", "S", "interval", P_SECONDS, 0.1,
+			       3600, "interval",
+			       "seconds between two checks of a backend "
+			       "(default 5)" },
+	[O_TIMEOUT] = { "timeout", "S", "timeout", P_SECONDS, 0.05, 3600,
+			"timeout", "seconds a check may take (default 2)" },
+	[O_RISE] = { "rise", "N", "rise", P_INT, 1, 100, "rise",
+		     "checks in a row that bring a backend up "
+		     "(default 2)" },
+	[O_FALL] = { "fall", "N", "fall", P_INT, 1, 100, "fall",
+		     "checks in a row that take a backend down "
+		     "(default 3)" },
+	[O_WEIGHT] = { "weight", "N", "weight", P_INT, 0, 65535, "weight",
+		       "share of new flows, 0..65535 (default 100)" },
+	[O_MAC] = { "mac", "MAC", "MAC", P_MAC, 0, 0, "mac",
+		    "the backend's MAC address (for encap l2)" },
+	[O_INTERVAL] = { "interval", "S", "interval", P_SECONDS, 0, 86400,
+			 NULL, "seconds between two samples (default 1)" },
+	[O_VIP] = { "vip", "VIP", "VIP", P_VIP, 0, 0, "vip",
+		    "only flows to this VIP" },
+	[O_BACKEND] = { "backend", "ADDR", "backend address", P_ADDR, 0, 0,
+			"backend", "only flows sent to this backend" },
+	[O_CLIENT] = { "client", "ADDR", "client address", P_ADDR, 0, 0,
+		       "client", "only flows from this client address" },
+	[O_LIMIT] = { "limit", "N", "limit", P_INT, 0, 1e9, "limit",
+		      "show at most N flows (default 100, 0: all)" },
+	[O_COUNT] = { "count", "N", "count", P_INT, 1, 1e9, NULL,
+		      "refresh N times, then exit (default: until "
+		      "interrupted)" },
+	[O_GUE_PORT] = { "gue-port", "N", "GUE port", P_INT, 1, 65535, NULL,
+			 "UDP port that GUE packets arrive on (default 6080)" },
+	[O_MODE] = { "mode", "MODE", "XDP mode", P_XDP_MODE, 0, 0, NULL,
+		     "native or generic (default: native, else generic)" },
+};
+
+static const struct param p_vip = {
+	"VIP", "VIP", "VIP", P_VIP, 0, 0, "vip",
+	"ADDR:PORT/PROTO, IPv6 as [ADDR]:PORT/PROTO (PORT 0: all)"
+};
+static const struct param p_addr = {
+	"ADDR", "ADDR", "address", P_ADDR, 0, 0, "addr",
+	"the backend's IPv4 or IPv6 address"
+};
+static const struct param p_weight = {
+	"N", "N", "weight", P_INT, 0, 65535, "weight",
+	"the new weight, 0..65535"
+};
+static const struct param p_iface = {
+	"IFACE", "IFACE", "interface", P_IFACE, 0, 0, NULL,
+	"the network interface"
+};
+
+/* ---- verbs ---- */
+
+struct globals {
+	const char *sock;
+	const char *pinned;
+	bool json;
+};
+
+struct verb;
+
+struct cmd {
+	struct globals g;
+	const struct verb *v;
+	const char *arg[MAX_ARGS];
+	double argnum[MAX_ARGS];
+	const char *opt[O_MAX];
+	double num[O_MAX];
+};
+
+typedef void (*render_fn)(const struct cmd *c, json_object *reply);
+
+struct verb {
+	const char *group;	/* first word, or NULL */
+	const char *name;
+	const char *cmd;	/* protocol verb; NULL: done here */
+	int min, max;		/* positional arguments */
+	const struct param *args[MAX_ARGS];
+	unsigned int opts;	/* OPT(o) of the options it takes */
+	bool pinned;		/* works from the pinned maps */
+	int (*run)(struct cmd *c);
+	render_fn text, json;
+	const char *help;
+};
+
+static int do_write(struct cmd *c);
+static int do_list(struct cmd *c);
+static int do_stats(struct cmd *c);
+static int do_flows(struct cmd *c);
+static int do_top(struct cmd *c);
+static int do_decap_attach(struct cmd *c);
+static int do_decap_detach(struct cmd *c);
+static void text_vip_list(const struct cmd *c, json_object *o);
+static void text_list(const struct cmd *c, json_object *o);
+static void text_stats(const struct cmd *c, json_object *o);
+static void text_flows(const struct cmd *c, json_object *o);
+static void text_top(const struct cmd *c, json_object *o);
+static void json_reply(const struct cmd *c, json_object *o);
+
+#define CHECK_OPTS	(OPT(O_CHECK) | OPT(O_CHECK_INTERVAL) | \
+			 OPT(O_TIMEOUT) | OPT(O_RISE) | OPT(O_FALL))
+
+static const struct verb verbs[] = {
+	{ .group = "vip", .name = "add", .cmd = "vip-add",
+	  .min = 1, .max = 1, .args = { &p_vip },
+	  .opts = OPT(O_ALGO) | OPT(O_ENCAP) | CHECK_OPTS,
+	  .run = do_write,
+	  .help = "add a VIP, without backends; checks apply to each backend" },
+	{ .group = "vip", .name = "del", .cmd = "vip-del",
+	  .min = 1, .max = 1, .args = { &p_vip },
+	  .run = do_write,
+	  .help = "delete a VIP and its backends" },
+	{ .group = "vip", .name = "list", .cmd = "vip-list",
+	  .pinned = true, .run = do_list,
+	  .text = text_vip_list, .json = json_reply,
+	  .help = "the VIPs, one per line" },
+	{ .group = "backend", .name = "add", .cmd = "backend-add",
+	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
+	  .opts = OPT(O_WEIGHT) | OPT(O_MAC),
+	  .run = do_write,
+	  .help = "add a backend to a VIP" },
+	{ .group = "backend", .name = "del", .cmd = "backend-del",
+	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
+	  .run = do_write,
+	  .help = "remove a backend; its flows move to the others" },
+	{ .group = "backend", .name = "set-weight",
+	  .cmd = "backend-set-weight",
+	  .min = 3, .max = 3, .args = { &p_vip, &p_addr, &p_weight },
+	  .run = do_write,
+	  .help = "change a backend's share of new flows" },
+	{ .group = "backend", .name = "drain", .cmd = "backend-drain",
+	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
+	  .run = do_write,
+	  .help = "send a backend no new flows; its flows stay" },
+	{ .group = "backend", .name = "undrain", .cmd = "backend-undrain",
+	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
+	  .run = do_write,
+	  .help = "let a drained backend take new flows again" },
+	{ .name = "list", .cmd = "list",
+	  .pinned = true, .run = do_list,
+	  .text = text_list, .json = json_reply,
+	  .help = "VIPs with their backends, health, weights and traffic" },
+	{ .name = "stats", .cmd = "stats",
+	  .opts = OPT(O_INTERVAL),
+	  .pinned = true, .run = do_stats,
+	  .text = text_stats, .json = json_reply,
+	  .help = "counters and traffic, with rates from two samples" },
+	{ .name = "flows", .cmd = "flows",
+	  .opts = OPT(O_VIP) | OPT(O_BACKEND) | OPT(O_CLIENT) | OPT(O_LIMIT),
+	  .pinned = true, .run = do_flows,
+	  .text = text_flows, .json = json_reply,
+	  .help = "entries of the flow table: which backend has which client" },
+	{ .name = "top", .cmd = "stats",
+	  .opts = OPT(O_INTERVAL) | OPT(O_COUNT),
+	  .pinned = true, .run = do_top,
+	  .text = text_top, .json = json_reply,
+	  .help = "stats, refreshed every interval until interrupted" },
+	{ .group = "decap", .name = "attach",
+	  .min = 1, .max = 1, .args = { &p_iface },
+	  .opts = OPT(O_GUE_PORT) | OPT(O_MODE),
+	  .run = do_decap_attach,
+	  .help = "attach the backend's decap program to IFACE (no xlbd "
+		  "needed)" },
+	{ .group = "decap", .name = "detach",
+	  .min = 1, .max = 1, .args = { &p_iface },
+	  .run = do_decap_detach,
+	  .help = "detach the decap program from IFACE" },
+	{ .name = "shutdown", .cmd = "shutdown",
+	  .run = do_write,
+	  .help = "stop xlbd: it detaches XDP, removes its pins and exits" },
+};
+
+#define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
+
+static const char *verb_words(const struct verb *v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", v->group ?: "", v->group ? " " : "",
+		 v->name);
+	return buf;
+}
+
+/* ---- usage ---- */
+
+/* The verb's words, arguments and options, wrapped before column 79. */
+static void synopsis(FILE *f, const struct verb *v, int col, int indent)
+{
+	char words[32], tok[64];
+	int i;
+
+	col += fprintf(f, "%s", verb_words(v, words, sizeof(words)));
+	for (i = 0; i < v->max + O_MAX; i++) {
+		if (i < v->max)
+			snprintf(tok, sizeof(tok), "%s", v->args[i]->meta);
+		else if (v->opts & OPT(i - v->max))
+			snprintf(tok, sizeof(tok), "[--%s %s]",
+				 opts[i - v->max].name, opts[i - v->max].meta);
+		else
+			continue;
+		if (col + 1 + (int)strlen(tok) > 78)
+			col = fprintf(f, "\n%*s", indent, "") - 1;
+		col += fprintf(f, " %s", tok);
+	}
+}
+
+static void usage_line(FILE *f, const char *left, const char *help)
+{
+	fprintf(f, "  %-20s %s\n", left, help);
+}
+
+static void usage_verb(FILE *f, const struct verb *v)
+{
+	char left[64];
+	int i, col;
+
+	col = fprintf(f, "usage: xlbctl [-s SOCK] [-j] %s",
+		      v->pinned ? "[--pinned DIR] " : "");
+	synopsis(f, v, col, 6);
+	fprintf(f, "\n\n%c%s.\n", toupper((unsigned char)v->help[0]),
+		v->help + 1);
+	if (v->max || v->opts)
+		fputc('\n', f);
+	for (i = 0; i < v->max; i++)
+		usage_line(f, v->args[i]->meta, v->args[i]->help);
+	for (i = 0; i < O_MAX; i++) {
+		if (!(v->opts & OPT(i)))
+			continue;
+		snprintf(left, sizeof(left), "--%s %s", opts[i].name,
+			 opts[i].meta);
+		usage_line(f, left, opts[i].help);
+	}
+	if (v->pinned)
+		fputs("\nWith --pinned DIR it reads the maps pinned in DIR and "
+		      "needs no xlbd.\n", f);
+}
+
+static void usage_verbs(FILE *f, const char *group)
+{
+	size_t i;
+
+	for (i = 0; i < NVERBS; i++) {
+		if (group && (!verbs[i].group || strcmp(verbs[i].group, group)))
+			continue;
+		fputs("  ", f);
+		synopsis(f, &verbs[i], 2, 3);
+		fprintf(f, "\n      %s\n", verbs[i].help);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: xlbctl [-s SOCK] [-j] [--pinned DIR] VERB [ARGS...]\n"
+	      "\n"
+	      "Control xlbd, the XDP load balancer, over its unix socket.\n"
+	      "\n"
+	      "  -s, --socket SOCK    xlbd's control socket (default "
+	      CTL_SOCK_DEFAULT ")\n"
+	      "  -j, --json           JSON output\n"
+	      "  --pinned DIR         read the maps pinned in DIR instead of "
+	      "asking xlbd\n"
+	      "                       (list, vip list, stats, flows, top)\n"
+	      "  -h, --help           this help; VERB --help: that verb's\n"
+	      "\nVerbs:\n", f);
+	usage_verbs(f, NULL);
+}
+
+/* ---- validation ---- */
+
+static bool only_chars(const char *s, const char *set)
+{
+	return *s && s[strspn(s, set)] == '\0';
+}
+
+static int check_int(const struct param *p, const char *s, double *num)
+{
+	long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!only_chars(s[0] == '-' ? s + 1 : s, "0123456789") || *end)
+		return usage_fail("bad %s '%s' (want an integer)", p->what, s);
+	if (errno == ERANGE || v < p->min || v > p->max)
+		return usage_fail("%s %s out of range %.0f..%.0f", p->what, s,
+				  p->min, p->max);
+	*num = (double)v;
+	return 0;
+}
+
+static int check_seconds(const struct param *p, const char *s, double *num)
+{
+	char *end;
+	double v;
+
+	v = strtod(s, &end);
+	if (!only_chars(s, "0123456789.-+eE") || *end || !isfinite(v))
+		return usage_fail("bad %s '%s' (want seconds, such as 2 or "
+				  "0.5)", p->what, s);
+	if (v <= 0)
+		return usage_fail("%s must be > 0 (got %s)", p->what, s);
+	if (v < p->min || v > p->max)
+		return usage_fail("%s %s out of range %g..%g", p->what, s,
+				  p->min, p->max);
+	*num = v;
+	return 0;
+}
+
+/* Check one value as xlbd would, so that a typo costs no round trip and
+ * the message can name the command line's words. */
+static int check_param(const struct param *p, const char *s, double *num)
+{
+	struct xlb_vip_key k;
+	struct conf_check ck;
+	union xlb_addr a;
+	__u8 b, mac[6];
+
+	switch (p->type) {
+	case P_VIP:
+		if (xlb_parse_vip(s, &k))
+			return usage_fail("bad VIP '%s' (want ADDR:PORT/PROTO, "
+					  "IPv6 as [ADDR]:PORT/PROTO)", s);
+		return 0;
+	case P_ADDR:
+		if (xlb_parse_addr(s, &a, &b))
+			return usage_fail("bad %s '%s' (want an IPv4 or IPv6 "
+					  "address)", p->what, s);
+		return 0;
+	case P_MAC:
+		if (xlb_parse_mac(s, mac))
+			return usage_fail("bad MAC '%s' (want six hex bytes "
+					  "such as 02:00:00:00:00:01)", s);
+		return 0;
+	case P_ALGO:
+		if (conf_parse_algo(s, &b))
+			return usage_fail("unknown algorithm '%s' (want "
+					  "maglev)", s);
+		return 0;
+	case P_ENCAP:
+		if (conf_parse_mode(s, &b))
+			return usage_fail("unknown encap '%s' (want ipip, gue "
+					  "or l2)", s);
+		return 0;
+	case P_CHECK:
+		memset(&ck, 0, sizeof(ck));
+		if (conf_parse_check(s, &ck))
+			return usage_fail("bad check '%s' (want none, tcp, "
+					  "udp, http:/PATH or https:/PATH)",
+					  s);
+		return 0;
+	case P_XDP_MODE:
+		if (strcmp(s, "native") && strcmp(s, "generic"))
+			return usage_fail("unknown XDP mode '%s' (want native "
+					  "or generic)", s);
+		return 0;
+	case P_IFACE:
+		if (!*s || strlen(s) >= IF_NAMESIZE || strpbrk(s, "/ \t:"))
+			return usage_fail("bad interface name '%s'", s);
+		return 0;
+	case P_INT:
+		return check_int(p, s, num);
+	case P_SECONDS:
+		return check_seconds(p, s, num);
+	}
+	return 0;
+}
+
+/* ---- command line ---- */
+
+static bool is_help(const char *s)
+{
+	return !strcmp(s, "-h") || !strcmp(s, "--help");
+}
+
+/* If argv[*i] is option NAME ("NAME V" or "NAME=V"), point *val at its
+ * value and return 1; 0 if it is not; -EINVAL if the value is missing. */
+static int take(int argc, char **argv, int *i, const char *name,
+		const char **val)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n) || (a[n] && a[n] != '='))
+		return 0;
+	if (a[n] == '=') {
+		*val = a + n + 1;
+		return 1;
+	}
+	if (*i + 1 >= argc)
+		return usage_fail("option %s needs a value", name);
+	*val = argv[++*i];
+	return 1;
+}
+
+static int global_opt(struct globals *g, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	int rc;
+
+	if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+		g->json = true;
+		return 1;
+	}
+	if ((rc = take(argc, argv, i, "-s", &g->sock)) ||
+	    (rc = take(argc, argv, i, "--socket", &g->sock)) ||
+	    (rc = take(argc, argv, i, "--pinned", &g->pinned)))
+		return rc;
+	return 0;
+}
+
+static int verb_opt(struct cmd *c, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *val;
+	char name[64];
+	int o, rc;
+
+	if (strncmp(a, "--", 2))
+		return 0;
+	snprintf(name, sizeof(name), "--%.*s", (int)strcspn(a + 2, "="),
+		 a + 2);
+	for (o = 0; o < O_MAX; o++) {
+		if (!(c->v->opts & OPT(o)) || strcmp(opts[o].name, name + 2))
+			continue;
+		rc = take(argc, argv, i, name, &val);
+		if (rc <= 0)
+			return rc;
+		if (c->opt[o])
+			return usage_fail("option %s given twice", name);
+		rc = check_param(&opts[o], val, &c->num[o]);
+		if (rc)
+			return rc;
+		c->opt[o] = val;
+		return 1;
+	}
+	return 0;
+}
+
+static int find_verb(int argc, char **argv, int *i, const struct verb **v)
+{
+	const char *w = argv[*i], *sub = *i + 1 < argc ? argv[*i + 1] : NULL;
+	bool group = false;
+	size_t k;
+
+	for (k = 0; k < NVERBS; k++) {
+		if (!verbs[k].group) {
+			if (!strcmp(verbs[k].name, w)) {
+				*v = &verbs[k];
+				*i += 1;
+				return 0;
+			}
+			continue;
+		}
+		if (strcmp(verbs[k].group, w))
+			continue;
+		group = true;
+		if (sub && !strcmp(verbs[k].name, sub)) {
+			*v = &verbs[k];
+			*i += 2;
+			return 0;
+		}
+	}
+	if (!group)
+		return usage_fail("unknown command '%s' (xlbctl --help lists "
+				  "them)", w);
+	if (sub && is_help(sub)) {
+		fprintf(stdout, "usage: xlbctl [-s SOCK] [-j] %s VERB ...\n\n",
+			w);
+		usage_verbs(stdout, w);
+		return HELP_SHOWN;
+	}
+	if (!sub)
+		return usage_fail("missing %s command (xlbctl %s --help lists "
+				  "them)", w, w);
+	return usage_fail("unknown %s command '%s' (xlbctl %s --help lists "
+			  "them)", w, sub, w);
+}
+
+static bool looks_like_option(const char *a)
+{
+	/* "-5" is a (bad) weight, not an option */
+	return a[0] == '-' && a[1] && !isdigit((unsigned char)a[1]);
+}
+
+static int parse_verb_args(int argc, char **argv, int i, struct cmd *c)
+{
+	const struct verb *v = c->v;
+	bool dashdash = false;
+	char words[32];
+	int n = 0, j, rc;
+
+	verb_words(v, words, sizeof(words));
+	for (j = i; j < argc && strcmp(argv[j], "--"); j++)
+		if (is_help(argv[j])) {
+			usage_verb(stdout, v);
+			return HELP_SHOWN;
+		}
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!dashdash && !strcmp(a, "--")) {
+			dashdash = true;
+			continue;
+		}
+		if (!dashdash && looks_like_option(a)) {
+			rc = global_opt(&c->g, argc, argv, &i);
+			if (!rc)
+				rc = verb_opt(c, argc, argv, &i);
+			if (rc < 0)
+				return rc;
+			if (!rc)
+				return usage_fail("unknown option '%.*s' for "
+						  "%s", (int)strcspn(a, "="),
+						  a, words);
+			continue;
+		}
+		if (n >= v->max)
+			return usage_fail("unexpected argument '%s' for %s", a,
+					  words);
+		c->arg[n++] = a;
+	}
+	if (n < v->min)
+		return usage_fail("missing %s for %s (xlbctl %s --help)",
+				  v->args[n]->meta, words, words);
+	for (j = 0; j < n; j++) {
+		rc = check_param(v->args[j], c->arg[j], &c->argnum[j]);
+		if (rc)
+			return rc;
+	}
+	if (c->g.pinned && !v->pinned)
+		return usage_fail("--pinned works with list, vip list, stats, "
+				  "flows and top, not %s", words);
+	return 0;
+}
+
+static int parse_cmdline(int argc, char **argv, struct cmd *c)
+{
+	int i, rc;
+
+	for (i = 1; i < argc && looks_like_option(argv[i]); i++) {
+		if (is_help(argv[i])) {
+			usage(stdout);
+			return HELP_SHOWN;
+		}
+		rc = global_opt(&c->g, argc, argv, &i);
+		if (rc < 0)
+			return rc;
+		if (!rc)
+			return usage_fail("unknown option '%.*s'",
+					  (int)strcspn(argv[i], "="), argv[i]);
+	}
+	if (i >= argc)
+		return usage_fail("missing command (xlbctl --help lists them)");
+	rc = find_verb(argc, argv, &i, &c->v);
+	return rc ?: parse_verb_args(argc, argv, i, c);
+}
+
+/* ---- JSON helpers ---- */
+
+static json_object *jget(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static const char *jstr(json_object *o, const char *key, const char *def)
+{
+	json_object *v = jget(o, key);
+
+	return v && json_object_is_type(v, json_type_string) ?
+		       json_object_get_string(v) : def;
+}
+
+static long long jint(json_object *o, const char *key)
+{
+	json_object *v = jget(o, key);
+
+	return v ? (long long)json_object_get_int64(v) : 0;
+}
+
+static double jnum(json_object *o, const char *key)
+{
+	json_object *v = jget(o, key);
+
+	return v ? json_object_get_double(v) : 0;
+}
+
+static size_t jlen(json_object *arr)
+{
+	return arr && json_object_is_type(arr, json_type_array) ?
+		       json_object_array_length(arr) : 0;
+}
+
+/* A double that prints with a fixed number of decimals. */
+static json_object *jdouble(double v, int decimals)
+{
+	char buf[48];
+
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	return json_object_new_double_s(strtod(buf, NULL), buf);
+}
+
+static json_object *jfind(json_object *arr, const char *key, const char *val)
+{
+	size_t i;
+
+	for (i = 0; i < jlen(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+
+		if (!strcmp(jstr(o, key, ""), val))
+			return o;
+	}
+	return NULL;
+}
+
+/* The request: the verb's arguments and options under their keys. */
+static void add_member(json_object *req, const struct param *p,
+		       const char *s, double num)
+{
+	json_object *v;
+
+	if (!p->key)
+		return;
+	if (p->type == P_INT)
+		v = json_object_new_int64((int64_t)num);
+	else if (p->type == P_SECONDS)
+		v = json_object_new_double(num);
+	else
+		v = json_object_new_string(s);
+	json_object_object_add(req, p->key, v);
+}
+
+static json_object *build_request(const struct cmd *c)
+{
+	json_object *req = json_object_new_object();
+	int i;
+
+	json_object_object_add(req, "cmd", json_object_new_string(c->v->cmd));
+	for (i = 0; i < c->v->max && c->arg[i]; i++)
+		add_member(req, c->v->args[i], c->arg[i], c->argnum[i]);
+	for (i = 0; i < O_MAX; i++)
+		if (c->opt[i])
+			add_member(req, &opts[i], c->opt[i], c->num[i]);
+	return req;
+}
+
+/* ---- talking to xlbd ---- */
+
+static int connect_xlbd(const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { REPLY_TIMEOUT_S, 0 };
+	int fd, rc;
+
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		return fail(-ENAMETOOLONG, "socket path too long: %s", sock);
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(-errno, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		close(fd);
+		return fail(rc, "cannot reach xlbd at %s: %s%s", sock,
+			    strerror(-rc),
+			    rc == -ENOENT || rc == -ECONNREFUSED ?
+				    " (is xlbd running? --pinned DIR reads "
+				    "the data plane directly)" : "");
+	}
+	return fd;
+}
+
+static int send_all(int fd, const char *sock, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR && !stop)
+			continue;
+		if (n < 0)
+			return fail(-errno, "cannot send to xlbd at %s: %s",
+				    sock, strerror(errno));
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Everything up to EOF, at most CTL_MSG_MAX bytes, NUL-terminated. */
+static int recv_all(int fd, const char *sock, char *buf, size_t *len)
+{
+	ssize_t n;
+
+	*len = 0;
+	for (;;) {
+		n = read(fd, buf + *len, CTL_MSG_MAX + 1 - *len);
+		if (n < 0 && errno == EINTR && !stop)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return fail(-ETIMEDOUT, "no reply from xlbd at %s "
+				    "within %d s", sock, REPLY_TIMEOUT_S);
+		if (n < 0)
+			return fail(-errno, "cannot read from xlbd at %s: %s",
+				    sock, strerror(errno));
+		if (n == 0)
+			break;
+		*len += n;
+		if (*len > CTL_MSG_MAX)
+			return fail(-EMSGSIZE, "reply from xlbd exceeds %d "
+				    "bytes (--pinned DIR reads the maps "
+				    "directly)", CTL_MSG_MAX);
+	}
+	buf[*len] = '\0';
+	return 0;
+}
+
+static int parse_reply(const char *buf, size_t len, json_object **reply)
+{
+	enum json_tokener_error jerr;
+	json_object *o, *ok;
+
+	if (!len)
+		return fail(-EPROTO, "xlbd closed the connection without a "
+			    "reply");
+	o = json_tokener_parse_verbose(buf, &jerr);
+	ok = jget(o, "ok");
+	if (!o || !json_object_is_type(o, json_type_object) || !ok ||
+	    !json_object_is_type(ok, json_type_boolean)) {
+		json_object_put(o);
+		return fail(-EPROTO, "bad reply from xlbd: %s",
+			    o ? "no \"ok\" member" :
+				json_tokener_error_desc(jerr));
+	}
+	if (!json_object_get_boolean(ok)) {
+		fail(-EREMOTEIO, "%s", jstr(o, "error", "xlbd refused, "
+					    "giving no reason"));
+		json_object_put(o);
+		return -EREMOTEIO;
+	}
+	*reply = o;
+	return 0;
+}
+
+/* One request, one reply (ctl.h). */
+static int ctl_call(const struct cmd *c, json_object *req,
+		    json_object **reply)
+{
+	const char *msg = json_object_to_json_string_ext(req,
+						JSON_C_TO_STRING_PLAIN);
+	size_t mlen = strlen(msg), len;
+	char *buf = NULL;
+	int fd, rc;
+
+	if (mlen + 1 > CTL_MSG_MAX)
+		return fail(-EMSGSIZE, "request exceeds %d bytes", CTL_MSG_MAX);
+	fd = connect_xlbd(c->g.sock);
+	if (fd < 0)
+		return fd;
+	buf = xrealloc(NULL, CTL_MSG_MAX + 1);
+	memcpy(buf, msg, mlen);
+	buf[mlen] = '\n';
+	rc = send_all(fd, c->g.sock, buf, mlen + 1) ?:
+	     recv_all(fd, c->g.sock, buf, &len) ?:
+	     parse_reply(buf, len, reply);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* ---- or reading the pinned maps ---- */
+
+static struct xlb_maps pinned_maps;
+static bool pinned_open;
+
+static void filter_from(json_object *req, struct view_filter *f)
+{
+	struct xlb_vip_key k;
+	const char *s;
+
+	memset(f, 0, sizeof(*f));
+	if ((s = jstr(req, "vip", NULL)) && !xlb_parse_vip(s, &k)) {
+		f->has_vip = true;
+		f->vip = k.addr;
+		f->vip_family = k.family;
+		f->vip_port = ntohs(k.port);
+		f->vip_proto = k.proto;
+	}
+	if ((s = jstr(req, "backend", NULL)))
+		f->has_backend = !xlb_parse_addr(s, &f->backend,
+						 &f->backend_family);
+	if ((s = jstr(req, "client", NULL)))
+		f->has_client = !xlb_parse_addr(s, &f->client,
+						&f->client_family);
+}
+
+/* The reply xlbd would give, minus what only xlbd knows (checks, health,
+ * configured weights of drained backends). */
+static int local_call(const struct cmd *c, json_object *req,
+		      json_object **reply)
+{
+	const char *cmd = jstr(req, "cmd", "");
+	unsigned int total = 0, limit;
+	struct view_filter f;
+	json_object *o;
+	int rc;
+
+	if (!pinned_open) {
+		rc = xlb_maps_open_pinned(c->g.pinned, &pinned_maps);
+		if (rc)
+			return fail(rc, "cannot open the maps pinned in %s: %s",
+				    c->g.pinned, strerror(-rc));
+		pinned_open = true;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(true));
+	if (!strcmp(cmd, "flows")) {
+		filter_from(req, &f);
+		limit = (unsigned int)jint(req, "limit");
+		json_object_object_add(o, "flows",
+				       view_flows(&pinned_maps, &f, limit,
+						  &total));
+		json_object_object_add(o, "total",
+				       json_object_new_int64(total));
+	} else {
+		if (!strcmp(cmd, "stats"))
+			json_object_object_add(o, "counters",
+					       view_counters(&pinned_maps));
+		json_object_object_add(o, "vips", view_vips(&pinned_maps));
+	}
+	*reply = o;
+	return 0;
+}
+
+static int call(const struct cmd *c, json_object *req, json_object **reply)
+{
+	*reply = NULL;
+	return c->g.pinned ? local_call(c, req, reply) :
+			     ctl_call(c, req, reply);
+}
+
+/* ---- text output: tables with aligned columns ---- */
+
+#define TCOLS	8
+#define TVAL	72
+#define TKINDS	2
+
+struct row {
+	int kind;		/* rows of one kind share column widths */
+	int indent;
+	int n;
+	const char *label[TCOLS];	/* printed before the value, or NULL */
+	bool right[TCOLS];		/* right-aligned (numbers) */
+	char val[TCOLS][TVAL];
+};
+
+struct table {
+	struct row *rows;
+	size_t n;
+};
+
+static struct row *row_new(struct table *t, int kind, int indent)
+{
+	struct row *r;
+
+	t->rows = xrealloc(t->rows, (t->n + 1) * sizeof(*t->rows));
+	r = &t->rows[t->n++];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->indent = indent;
+	return r;
+}
+
+static void cell(struct row *r, const char *label, bool right,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void cell(struct row *r, const char *label, bool right,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->n >= TCOLS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->val[r->n], TVAL, fmt, ap);
+	va_end(ap);
+	r->label[r->n] = label;
+	r->right[r->n] = right;
+	r->n++;
+}
+
+static void append(char *line, size_t size, size_t *off, const char *fmt,
+		   ...) __attribute__((format(printf, 4, 5)));
+
+static void append(char *line, size_t size, size_t *off, const char *fmt,
+		   ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line + *off, size - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off = *off + n < size ? *off + n : size - 1;
+}
+
+/* Print the rows; a column that is empty in every row of its kind is left
+ * out, an empty cell keeps its column's width and loses its label. */
+static void table_print(struct table *t)
+{
+	int lw[TKINDS][TCOLS] = {}, vw[TKINDS][TCOLS] = {};
+	char line[1024];
+	size_t i, off;
+	int k, j, w;
+
+	for (i = 0; i < t->n; i++) {
+		struct row *r = &t->rows[i];
+
+		for (j = 0; j < r->n; j++) {
+			w = r->label[j] ? (int)strlen(r->label[j]) : 0;
+			if (w > lw[r->kind][j])
+				lw[r->kind][j] = w;
+			w = (int)strlen(r->val[j]);
+			if (w > vw[r->kind][j])
+				vw[r->kind][j] = w;
+		}
+	}
+	for (i = 0; i < t->n; i++) {
+		struct row *r = &t->rows[i];
+		bool first = true;
+
+		k = r->kind;
+		off = 0;
+		append(line, sizeof(line), &off, "%*s", r->indent, "");
+		for (j = 0; j < r->n; j++) {
+			if (!vw[k][j])
+				continue;
+			if (!first)
+				append(line, sizeof(line), &off, "  ");
+			first = false;
+			if (r->val[j][0] && r->label[j])
+				append(line, sizeof(line), &off, "%-*s ",
+				       lw[k][j], r->label[j]);
+			else if (lw[k][j])
+				append(line, sizeof(line), &off, "%*s",
+				       lw[k][j] + 1, "");
+			append(line, sizeof(line), &off,
+			       r->right[j] ? "%*s" : "%-*s", vw[k][j],
+			       r->val[j]);
+		}
+		while (off && line[off - 1] == ' ')
+			off--;
+		line[off] = '\0';
+		puts(line);
+	}
+	free(t->rows);
+	t->rows = NULL;
+	t->n = 0;
+}
+
+/* 1234567 -> "1.23M" */
+static const char *si(double v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "", "k", "M", "G", "T" };
+	int u = 0;
+
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.2f%s" : "%.1f%s", v, unit[u]);
+	return buf;
+}
+
+static void rate_cell(struct row *r, const char *label, json_object *o,
+		      const char *key)
+{
+	char buf[32];
+
+	if (jget(o, key))
+		cell(r, label, true, "%s", si(jnum(o, key), buf, sizeof(buf)));
+	else
+		cell(r, label, true, "-");
+}
+
+static void check_cell(struct row *r, json_object *vip)
+{
+	json_object *ck = jget(vip, "check");
+	const char *path = jstr(ck, "path", NULL);
+
+	if (!ck)
+		cell(r, "check", false, "-");
+	else
+		cell(r, "check", false, "%s%s%s", jstr(ck, "type", "?"),
+		     path ? ":" : "", path ?: "");
+}
+
+static void vip_row(struct table *t, json_object *v, bool count_backends)
+{
+	struct row *r = row_new(t, 0, 0);
+
+	cell(r, NULL, false, "%s", jstr(v, "vip", "?"));
+	cell(r, "encap", false, "%s", jstr(v, "encap", "?"));
+	cell(r, "algo", false, "%s", jstr(v, "algo", "?"));
+	check_cell(r, v);
+	if (count_backends)
+		cell(r, "backends", true, "%zu", jlen(jget(v, "backends")));
+	cell(r, "packets", true, "%lld", jint(v, "packets"));
+	cell(r, "new flows", true, "%lld", jint(v, "new_flows"));
+}
+
+static void backend_row(struct table *t, json_object *b)
+{
+	struct row *r = row_new(t, 1, 2);
+	json_object *d = jget(b, "drained");
+
+	cell(r, NULL, false, "%s", jstr(b, "addr", "?"));
+	cell(r, "weight", true, "%lld", jint(b, "weight"));
+	cell(r, NULL, false, "%s",
+	     d && json_object_get_boolean(d) ? "drained" : "");
+	cell(r, "health", false, "%s", jstr(b, "health", "unknown"));
+	cell(r, "packets", true, "%lld", jint(b, "packets"));
+	cell(r, "new flows", true, "%lld", jint(b, "new_flows"));
+	cell(r, "mac", false, "%s", jstr(b, "mac", ""));
+}
+
+static void text_vips(json_object *o, bool with_backends)
+{
+	json_object *vips = jget(o, "vips"), *v, *bes;
+	struct table t = {};
+	size_t i, j;
+
+	for (i = 0; i < jlen(vips); i++) {
+		v = json_object_array_get_idx(vips, i);
+		vip_row(&t, v, !with_backends);
+		bes = jget(v, "backends");
+		for (j = 0; with_backends && j < jlen(bes); j++)
+			backend_row(&t, json_object_array_get_idx(bes, j));
+	}
+	table_print(&t);
+}
+
+static void text_vip_list(const struct cmd *c, json_object *o)
+{
+	(void)c;
+	text_vips(o, false);
+}
+
+static void text_list(const struct cmd *c, json_object *o)
+{
+	(void)c;
+	text_vips(o, true);
+}
+
+static bool is_counter(const char *name)
+{
+	int i;
+
+	for (i = 0; i < XLB_C_MAX; i++)
+		if (!strcmp(xlb_counter_names[i], name))
+			return true;
+	return false;
+}
+
+/* Kind 1: aligned apart from the counters (kind 0) above them. */
+static void traffic_row(struct table *t, json_object *o, const char *name,
+			int indent)
+{
+	struct row *r = row_new(t, 1, 0);
+
+	cell(r, NULL, false, "%*s%s", indent, "", name);
+	rate_cell(r, "pps", o, "pps");
+	rate_cell(r, "bps", o, "bps");
+	cell(r, "packets", true, "%lld", jint(o, "packets"));
+	cell(r, "bytes", true, "%lld", jint(o, "bytes"));
+	cell(r, "new flows", true, "%lld", jint(o, "new_flows"));
+}
+
+static void text_stats(const struct cmd *c, json_object *o)
+{
+	json_object *cnt = jget(o, "counters"), *rates = jget(o, "rates");
+	json_object *vips = jget(o, "vips"), *v, *bes, *b;
+	struct table t = {};
+	char buf[32];
+	size_t i, j;
+
+	(void)c;
+	if (cnt && json_object_is_type(cnt, json_type_object)) {
+		json_object_object_foreach(cnt, key, val) {
+			long long n = json_object_get_int64(val);
+			struct row *r;
+
+			if (!n)
+				continue;
+			r = row_new(&t, 0, 0);
+			cell(r, NULL, false, "%s", key);
+			cell(r, NULL, true, "%lld", n);
+			if (is_counter(key) && jget(rates, key))
+				cell(r, NULL, true, "%s/s",
+				     si(jnum(rates, key), buf, sizeof(buf)));
+			else
+				cell(r, NULL, true, "%s", "");
+		}
+	}
+	if (t.n && jlen(vips))
+		row_new(&t, 1, 0);	/* a blank line */
+	for (i = 0; i < jlen(vips); i++) {
+		v = json_object_array_get_idx(vips, i);
+		traffic_row(&t, v, jstr(v, "vip", "?"), 0);
+		bes = jget(v, "backends");
+		for (j = 0; j < jlen(bes); j++) {
+			b = json_object_array_get_idx(bes, j);
+			traffic_row(&t, b, jstr(b, "addr", "?"), 2);
+		}
+	}
+	table_print(&t);
+}
+
+static void text_flows(const struct cmd *c, json_object *o)
+{
+	json_object *flows = jget(o, "flows"), *f;
+	long long total = jint(o, "total");
+	struct table t = {};
+	struct row *r;
+	size_t i;
+
+	(void)c;
+	r = row_new(&t, 0, 0);
+	cell(r, NULL, false, "CLIENT");
+	cell(r, NULL, false, "VIP");
+	cell(r, NULL, false, "BACKEND");
+	cell(r, NULL, true, "IDLE");
+	for (i = 0; i < jlen(flows); i++) {
+		f = json_object_array_get_idx(flows, i);
+		r = row_new(&t, 0, 0);
+		cell(r, NULL, false, "%s", jstr(f, "client", "?"));
+		cell(r, NULL, false, "%s", jstr(f, "vip", "?"));
+		cell(r, NULL, false, "%s", jstr(f, "backend", "?"));
+		cell(r, NULL, true, "%.1fs", jnum(f, "idle_s"));
+	}
+	table_print(&t);
+	if (total > (long long)jlen(flows))
+		printf("%zu of %lld flows shown (--limit N shows more, "
+		       "0 all)\n", jlen(flows), total);
+}
+
+static void text_top(const struct cmd *c, json_object *o)
+{
+	char when[16];
+	time_t now = time(NULL);
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	if (isatty(STDOUT_FILENO))
+		fputs("\033[H\033[2J", stdout);
+	printf("xlbctl top  %s %s  every %gs  %s\n\n",
+	       c->g.pinned ? "pinned" : "xlbd", c->g.pinned ?: c->g.sock,
+	       c->opt[O_INTERVAL] ? c->num[O_INTERVAL] : 1.0, when);
+	text_stats(c, o);
+}
+
+static void json_reply(const struct cmd *c, json_object *o)
+{
+	(void)c;
+	json_object_object_del(o, "ok");
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void render(const struct cmd *c, json_object *o)
+{
+	render_fn fn = c->g.json ? c->v->json : c->v->text;
+
+	if (fn)
+		fn(c, o);
+	fflush(stdout);
+}
+
+/* ---- verbs that talk to xlbd (or read the pins) ---- */
+
+static int request(struct cmd *c, json_object *req, bool show)
+{
+	json_object *reply = NULL;
+	int rc;
+
+	rc = call(c, req, &reply);
+	if (!rc && show)
+		render(c, reply);
+	json_object_put(reply);
+	json_object_put(req);
+	return rc;
+}
+
+/* vip add/del, backend add/del/set-weight/drain/undrain, shutdown: the
+ * table says it all; success prints nothing. */
+static int do_write(struct cmd *c)
+{
+	return request(c, build_request(c), false);
+}
+
+static int do_list(struct cmd *c)
+{
+	return request(c, build_request(c), true);
+}
+
+static int do_flows(struct cmd *c)
+{
+	json_object *req = build_request(c);
+
+	if (!c->opt[O_LIMIT])
+		json_object_object_add(req, "limit", json_object_new_int(
+					       FLOWS_LIMIT_DEFAULT));
+	return request(c, req, true);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int nap(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts))
+		if (errno != EINTR || stop)
+			return -EINTR;
+	return 0;
+}
+
+static int sample(struct cmd *c, json_object **o, double *t)
+{
+	json_object *req = build_request(c);
+	int rc;
+
+	rc = call(c, req, o);
+	*t = now_s();
+	json_object_put(req);
+	return rc;
+}
+
+static double delta(json_object *now, json_object *then, const char *key)
+{
+	long long a = jint(now, key), b = jint(then, key);
+
+	return a > b ? (double)(a - b) : 0;	/* a restart resets */
+}
+
+static void add_traffic_rates(json_object *now, json_object *then, double dt)
+{
+	if (!then)
+		return;	/* new since the first sample: no rate yet */
+	json_object_object_add(now, "pps",
+			       jdouble(delta(now, then, "packets") / dt, 1));
+	json_object_object_add(now, "bps",
+			       jdouble(delta(now, then, "bytes") * 8 / dt, 1));
+}
+
+/* Add to the later sample what the pair tells: "interval" (seconds
+ * measured between them), "rates" (per counter, per second) and "pps" and
+ * "bps" in each VIP and backend. */
+static void add_rates(json_object *then, json_object *now, double dt)
+{
+	json_object *c0 = jget(then, "counters"), *c1 = jget(now, "counters");
+	json_object *v0s = jget(then, "vips"), *v1s = jget(now, "vips");
+	json_object *rates = json_object_new_object(), *v1, *v0, *b1;
+	size_t i, j;
+
+	if (dt <= 0)
+		dt = 1e-9;
+	json_object_object_add(now, "interval", jdouble(dt, 3));
+	for (i = 0; i < XLB_C_MAX; i++)
+		if (jget(c1, xlb_counter_names[i]))
+			json_object_object_add(rates, xlb_counter_names[i],
+				jdouble(delta(c1, c0, xlb_counter_names[i]) /
+					dt, 1));
+	json_object_object_add(now, "rates", rates);
+	for (i = 0; i < jlen(v1s); i++) {
+		v1 = json_object_array_get_idx(v1s, i);
+		v0 = jfind(v0s, "vip", jstr(v1, "vip", ""));
+		add_traffic_rates(v1, v0, dt);
+		for (j = 0; j < jlen(jget(v1, "backends")); j++) {
+			b1 = json_object_array_get_idx(jget(v1, "backends"), j);
+			add_traffic_rates(b1, v0 ? jfind(jget(v0, "backends"),
+					  "addr", jstr(b1, "addr", "")) : NULL,
+					  dt);
+		}
+	}
+}
+
+static double interval_of(const struct cmd *c)
+{
+	return c->opt[O_INTERVAL] ? c->num[O_INTERVAL] : 1;
+}
+
+static int do_stats(struct cmd *c)
+{
+	json_object *a = NULL, *b = NULL;
+	double t0, t1;
+	int rc;
+
+	rc = sample(c, &a, &t0) ?: nap(interval_of(c)) ?: sample(c, &b, &t1);
+	if (!rc) {
+		add_rates(a, b, t1 - t0);
+		render(c, b);
+	}
+	json_object_put(a);
+	json_object_put(b);
+	return rc;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int do_top(struct cmd *c)
+{
+	struct sigaction sa = { .sa_handler = on_signal };	/* no restart */
+	long long n = c->opt[O_COUNT] ? (long long)c->num[O_COUNT] : -1, i;
+	json_object *prev = NULL, *cur = NULL;
+	double t0, t1;
+	int rc;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	rc = sample(c, &prev, &t0);
+	for (i = 0; !rc && !stop && (n < 0 || i < n); i++) {
+		rc = nap(interval_of(c)) ?: sample(c, &cur, &t1);
+		if (rc)
+			break;
+		add_rates(prev, cur, t1 - t0);
+		render(c, cur);
+		json_object_put(prev);
+		prev = cur;
+		cur = NULL;
+		t0 = t1;
+	}
+	json_object_put(prev);
+	json_object_put(cur);
+	return stop ? 0 : rc;	/* interrupted is how top ends */
+}
+
+/* ---- decap: the backend's program, no xlbd involved ---- */
+
+static int iface_index(const char *name, int *ifindex)
+{
+	*ifindex = (int)if_nametoindex(name);
+	return *ifindex ? 0 : fail(-ENODEV, "no interface '%s'", name);
+}
+
+struct attached {
+	__u32 id;
+	__u32 flag;		/* XDP_FLAGS_{DRV,SKB,HW}_MODE */
+	const char *mode;
+	char name[BPF_OBJ_NAME_LEN];
+};
+
+/* What XDP program IFACE runs, if any (a->id 0: none). */
+static int xdp_attached(const char *ifname, int ifindex, struct attached *a)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd, rc;
+
+	memset(a, 0, sizeof(*a));
+	rc = bpf_xdp_query(ifindex, 0, &q);
+	if (rc)
+		return fail(rc, "cannot query XDP on %s: %s", ifname,
+			    strerror(-rc));
+	if (q.drv_prog_id) {
+		a->id = q.drv_prog_id;
+		a->flag = XDP_FLAGS_DRV_MODE;
+		a->mode = "native";
+	} else if (q.skb_prog_id) {
+		a->id = q.skb_prog_id;
+		a->flag = XDP_FLAGS_SKB_MODE;
+		a->mode = "generic";
+	} else if (q.hw_prog_id) {
+		a->id = q.hw_prog_id;
+		a->flag = XDP_FLAGS_HW_MODE;
+		a->mode = "offload";
+	} else {
+		return 0;
+	}
+	fd = bpf_prog_get_fd_by_id(a->id);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(a->name, sizeof(a->name), "?");
+	else
+		snprintf(a->name, sizeof(a->name), "%s", info.name);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static int xdp_error(int rc, const char *what, const char *ifname)
+{
+	char e[256];
+
+	libxdp_strerror(rc, e, sizeof(e));
+	return fail(rc, "cannot %s %s: %s", what, ifname, e);
+}
+
+static int decap_attach(const struct cmd *c, struct xdp_program *prog,
+			const char *ifname, int ifindex)
+{
+	const char *mode = c->opt[O_MODE];
+	char e[256];
+	int rc;
+
+	if (mode && !strcmp(mode, "generic")) {
+		rc = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
+		return rc ? xdp_error(rc, "attach generic XDP to", ifname) : 0;
+	}
+	rc = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
+	if (!rc)
+		return 0;
+	if (mode)
+		return xdp_error(rc, "attach native XDP to", ifname);
+	libxdp_strerror(rc, e, sizeof(e));
+	warn("native XDP not available on %s (%s), using generic", ifname, e);
+	rc = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
+	return rc ? xdp_error(rc, "attach generic XDP to", ifname) : 0;
+}
+
+static int do_decap_attach(struct cmd *c)
+{
+	const char *ifname = c->arg[0];
+	struct xlb_decap_bpf *skel = NULL;
+	struct xdp_program *prog = NULL;
+	struct attached a;
+	int ifindex, rc, fd;
+
+	rc = iface_index(ifname, &ifindex) ?:
+	     xdp_attached(ifname, ifindex, &a);
+	if (rc)
+		return rc;
+	if (a.id)
+		return fail(-EEXIST, "%s already runs XDP program %s (id %u, "
+			    "%s)%s", ifname, a.name, a.id, a.mode,
+			    strcmp(a.name, DECAP_PROG_NAME) ? "" :
+				    "; decap detach it first to change it");
+	skel = xlb_decap_bpf__open();
+	if (!skel)
+		return fail(-errno, "cannot open the decap program: %s",
+			    strerror(errno));
+	skel->rodata->gue_port = htons(c->opt[O_GUE_PORT] ?
+				       (__u16)c->num[O_GUE_PORT] :
+				       XLB_GUE_PORT_DEFAULT);
+	rc = xlb_decap_bpf__load(skel);
+	if (rc) {
+		fail(rc, "cannot load the decap program: %s", strerror(-rc));
+		goto out;
+	}
+	/* One program, no dispatcher: that needs freplace, which not every
+	 * kernel has; a single attached program outlives us without pins. */
+	setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
+	/* libxdp 1.3 owns the fd it is given (newer ones clone it): give it
+	 * a copy, so that the skeleton's stays valid either way. */
+	fd = dup(bpf_program__fd(skel->progs.xlb_decap));
+	if (fd < 0) {
+		rc = fail(-errno, "dup: %s", strerror(errno));
+		goto out;
+	}
+	prog = xdp_program__from_fd(fd);
+	rc = (int)libxdp_get_error(prog);
+	if (rc) {
+		prog = NULL;
+		close(fd);
+		xdp_error(rc, "prepare the decap program for", ifname);
+		goto out;
+	}
+	rc = decap_attach(c, prog, ifname, ifindex);
+out:
+	xdp_program__close(prog);
+	xlb_decap_bpf__destroy(skel);
+	return rc;
+}
+
+static int do_decap_detach(struct cmd *c)
+{
+	const char *ifname = c->arg[0];
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+	struct attached a;
+	int ifindex, rc;
+
+	rc = iface_index(ifname, &ifindex) ?:
+	     xdp_attached(ifname, ifindex, &a);
+	if (rc)
+		return rc;
+	if (!a.id)
+		return fail(-ENOENT, "no XDP program on %s", ifname);
+	if (strcmp(a.name, DECAP_PROG_NAME))
+		return fail(-EPERM, "%s runs XDP program %s, not %s", ifname,
+			    a.name, DECAP_PROG_NAME);
+	/* Detach only that program, should another have replaced it. */
+	o.old_prog_fd = bpf_prog_get_fd_by_id(a.id);
+	if (o.old_prog_fd < 0)
+		return fail(-errno, "cannot open XDP program %u: %s", a.id,
+			    strerror(errno));
+	rc = bpf_xdp_detach(ifindex, a.flag, &o);
+	close(o.old_prog_fd);
+	if (rc)
+		return fail(rc, "cannot detach %s from %s: %s",
+			    DECAP_PROG_NAME, ifname, strerror(-rc));
+	return 0;
+}
+
+/* ---- main ---- */
+
+static int print_all(enum libbpf_print_level level, const char *fmt,
+		     va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int print_all_xdp(enum libxdp_print_level level, const char *fmt,
+			 va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void setup_logging(void)
+{
+	bool debug = getenv("XLB_DEBUG") != NULL;
+
+	libbpf_set_print(debug ? print_all : NULL);
+	libxdp_set_print(debug ? print_all_xdp : NULL);
+}
+
+static int finish(int rc)
+{
+	if (pinned_open)
+		xlb_maps_close(&pinned_maps);
+	if (rc >= 0)
+		return 0;
+	fprintf(stderr, "xlbctl: %s\n", err_msg[0] ? err_msg : strerror(-rc));
+	return err_usage ? 2 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmd c = { .g.sock = CTL_SOCK_DEFAULT };
+	int rc;
+
+	setup_logging();
+	/* 0.2, not 0.20000000000000001, in requests and in -j output */
+	json_c_set_serialization_double_format("%.10g", JSON_C_OPTION_GLOBAL);
+	rc = parse_cmdline(argc, argv, &c);
+	if (!rc)
+		rc = c.v->run(&c);
+	return finish(rc);
+}
