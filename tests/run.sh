@@ -3,7 +3,8 @@
 #   1. unit tests (cmocka) of the user-space code
 #   2. packet fixtures through BPF_PROG_TEST_RUN (byte-exact)
 #   3. FIB next-hop fixtures in a namespace with routes and neighbours
-# Needs root (BPF) and a built tree (`make`). TESTS=unit|pkt|fib runs one.
+#   4. end to end: xlbd, xlbctl, curl and HTTP servers in the lab
+# Needs root (BPF) and a built tree (`make`). TESTS=unit|pkt|fib|e2e runs one.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -54,9 +55,22 @@ run_fib() {
 	pktest_summary "$(bash tests/fib.sh 2>&1)"
 }
 
+run_e2e() {
+	local t out p f
+	for t in tests/e2e/test_*.sh; do
+		out=$(TESTS= bash "$t" 2>&1)
+		echo "$out" | grep -E '^(PASS|FAIL|  )' | sed "s|^|$(basename "$t" .sh): |"
+		p=$(echo "$out" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+		f=$(echo "$out" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+		[ -n "$p" ] || { echo "$t: no summary"; p=0; f=1; }
+		add "$p" "$f"
+	done
+}
+
 [ -z "$only" ] || [ "$only" = unit ] && run_unit
 [ -z "$only" ] || [ "$only" = pkt ] && run_pkt
 [ -z "$only" ] || [ "$only" = fib ] && run_fib
+[ -z "$only" ] || [ "$only" = e2e ] && run_e2e
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

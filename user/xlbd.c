@@ -517,17 +517,21 @@ static void reload(struct xlbd *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
+static void signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
 static int run(struct xlbd *d)
 {
 	struct signalfd_siginfo si;
 	struct pollfd pfd[2];
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	signals(&set);
 	pfd[0].fd = signalfd(-1, &set, SFD_CLOEXEC);
 	pfd[0].events = POLLIN;
 	pfd[1].fd = d->ctl_fd;
@@ -650,6 +654,7 @@ int main(int argc, char **argv)
 {
 	struct xlbd d = { .ctl_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct args a = {};
+	sigset_t set;
 	int rc;
 
 	if (parse_args(argc, argv, &a))
@@ -664,6 +669,10 @@ int main(int argc, char **argv)
 		return 1;
 	if (a.detach)
 		return detach(&d);
+	/* Blocked before any thread starts (metrics), so that only the
+	 * signalfd sees them. */
+	signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	rc = start_dataplane(&d);
 	if (!rc)
 		rc = ctl_open(&d);

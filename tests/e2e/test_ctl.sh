@@ -133,7 +133,7 @@ t_sighup_broken() {
 	lab_xlbd_start -c "$LAB/conf.yaml" || { fail sighup "no start"; return; }
 	cp "$LAB/broken.yaml" "$LAB/conf.yaml"
 	kill -HUP "$(cat "$LAB/xlbd.pid")"
-	lab_wait 5 grep -q "conf.yaml:4: unknown key 'weigth'" "$LAB/xlbd.log" || {
+	lab_wait 5 grep -q "conf.yaml:3: unknown key .weigth." "$LAB/xlbd.log" || { tail -5 "$LAB/xlbd.log";
 		fail sighup "no file:line error logged"; return; }
 	read -r -a r <<< "$(spread 30)"
 	if [ "${r[3]}" -ne 0 ] || ! kill -0 "$(cat "$LAB/xlbd.pid")"; then
