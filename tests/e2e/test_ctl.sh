@@ -91,9 +91,12 @@ t_restart() {
 	sleep 0.3	# let the loop get going: the restart must fall inside
 	lab_xlbd_kill "$sig"
 	lab_xlbd_start || { fail "restart-$sig" "xlbd did not come back"; }
+	kill -0 "$loop" 2>/dev/null; local inside=$?
 	wait "$loop"
 	read -r -a r < "$LAB/loop.out"
-	if [ "${r[3]}" -ne 0 ]; then
+	if [ "$inside" -ne 0 ]; then
+		fail "restart-$sig" "the request loop ended before xlbd was back"
+	elif [ "${r[3]}" -ne 0 ]; then
 		fail "restart-$sig" "${r[3]} of 150 requests failed"
 	elif ! grep -q "adopted the running data plane" "$LAB/xlbd.log"; then
 		fail "restart-$sig" "the new xlbd did not adopt the pins"
@@ -218,7 +221,62 @@ t_shutdown() {
 	fi
 }
 
-CASES=${TESTS:-"spread weights drain bad_input ipv6 metrics restart_TERM restart_KILL persist sighup_broken pinned shutdown"}
+t_views() {
+	local out ok=1
+	lab_get > /dev/null
+	out=$(xlbctl -j flows --vip "$VIP4:80/tcp" --client 198.18.0.2 --limit 5)
+	echo "$out" | grep -q '"client":"198.18.0.2:[0-9]*"' ||
+		echo "$out" | grep -q '"client": "198.18.0.2:' || { echo "  flows: $out" | head -3; ok=0; }
+	out=$(xlbctl -j stats --interval 0.2)
+	echo "$out" | grep -q '"flow_new"' || { echo "  stats: no counters"; ok=0; }
+	out=$(xlbctl top --count 1 --interval 0.2)
+	echo "$out" | grep -q "$VIP4:80/tcp" || { echo "  top: $out" | head -3; ok=0; }
+	[ $ok = 1 ] && pass "views (flows filter, stats -j, top --count)" ||
+		fail views "see above"
+}
+
+# SIGHUP with a good file: the difference is applied, and only the changed
+# VIP gets a new Maglev ring (the inner map id of the other stays).
+ring_id() {	# the id of the inner map (ring) of VIP slot $1
+	bpftool map lookup pinned "$LAB/bpf/xlb/eth0/xlb_maglev" key "$1" 0 0 0 |
+		awk '/value/ {print $(NF-3) $(NF-2) $(NF-1) $NF}'
+}
+
+t_sighup_diff() {
+	local a0 b0 a1 b1 w
+	xlbctl vip add 198.18.1.2:80/tcp &&
+		xlbctl backend add 198.18.1.2:80/tcp 198.18.0.11 || {
+		fail sighup-diff "vip add refused"; return; }
+	cp "$LAB/state.yaml" "$LAB/conf.yaml"
+	lab_xlbd_kill TERM
+	touch "$LAB/conf.yaml"
+	lab_xlbd_start -c "$LAB/conf.yaml" || { fail sighup-diff "no start"; return; }
+	a0=$(ring_id 0); b0=$(ring_id 1)
+	# 198.18.0.13 of the first VIP: weight 100 -> 50; nothing else changes.
+	/usr/bin/python3 - "$LAB/conf.yaml" <<'PY'
+import sys
+t = open(sys.argv[1]).read()
+i = t.index("addr: 198.18.0.13")
+j = t.index("weight: 100", i)
+open(sys.argv[1], "w").write(t[:j] + "weight: 50" + t[j + 11:])
+PY
+	kill -HUP "$(cat "$LAB/xlbd.pid")"
+	lab_wait 5 grep -q "SIGHUP: applied" "$LAB/xlbd.log"
+	w=$(xlbctl -j list | tr -d ' \n' |
+		grep -o '"addr":"198.18.0.13","slot":[0-9]*,"weight":[0-9]*')
+	a1=$(ring_id 0); b1=$(ring_id 1)
+	xlbctl vip del 198.18.1.2:80/tcp
+	xlbctl backend set-weight "$VIP4:80/tcp" 198.18.0.13 100
+	if [ "${w##*:}" != 50 ]; then
+		fail sighup-diff "weight not applied: $w"
+	elif [ -z "$a0" ] || [ "$a0" = "$a1" ] || [ "$b0" != "$b1" ]; then
+		fail sighup-diff "rings: changed VIP $a0->$a1, other $b0->$b1"
+	else
+		pass "sighup-diff (weight applied; only the changed VIP got a new ring)"
+	fi
+}
+
+CASES=${TESTS:-"spread weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned shutdown"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"
