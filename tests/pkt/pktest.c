@@ -16,6 +16,8 @@
  *   flows N                          flow table entries
  *   traffic VIP [ADDR] new=N         new flows of a VIP or one backend
  *   ingress IFNAME                   later runs arrive on IFNAME (FIB tests)
+ *   flows-zero                       every flow's values zeroed, as a CPU
+ *                                    that never saw the flow has them
  * Prints "ok NAME" or "FAIL NAME: why", then "pktest: N passed, N failed".
  */
 #define _GNU_SOURCE
@@ -354,6 +356,28 @@ static int flow_count(struct runner *r)
 	return n;
 }
 
+static int do_flows_zero(struct runner *r)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, err = 0;
+	struct xlb_flow_key k, next;
+	struct xlb_flow *zero;
+	void *prev = NULL;
+
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	fd = bpf_object__find_map_fd_by_name(xlb_object(r->lb),
+					     XLB_STR(XLB_MAP_FLOWS));
+	while (!err && !bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_update_elem(fd, &k, zero, BPF_EXIST))
+			err = -errno;
+	}
+	free(zero);
+	return err;
+}
+
 static void do_flows(struct runner *r, char **argv, int argc)
 {
 	int n = flow_count(r), want = argc ? atoi(argv[0]) : -1;
@@ -425,6 +449,8 @@ static int exec_line(struct runner *r, char *line)
 			      -ENODEV : 0;
 	else if (!strcmp(argv[0], "traffic"))
 		do_traffic(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "flows-zero"))
+		err = do_flows_zero(r);
 	else if (!strcmp(argv[0], "flows"))
 		do_flows(r, argv + 1, argc - 1);
 	else
