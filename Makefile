@@ -33,7 +33,7 @@ LIB      := $(BUILD)/libxlb.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 
-XLBD_SRCS := user/xlbd.c user/xlbd_ctl.c user/xlbd_metrics.c
+XLBD_SRCS := user/xlbd.c user/xlbd_ctl.c user/xlbd_metrics.c user/xlbd_health.c
 TOOLS    := $(BUILD)/xlb-pktest $(BUILD)/xlb-bench $(BUILD)/xlbd \
 	    $(patsubst user/%.c,$(BUILD)/%,$(wildcard user/xlbctl.c))
 
@@ -79,7 +79,7 @@ $(BUILD)/xlb-pktest: tests/pkt/pktest.c $(LIB) $(SKELS)
 
 $(BUILD)/xlbd: $(XLBD_SRCS) $(LIB) $(SKELS) $(wildcard user/*.h)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(XLBD_SRCS) -o $@ $(LIB) $(LDLIBS) -lmicrohttpd -lpthread
+	$(Q)$(CC) $(CFLAGS) $(XLBD_SRCS) -o $@ $(LIB) $(LDLIBS) -lmicrohttpd -lcurl -lpthread -lm
 
 $(BUILD)/xlbctl: user/xlbctl.c $(LIB) $(SKELS) $(wildcard user/*.h)
 	$(call msg,CC,$@)

@@ -13,7 +13,7 @@ PKGS=(
 	libcmocka-dev			# unit tests
 	iproute2 ethtool		# namespaces, veth, GRO for the lab
 	python3-scapy			# packet fixtures (Debian's python3)
-	curl				# the lab's HTTP clients
+	curl libcurl4-openssl-dev	# the lab's HTTP clients; health checks
 )
 
 missing=()

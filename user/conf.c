@@ -36,6 +36,8 @@
 #define TIMEOUT_MIN_MS		50
 #define RISE_FALL_MAX		100
 #define WEIGHT_DEFAULT		100
+#define ERROR_PCT_DEFAULT	30	/* error-rate: 0.3 */
+#define ERROR_PCT_MAX		100	/* 1: off */
 /* Refuses /dev/zero and friends; real files are far smaller. */
 #define CONF_FILE_MAX		(64 << 20)
 
@@ -64,6 +66,18 @@ static const char *const check_names[] = {
 	[CONF_CHECK_HTTP] = "http",
 	[CONF_CHECK_HTTPS] = "https",
 	[CONF_CHECK_UDP] = "udp",
+};
+
+static const char *const all_down_names[] = {
+	[CONF_ALL_DOWN_OPEN] = "open",
+	[CONF_ALL_DOWN_DROP] = "drop",
+};
+
+static const char *const adaptive_names[] = {
+	[CONF_ADAPTIVE_OFF] = "off",
+	[CONF_ADAPTIVE_LATENCY] = "latency",
+	[CONF_ADAPTIVE_LOAD] = "load",
+	[CONF_ADAPTIVE_BOTH] = "both",
 };
 
 static const char *const xdp_names[] = {
@@ -125,6 +139,36 @@ const char *conf_check_name(enum conf_check_type t)
 	return (unsigned int)t < ARRAY_SIZE(check_names) ? check_names[t] : "?";
 }
 
+int conf_parse_all_down(const char *s, __u8 *v)
+{
+	int i = name_lookup(all_down_names, ARRAY_SIZE(all_down_names), s);
+
+	if (i < 0)
+		return -EINVAL;
+	*v = (__u8)i;
+	return 0;
+}
+
+int conf_parse_adaptive(const char *s, __u8 *v)
+{
+	int i = name_lookup(adaptive_names, ARRAY_SIZE(adaptive_names), s);
+
+	if (i < 0)
+		return -EINVAL;
+	*v = (__u8)i;
+	return 0;
+}
+
+const char *conf_all_down_name(__u8 v)
+{
+	return v < ARRAY_SIZE(all_down_names) ? all_down_names[v] : "?";
+}
+
+const char *conf_adaptive_name(__u8 v)
+{
+	return v < ARRAY_SIZE(adaptive_names) ? adaptive_names[v] : "?";
+}
+
 /* The path and the Host header go into the request line and headers as
  * they are: a blank or a control character would split them. */
 static bool http_token_ok(const char *s)
@@ -173,6 +217,7 @@ void conf_check_defaults(struct conf_check *c)
 	c->timeout_ms = 2000;
 	c->rise = 2;
 	c->fall = 3;
+	c->error_pct = ERROR_PCT_DEFAULT;
 }
 
 static void vip_defaults(struct conf_vip *v)
@@ -296,7 +341,8 @@ static bool check_equal(const struct conf_check *a, const struct conf_check *b)
 	       a->expect_status == b->expect_status &&
 	       a->interval_ms == b->interval_ms &&
 	       a->timeout_ms == b->timeout_ms && a->rise == b->rise &&
-	       a->fall == b->fall && a->port == b->port;
+	       a->fall == b->fall && a->error_pct == b->error_pct &&
+	       a->port == b->port;
 }
 
 static bool backend_equal(const struct conf_backend *a,
@@ -357,7 +403,9 @@ bool conf_vip_equal(const struct conf_vip *a, const struct conf_vip *b)
 	/* Both directions: one alone would be fooled by duplicates, which
 	 * only a hand-built VIP can hold. */
 	return key_equal(&a->key, &b->key) && a->mode == b->mode &&
-	       a->algo == b->algo && check_equal(&a->check, &b->check) &&
+	       a->algo == b->algo && a->all_down == b->all_down &&
+	       a->adaptive == b->adaptive &&
+	       check_equal(&a->check, &b->check) &&
 	       a->nbe == b->nbe && backends_within(a, b) &&
 	       backends_within(b, a);
 }
@@ -385,7 +433,7 @@ static bool check_ok(const struct conf_check *c)
 	       c->timeout_ms >= TIMEOUT_MIN_MS &&
 	       c->timeout_ms <= c->interval_ms && c->rise >= 1 &&
 	       c->rise <= RISE_FALL_MAX && c->fall >= 1 &&
-	       c->fall <= RISE_FALL_MAX;
+	       c->fall <= RISE_FALL_MAX && c->error_pct <= ERROR_PCT_MAX;
 }
 
 static bool backend_ok(const struct conf_vip *v, const struct conf_backend *b)
@@ -404,6 +452,8 @@ static int vip_ok(const struct conf_vip *v)
 
 	if (!family_ok(v->key.family) || v->mode >= XLB_MODE_MAX ||
 	    v->algo >= XLB_ALGO_MAX ||
+	    v->all_down >= ARRAY_SIZE(all_down_names) ||
+	    v->adaptive >= ARRAY_SIZE(adaptive_names) ||
 	    (v->key.proto != IPPROTO_TCP && v->key.proto != IPPROTO_UDP) ||
 	    !check_ok(&v->check))
 		return -EINVAL;
@@ -733,6 +783,55 @@ static int parse_ms(const char *s, unsigned long long *ms)
 	}
 	*ms = sec > ULLONG_MAX / 1000 - 1 ? ULLONG_MAX : sec * 1000 + frac;
 	return 0;
+}
+
+/* A fraction from 0 to 1 ("0", "0.3", "1", "1.0", "0.125") into whole
+ * percent, rounded half up. -EINVAL if it does not parse, -ERANGE if it is
+ * above 1. */
+static int parse_fraction_pct(const char *s, unsigned int *pct)
+{
+	const char *dot = strchr(s, '.'), *d;
+	size_t ilen = dot ? (size_t)(dot - s) : strlen(s);
+	unsigned long long whole;
+	unsigned int milli = 0, n = 0;
+	bool above = false;
+	char ibuf[24];
+
+	if (!ilen || ilen >= sizeof(ibuf))
+		return -EINVAL;
+	memcpy(ibuf, s, ilen);
+	ibuf[ilen] = '\0';
+	if (parse_number(ibuf, &whole))
+		return -EINVAL;
+	if (dot && !dot[1])
+		return -EINVAL;
+	/* Thousandths are enough to round; the rest need only be digits. */
+	for (d = dot ? dot + 1 : ""; *d; d++, n++) {
+		if (!isdigit((unsigned char)*d))
+			return -EINVAL;
+		if (*d != '0')
+			above = true;
+		if (n < 3)
+			milli = milli * 10 + (*d - '0');
+	}
+	for (; n < 3; n++)
+		milli *= 10;
+	if (whole > 1 || (whole == 1 && above))
+		return -ERANGE;
+	*pct = (unsigned int)whole * 100 + (milli + 5) / 10;
+	return 0;
+}
+
+/* Whole percent as the fraction the file spells: 0, 0.05, 0.3, 1. */
+static const char *fmt_pct(unsigned int pct, char *buf, size_t len)
+{
+	if (pct % 100 == 0)
+		snprintf(buf, len, "%u", pct / 100);
+	else if (pct % 10 == 0)
+		snprintf(buf, len, "%u.%u", pct / 100, pct % 100 / 10);
+	else
+		snprintf(buf, len, "%u.%02u", pct / 100, pct % 100);
+	return buf;
 }
 
 /* Milliseconds as seconds, the way the file spells them: 5, 0.5, 2.25. */
@@ -1125,6 +1224,27 @@ static int set_timeout(struct parser *p, const struct key *k, yaml_node_t *v,
 	return set_ms(p, k, v, obj);
 }
 
+/* A fraction of checks in the file, whole percent inside. */
+static int set_error_rate(struct parser *p, const struct key *k,
+			  yaml_node_t *v, void *obj)
+{
+	unsigned int pct;
+	const char *s;
+	int err;
+
+	err = get_str(p, k, v, &s);
+	if (err)
+		return err;
+	err = parse_fraction_pct(s, &pct);
+	if (err == -ERANGE)
+		return fail(p, v, "%s %s out of range 0..1", k->name, s);
+	if (err)
+		return fail(p, v, "bad %s '%s' (want a fraction from 0 to 1, e.g. 0.3)",
+			    k->name, s);
+	((struct check_parse *)obj)->c.error_pct = pct;
+	return 0;
+}
+
 static const struct key check_keys[] = {
 	KEY("type", set_check_type),
 	FKEY("path", set_http_path, struct check_parse, c.path, 0, 0),
@@ -1138,6 +1258,7 @@ static const struct key check_keys[] = {
 	     TIMEOUT_MIN_MS, INTERVAL_MAX_MS),
 	FKEY("rise", set_uint, struct check_parse, c.rise, 1, RISE_FALL_MAX),
 	FKEY("fall", set_uint, struct check_parse, c.fall, 1, RISE_FALL_MAX),
+	KEY("error-rate", set_error_rate),
 	FKEY("port", set_uint, struct check_parse, c.port, 0, 65535),
 };
 
@@ -1329,6 +1450,30 @@ static int set_vip_check(struct parser *p, const struct key *k,
 	return parse_check(p, v, &((struct vip_parse *)obj)->v.check);
 }
 
+static int set_vip_all_down(struct parser *p, const struct key *k,
+			    yaml_node_t *v, void *obj)
+{
+	int i = get_name(p, k, v, all_down_names, ARRAY_SIZE(all_down_names),
+			 "open or drop");
+
+	if (i < 0)
+		return i;
+	((struct vip_parse *)obj)->v.all_down = (__u8)i;
+	return 0;
+}
+
+static int set_vip_adaptive(struct parser *p, const struct key *k,
+			    yaml_node_t *v, void *obj)
+{
+	int i = get_name(p, k, v, adaptive_names, ARRAY_SIZE(adaptive_names),
+			 "off, latency, load or both");
+
+	if (i < 0)
+		return i;
+	((struct vip_parse *)obj)->v.adaptive = (__u8)i;
+	return 0;
+}
+
 static int set_vip_backends(struct parser *p, const struct key *k,
 			    yaml_node_t *v, void *obj)
 {
@@ -1344,6 +1489,8 @@ static const struct key vip_keys[] = {
 	KEY("algo", set_vip_algo),
 	KEY("encap", set_vip_encap),
 	KEY("check", set_vip_check),
+	KEY("all-down", set_vip_all_down),
+	KEY("adaptive", set_vip_adaptive),
 	KEY("backends", set_vip_backends),
 };
 
@@ -1749,6 +1896,7 @@ static void write_node(struct writer *w, const struct conf_node *n)
 static void write_check(struct writer *w, const struct conf_check *c)
 {
 	struct conf_check def;
+	char buf[16];
 	bool http = c->type == CONF_CHECK_HTTP || c->type == CONF_CHECK_HTTPS;
 
 	conf_check_defaults(&def);
@@ -1773,6 +1921,9 @@ static void write_check(struct writer *w, const struct conf_check *c)
 	w_ms(w, "timeout", c->timeout_ms);
 	w_uint(w, "rise", c->rise);
 	w_uint(w, "fall", c->fall);
+	if (c->error_pct != def.error_pct)
+		w_plain(w, "error-rate", fmt_pct(c->error_pct, buf,
+						 sizeof(buf)));
 	if (c->port)
 		w_uint(w, "port", c->port);
 	w_map_end(w);
@@ -1802,6 +1953,12 @@ static void write_vip(struct writer *w, const struct conf_vip *v)
 	w_plain(w, "algo", conf_algo_name(v->algo));
 	w_plain(w, "encap", conf_mode_name(v->mode));
 	write_check(w, &v->check);
+	/* The defaults are left out: files written before these keys
+	 * existed stay as they were. */
+	if (v->all_down != CONF_ALL_DOWN_OPEN)
+		w_plain(w, "all-down", conf_all_down_name(v->all_down));
+	if (v->adaptive != CONF_ADAPTIVE_OFF)
+		w_plain(w, "adaptive", conf_adaptive_name(v->adaptive));
 	w_key(w, "backends");
 	w_seq(w);
 	for (i = 0; i < v->nbe; i++)

@@ -43,7 +43,26 @@ struct conf_check {
 	unsigned int timeout_ms;	/* default 2000 */
 	unsigned int rise;		/* default 2 */
 	unsigned int fall;		/* default 3 */
+	unsigned int error_pct;		/* out when more than this % of the
+					 * last CONF_CHECK_WINDOW checks
+					 * failed; default 30, 100 = off */
 	__u16 port;			/* 0: the VIP's port */
+};
+
+#define CONF_CHECK_WINDOW	10
+
+/* What a VIP does when every backend is down. */
+enum conf_all_down {
+	CONF_ALL_DOWN_OPEN = 0,		/* default: use them all anyway */
+	CONF_ALL_DOWN_DROP,		/* no backend: drop new flows */
+};
+
+/* Adaptive weights: what scales a backend's configured weight. */
+enum conf_adaptive {
+	CONF_ADAPTIVE_OFF = 0,		/* default */
+	CONF_ADAPTIVE_LATENCY,		/* check latency (EWMA) */
+	CONF_ADAPTIVE_LOAD,		/* X-Load header of /health (0-100) */
+	CONF_ADAPTIVE_BOTH,
 };
 
 struct conf_backend {
@@ -63,6 +82,8 @@ struct conf_vip {
 	__u8 mode;			/* enum xlb_mode, default IPIP */
 	__u8 algo;			/* enum xlb_algo, default Maglev */
 	struct conf_check check;	/* default: none */
+	__u8 all_down;			/* enum conf_all_down */
+	__u8 adaptive;			/* enum conf_adaptive */
 	struct conf_backend *be;
 	size_t nbe;
 	int line;
@@ -137,6 +158,10 @@ int conf_parse_check(const char *s, struct conf_check *c);
 const char *conf_mode_name(__u8 mode);
 const char *conf_algo_name(__u8 algo);
 const char *conf_check_name(enum conf_check_type t);
+int conf_parse_all_down(const char *s, __u8 *v);	/* open drop */
+int conf_parse_adaptive(const char *s, __u8 *v);	/* off latency load both */
+const char *conf_all_down_name(__u8 v);
+const char *conf_adaptive_name(__u8 v);
 void conf_check_defaults(struct conf_check *c);
 
 #endif

@@ -12,8 +12,8 @@
  *
  *   cmd                args                                   reply members
  *   vip-add            vip, [algo], [encap], [check],         -
- *                      [interval], [timeout], [rise], [fall]  (seconds, may
- *                                                              be fractional)
+ *                      [interval], [timeout], [rise], [fall],
+ *                      [all_down], [adaptive], [error_rate]
  *   vip-del            vip                                    -
  *   vip-list           -                                      vips
  *   backend-add        vip, addr, [weight], [mac]             -
@@ -28,11 +28,17 @@
  *                                                              detaches and
  *                                                              exits)
  *
- * vips: [{ "vip", "id", "algo", "encap", "check": {"type", "path",
- *          "interval", "timeout", "rise", "fall"}, "packets", "bytes",
- *          "new_flows", "backends": [{ "addr", "slot", "weight",
- *          "drained", "mac"?, "health": "up|down|unknown", "packets",
- *          "bytes", "new_flows" }] }]
+ * vip-add's interval and timeout are seconds, may be fractional; all_down
+ * is "open|drop", adaptive "off|latency|load|both" (strings), error_rate a
+ * number from 0 to 1 (the fraction of the last 10 checks).
+ *
+ * vips: [{ "vip", "id", "algo", "encap", "all_down", "adaptive",
+ *          "check": {"type", "path", "interval", "timeout", "rise",
+ *          "fall"}, "packets", "bytes", "new_flows", "backends": [{ "addr",
+ *          "slot", "weight", "drained", "mac"?, "health": "up|down|unknown",
+ *          "effective_weight", "latency_ms", "last_check" ("ok",
+ *          "fail: REASON"), "transitions", "packets", "bytes",
+ *          "new_flows" }] }]
  * counters: { "<name>": N, ... } (enum xlb_counter names), plus
  *          "flows_in_table": N, "flow_table_size": N
  * flows: [{ "client": "ADDR:PORT", "vip", "backend", "idle_s" }]

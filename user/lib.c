@@ -111,7 +111,7 @@ static int adopt(struct xlb *x)
 		if (bpf_map_lookup_elem(bfd, &slot, &be))
 			return -errno;
 		x->slot_gen[slot] = be.gen;
-		if (!(be.flags & XLB_BE_F_ACTIVE))
+		if (!(be.flags & (XLB_BE_F_ACTIVE | XLB_BE_F_DOWN)))
 			continue;
 		if (be.vip_id >= XLB_MAX_VIPS || !x->vips[be.vip_id].used)
 			return -EINVAL;
@@ -127,6 +127,7 @@ static int adopt(struct xlb *x)
 		b->spec.has_mac = be.flags & XLB_BE_F_HAS_MAC;
 		memcpy(b->spec.mac, be.mac, sizeof(be.mac));
 		b->spec.weight = be.weight;
+		b->spec.down = be.flags & XLB_BE_F_DOWN;
 		b->slot = slot;
 		x->slot_used[slot] = true;
 	}
@@ -405,7 +406,7 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 		/* Identity = address; the family is implied by it. */
 		mb[i].id = &v->be[i].spec.addr;
 		mb[i].id_len = sizeof(v->be[i].spec.addr);
-		mb[i].weight = v->be[i].spec.weight;
+		mb[i].weight = v->be[i].spec.down ? 0 : v->be[i].spec.weight;
 		mb[i].value = v->be[i].slot;
 	}
 	err = maglev_build(mb, v->nbe, x->ring, x->ring_size);
@@ -572,7 +573,7 @@ static int slot_write(struct xlb *x, const struct vip_state *v,
 
 	be.addr = b->spec.addr;
 	be.family = b->spec.family;
-	be.flags = XLB_BE_F_ACTIVE;
+	be.flags = b->spec.down ? XLB_BE_F_DOWN : XLB_BE_F_ACTIVE;
 	if (b->spec.has_mac) {
 		be.flags |= XLB_BE_F_HAS_MAC;
 		memcpy(be.mac, b->spec.mac, sizeof(be.mac));
@@ -680,6 +681,44 @@ int xlb_backend_set_weight(struct xlb *x, const struct xlb_vip_key *k,
 	}
 	/* Recorded in the slot for a restarted daemon to read back. */
 	return slot_write(x, v, b);
+}
+
+int xlb_vip_update(struct xlb *x, const struct xlb_vip_key *k,
+		   const struct xlb_backend_spec *upd, size_t n)
+{
+	struct vip_state *v = vip_find(x, k);
+	struct be_state **hit;
+	size_t i;
+	int err = 0;
+
+	if (!v)
+		return -ENOENT;
+	hit = calloc(n + 1, sizeof(*hit));
+	if (!hit)
+		return -ENOMEM;
+	for (i = 0; i < n && !err; i++) {
+		hit[i] = be_find(v, &upd[i].addr, upd[i].family);
+		if (!hit[i] || upd[i].weight > MAGLEV_MAX_WEIGHT)
+			err = hit[i] ? -EINVAL : -ENOENT;
+	}
+	/* Coming up: the slot is live before the ring points at it. */
+	for (i = 0; i < n && !err; i++) {
+		hit[i]->spec.weight = upd[i].weight;
+		if (hit[i]->spec.down && !upd[i].down) {
+			hit[i]->spec.down = false;
+			err = slot_write(x, v, hit[i]);
+		}
+	}
+	for (i = 0; i < n && !err; i++)
+		hit[i]->spec.down = upd[i].down;
+	if (!err)
+		err = ring_install(x, v);
+	/* Going down, or a new weight: the slot follows the ring. A slot
+	 * that is not ACTIVE makes its established flows choose again. */
+	for (i = 0; i < n && !err; i++)
+		err = slot_write(x, v, hit[i]);
+	free(hit);
+	return err;
 }
 
 int xlb_backend_slot(const struct xlb *x, const struct xlb_vip_key *k,

@@ -89,7 +89,9 @@ static json_object *backend_json(const struct xlb_maps *m, __u32 slot,
 			 be->mac[4], be->mac[5]);
 		json_object_object_add(o, "mac", json_object_new_string(mac));
 	}
-	json_object_object_add(o, "health", json_object_new_string("unknown"));
+	/* The maps know only whether checks took it out. */
+	json_object_object_add(o, "health", json_object_new_string(
+		be->flags & XLB_BE_F_DOWN ? "down" : "unknown"));
 	add_traffic(o, &t);
 	return o;
 }
@@ -127,7 +129,8 @@ static json_object *vip_json(const struct xlb_maps *m,
 			       json_object_new_string(conf_mode_name(v->mode)));
 	bes = json_object_new_array();
 	for (i = 0; i < XLB_MAX_BACKENDS; i++)
-		if ((all[i].flags & XLB_BE_F_ACTIVE) && all[i].vip_id == v->id)
+		if ((all[i].flags & (XLB_BE_F_ACTIVE | XLB_BE_F_DOWN)) &&
+		    all[i].vip_id == v->id)
 			json_object_array_add(bes,
 					      backend_json(m, i, &all[i], &sum));
 	/* Backends that left the VIP were folded into its own entry. */

@@ -34,6 +34,8 @@ struct xlb_backend_spec {
 	bool has_mac;
 	__u8 mac[6];
 	__u32 weight;		/* 0..MAGLEV_MAX_WEIGHT; 0 = drained */
+	bool down;		/* failed health checks: out of the ring and
+				 * its established flows move */
 };
 
 int xlb_open(struct xlb **out, const struct xlb_opts *opts);
@@ -76,6 +78,10 @@ int xlb_backend_del(struct xlb *x, const struct xlb_vip_key *k,
 int xlb_backend_set_weight(struct xlb *x, const struct xlb_vip_key *k,
 			   const union xlb_addr *addr, __u8 family,
 			   __u32 weight);
+/* Set weight and health of n backends of a VIP (matched by address) and
+ * rebuild its ring once. */
+int xlb_vip_update(struct xlb *x, const struct xlb_vip_key *k,
+		   const struct xlb_backend_spec *upd, size_t n);
 /* Slot of a backend in xlb_backends / xlb_be_stats. */
 int xlb_backend_slot(const struct xlb *x, const struct xlb_vip_key *k,
 		     const union xlb_addr *addr, __u8 family, __u32 *slot);

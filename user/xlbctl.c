@@ -107,6 +107,9 @@ enum ptype {
 	P_IFACE,
 	P_INT,		/* an integer in min..max */
 	P_SECONDS,	/* seconds > 0 in min..max, may be fractional */
+	P_FRACTION,	/* a plain decimal in min..max, such as 0.3 */
+	P_ALL_DOWN,
+	P_ADAPTIVE,
 };
 
 struct param {
@@ -127,6 +130,9 @@ enum opt {
 	O_TIMEOUT,
 	O_RISE,
 	O_FALL,
+	O_ERROR_RATE,
+	O_ALL_DOWN,
+	O_ADAPTIVE,
 	O_WEIGHT,
 	O_MAC,
 	O_INTERVAL,
@@ -161,6 +167,18 @@ static const struct param opts[O_MAX] = {
 	[O_FALL] = { "fall", "N", "fall", P_INT, 1, 100, "fall",
 		     "checks in a row that take a backend down "
 		     "(default 3)" },
+	[O_ERROR_RATE] = { "error-rate", "F", "error rate", P_FRACTION, 0, 1,
+			   "error_rate",
+			   "down if more than F of its last 10 checks failed "
+			   "(0.3)" },
+	[O_ALL_DOWN] = { "all-down", "open|drop", "all-down", P_ALL_DOWN, 0,
+			 0, "all_down",
+			 "all backends down: use them all (open, default) "
+			 "or drop" },
+	[O_ADAPTIVE] = { "adaptive", "MODE", "adaptive", P_ADAPTIVE, 0, 0,
+			 "adaptive",
+			 "weights follow off (default), latency, load or "
+			 "both" },
 	[O_WEIGHT] = { "weight", "N", "weight", P_INT, 0, 65535, "weight",
 		       "share of new flows, 0..65535 (default 100)" },
 	[O_MAC] = { "mac", "MAC", "MAC", P_MAC, 0, 0, "mac",
@@ -255,7 +273,8 @@ static void json_reply(const struct cmd *c, json_object *o);
 static const struct verb verbs[] = {
 	{ .group = "vip", .name = "add", .cmd = "vip-add",
 	  .min = 1, .max = 1, .args = { &p_vip },
-	  .opts = OPT(O_ALGO) | OPT(O_ENCAP) | CHECK_OPTS,
+	  .opts = OPT(O_ALGO) | OPT(O_ENCAP) | CHECK_OPTS |
+		  OPT(O_ERROR_RATE) | OPT(O_ALL_DOWN) | OPT(O_ADAPTIVE),
 	  .run = do_write,
 	  .help = "add a VIP, without backends; checks apply to each backend" },
 	{ .group = "vip", .name = "del", .cmd = "vip-del",
@@ -456,6 +475,27 @@ static int check_seconds(const struct param *p, const char *s, double *num)
 	return 0;
 }
 
+/* Digits, at most one dot with digits on both sides, no leading zero:
+ * a number JSON and xlb.conf both read as written. */
+static int check_fraction(const struct param *p, const char *s, double *num)
+{
+	const char *dot = strchr(s, '.');
+	size_t ilen = dot ? (size_t)(dot - s) : strlen(s);
+	double v;
+
+	if (!ilen || strspn(s, "0123456789") != ilen ||
+	    (s[0] == '0' && ilen > 1) ||
+	    (dot && (!dot[1] || !only_chars(dot + 1, "0123456789"))))
+		return usage_fail("bad %s '%s' (want a fraction such as 0.3)",
+				  p->what, s);
+	v = strtod(s, NULL);
+	if (v < p->min || v > p->max)
+		return usage_fail("%s %s out of range %g..%g", p->what, s,
+				  p->min, p->max);
+	*num = v;
+	return 0;
+}
+
 /* Check one value as xlbd would, so that a typo costs no round trip and
  * the message can name the command line's words. */
 static int check_param(const struct param *p, const char *s, double *num)
@@ -511,6 +551,18 @@ static int check_param(const struct param *p, const char *s, double *num)
 		return check_int(p, s, num);
 	case P_SECONDS:
 		return check_seconds(p, s, num);
+	case P_FRACTION:
+		return check_fraction(p, s, num);
+	case P_ALL_DOWN:
+		if (conf_parse_all_down(s, &b))
+			return usage_fail("bad all-down '%s' (want open or "
+					  "drop)", s);
+		return 0;
+	case P_ADAPTIVE:
+		if (conf_parse_adaptive(s, &b))
+			return usage_fail("bad adaptive '%s' (want off, "
+					  "latency, load or both)", s);
+		return 0;
 	}
 	return 0;
 }
@@ -775,6 +827,10 @@ static void add_member(json_object *req, const struct param *p,
 		v = json_object_new_int64((int64_t)num);
 	else if (p->type == P_SECONDS)
 		v = json_object_new_double(num);
+	else if (p->type == P_FRACTION)
+		/* As typed (checked to be a plain decimal): 0.3, not
+		 * 0.29999999999999999. */
+		v = json_object_new_double_s(num, s);
 	else
 		v = json_object_new_string(s);
 	json_object_object_add(req, p->key, v);
@@ -993,7 +1049,7 @@ static int call(const struct cmd *c, json_object *req, json_object **reply)
 
 /* ---- text output: tables with aligned columns ---- */
 
-#define TCOLS	8
+#define TCOLS	12
 #define TVAL	72
 #define TKINDS	2
 
@@ -1150,6 +1206,11 @@ static void check_cell(struct row *r, json_object *vip)
 		     path ? ":" : "", path ?: "");
 }
 
+static const char *nondefault(const char *s, const char *def)
+{
+	return s && strcmp(s, def) ? s : "";
+}
+
 static void vip_row(struct table *t, json_object *v, bool count_backends)
 {
 	struct row *r = row_new(t, 0, 0);
@@ -1162,6 +1223,11 @@ static void vip_row(struct table *t, json_object *v, bool count_backends)
 		cell(r, "backends", true, "%zu", jlen(jget(v, "backends")));
 	cell(r, "packets", true, "%lld", jint(v, "packets"));
 	cell(r, "new flows", true, "%lld", jint(v, "new_flows"));
+	/* Only when not the default: the usual line stays short. */
+	cell(r, "all-down", false, "%s",
+	     nondefault(jstr(v, "all_down", NULL), "open"));
+	cell(r, "adaptive", false, "%s",
+	     nondefault(jstr(v, "adaptive", NULL), "off"));
 }
 
 static void backend_row(struct table *t, json_object *b)
@@ -1171,12 +1237,24 @@ static void backend_row(struct table *t, json_object *b)
 
 	cell(r, NULL, false, "%s", jstr(b, "addr", "?"));
 	cell(r, "weight", true, "%lld", jint(b, "weight"));
+	/* What xlbd gives only with checks or adaptive weights: a column
+	 * empty in every row is left out. */
+	if (jget(b, "effective_weight"))
+		cell(r, "effective", true, "%lld",
+		     jint(b, "effective_weight"));
+	else
+		cell(r, "effective", true, "%s", "");
 	cell(r, NULL, false, "%s",
 	     d && json_object_get_boolean(d) ? "drained" : "");
 	cell(r, "health", false, "%s", jstr(b, "health", "unknown"));
+	if (jget(b, "latency_ms"))
+		cell(r, "latency", true, "%.1fms", jnum(b, "latency_ms"));
+	else
+		cell(r, "latency", true, "%s", "");
 	cell(r, "packets", true, "%lld", jint(b, "packets"));
 	cell(r, "new flows", true, "%lld", jint(b, "new_flows"));
 	cell(r, "mac", false, "%s", jstr(b, "mac", ""));
+	cell(r, "last check", false, "%s", jstr(b, "last_check", ""));
 }
 
 static void text_vips(json_object *o, bool with_backends)

@@ -51,22 +51,63 @@ void xlbd_log(enum log_level lvl, const char *fmt, ...)
 
 /* ---- applying a configuration ------------------------------------------ */
 
-static __u32 eff_weight(const struct conf_backend *b)
+/* What the data plane should hold for a backend: configured weight, drain,
+ * health (a checked backend that is down leaves the ring and its flows
+ * move), the VIP's all-down policy and adaptive weights. */
+static void desired(struct xlbd *d, const struct conf_vip *cv,
+		    const struct conf_backend *cb, bool all_down,
+		    struct xlb_backend_spec *s)
 {
-	return b->drained ? 0 : b->weight;
+	struct health_info h;
+	double w = cb->drained ? 0 : cb->weight;
+
+	memset(s, 0, sizeof(*s));
+	s->addr = cb->addr;
+	s->family = cb->family;
+	s->has_mac = cb->has_mac;
+	memcpy(s->mac, cb->mac, 6);
+	if (health_get(d, &cv->key, &cb->addr, cb->family, &h)) {
+		s->down = h.state == HEALTH_DOWN && !all_down;
+		if (cv->adaptive != CONF_ADAPTIVE_OFF && w > 0 && !s->down) {
+			w *= h.factor;
+			if (w < 1)
+				w = 1;
+		}
+	}
+	s->weight = (__u32)(w + 0.5);
+}
+
+/* Every checked backend of the VIP down, and the VIP fails open. */
+static bool all_down_open(struct xlbd *d, const struct conf_vip *cv)
+{
+	struct health_info h;
+	size_t i;
+
+	if (cv->all_down != CONF_ALL_DOWN_OPEN || !cv->nbe)
+		return false;
+	for (i = 0; i < cv->nbe; i++)
+		if (!health_get(d, &cv->key, &cv->be[i].addr, cv->be[i].family,
+				&h) || h.state != HEALTH_DOWN)
+			return false;
+	return true;
 }
 
 static int sync_backends(struct xlbd *d, const struct conf_vip *want,
 			 char *err, size_t len)
 {
-	struct xlb_backend_spec *have;
+	struct xlb_backend_spec *have, *upd, s;
+	bool open = all_down_open(d, want);
 	char a[XLB_ADDR_STRLEN];
+	size_t j, nupd = 0;
 	int n, i, rc = 0;
-	size_t j;
 
 	have = calloc(XLB_MAX_BACKENDS, sizeof(*have));
-	if (!have)
+	upd = calloc(want->nbe + 1, sizeof(*upd));
+	if (!have || !upd) {
+		free(have);
+		free(upd);
 		return -ENOMEM;
+	}
 	n = xlb_vip_backends(d->xlb, &want->key, have, XLB_MAX_BACKENDS);
 	for (i = 0; i < n && !rc; i++) {
 		struct conf_backend *b = conf_backend_find(want, &have[i].addr,
@@ -81,32 +122,43 @@ static int sync_backends(struct xlbd *d, const struct conf_vip *want,
 	n = rc ? 0 : xlb_vip_backends(d->xlb, &want->key, have,
 				      XLB_MAX_BACKENDS);
 	for (j = 0; j < want->nbe && !rc; j++) {
-		const struct conf_backend *b = &want->be[j];
-		struct xlb_backend_spec s = { .addr = b->addr,
-					      .family = b->family,
-					      .has_mac = b->has_mac,
-					      .weight = eff_weight(b) };
 		bool found = false;
 
-		memcpy(s.mac, b->mac, 6);
-		for (i = 0; i < n; i++)
-			if (have[i].family == b->family &&
-			    !memcmp(&have[i].addr, &b->addr, sizeof(b->addr))) {
-				found = true;
-				if (have[i].weight != s.weight)
-					rc = xlb_backend_set_weight(
-						d->xlb, &want->key, &b->addr,
-						b->family, s.weight);
-			}
+		desired(d, want, &want->be[j], open, &s);
+		for (i = 0; i < n && !found; i++) {
+			if (have[i].family != s.family ||
+			    memcmp(&have[i].addr, &s.addr, sizeof(s.addr)))
+				continue;
+			found = true;
+			if (have[i].weight != s.weight || have[i].down != s.down)
+				upd[nupd++] = s;
+		}
 		if (!found)
 			rc = xlb_backend_add(d->xlb, &want->key, &s);
 		if (rc)
 			snprintf(err, len, "backend %s: %s",
-				 xlb_format_addr(&b->addr, b->family, a,
-						 sizeof(a)),
+				 xlb_format_addr(&s.addr, s.family, a, sizeof(a)),
+				 strerror(-rc));
+	}
+	/* Weight and health changes: one ring build for all of them. */
+	if (!rc && nupd) {
+		rc = xlb_vip_update(d->xlb, &want->key, upd, nupd);
+		if (rc)
+			snprintf(err, len, "updating %zu backends: %s", nupd,
 				 strerror(-rc));
 	}
 	free(have);
+	free(upd);
+	return rc;
+}
+
+int xlbd_refresh_vip(struct xlbd *d, const struct conf_vip *cv)
+{
+	char err[CONF_ERR_MAX] = "";
+	int rc = sync_backends(d, cv, err, sizeof(err));
+
+	if (rc)
+		xlbd_log(LOG_ERR_, "health: %s", err);
 	return rc;
 }
 
@@ -191,6 +243,7 @@ int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
 		if (!conf_vip_find(want, &keys[i]))
 			rc = xlb_vip_del(d->xlb, &keys[i]);
 	free(keys);
+	d->conf_gen++;
 	for (i = 0; i < want->nvips && !rc; i++) {
 		const struct conf_vip *cur = conf_vip_find(&d->conf,
 							   &want->vips[i].key);
@@ -679,7 +732,10 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = metrics_start(&d);
 	if (!rc)
+		rc = health_start(&d);
+	if (!rc)
 		rc = run(&d);
+	health_stop(&d);
 	metrics_stop(&d);
 	ctl_close(&d);
 	if (d.shutdown && d.xlb) {

@@ -23,9 +23,43 @@ struct xlbd {
 	int ifindex;
 	int ctl_fd;
 	bool stop, shutdown;
-	pthread_mutex_t lock;		/* conf and xlb, vs. the metrics thread */
+	pthread_mutex_t lock;		/* conf and xlb, vs. the other threads */
 	void *metrics;			/* struct MHD_Daemon */
+	struct health *health;		/* the checker (xlbd_health.c) */
+	unsigned long conf_gen;		/* bumped on every configuration change */
 };
+
+/* ---- health checks (xlbd_health.c) ----
+ * One thread runs every check (libcurl multi for TCP/HTTP/HTTPS, its own
+ * sockets for UDP, one poll loop); results move backends up and down and
+ * scale weights; the thread applies them through xlbd_refresh_vip(). */
+enum health_state { HEALTH_UNKNOWN = 0, HEALTH_UP, HEALTH_DOWN };
+
+struct health_info {
+	enum health_state state;
+	double latency_ms;		/* EWMA of successful checks */
+	double factor;			/* adaptive weight factor, 0.1..1 */
+	unsigned int transitions;	/* up <-> down changes */
+	char last[64];			/* "ok" or "fail: reason" */
+};
+
+int health_start(struct xlbd *d);
+void health_stop(struct xlbd *d);
+/* Current health of a VIP's backend; false when it is not checked. */
+bool health_get(struct xlbd *d, const struct xlb_vip_key *vip,
+		const union xlb_addr *a, __u8 family, struct health_info *out);
+/* "checks" object for stats: run, late_p50_ms, late_p99_ms, late_max_ms. */
+json_object *health_stats_json(struct xlbd *d);
+/* Check latency histogram for the metrics: counts per bucket (cumulative
+ * not applied), sum in seconds, count. */
+#define HEALTH_BUCKETS 9
+extern const double health_bucket_le[HEALTH_BUCKETS];
+void health_histogram(struct xlbd *d, unsigned long long counts[HEALTH_BUCKETS],
+		      double *sum, unsigned long long *count);
+
+/* Re-apply one VIP's backends (weights, drain, health) to the data plane;
+ * called with d->lock held. */
+int xlbd_refresh_vip(struct xlbd *d, const struct conf_vip *cv);
 
 void xlbd_log(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

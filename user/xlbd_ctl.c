@@ -142,6 +142,10 @@ static int check_args(struct req *r, struct conf_check *c)
 		rc = num_arg(r, "fall", 1, 100, &v, &has);
 	if (!rc && has)
 		c->fall = (unsigned int)v;
+	if (!rc)
+		rc = num_arg(r, "error_rate", 0, 1, &v, &has);
+	if (!rc && has)
+		c->error_pct = (unsigned int)(v * 100 + 0.5);
 	if (!rc && c->timeout_ms > c->interval_ms)
 		c->timeout_ms = c->interval_ms;
 	return rc;
@@ -163,6 +167,12 @@ static int do_vip_add(struct req *r, struct xlb_conf *c)
 	if ((s = str_arg(r, "encap")) && conf_parse_mode(s, &v.mode))
 		return fail(r, -EINVAL, "unknown encap '%s' (want ipip, gue "
 			    "or l2)", s);
+	if ((s = str_arg(r, "all_down")) && conf_parse_all_down(s, &v.all_down))
+		return fail(r, -EINVAL, "bad all-down '%s' (want open or drop)",
+			    s);
+	if ((s = str_arg(r, "adaptive")) && conf_parse_adaptive(s, &v.adaptive))
+		return fail(r, -EINVAL, "bad adaptive '%s' (want off, latency, "
+			    "load or both)", s);
 	rc = check_args(r, &v.check);
 	if (rc)
 		return rc;
@@ -338,6 +348,7 @@ static int dispatch(struct xlbd *d, struct req *r)
 	if (!strcmp(cmd, "stats")) {
 		json_object_object_add(r->out, "counters",
 				       view_counters(&d->maps));
+		json_object_object_add(r->out, "checks", health_stats_json(d));
 		reply_vips(d, r);
 		return 0;
 	}

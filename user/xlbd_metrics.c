@@ -9,6 +9,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <bpf/bpf.h>
 
 #include "addr.h"
 #include "xlbd.h"
@@ -29,6 +30,39 @@ static json_object *check_json(const struct conf_check *c)
 	json_object_object_add(o, "rise", json_object_new_int(c->rise));
 	json_object_object_add(o, "fall", json_object_new_int(c->fall));
 	return o;
+}
+
+/* Health as the checker sees it; the effective weight is the one the
+ * data plane uses (the slot records it). */
+static void add_health(struct xlbd *d, const struct conf_vip *cv,
+		       const struct conf_backend *cb, json_object *b)
+{
+	static const char *const names[] = { "unknown", "up", "down" };
+	struct xlb_backend_spec s[1];
+	struct health_info h;
+	json_object *slot;
+	__u32 eff = 0;
+
+	if (json_object_object_get_ex(b, "slot", &slot) &&
+	    !xlb_backend_slot(d->xlb, &cv->key, &cb->addr, cb->family,
+			      &(__u32){ 0 })) {
+		struct xlb_backend be;
+		__u32 id = json_object_get_int(slot);
+
+		if (!bpf_map_lookup_elem(d->maps.backends, &id, &be))
+			eff = be.flags & XLB_BE_F_ACTIVE ? be.weight : 0;
+	}
+	(void)s;
+	json_object_object_add(b, "effective_weight", json_object_new_int(eff));
+	if (!health_get(d, &cv->key, &cb->addr, cb->family, &h))
+		return;
+	json_object_object_add(b, "health", json_object_new_string(
+		names[h.state]));
+	json_object_object_add(b, "latency_ms",
+			       json_object_new_double(h.latency_ms));
+	json_object_object_add(b, "last_check", json_object_new_string(h.last));
+	json_object_object_add(b, "transitions",
+			       json_object_new_int(h.transitions));
 }
 
 /* The maps' view, plus configured weights, drain state and checks. */
@@ -63,7 +97,16 @@ json_object *xlbd_vips_json(struct xlbd *d)
 					       json_object_new_int(cb->weight));
 			json_object_object_add(b, "drained",
 					       json_object_new_boolean(cb->drained));
+			add_health(d, cv, cb, b);
 		}
+		if (cv->all_down != CONF_ALL_DOWN_OPEN)
+			json_object_object_add(v, "all_down",
+				json_object_new_string(
+					conf_all_down_name(cv->all_down)));
+		if (cv->adaptive != CONF_ADAPTIVE_OFF)
+			json_object_object_add(v, "adaptive",
+				json_object_new_string(
+					conf_adaptive_name(cv->adaptive)));
 	}
 	return vips;
 }
@@ -129,6 +172,8 @@ static void backend_gauges(FILE *f, json_object *vips)
 	size_t i, j;
 
 	family(f, "xlb_backend_weight", "gauge", "Configured weight.");
+	family(f, "xlb_backend_effective_weight", "gauge",
+	       "Weight in use (0 when down or drained; adaptive).");
 	family(f, "xlb_backend_drained", "gauge", "1 when drained.");
 	family(f, "xlb_backend_health", "gauge",
 	       "1 for the backend's health state (up, down, unknown).");
@@ -146,6 +191,9 @@ static void backend_gauges(FILE *f, json_object *vips)
 				"%lld\n", lbl, addr, jint(b, "weight"));
 			fprintf(f, "xlb_backend_drained{vip=\"%s\",backend=\"%s\"}"
 				" %d\n", lbl, addr, json_object_get_boolean(dr));
+			fprintf(f, "xlb_backend_effective_weight{vip=\"%s\","
+				"backend=\"%s\"} %lld\n", lbl, addr,
+				jint(b, "effective_weight"));
 			fprintf(f, "xlb_backend_health{vip=\"%s\",backend=\"%s\","
 				"state=\"%s\"} 1\n", lbl, addr,
 				jstr(b, "health"));
@@ -186,21 +234,26 @@ static void outcome_metrics(FILE *f, json_object *counters)
 		jint(counters, "flow_table_size"));
 }
 
-/* Health checks come with the checker; the histogram is there from the
- * start so dashboards need no change. */
-static void check_histogram(FILE *f)
+/* Latency of successful checks (Prometheus buckets are cumulative). */
+static void check_histogram(FILE *f, struct xlbd *d)
 {
-	static const char *const le[] = { "0.001", "0.005", "0.01", "0.05",
-					   "0.1", "0.5", "1", "5", "+Inf" };
+	static const char *const le[HEALTH_BUCKETS] = {
+		"0.001", "0.005", "0.01", "0.05", "0.1", "0.5", "1", "5", "+Inf"
+	};
+	unsigned long long counts[HEALTH_BUCKETS], count, cum = 0;
+	double sum;
 	size_t i;
 
+	health_histogram(d, counts, &sum, &count);
 	family(f, "xlb_health_check_duration_seconds", "histogram",
-	       "Health check latency.");
-	for (i = 0; i < sizeof(le) / sizeof(le[0]); i++)
+	       "Latency of successful health checks.");
+	for (i = 0; i < HEALTH_BUCKETS; i++) {
+		cum += counts[i];
 		fprintf(f, "xlb_health_check_duration_seconds_bucket{le=\"%s\"}"
-			" 0\n", le[i]);
-	fprintf(f, "xlb_health_check_duration_seconds_sum 0\n"
-		   "xlb_health_check_duration_seconds_count 0\n");
+			" %llu\n", le[i], cum);
+	}
+	fprintf(f, "xlb_health_check_duration_seconds_sum %.6f\n"
+		   "xlb_health_check_duration_seconds_count %llu\n", sum, count);
 }
 
 static char *render(struct xlbd *d, size_t *len)
@@ -218,7 +271,7 @@ static char *render(struct xlbd *d, size_t *len)
 		traffic_metrics(f, vips);
 		backend_gauges(f, vips);
 		outcome_metrics(f, counters);
-		check_histogram(f);
+		check_histogram(f, d);
 		fclose(f);
 	}
 	json_object_put(vips);

@@ -40,6 +40,8 @@ struct xlb_vip {
 
 #define XLB_BE_F_ACTIVE		(1U << 0)	/* slot holds a live backend */
 #define XLB_BE_F_HAS_MAC	(1U << 1)	/* mac is set (needed for L2 DSR) */
+#define XLB_BE_F_DOWN		(1U << 2)	/* held but failed its checks: not
+						 * ACTIVE, so its flows choose again */
 
 /* A backend slot. Flows remember (slot, gen); gen changes when the slot is
  * freed, so flows of a removed backend choose again. gen is never 0. */

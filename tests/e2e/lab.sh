@@ -46,7 +46,7 @@ lab_host() {
 
 # lab_backend I: backend I (1..9) with the VIPs on lo, decap, HTTP server.
 lab_backend() {
-	local i=$1 name="b$1" idx=$((10 + $1)) dir
+	local i=$1 name="b$1" idx=$((10 + $1))
 	lab_host "$name" "$idx"
 	ip -n "$P-$name" addr add "$VIP4/32" dev lo
 	ip -n "$P-$name" addr add "$VIP6/128" dev lo nodad
@@ -54,12 +54,44 @@ lab_backend() {
 		net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.all.arp_ignore=1 \
 		net.ipv4.conf.all.arp_announce=2
 	lab_ns "$name" "$LAB_BUILD/xlbctl" decap attach eth0
-	dir="$LAB/www-$name"
-	mkdir -p "$dir"
-	echo "$name" > "$dir/index.html"
-	echo ok > "$dir/health"
-	lab_ns "$name" "$LAB_PY" -m http.server 80 --bind :: --directory "$dir" \
-		< /dev/null > "$LAB/http-$name.log" 2>&1 &
+	mkdir -p "$LAB/www-$name"
+	lab_backend_start "$i"
+}
+
+# The HTTP server of backend I is tests/e2e/backend.py: GET / answers "bI",
+# GET /health answers as the files in $LAB/www-bI say (health_status,
+# delay_ms, load; see backend.py), read again on every request.
+LAB_BACKEND_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/backend.py
+
+# lab_backend_start I: (re)start backend I's HTTP server (not waiting).
+lab_backend_start() {
+	lab_ns "b$1" "$LAB_PY" "$LAB_BACKEND_PY" "b$1" "$LAB/www-b$1" \
+		--log "$LAB/http-b$1.log" < /dev/null >> "$LAB/http-b$1.err" 2>&1 &
+}
+
+# lab_backend_up I [SECONDS]: wait until backend I's server accepts.
+lab_backend_up() {
+	lab_wait "${2:-5}" lab_ns "b$1" bash -c "exec 3<>/dev/tcp/127.0.0.1/80"
+}
+
+# lab_backend_kill I: kill backend I's HTTP server (SIGKILL) and wait.
+lab_backend_kill() {
+	local pid
+	for pid in $(lab_pids "b$1" python3); do
+		kill -9 "$pid" 2>/dev/null
+		lab_wait 5 bash -c "! kill -0 $pid"
+	done
+}
+
+# lab_backend_set I FILE [VALUE]: write a control file of backend I (atomic
+# rename, so the server never reads half of it); no VALUE removes it.
+lab_backend_set() {
+	local f="$LAB/www-b$1/$2"
+	if [ $# -ge 3 ]; then
+		echo "$3" > "$f.tmp.$BASHPID" && mv -f "$f.tmp.$BASHPID" "$f"
+	else
+		rm -f "$f"
+	fi
 }
 
 # lab_up N: the whole lab with N backends (not xlbd).
@@ -91,7 +123,7 @@ lab_up() {
 			lladdr "$(lab_mac 0 $((10 + i)))" dev eth0 nud permanent
 	done
 	for i in $(seq "$n"); do
-		lab_wait 5 lab_ns "b$i" bash -c "exec 3<>/dev/tcp/127.0.0.1/80" ||
+		lab_backend_up "$i" ||
 			{ echo "lab: HTTP server on b$i did not start" >&2; return 1; }
 	done
 }

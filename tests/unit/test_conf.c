@@ -126,6 +126,7 @@ static void assert_check_defaults(const struct conf_check *k,
 	assert_int_equal(k->timeout_ms, 2000);
 	assert_int_equal(k->rise, 2);
 	assert_int_equal(k->fall, 3);
+	assert_int_equal(k->error_pct, 30);
 	assert_int_equal(k->port, 0);
 }
 
@@ -325,6 +326,8 @@ static void test_defaults_vip(void **state)
 	assert_int_equal(v->mode, XLB_MODE_IPIP);
 	assert_int_equal(v->algo, XLB_ALGO_MAGLEV);
 	assert_check_defaults(&v->check, CONF_CHECK_NONE);
+	assert_int_equal(v->all_down, CONF_ALL_DOWN_OPEN);
+	assert_int_equal(v->adaptive, CONF_ADAPTIVE_OFF);
 	assert_int_equal(v->nbe, 1);
 	assert_int_equal(v->be[0].weight, 100);
 	assert_false(v->be[0].has_mac);
@@ -513,6 +516,51 @@ static const struct bad bad_files[] = {
 	  "x.yaml:4: ", "more than one YAML document" },
 	{ "node:\n  mtu: 1500\n  pin-root: \"/sys/fs/\xff\"\n",
 	  "x.yaml:3: ", "invalid" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: http\n"
+	  "    error-rate: 1.5\n",
+	  "x.yaml:5: ", "error-rate 1.5 out of range 0..1" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: http\n"
+	  "    error-rate: 1.001\n",
+	  "x.yaml:5: ", "error-rate 1.001 out of range 0..1" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: http\n"
+	  "    error-rate: 30\n",
+	  "x.yaml:5: ", "error-rate 30 out of range 0..1" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: tcp\n"
+	  "    rise: 1\n    error-rate: 30%\n",
+	  "x.yaml:6: ", "bad error-rate '30%' (want a fraction from 0 to 1" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: http\n"
+	  "    error-rate: -0.1\n",
+	  "x.yaml:5: ", "bad error-rate '-0.1'" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: http\n"
+	  "    error-rate: .5\n",
+	  "x.yaml:5: ", "bad error-rate '.5'" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: http\n"
+	  "    error-rate: \"0.\"\n",
+	  "x.yaml:5: ", "bad error-rate '0.'" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: http\n"
+	  "    error-rate: 1e-1\n",
+	  "x.yaml:5: ", "bad error-rate '1e-1'" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: http\n"
+	  "    error-rate: [0.3]\n",
+	  "x.yaml:5: ", "expected a scalar for 'error-rate'" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
+	  "  - addr: 198.18.2.1\n    check: {type: tcp, error-rate: 2}\n",
+	  "x.yaml:5: ", "error-rate 2 out of range 0..1" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  all-down: closed\n",
+	  "x.yaml:3: ", "bad all-down 'closed' (want open or drop)" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  algo: maglev\n  all-down: Drop\n",
+	  "x.yaml:4: ", "bad all-down 'Drop'" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  adaptive: yes\n",
+	  "x.yaml:3: ", "bad adaptive 'yes' (want off, latency, load or both)" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  adaptive: load\n"
+	  "  adaptive: latency\n",
+	  "x.yaml:4: ", "duplicate key 'adaptive' in VIP" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check: tcp\n"
+	  "  error-rate: 0.3\n",
+	  "x.yaml:4: ", "unknown key 'error-rate' in VIP" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
+	  "  - addr: 198.18.2.1\n    adaptive: load\n",
+	  "x.yaml:5: ", "unknown key 'adaptive' in backend" },
 };
 
 static void assert_init_state(const struct xlb_conf *c)
@@ -663,6 +711,7 @@ static void assert_check_same(const struct conf_check *a,
 	assert_int_equal(a->timeout_ms, b->timeout_ms);
 	assert_int_equal(a->rise, b->rise);
 	assert_int_equal(a->fall, b->fall);
+	assert_int_equal(a->error_pct, b->error_pct);
 	assert_int_equal(a->port, b->port);
 }
 
@@ -698,6 +747,8 @@ static void assert_conf_same(const struct xlb_conf *a, const struct xlb_conf *b)
 		assert_memory_equal(&v->key, &w->key, sizeof(v->key));
 		assert_int_equal(v->mode, w->mode);
 		assert_int_equal(v->algo, w->algo);
+		assert_int_equal(v->all_down, w->all_down);
+		assert_int_equal(v->adaptive, w->adaptive);
 		assert_check_same(&v->check, &w->check);
 		assert_int_equal(v->nbe, w->nbe);
 		for (j = 0; j < v->nbe; j++) {
@@ -800,6 +851,214 @@ static void test_round_trip_odd(void **state)
 
 	round_trip(&a);
 	conf_free(&a);
+}
+
+/* ---- all-down, adaptive, error-rate ---- */
+
+/* Line numbers matter below. */
+static const char adaptive_yaml[] =
+	"vips:\n"						/* 1 */
+	"  - vip: 198.18.1.1:80/tcp\n"				/* 2 */
+	"    all-down: drop\n"					/* 3 */
+	"    adaptive: both\n"					/* 4 */
+	"    check:\n"						/* 5 */
+	"      type: http\n"					/* 6 */
+	"      error-rate: 0.25\n"				/* 7 */
+	"    backends:\n"					/* 8 */
+	"      - addr: 198.18.2.1\n"				/* 9 */
+	"        check: {type: tcp, error-rate: 1}\n"		/* 10 */
+	"      - addr: 198.18.2.2\n"				/* 11 */
+	"        check: {type: tcp, error-rate: 0}\n"		/* 12 */
+	"      - addr: 198.18.2.3\n"				/* 13 */
+	"        check: udp\n"					/* 14 */
+	"  - vip: 198.18.1.2:80/tcp\n"				/* 15 */
+	"    all-down: open\n"					/* 16 */
+	"    adaptive: latency\n"				/* 17 */
+	"  - vip: 198.18.1.3:80/tcp\n"				/* 18 */
+	"    adaptive: load\n"					/* 19 */
+	"    all-down:\n"					/* 20 */
+	"    check: {type: tcp, error-rate: \"0.3\"}\n";	/* 21 */
+
+static void test_adaptive_parse(void **state)
+{
+	const struct conf_vip *v;
+	struct xlb_conf c;
+
+	(void)state;
+	parse_ok(adaptive_yaml, &c);
+	assert_int_equal(c.nvips, 3);
+	v = &c.vips[0];
+	assert_int_equal(v->all_down, CONF_ALL_DOWN_DROP);
+	assert_int_equal(v->adaptive, CONF_ADAPTIVE_BOTH);
+	assert_int_equal(v->check.type, CONF_CHECK_HTTP);
+	assert_int_equal(v->check.error_pct, 25);
+	assert_int_equal(v->check.rise, 2);	/* the rest: defaults */
+	assert_int_equal(v->check.fall, 3);
+	assert_int_equal(v->nbe, 3);
+	assert_true(v->be[0].has_check);
+	assert_int_equal(v->be[0].check.error_pct, 100);
+	assert_int_equal(v->be[1].check.error_pct, 0);
+	/* The short form keeps the default. */
+	assert_check_defaults(&v->be[2].check, CONF_CHECK_UDP);
+
+	v = &c.vips[1];
+	assert_int_equal(v->all_down, CONF_ALL_DOWN_OPEN);
+	assert_int_equal(v->adaptive, CONF_ADAPTIVE_LATENCY);
+	assert_check_defaults(&v->check, CONF_CHECK_NONE);
+
+	v = &c.vips[2];
+	assert_int_equal(v->all_down, CONF_ALL_DOWN_OPEN);	/* empty */
+	assert_int_equal(v->adaptive, CONF_ADAPTIVE_LOAD);
+	assert_int_equal(v->check.error_pct, 30);	/* quoted is fine */
+	conf_free(&c);
+}
+
+/* The file's fraction becomes whole percent, rounded half up. */
+static void test_error_rate_values(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned int pct;
+	} cases[] = {
+		{ "0", 0 }, { "0.0", 0 }, { "0.004", 0 }, { "0.005", 1 },
+		{ "0.05", 5 }, { "0.1", 10 }, { "0.125", 13 },
+		{ "0.3049999", 30 }, { "0.305", 31 }, { "0.30", 30 },
+		{ "0.5", 50 }, { "0.994", 99 }, { "0.995", 100 },
+		{ "0.99999", 100 }, { "1", 100 }, { "1.0", 100 },
+		{ "1.000000", 100 },
+	};
+	char text[256];
+	struct xlb_conf c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "vips:\n- vip: 198.18.1.1:80/tcp\n"
+			 "  check: {type: tcp, error-rate: %s}\n",
+			 cases[i].text);
+		parse_ok(text, &c);
+		if (c.vips[0].check.error_pct != cases[i].pct)
+			fail_msg("error-rate %s: got %u%%, want %u%%",
+				 cases[i].text, c.vips[0].check.error_pct,
+				 cases[i].pct);
+		conf_free(&c);
+	}
+}
+
+static void test_adaptive_round_trip(void **state)
+{
+	struct xlb_conf a, b;
+	char *t;
+	unsigned int pct;
+
+	(void)state;
+	parse_ok(adaptive_yaml, &a);
+	round_trip(&a);
+	t = write_text(&a);
+	/* Defaults are left out, the rest written as the file spells it. */
+	assert_non_null(strstr(t, "all-down: drop\n"));
+	assert_non_null(strstr(t, "adaptive: both\n"));
+	assert_non_null(strstr(t, "adaptive: latency\n"));
+	assert_non_null(strstr(t, "error-rate: 0.25\n"));
+	assert_non_null(strstr(t, "error-rate: 1\n"));
+	assert_non_null(strstr(t, "error-rate: 0\n"));
+	assert_null(strstr(t, "all-down: open"));
+	assert_null(strstr(t, "error-rate: 0.3"));
+	free(t);
+
+	/* Every percent reads back as itself. */
+	for (pct = 0; pct <= 100; pct++) {
+		a.vips[0].check.error_pct = pct;
+		a.vips[0].be[2].check.error_pct = 100 - pct;
+		round_trip(&a);
+	}
+	conf_free(&a);
+
+	/* A none check with only error-rate set is not "check: none". */
+	parse_ok("vips:\n- vip: 198.18.1.1:80/tcp\n"
+		 "  check: {type: none, error-rate: 0.5}\n", &a);
+	assert_int_equal(a.vips[0].check.error_pct, 50);
+	round_trip(&a);
+	t = write_text(&a);
+	parse_ok(t, &b);
+	assert_int_equal(b.vips[0].check.error_pct, 50);
+	free(t);
+	conf_free(&b);
+	conf_free(&a);
+}
+
+static void test_adaptive_equal(void **state)
+{
+	struct xlb_conf a, b;
+	struct conf_vip *v, *w;
+
+	(void)state;
+	parse_ok(adaptive_yaml, &a);
+	assert_int_equal(conf_copy(&b, &a), 0);
+	v = &a.vips[0];
+	w = &b.vips[0];
+	assert_true(conf_vip_equal(v, w));
+
+	w->all_down = CONF_ALL_DOWN_OPEN;
+	assert_false(conf_vip_equal(v, w));
+	assert_false(conf_vip_equal(w, v));
+	w->all_down = CONF_ALL_DOWN_DROP;
+	w->adaptive = CONF_ADAPTIVE_LOAD;
+	assert_false(conf_vip_equal(v, w));
+	w->adaptive = CONF_ADAPTIVE_BOTH;
+	w->check.error_pct = 26;
+	assert_false(conf_vip_equal(v, w));
+	w->check.error_pct = 25;
+	w->be[1].check.error_pct = 1;
+	assert_false(conf_vip_equal(v, w));
+	w->be[1].check.error_pct = 0;
+	assert_true(conf_vip_equal(v, w));
+
+	/* A backend without its own check: its check field is not used. */
+	w = &b.vips[1];
+	assert_true(conf_vip_equal(&a.vips[1], w));
+	w->adaptive = CONF_ADAPTIVE_OFF;
+	assert_false(conf_vip_equal(&a.vips[1], w));
+	conf_free(&a);
+	conf_free(&b);
+}
+
+/* What the file refuses, conf_vip_add refuses too. */
+static void test_adaptive_edits(void **state)
+{
+	struct xlb_conf c;
+	struct conf_vip v;
+	struct conf_backend b;
+
+	(void)state;
+	conf_init(&c);
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(xlb_parse_vip("198.18.1.1:80/tcp", &v.key), 0);
+	conf_check_defaults(&v.check);
+	assert_int_equal(v.check.error_pct, 30);
+	v.all_down = CONF_ALL_DOWN_DROP + 1;
+	assert_int_equal(conf_vip_add(&c, &v), -EINVAL);
+	v.all_down = CONF_ALL_DOWN_DROP;
+	v.adaptive = CONF_ADAPTIVE_BOTH + 1;
+	assert_int_equal(conf_vip_add(&c, &v), -EINVAL);
+	v.adaptive = CONF_ADAPTIVE_BOTH;
+	v.check.error_pct = 101;
+	assert_int_equal(conf_vip_add(&c, &v), -EINVAL);
+	v.check.error_pct = 100;
+	assert_int_equal(conf_vip_add(&c, &v), 0);
+
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(xlb_parse_addr("198.18.2.1", &b.addr, &b.family), 0);
+	b.weight = 1;
+	b.has_check = true;
+	conf_check_defaults(&b.check);
+	b.check.error_pct = 200;
+	assert_int_equal(conf_backend_add(&c.vips[0], &b), -EINVAL);
+	b.check.error_pct = 0;
+	assert_int_equal(conf_backend_add(&c.vips[0], &b), 0);
+	round_trip(&c);
+	conf_free(&c);
 }
 
 /* ---- saving ---- */
@@ -1089,6 +1348,34 @@ static void test_text_forms(void **state)
 	assert_string_equal(conf_algo_name(XLB_ALGO_MAGLEV), "maglev");
 	assert_string_equal(conf_check_name(CONF_CHECK_HTTPS), "https");
 	assert_string_equal(conf_check_name(CONF_CHECK_UDP), "udp");
+
+	assert_int_equal(conf_parse_all_down("drop", &m), 0);
+	assert_int_equal(m, CONF_ALL_DOWN_DROP);
+	assert_int_equal(conf_parse_all_down("open", &m), 0);
+	assert_int_equal(m, CONF_ALL_DOWN_OPEN);
+	assert_int_equal(conf_parse_all_down("closed", &m), -EINVAL);
+	assert_int_equal(conf_parse_all_down("", &m), -EINVAL);
+	assert_int_equal(m, CONF_ALL_DOWN_OPEN);	/* untouched on error */
+	assert_int_equal(conf_parse_adaptive("off", &m), 0);
+	assert_int_equal(m, CONF_ADAPTIVE_OFF);
+	assert_int_equal(conf_parse_adaptive("latency", &m), 0);
+	assert_int_equal(m, CONF_ADAPTIVE_LATENCY);
+	assert_int_equal(conf_parse_adaptive("load", &m), 0);
+	assert_int_equal(m, CONF_ADAPTIVE_LOAD);
+	assert_int_equal(conf_parse_adaptive("both", &m), 0);
+	assert_int_equal(m, CONF_ADAPTIVE_BOTH);
+	assert_int_equal(conf_parse_adaptive("Both", &m), -EINVAL);
+	assert_int_equal(conf_parse_adaptive("lat", &m), -EINVAL);
+	assert_int_equal(m, CONF_ADAPTIVE_BOTH);
+	assert_string_equal(conf_all_down_name(CONF_ALL_DOWN_OPEN), "open");
+	assert_string_equal(conf_all_down_name(CONF_ALL_DOWN_DROP), "drop");
+	assert_string_equal(conf_all_down_name(2), "?");
+	assert_string_equal(conf_adaptive_name(CONF_ADAPTIVE_OFF), "off");
+	assert_string_equal(conf_adaptive_name(CONF_ADAPTIVE_LATENCY),
+			    "latency");
+	assert_string_equal(conf_adaptive_name(CONF_ADAPTIVE_LOAD), "load");
+	assert_string_equal(conf_adaptive_name(CONF_ADAPTIVE_BOTH), "both");
+	assert_string_equal(conf_adaptive_name(4), "?");
 }
 
 int main(void)
@@ -1106,6 +1393,11 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_round_trip_file),
 		cmocka_unit_test(test_round_trip_odd),
+		cmocka_unit_test(test_adaptive_parse),
+		cmocka_unit_test(test_error_rate_values),
+		cmocka_unit_test(test_adaptive_round_trip),
+		cmocka_unit_test(test_adaptive_equal),
+		cmocka_unit_test(test_adaptive_edits),
 		cmocka_unit_test(test_save),
 		cmocka_unit_test(test_vip_equal),
 		cmocka_unit_test(test_copy),
