@@ -500,6 +500,37 @@ def flow_cases():
     emit("counter flow_hit 0")
 
 
+def health_cases():
+    """A backend that fails its checks is not drained: it leaves the ring
+    and its established flows choose again; back up, it takes new flows."""
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    vip = "198.18.1.1:80/tcp"
+    emit(f"vip {vip} mode=ipip")
+    emit(f"backend {vip} 198.18.2.1")
+    f1 = client_pkt(vip, sport=4444)
+
+    def to(be):
+        return encap_expect(f1, "ipip", be, CLIENT4, "198.18.1.1", 4444,
+                            80, 6)
+    run("health/first", "tx", f1, to("198.18.2.1"))
+    emit(f"backend {vip} 198.18.2.2")
+    run("health/sticky", "tx", f1, to("198.18.2.1"))
+    emit(f"health {vip} 198.18.2.1 down")
+    run("health/down-flow-moves", "tx", f1, to("198.18.2.2"))
+    emit("counter flow_reselect 1")
+    for i in range(30):
+        run(f"health/new-avoids-down-{i}", "tx",
+            client_pkt(vip, sport=30000 + i), None)
+    emit(f"traffic {vip} 198.18.2.1 new=1")
+    emit(f"health {vip} 198.18.2.1 up")
+    emit(f"backend-del {vip} 198.18.2.2")
+    p = client_pkt(vip, sport=5555)
+    run("health/up-again-takes-flows", "tx", p,
+        encap_expect(p, "ipip", "198.18.2.1", CLIENT4, "198.18.1.1", 5555,
+                     80, 6))
+
+
 def drained_flows_check():
     """The 40 new flows above must have avoided 198.18.2.1: check per-backend
     new-flow counts indirectly through a fresh, fully drained VIP."""
@@ -694,6 +725,7 @@ def main():
     fragment_cases()
     mtu_cases()
     flow_cases()
+    health_cases()
     drained_flows_check()
     config_cases()
     malformed_cases()

@@ -16,6 +16,7 @@
  *   flows N                          flow table entries
  *   traffic VIP [ADDR] new=N         new flows of a VIP or one backend
  *   ingress IFNAME                   later runs arrive on IFNAME (FIB tests)
+ *   health VIP ADDR up|down          a backend's health (xlb_vip_update)
  *   flows-zero                       every flow's values zeroed, as a CPU
  *                                    that never saw the flow has them
  * Prints "ok NAME" or "FAIL NAME: why", then "pktest: N passed, N failed".
@@ -356,6 +357,29 @@ static int flow_count(struct runner *r)
 	return n;
 }
 
+static int do_health(struct runner *r, char **argv, int argc)
+{
+	struct xlb_backend_spec *all, b;
+	struct xlb_vip_key k;
+	int n, i, err = -ENOENT;
+
+	if (argc < 3 || xlb_parse_vip(argv[0], &k) ||
+	    xlb_parse_addr(argv[1], &b.addr, &b.family))
+		return -EINVAL;
+	all = calloc(XLB_MAX_BACKENDS, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	n = xlb_vip_backends(r->lb, &k, all, XLB_MAX_BACKENDS);
+	for (i = 0; i < n; i++)
+		if (all[i].family == b.family &&
+		    !memcmp(&all[i].addr, &b.addr, sizeof(b.addr))) {
+			all[i].down = !strcmp(argv[2], "down");
+			err = xlb_vip_update(r->lb, &k, &all[i], 1);
+		}
+	free(all);
+	return err;
+}
+
 static int do_flows_zero(struct runner *r)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd, err = 0;
@@ -449,6 +473,8 @@ static int exec_line(struct runner *r, char *line)
 			      -ENODEV : 0;
 	else if (!strcmp(argv[0], "traffic"))
 		do_traffic(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "health"))
+		err = do_health(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "flows-zero"))
 		err = do_flows_zero(r);
 	else if (!strcmp(argv[0], "flows"))
