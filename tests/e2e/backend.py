@@ -6,7 +6,9 @@ steer by writing files.
 
 GET /         200, body "NAME\\n"
 GET /health   status from DIR/health_status (an integer; 200 when absent),
-              body "ok\\n" for 2xx, "fail\\n" otherwise
+              body "ok\\n" for 2xx, "fail\\n" otherwise; several integers
+              ("500 200") are taken in turn, one per /health request, so
+              that successive checks alternate whatever their timing
 any request   first waits DIR/delay_ms milliseconds (0 when absent)
 /health       carries "X-Load: <DIR/load>" when DIR/load exists
 else          404
@@ -21,6 +23,7 @@ import http.server
 import os
 import socket
 import sys
+import threading
 import time
 
 
@@ -45,6 +48,21 @@ def read_int(path, default):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
+    turn = 0
+    lock = threading.Lock()
+
+    def next_status(self, path):
+        words = (read_file(path) or "").split()
+        if len(words) > 1:
+            with self.lock:
+                word = words[self.turn % len(words)]
+                self.turn += 1
+        else:
+            word = words[0] if words else "200"
+        try:
+            return int(word)
+        except ValueError:
+            return 500
 
     def server_bind(self):
         if self.address_family == socket.AF_INET6:
@@ -79,7 +97,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/":
             self.reply(200, self.server.name + "\n")
         elif path == "/health":
-            status = read_int(os.path.join(d, "health_status"), 200)
+            status = self.server.next_status(os.path.join(d, "health_status"))
             if not 100 <= status <= 599:
                 status = 500
             headers = []
