@@ -10,7 +10,8 @@
  * jitter, so checks do not fire in bursts. A target is down after `fall`
  * failures in a row, or when more than error_pct % of its last
  * CONF_CHECK_WINDOW results failed (a flapping server); it is up again after
- * `rise` successes in a row. Unknown (not yet decided) counts as up. */
+ * `rise` successes in a row, with its failure record cleared. Unknown (not
+ * yet decided) counts as up. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
@@ -353,10 +354,13 @@ static bool result(struct health *h, struct target *t, bool ok, double ms,
 	     (t->check.error_pct < 100 && t->nwin >= CONF_CHECK_WINDOW / 2 &&
 	      fails > need)))
 		t->state = HEALTH_DOWN;
-	else if (t->state != HEALTH_UP && t->ok_run >= t->check.rise &&
-		 (t->check.error_pct >= 100 || t->nwin < CONF_CHECK_WINDOW / 2 ||
-		  fails <= need || t->state == HEALTH_UNKNOWN))
+	else if (t->state != HEALTH_UP && t->ok_run >= t->check.rise) {
+		/* Back after `rise` in a row, with a clean record: the
+		 * failures that took it out must not take it out again. */
 		t->state = HEALTH_UP;
+		t->window = 0;
+		t->nwin = 0;
+	}
 	if (t->state != old && old != HEALTH_UNKNOWN)
 		t->transitions++;
 	pthread_mutex_unlock(&h->lock);

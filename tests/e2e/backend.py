@@ -15,8 +15,8 @@ else          404
 
 The files are read again for every request, so a test changes behaviour by
 writing them (write a temp file and rename it to avoid a half-read value).
-Binds dual-stack: "::" takes IPv4 and IPv6. Logs one line per request to
---log FILE, or nowhere.
+Binds dual-stack: "::" takes IPv4 and IPv6. Logs one line per request
+("UNIX_TIME CLIENT REQUEST STATUS") to --log FILE, or nowhere.
 """
 import argparse
 import http.server
@@ -114,7 +114,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         log = self.server.log
         if log is not None:
-            log.write("%s %s\n" % (self.address_string(), fmt % args))
+            log.write("%.3f %s %s\n" % (time.time(), self.address_string(),
+                                         fmt % args))
             log.flush()
 
     def handle(self):

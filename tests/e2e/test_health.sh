@@ -1,0 +1,396 @@
+#!/usr/bin/env bash
+# End to end: xlbd's health checker against the lab's backends (lab.sh,
+# backend.py), one lab of 3 backends for all cases. The backends' health is
+# steered through their control files (health_status, delay_ms) or by
+# killing their HTTP server; times are measured with EPOCHREALTIME and
+# every wait is a poll with a deadline derived from the check settings.
+#
+#   VIP 198.18.1.1:80/tcp  http:/health every 0.5 s, timeout 0.3, rise 2,
+#                          fall 3, error-rate default (0.3 of the last 10)
+#   VIP 198.18.1.2:80/tcp  (case slow only) http:/health every 0.5 s,
+#                          adaptive latency
+#
+# Prints "PASS name" / "FAIL name: why" per case, then "e2e: N passed,
+# N failed". TESTS="case1 case2" runs some (kill includes re-enter).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lab.sh
+
+PASSES=0
+FAILS=0
+# KEEP=DIR: copy the lab's logs to DIR before tearing it down.
+trap '[ -n "${KEEP:-}" ] && [ -n "$LAB" ] && cp "$LAB"/*.log "$LAB"/*.yaml "$KEEP/" 2>/dev/null; lab_down' EXIT
+
+pass() { echo "PASS $1"; PASSES=$((PASSES + 1)); }
+fail() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
+
+VIP=$VIP4:80/tcp
+VIP2=198.18.1.2:80/tcp
+INTERVAL_MS=500
+RISE=2
+FALL=3
+# Out within fall checks, the first of which may come up to one interval
+# after the change; 500 ms for scheduling and the polls.
+DOWN_MS=$((INTERVAL_MS * FALL + INTERVAL_MS + 500))
+UP_MS=$((INTERVAL_MS * RISE + INTERVAL_MS + 500))
+
+now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+
+# backends VIP: "addr health effective_weight transitions latency_ms
+# last_check" per backend of VIP, "-" for a member the reply lacks.
+backends() {
+	xlbctl -j list 2>/dev/null | "$LAB_PY" -c '
+import json, sys
+try:
+    vips = json.load(sys.stdin)["vips"]
+except Exception:
+    sys.exit(1)
+keys = ("health", "effective_weight", "transitions", "latency_ms",
+        "last_check")
+for v in vips:
+    if v.get("vip") == sys.argv[1]:
+        for b in v.get("backends", []):
+            print(b.get("addr"), *("-" if b.get(k) is None else
+                                   str(b[k]).replace(" ", "_") for k in keys))
+' "$1"
+}
+
+# be VIP ADDR FIELD: one field (health effective_weight transitions
+# latency_ms last_check) of one backend.
+be() {
+	local col
+	case $3 in
+	health) col=2 ;; effective_weight) col=3 ;; transitions) col=4 ;;
+	latency_ms) col=5 ;; last_check) col=6 ;; *) return 1 ;;
+	esac
+	backends "$1" | awk -v a="$2" -v c="$col" '$1 == a { print $c }'
+}
+
+# healths VIP: "198.18.0.11=up 198.18.0.12=down ..." for messages.
+healths() { backends "$1" | awk '{ printf "%s%s=%s", (NR > 1 ? " " : ""), $1, $2 }'; }
+
+all_up() { [ "$(backends "$1" | awk '$2 == "up"' | wc -l)" -eq 3 ]; }
+
+# wait_ms MS CMD...: poll CMD every 0.05 s until it succeeds or MS pass.
+wait_ms() {
+	local deadline=$(($(now_ms) + $1))
+	shift
+	until "$@" > /dev/null 2>&1; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+health_is() { [ "$(be "$1" "$2" health)" = "$3" ]; }
+
+# need_up CASE [VIP]: every backend up (within a few checks), or FAIL CASE.
+need_up() {
+	wait_ms $((UP_MS + 2000)) all_up "${2:-$VIP}" && return 0
+	fail "$1" "backends not all up: $(healths "${2:-$VIP}")"
+	return 1
+}
+
+# health_checks I [STATUS]: how many /health requests backend I has
+# answered (with STATUS). The line is logged before the answer is sent.
+health_checks() {
+	grep -cE "GET /health HTTP/1\.[01]\" ${2:-}" "$LAB/http-b$1.log" 2>/dev/null
+}
+
+# spread N [VIP]: N requests (each a new connection); prints "b1 b2 b3
+# failed" counts.
+spread() {
+	local n=$1 vip=${2:-$VIP4} i out
+	declare -A c=()
+	local failed=0
+	for i in $(seq "$n"); do
+		if out=$(lab_get "$vip" 2>/dev/null); then
+			c[$out]=$((${c[$out]:-0} + 1))
+		else
+			failed=$((failed + 1))
+		fi
+	done
+	echo "${c[b1]:-0} ${c[b2]:-0} ${c[b3]:-0} $failed"
+}
+
+# client_loop N MS FILE: in the background, at most N requests (a new
+# connection each, curl --max-time 1, one every ~20 ms) for at most MS
+# milliseconds; one line per request to FILE: "start_ms end_ms ok|fail
+# backend".
+client_loop() {
+	lab_ns c bash -c '
+		n=$1 end=$((${EPOCHREALTIME/./} / 1000 + $2))
+		for ((i = 0; i < n; i++)); do
+			t0=$((${EPOCHREALTIME/./} / 1000))
+			if out=$(curl -sS --max-time 1 "http://$3/" 2>/dev/null); then
+				r=ok
+			else
+				r=fail out=-
+			fi
+			t1=$((${EPOCHREALTIME/./} / 1000))
+			echo "$t0 $t1 $r $out"
+			[ "$t1" -lt "$end" ] || break
+			sleep 0.02
+		done' loop "$1" "$2" "$VIP4" > "$3" 2>/dev/null &
+	CLIENT_PID=$!
+}
+
+# Contract of the listing: every member a backend of a checked VIP shows.
+t_fields() {
+	local rows bad
+	need_up fields || return
+	rows=$(backends "$VIP")
+	bad=$(echo "$rows" | awk '$3 == "-" || $4 == "-" || $5 == "-" ||
+		$6 == "-" || $3 !~ /^[0-9]+$/ || $3 == 0')
+	if [ -n "$bad" ]; then
+		fail fields "missing or zero members (addr health effective_weight transitions latency_ms last_check): $bad"
+	else
+		pass "fields (health, effective_weight, transitions, latency_ms, last_check)"
+	fi
+}
+
+# kill: b2's HTTP server dies under a request loop; b2 must be out within
+# fall checks, and requests may fail only until then.
+t_kill() {
+	local tr0 tk td=0 win_end ok=1 why="" log="$LAB/kill.log" stats
+	local -a s
+	need_up kill || return
+	# A full window of passed checks, so that only fall can take it out.
+	wait_ms 8000 eval '[ "$(health_checks 2 200)" -ge 10 ]'
+	tr0=$(be "$VIP" 198.18.0.12 transitions)
+	client_loop 400 12000 "$log"
+	# Traffic before the kill, b2 included.
+	if ! wait_ms 5000 bash -c "[ \$(grep -c ' ok b2' '$log') -ge 5 ]"; then
+		kill "$CLIENT_PID" 2>/dev/null; wait "$CLIENT_PID"
+		fail kill "no traffic reached b2 before the kill: $(sort "$log" | awk '{print $3, $4}' | uniq -c | tr '\n' ' ')"
+		return
+	fi
+	tk=$(now_ms)
+	lab_backend_kill 2
+	if wait_ms $((tk + DOWN_MS - $(now_ms))) health_is "$VIP" 198.18.0.12 down; then
+		td=$(now_ms)
+	else
+		ok=0 why="b2 not down within $DOWN_MS ms ($(healths "$VIP"))"
+	fi
+	[ $ok = 1 ] && [ "$(be "$VIP" 198.18.0.12 effective_weight)" != 0 ] && {
+		ok=0 why="b2 down but effective_weight $(be "$VIP" 198.18.0.12 effective_weight)"; }
+	wait "$CLIENT_PID"
+	win_end=$((tk + INTERVAL_MS * FALL + INTERVAL_MS + 1000))
+	# Failed requests by second since the kill; failures outside
+	# [kill, window end] (a request overlapping it counts as inside);
+	# requests after the window.
+	stats=$(awk -v k="$tk" -v w="$win_end" '
+		{ s = int(($1 - k + 100000) / 1000) - 100; n[s]++; if (s < lo) lo = s; if (s > hi) hi = s }
+		$3 == "fail" { f[s]++; if ($2 < k || $1 > w) out++ }
+		$1 > w { after++; if ($3 == "fail") afterf++ }
+		$3 == "ok" && $4 == "b2" && $1 > w { b2after++ }
+		END {
+			for (s = lo; s <= hi; s++) if (n[s]) line = line sprintf(" %+d:%d/%d", s, f[s] + 0, n[s])
+			printf "%d %d %d %d %d%s\n", NR, out + 0, after + 0, afterf + 0, b2after + 0, line
+		}' "$log")
+	read -r -a s <<< "$stats"
+	echo "  kill: ${s[0]} requests; failed/total by second since the kill: ${s[*]:5}"
+	[ "$td" -gt 0 ] && echo "  kill: b2 down $((td - tk)) ms after the kill (limit $DOWN_MS)"
+	if [ $ok = 1 ]; then
+		# fall failed checks span fall - 1 intervals (-2 % jitter) at
+		# least, the first at the kill at the earliest.
+		if [ $((td - tk)) -lt $(((FALL - 1) * INTERVAL_MS * 95 / 100)) ]; then
+			ok=0 why="b2 down $((td - tk)) ms after the kill: before $FALL checks can have failed"
+		elif [ "${s[1]}" -ne 0 ]; then
+			ok=0 why="${s[1]} requests failed outside [kill, kill + $((win_end - tk)) ms]"
+		elif [ "${s[2]}" -lt 50 ]; then
+			ok=0 why="only ${s[2]} requests after the window (the loop ended early?)"
+		elif [ "${s[3]}" -ne 0 ] || [ "${s[4]}" -ne 0 ]; then
+			ok=0 why="after the window: ${s[3]} failed, ${s[4]} answered by b2"
+		fi
+	fi
+	if [ $ok = 1 ]; then
+		pass "kill (b2 down after $((td - tk)) ms; $(awk '$3 == "fail"' "$log" | wc -l) of ${s[0]} requests failed, all in the window; ${s[2]} after it, 0 failed)"
+	else
+		fail kill "$why"
+	fi
+	t_reenter "$tr0"
+}
+
+# re-enter: b2's server is back; b2 up after rise checks, takes new
+# connections, and its transitions grew by 2 (down, up).
+t_reenter() {
+	local tr0=$1 t0 tr r
+	lab_backend_start 2
+	lab_backend_up 2 || { fail re-enter "b2's server did not restart"; return; }
+	t0=$(now_ms)
+	if ! wait_ms "$UP_MS" health_is "$VIP" 198.18.0.12 up; then
+		# How late, for the message: wait some more.
+		if wait_ms 8000 health_is "$VIP" 198.18.0.12 up; then
+			fail re-enter "b2 up only $(($(now_ms) - t0)) ms after its restart, want <= $UP_MS (rise $RISE x ${INTERVAL_MS} ms + 1 interval + 500 ms)"
+		else
+			fail re-enter "b2 not up within $((UP_MS + 8000)) ms of its restart ($(healths "$VIP"))"
+		fi
+		return
+	fi
+	t0=$(($(now_ms) - t0))
+	read -r -a r <<< "$(spread 30)"
+	tr=$(be "$VIP" 198.18.0.12 transitions)
+	if [ "${r[1]}" -lt 3 ] || [ "${r[3]}" -ne 0 ]; then
+		fail re-enter "30 requests after up: b1=${r[0]} b2=${r[1]} b3=${r[2]} failed=${r[3]}"
+	elif ! [ "$tr" -eq $((tr0 + 2)) ] 2>/dev/null; then
+		fail re-enter "b2's transitions went $tr0 -> $tr, want +2"
+	else
+		pass "re-enter (b2 up $t0 ms after its restart; got ${r[1]} of 30; transitions $tr0 -> $tr)"
+	fi
+}
+
+# http500: b3 answers /health with 500: out within fall checks (and not
+# before fall of them failed: its last 10 checks passed), no new
+# connections while out; back after rise checks (and not before rise of
+# them passed) once it answers 200.
+t_http500() {
+	local t0 td tu r n0 nf np
+	need_up http500 || return
+	# A full window of passed checks, so that only fall can take it out.
+	wait_ms 8000 eval '[ "$(health_checks 3 200)" -ge 10 ]'
+	n0=$(health_checks 3 500)
+	t0=$(now_ms)
+	lab_backend_set 3 health_status 500
+	if ! wait_ms $((t0 + DOWN_MS - $(now_ms))) health_is "$VIP" 198.18.0.13 down; then
+		lab_backend_set 3 health_status
+		fail http500 "b3 not down within $DOWN_MS ms of answering 500 ($(healths "$VIP"))"
+		return
+	fi
+	td=$(($(now_ms) - t0))
+	nf=$(($(health_checks 3 500) - n0))
+	read -r -a r <<< "$(spread 15)"
+	n0=$(health_checks 3 200)
+	t0=$(now_ms)
+	lab_backend_set 3 health_status 200
+	if ! wait_ms $((t0 + UP_MS - $(now_ms))) health_is "$VIP" 198.18.0.13 up; then
+		if wait_ms 8000 health_is "$VIP" 198.18.0.13 up; then
+			fail http500 "b3 up only $(($(now_ms) - t0)) ms ($(($(health_checks 3 200) - n0)) passed checks) after answering 200 again, want <= $UP_MS (rise $RISE)"
+		else
+			fail http500 "b3 not up within $((UP_MS + 8000)) ms of answering 200 ($(healths "$VIP"))"
+		fi
+		lab_backend_set 3 health_status
+		return
+	fi
+	tu=$(($(now_ms) - t0))
+	np=$(($(health_checks 3 200) - n0))
+	if [ "$nf" -lt "$FALL" ]; then
+		fail http500 "b3 down after $nf failed checks (fall $FALL, the 10 before passed)"
+	elif [ "$np" -lt "$RISE" ]; then
+		fail http500 "b3 up after $np passed checks (rise $RISE)"
+	elif [ "${r[2]}" -ne 0 ] || [ "${r[3]}" -ne 0 ]; then
+		fail http500 "while b3 was down: b1=${r[0]} b2=${r[1]} b3=${r[2]} failed=${r[3]}"
+	else
+		pass "http500 (b3 down $td ms / $nf failed checks after answering 500, 0 of 15 new connections; up $tu ms / $np checks after 200)"
+	fi
+	lab_backend_set 3 health_status
+}
+
+# flap: b1's /health alternates 500, 200, 500, ... from one check to the
+# next (backend.py takes the statuses in turn): never fall failures in a
+# row, but half of them fail. The error rate takes b1 out once; it must
+# not flip with every check. 12 checks are watched (~6 s).
+t_flap() {
+	local tr0 tr1 n0 seen="" h prev="" deadline ok=1 why
+	need_up flap || return
+	tr0=$(be "$VIP" 198.18.0.11 transitions)
+	n0=$(health_checks 1)
+	lab_backend_set 1 health_status "500 200"
+	deadline=$(($(now_ms) + 12 * INTERVAL_MS + 3000))
+	while [ "$(health_checks 1)" -lt $((n0 + 12)) ] && [ "$(now_ms)" -lt "$deadline" ]; do
+		h=$(be "$VIP" 198.18.0.11 health)
+		[ "$h" = "$prev" ] || seen="$seen${seen:+ }$h"
+		prev=$h
+		sleep 0.1
+	done
+	tr1=$(be "$VIP" 198.18.0.11 transitions)
+	h=$(be "$VIP" 198.18.0.11 health)
+	lab_backend_set 1 health_status 200
+	echo "  flap: $(($(health_checks 1) - n0)) checks; b1 was: $seen; transitions $tr0 -> $tr1"
+	if ! [ "$tr1" -ge 0 ] 2>/dev/null || ! [ "$tr0" -ge 0 ] 2>/dev/null; then
+		ok=0 why="no transitions count (got '$tr0', '$tr1')"
+	elif [ $((tr1 - tr0)) -gt 2 ]; then
+		ok=0 why="b1 flipped: transitions $tr0 -> $tr1 in 12 alternating checks"
+	elif [ "$h" != down ]; then
+		ok=0 why="b1 is '$h' after 12 alternating checks (50 % failed): want down (error rate)"
+	fi
+	# Healthy again: back in (rise, perhaps after the error window clears).
+	if ! wait_ms 8000 health_is "$VIP" 198.18.0.11 up; then
+		[ $ok = 0 ] && why="$why; " || why=""
+		ok=0 why="${why}b1 not up within 8 s of answering 200 again"
+	fi
+	lab_backend_set 1 health_status
+	if [ $ok = 1 ]; then
+		pass "flap (b1 out once in 12 alternating checks: transitions +$((tr1 - tr0)); back up)"
+	else
+		fail flap "$why"
+	fi
+}
+
+# ew_slow: b1's effective weight under half of b2's and b3's.
+ew_slow() {
+	backends "$VIP2" | awk '{ w[$1] = $3 } END {
+		b1 = w["198.18.0.11"]; b2 = w["198.18.0.12"]; b3 = w["198.18.0.13"]
+		exit !(b1 ~ /^[0-9.]+$/ && b2 > 0 && b3 > 0 && 2 * b1 < b2 && 2 * b1 < b3) }'
+}
+
+# slow: with adaptive latency weights, b1 answering 200 ms late gets a
+# much smaller weight and share of new connections.
+t_slow() {
+	local i r share ew ok=1 why=""
+	for i in 1 2 3; do
+		ip -n "$P-b$i" addr replace 198.18.1.2/32 dev lo
+	done
+	if ! xlbctl vip add "$VIP2" --check http:/health --interval 0.5 --adaptive latency ||
+		! xlbctl backend add "$VIP2" 198.18.0.11 ||
+		! xlbctl backend add "$VIP2" 198.18.0.12 ||
+		! xlbctl backend add "$VIP2" 198.18.0.13; then
+		xlbctl vip del "$VIP2" 2>/dev/null
+		fail slow "vip add/backend add refused"
+		return
+	fi
+	if need_up slow "$VIP2"; then
+		ew=$(backends "$VIP2" | awk '{ printf " %s", $3 }')
+		lab_backend_set 1 delay_ms 200
+		if ! wait_ms 8000 ew_slow; then
+			ok=0 why="effective weights before:$ew, 8 s after b1 got 200 ms slower:$(backends "$VIP2" | awk '{ printf " %s", $3 }') (want b1 < half of b2, b3)"
+		else
+			ew="$ew ->$(backends "$VIP2" | awk '{ printf " %s", $3 }')"
+			read -r -a r <<< "$(spread 90 198.18.1.2)"
+			share=$((100 * r[0] / 90))
+			if [ "${r[3]}" -ne 0 ] || [ "$share" -ge 20 ]; then
+				ok=0 why="90 new connections: b1=${r[0]} b2=${r[1]} b3=${r[2]} failed=${r[3]} (want b1 < 20 %); effective weights$ew"
+			fi
+		fi
+		lab_backend_set 1 delay_ms 0
+		if [ $ok = 1 ]; then
+			pass "slow (effective weights$ew; b1 got $share % of 90)"
+		else
+			fail slow "$why"
+		fi
+	fi
+	lab_backend_set 1 delay_ms
+	xlbctl vip del "$VIP2"
+}
+
+CASES=${TESTS:-"fields kill http500 flap slow"}
+
+if ! lab_up 3; then
+	echo "FAIL lab: could not build the lab"
+	echo "e2e: 0 passed, 1 failed"
+	exit 1
+fi
+if ! lab_xlbd_start ||
+	! xlbctl vip add "$VIP" --check http:/health --interval 0.5 \
+		--timeout 0.3 --rise "$RISE" --fall "$FALL" ||
+	! xlbctl backend add "$VIP" 198.18.0.11 ||
+	! xlbctl backend add "$VIP" 198.18.0.12 ||
+	! xlbctl backend add "$VIP" 198.18.0.13; then
+	echo "FAIL xlbd: did not start ($(tail -3 "$LAB/xlbd.log"))"
+	echo "e2e: 0 passed, 1 failed"
+	exit 1
+fi
+for c in $CASES; do
+	"t_$c"
+done
+echo "e2e: $PASSES passed, $FAILS failed"
+[ "$FAILS" -eq 0 ]
