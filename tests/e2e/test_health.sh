@@ -372,7 +372,36 @@ t_slow() {
 	xlbctl vip del "$VIP2"
 }
 
-CASES=${TESTS:-"fields kill http500 flap slow"}
+# TCP and UDP checks: a VIP per kind; b1 answers UDP (a small responder),
+# b2 does not, so b2 must go down and b1 stay up; TCP finds all three up.
+t_tcp_udp() {
+	local vt=198.18.1.3:80/tcp vu=198.18.1.4:53/udp i ok=1
+	lab_ns b1 "$LAB_PY" -c '
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", 53))
+while True:
+    d, a = s.recvfrom(512)
+    s.sendto(d, a)
+' < /dev/null > /dev/null 2>&1 &
+	xlbctl vip add "$vt" --check tcp --interval 0.5 --timeout 0.3 &&
+		xlbctl vip add "$vu" --check udp --interval 0.5 --timeout 0.3 || {
+		fail tcp-udp "vip add refused"; return; }
+	for i in 1 2 3; do xlbctl backend add "$vt" "198.18.0.1$i"; done
+	for i in 1 2; do xlbctl backend add "$vu" "198.18.0.1$i"; done
+	wait_ms 4000 all_up "$vt" || { echo "  tcp: $(healths "$vt")"; ok=0; }
+	wait_ms 4000 test_udp "$vu" || { echo "  udp: $(healths "$vu")"; ok=0; }
+	xlbctl vip del "$vt"
+	xlbctl vip del "$vu"
+	[ $ok = 1 ] && pass "tcp-udp (TCP check: 3 up; UDP check: responder up, silent backend down)" ||
+		fail tcp-udp "see above"
+}
+test_udp() {
+	[ "$(be "$1" 198.18.0.11 health)" = up ] &&
+		[ "$(be "$1" 198.18.0.12 health)" = down ]
+}
+
+CASES=${TESTS:-"fields kill http500 flap slow tcp_udp"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"
