@@ -14,6 +14,7 @@ PKGS=(
 	iproute2 ethtool		# namespaces, veth, GRO for the lab
 	python3-scapy			# packet fixtures (Debian's python3)
 	curl libcurl4-openssl-dev	# the lab's HTTP clients; health checks
+	openssl				# a TLS backend for the HTTPS check test
 )
 
 missing=()

@@ -401,7 +401,43 @@ test_udp() {
 		[ "$(be "$1" 198.18.0.12 health)" = down ]
 }
 
-CASES=${TESTS:-"fields kill http500 flap slow tcp_udp"}
+# HTTPS check against a TLS server on b3 (self-signed: checks go to
+# addresses, so xlbd does not verify names); b1 has no TLS: down.
+t_https() {
+	local v=198.18.1.5:443/tcp ok=1
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=b3 \
+		-keyout "$LAB/tls.key" -out "$LAB/tls.crt" > /dev/null 2>&1 || {
+		fail https "openssl"; return; }
+	lab_ns b3 "$LAB_PY" -c '
+import http.server, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/health" else 404)
+        self.end_headers()
+        self.wfile.write(b"ok\n")
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("0.0.0.0", 443), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
+' "$LAB/tls.crt" "$LAB/tls.key" < /dev/null > /dev/null 2>&1 &
+	xlbctl vip add "$v" --check https:/health --interval 0.5 --timeout 0.3 || {
+		fail https "vip add refused"; return; }
+	xlbctl backend add "$v" 198.18.0.13
+	xlbctl backend add "$v" 198.18.0.11
+	wait_ms 5000 test_https "$v" || { echo "  https: $(healths "$v")"; ok=0; }
+	xlbctl vip del "$v"
+	[ $ok = 1 ] && pass "https (TLS backend up, backend without TLS down)" ||
+		fail https "see above"
+}
+test_https() {
+	[ "$(be "$1" 198.18.0.13 health)" = up ] &&
+		[ "$(be "$1" 198.18.0.11 health)" = down ]
+}
+
+CASES=${TESTS:-"fields kill http500 flap slow tcp_udp https"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"
