@@ -66,6 +66,10 @@ struct target {
 
 struct health {
 	struct xlbd *d;
+	struct target **idx;		/* targets sorted by key, for find() */
+	__u64 next_due;			/* earliest due time of an idle target */
+	__u64 last_scan;
+	size_t nudp;			/* UDP checks in flight */
 	pthread_t thread;
 	pthread_mutex_t lock;		/* targets' visible state */
 	volatile bool stop;
@@ -106,16 +110,50 @@ static const struct conf_check *check_of(const struct conf_vip *v,
 	return b->has_check ? &b->check : &v->check;
 }
 
+struct tkey {
+	struct xlb_vip_key vip;
+	union xlb_addr addr;
+	__u8 family;
+};
+
+static int cmp_key(const struct tkey *k, const struct target *t)
+{
+	int c = memcmp(&k->vip, &t->vip, sizeof(k->vip));
+
+	if (!c)
+		c = memcmp(&k->addr, &t->addr, sizeof(k->addr));
+	return c ? c : (int)k->family - (int)t->family;
+}
+
+static int cmp_targets(const void *a, const void *b)
+{
+	const struct target *x = *(struct target *const *)a;
+	struct tkey k = { .vip = x->vip, .addr = x->addr, .family = x->family };
+
+	return cmp_key(&k, *(struct target *const *)b);
+}
+
+/* Binary search in the sorted index: lookups happen per backend on every
+ * list, refresh and metrics scrape, so 10k backends must not cost n^2. */
 static struct target *find(struct health *h, const struct xlb_vip_key *vip,
 			   const union xlb_addr *a, __u8 family)
 {
-	size_t i;
+	struct tkey k = { .vip = *vip, .addr = *a, .family = family };
+	size_t lo = 0, hi = h->n;
 
-	for (i = 0; i < h->n; i++)
-		if (h->t[i].family == family &&
-		    !memcmp(&h->t[i].vip, vip, sizeof(*vip)) &&
-		    !memcmp(&h->t[i].addr, a, sizeof(*a)))
-			return &h->t[i];
+	if (!h->idx)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = cmp_key(&k, h->idx[mid]);
+
+		if (!c)
+			return h->idx[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 
@@ -139,7 +177,7 @@ static void finish_io(struct health *h, struct target *t)
 static void sync_targets(struct health *h)
 {
 	const struct xlb_conf *c = &h->d->conf;
-	struct target *nt;
+	struct target *nt, **idx;
 	size_t i, j, n = 0, k = 0;
 	__u64 now = now_ns();
 
@@ -188,10 +226,21 @@ static void sync_targets(struct health *h)
 	/* Checks of targets that went away end here. */
 	for (i = 0; i < h->n; i++)
 		finish_io(h, &h->t[i]);
+	idx = calloc(k + 1, sizeof(*idx));
+	for (i = 0; idx && i < k; i++)
+		idx[i] = &nt[i];
+	if (idx)
+		qsort(idx, k, sizeof(*idx), cmp_targets);
 	pthread_mutex_lock(&h->lock);
 	free(h->t);
+	free(h->idx);
 	h->t = nt;
+	h->idx = idx;
 	h->n = k;
+	h->next_due = 0;
+	h->nudp = 0;
+	for (i = 0; i < k; i++)
+		h->nudp += nt[i].busy && !nt[i].easy;
 	/* curl handles moved with their targets: fix their private ptrs. */
 	for (i = 0; i < k; i++)
 		if (nt[i].easy)
@@ -411,15 +460,26 @@ static bool adapt(struct health *h, const struct conf_vip *v)
 
 static void start_due(struct health *h, __u64 now)
 {
+	__u64 next = UINT64_MAX;
 	size_t i;
 
+	/* One pass over the targets at most once a millisecond, and only
+	 * when something is due: the loop wakes on every socket event. */
+	if (now < h->next_due || now < h->last_scan + 1000000ULL)
+		return;
+	h->last_scan = now;
 	for (i = 0; i < h->n; i++) {
 		struct target *t = &h->t[i];
 		__u64 iv = (__u64)t->check.interval_ms * 1000000ULL;
 		int rc;
 
-		if (t->busy || t->due > now)
+		if (t->busy)
 			continue;
+		if (t->due > now) {
+			if (t->due < next)
+				next = t->due;
+			continue;
+		}
 		record_late(h, (now - t->due) / 1e6);
 		/* Next one interval after this due time, +-2 % jitter. */
 		t->due += iv - iv / 50 + rnd(iv / 25 + 1);
@@ -429,12 +489,17 @@ static void start_due(struct health *h, __u64 now)
 		t->busy = true;
 		rc = t->check.type == CONF_CHECK_UDP ? start_udp(t) :
 						       start_curl(h, t);
+		h->nudp += t->udp_fd >= 0;
 		if (rc) {
 			finish_io(h, t);
 			t->busy = true;	/* reported below as failed */
 			t->started = 0;
+			h->nudp++;	/* the UDP pass reports it */
 		}
+		if (t->due < next)
+			next = t->due;
 	}
+	h->next_due = next;
 }
 
 static void mark_vip(struct health *h, const struct xlb_vip_key *k,
@@ -494,7 +559,7 @@ static void collect(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 			   adaptive_of(h, &t->vip)))
 			mark_vip(h, &t->vip, dirty, ndirty);
 	}
-	for (i = 0; i < h->n; i++) {
+	for (i = 0; h->nudp && i < h->n; i++) {
 		struct target *t = &h->t[i];
 		char buf[16];
 		bool done = false, ok = false;
@@ -513,6 +578,7 @@ static void collect(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 		if (!done)
 			continue;
 		finish_io(h, t);
+		h->nudp--;
 		if (result(h, t, ok, t->started ? (now - t->started) / 1e6 : 0,
 			   t->started ? "timeout" : "cannot send",
 			   CONF_ADAPTIVE_OFF))
@@ -523,11 +589,12 @@ static void collect(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 static int next_wait_ms(struct health *h, __u64 now)
 {
 	__u64 next = now + 100000000ULL;	/* at most 100 ms */
-	size_t i;
 
-	for (i = 0; i < h->n; i++)
-		if (!h->t[i].busy && h->t[i].due < next)
-			next = h->t[i].due;
+	/* Finished checks' next due times are later than the cached one. */
+	if (h->next_due < next)
+		next = h->next_due;
+	if (next < h->last_scan + 1000000ULL)
+		next = h->last_scan + 1000000ULL;
 	return next > now ? (int)((next - now) / 1000000ULL) : 0;
 }
 
@@ -571,7 +638,7 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&h->d->lock);
 
 		start_due(h, now);
-		for (i = 0; i < h->n && nu < MAX_UDP_INFLIGHT; i++)
+		for (i = 0; h->nudp && i < h->n && nu < MAX_UDP_INFLIGHT; i++)
 			if (h->t[i].udp_fd >= 0) {
 				ufds[nu].fd = h->t[i].udp_fd;
 				ufds[nu].events = CURL_WAIT_POLLIN;
@@ -631,6 +698,7 @@ void health_stop(struct xlbd *d)
 	curl_multi_cleanup(h->multi);
 	curl_global_cleanup();
 	free(h->t);
+	free(h->idx);
 	free(h);
 	d->health = NULL;
 }
