@@ -588,20 +588,18 @@ static int slot_write(struct xlb *x, const struct vip_state *v,
 	return 0;
 }
 
-int xlb_backend_add(struct xlb *x, const struct xlb_vip_key *k,
-		    const struct xlb_backend_spec *spec)
+/* Give a new backend a live slot; the caller rebuilds the ring. */
+static int backend_place(struct xlb *x, struct vip_state *v,
+			 const struct xlb_backend_spec *spec)
 {
-	struct vip_state *v = vip_find(x, k);
 	struct be_state *arr, *b;
 	__u32 slot;
 	int err;
 
-	if (!v)
-		return -ENOENT;
 	if (spec->weight > MAGLEV_MAX_WEIGHT ||
 	    (spec->family != XLB_AF_INET && spec->family != XLB_AF_INET6))
 		return -EINVAL;
-	if (v->val.mode == XLB_MODE_L2 && spec->family != k->family)
+	if (v->val.mode == XLB_MODE_L2 && spec->family != v->key.family)
 		return -EINVAL;	/* L2 DSR cannot change the family */
 	if (be_find(v, &spec->addr, spec->family))
 		return -EEXIST;
@@ -624,12 +622,35 @@ int xlb_backend_add(struct xlb *x, const struct xlb_vip_key *k,
 		return err;
 	v->nbe++;
 	x->slot_used[slot] = true;
-	err = ring_install(x, v);
-	if (err) {
-		v->nbe--;
-		slot_free(x, slot);
+	return 0;
+}
+
+int xlb_backends_add(struct xlb *x, const struct xlb_vip_key *k,
+		     const struct xlb_backend_spec *spec, size_t n)
+{
+	struct vip_state *v = vip_find(x, k);
+	size_t i, placed = 0;
+	int err = 0;
+
+	if (!v)
+		return -ENOENT;
+	for (i = 0; i < n && !err; i++) {
+		err = backend_place(x, v, &spec[i]);
+		placed += !err;
 	}
+	/* One ring for all of them. */
+	if (!err)
+		err = ring_install(x, v);
+	if (err)
+		while (placed--)
+			slot_free(x, v->be[--v->nbe].slot);
 	return err;
+}
+
+int xlb_backend_add(struct xlb *x, const struct xlb_vip_key *k,
+		    const struct xlb_backend_spec *spec)
+{
+	return xlb_backends_add(x, k, spec, 1);
 }
 
 int xlb_backend_del(struct xlb *x, const struct xlb_vip_key *k,

@@ -73,6 +73,9 @@ int xlb_vip_id(const struct xlb *x, const struct xlb_vip_key *k, __u32 *id);
 
 int xlb_backend_add(struct xlb *x, const struct xlb_vip_key *k,
 		    const struct xlb_backend_spec *be);
+/* Add n backends and build the ring once (a large VIP at start). */
+int xlb_backends_add(struct xlb *x, const struct xlb_vip_key *k,
+		     const struct xlb_backend_spec *spec, size_t n);
 int xlb_backend_del(struct xlb *x, const struct xlb_vip_key *k,
 		    const union xlb_addr *addr, __u8 family);
 int xlb_backend_set_weight(struct xlb *x, const struct xlb_vip_key *k,

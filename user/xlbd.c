@@ -95,17 +95,19 @@ static bool all_down_open(struct xlbd *d, const struct conf_vip *cv)
 static int sync_backends(struct xlbd *d, const struct conf_vip *want,
 			 char *err, size_t len)
 {
-	struct xlb_backend_spec *have, *upd, s;
+	struct xlb_backend_spec *have, *upd, *add, s;
 	bool open = all_down_open(d, want);
 	char a[XLB_ADDR_STRLEN];
-	size_t j, nupd = 0;
+	size_t j, nupd = 0, nadd = 0;
 	int n, i, rc = 0;
 
 	have = calloc(XLB_MAX_BACKENDS, sizeof(*have));
 	upd = calloc(want->nbe + 1, sizeof(*upd));
-	if (!have || !upd) {
+	add = calloc(want->nbe + 1, sizeof(*add));
+	if (!have || !upd || !add) {
 		free(have);
 		free(upd);
+		free(add);
 		return -ENOMEM;
 	}
 	n = xlb_vip_backends(d->xlb, &want->key, have, XLB_MAX_BACKENDS);
@@ -134,10 +136,17 @@ static int sync_backends(struct xlbd *d, const struct conf_vip *want,
 				upd[nupd++] = s;
 		}
 		if (!found)
-			rc = xlb_backend_add(d->xlb, &want->key, &s);
-		if (rc)
+			add[nadd++] = s;
+	}
+	/* New backends: one ring build for all of them. */
+	if (!rc && nadd) {
+		rc = xlb_backends_add(d->xlb, &want->key, add, nadd);
+		if (rc && nadd == 1)
 			snprintf(err, len, "backend %s: %s",
-				 xlb_format_addr(&s.addr, s.family, a, sizeof(a)),
+				 xlb_format_addr(&add[0].addr, add[0].family, a,
+						 sizeof(a)), strerror(-rc));
+		else if (rc)
+			snprintf(err, len, "adding %zu backends: %s", nadd,
 				 strerror(-rc));
 	}
 	/* Weight and health changes: one ring build for all of them. */
@@ -149,6 +158,7 @@ static int sync_backends(struct xlbd *d, const struct conf_vip *want,
 	}
 	free(have);
 	free(upd);
+	free(add);
 	return rc;
 }
 
