@@ -99,6 +99,7 @@ test: all
 bench: all
 	$(Q)$(BUILD)/xlb-bench
 	$(Q)bash bench/live.sh
+	$(Q)bash bench/health_scale.sh
 
 demo: all
 	$(Q)bash scripts/demo.sh
