@@ -92,10 +92,27 @@ static bool all_down_open(struct xlbd *d, const struct conf_vip *cv)
 	return true;
 }
 
+static int cmp_spec(const void *a, const void *b)
+{
+	const struct xlb_backend_spec *x = a, *y = b;
+	int c = (int)x->family - (int)y->family;
+
+	return c ? c : memcmp(&x->addr, &y->addr, sizeof(x->addr));
+}
+
+/* Sorted by address, so that matching is a bsearch, not a scan: a VIP may
+ * have thousands of backends and health changes refresh it often. */
+static struct xlb_backend_spec *find_spec(struct xlb_backend_spec *arr,
+					  size_t n,
+					  const struct xlb_backend_spec *k)
+{
+	return bsearch(k, arr, n, sizeof(*arr), cmp_spec);
+}
+
 static int sync_backends(struct xlbd *d, const struct conf_vip *want,
 			 char *err, size_t len)
 {
-	struct xlb_backend_spec *have, *upd, *add, s;
+	struct xlb_backend_spec *have, *upd, *add, *wanted, *h;
 	bool open = all_down_open(d, want);
 	char a[XLB_ADDR_STRLEN];
 	size_t j, nupd = 0, nadd = 0;
@@ -104,39 +121,35 @@ static int sync_backends(struct xlbd *d, const struct conf_vip *want,
 	have = calloc(XLB_MAX_BACKENDS, sizeof(*have));
 	upd = calloc(want->nbe + 1, sizeof(*upd));
 	add = calloc(want->nbe + 1, sizeof(*add));
-	if (!have || !upd || !add) {
-		free(have);
-		free(upd);
-		free(add);
-		return -ENOMEM;
+	wanted = calloc(want->nbe + 1, sizeof(*wanted));
+	if (!have || !upd || !add || !wanted) {
+		rc = -ENOMEM;
+		goto out;
 	}
+	for (j = 0; j < want->nbe; j++)
+		desired(d, want, &want->be[j], open, &wanted[j]);
+	qsort(wanted, want->nbe, sizeof(*wanted), cmp_spec);
 	n = xlb_vip_backends(d->xlb, &want->key, have, XLB_MAX_BACKENDS);
 	for (i = 0; i < n && !rc; i++) {
-		struct conf_backend *b = conf_backend_find(want, &have[i].addr,
-							   have[i].family);
+		struct xlb_backend_spec *w = find_spec(wanted, want->nbe,
+						       &have[i]);
 
 		/* Gone, or changed in what a slot holds: take it out. */
-		if (!b || b->has_mac != have[i].has_mac ||
-		    (b->has_mac && memcmp(b->mac, have[i].mac, 6)))
+		if (!w || w->has_mac != have[i].has_mac ||
+		    (w->has_mac && memcmp(w->mac, have[i].mac, 6)))
 			rc = xlb_backend_del(d->xlb, &want->key, &have[i].addr,
 					     have[i].family);
 	}
 	n = rc ? 0 : xlb_vip_backends(d->xlb, &want->key, have,
 				      XLB_MAX_BACKENDS);
+	qsort(have, n > 0 ? n : 0, sizeof(*have), cmp_spec);
 	for (j = 0; j < want->nbe && !rc; j++) {
-		bool found = false;
-
-		desired(d, want, &want->be[j], open, &s);
-		for (i = 0; i < n && !found; i++) {
-			if (have[i].family != s.family ||
-			    memcmp(&have[i].addr, &s.addr, sizeof(s.addr)))
-				continue;
-			found = true;
-			if (have[i].weight != s.weight || have[i].down != s.down)
-				upd[nupd++] = s;
-		}
-		if (!found)
-			add[nadd++] = s;
+		h = find_spec(have, n > 0 ? n : 0, &wanted[j]);
+		if (!h)
+			add[nadd++] = wanted[j];
+		else if (h->weight != wanted[j].weight ||
+			 h->down != wanted[j].down)
+			upd[nupd++] = wanted[j];
 	}
 	/* New backends: one ring build for all of them. */
 	if (!rc && nadd) {
@@ -156,9 +169,11 @@ static int sync_backends(struct xlbd *d, const struct conf_vip *want,
 			snprintf(err, len, "updating %zu backends: %s", nupd,
 				 strerror(-rc));
 	}
+out:
 	free(have);
 	free(upd);
 	free(add);
+	free(wanted);
 	return rc;
 }
 
