@@ -2,8 +2,9 @@
 /* The xlbd control protocol, spoken by xlbctl over a unix stream socket.
  *
  * DOC: one request, one reply, then the server closes the connection.
- * Each is one JSON object (json-c) on one line ending in "\n", at most
- * CTL_MSG_MAX bytes; longer messages are refused. A request names its verb
+ * Each is one JSON object (json-c) on one line ending in "\n"; a request
+ * is at most CTL_MSG_MAX bytes (longer ones are refused), a reply at most
+ * CTL_REPLY_MAX. A request names its verb
  * in "cmd"; the other members are the verb's arguments, in the same text
  * forms as the command line (VIP "198.18.1.1:80/tcp", "[2001:db8::1]:80/tcp";
  * address; check "none|tcp|udp|http:/PATH|https:/PATH"). Every reply has
@@ -49,7 +50,8 @@
 #ifndef XLB_CTL_H
 #define XLB_CTL_H
 
-#define CTL_MSG_MAX		65536
+#define CTL_MSG_MAX		65536	/* a request */
+#define CTL_REPLY_MAX		(64 << 20)	/* a reply: 16k backends listed */
 #define CTL_SOCK_DEFAULT	"/run/xlb/xlbd.sock"
 #define CTL_TIMEOUT_MS		5000	/* a request must arrive this fast */
 

@@ -895,14 +895,14 @@ static int send_all(int fd, const char *sock, const char *buf, size_t len)
 	return 0;
 }
 
-/* Everything up to EOF, at most CTL_MSG_MAX bytes, NUL-terminated. */
+/* Everything up to EOF, at most CTL_REPLY_MAX bytes, NUL-terminated. */
 static int recv_all(int fd, const char *sock, char *buf, size_t *len)
 {
 	ssize_t n;
 
 	*len = 0;
 	for (;;) {
-		n = read(fd, buf + *len, CTL_MSG_MAX + 1 - *len);
+		n = read(fd, buf + *len, CTL_REPLY_MAX + 1 - *len);
 		if (n < 0 && errno == EINTR && !stop)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -914,10 +914,10 @@ static int recv_all(int fd, const char *sock, char *buf, size_t *len)
 		if (n == 0)
 			break;
 		*len += n;
-		if (*len > CTL_MSG_MAX)
+		if (*len > CTL_REPLY_MAX)
 			return fail(-EMSGSIZE, "reply from xlbd exceeds %d "
 				    "bytes (--pinned DIR reads the maps "
-				    "directly)", CTL_MSG_MAX);
+				    "directly)", CTL_REPLY_MAX);
 	}
 	buf[*len] = '\0';
 	return 0;
@@ -965,7 +965,7 @@ static int ctl_call(const struct cmd *c, json_object *req,
 	fd = connect_xlbd(c->g.sock);
 	if (fd < 0)
 		return fd;
-	buf = xrealloc(NULL, CTL_MSG_MAX + 1);
+	buf = xrealloc(NULL, CTL_REPLY_MAX + 1);
 	memcpy(buf, msg, mlen);
 	buf[mlen] = '\n';
 	rc = send_all(fd, c->g.sock, buf, mlen + 1) ?:

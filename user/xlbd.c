@@ -751,6 +751,7 @@ int main(int argc, char **argv)
 	 * signalfd sees them. */
 	signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* peers that hang up: an error, not death */
 	rc = start_dataplane(&d);
 	if (!rc)
 		rc = ctl_open(&d);

@@ -368,9 +368,11 @@ static void send_reply(int fd, json_object *o)
 	size_t len = strlen(s), off = 0;
 	ssize_t n;
 
-	while (off < len && (n = write(fd, s + off, len - off)) > 0)
+	/* A client that hung up must not take the daemon with it. */
+	while (off < len && (n = send(fd, s + off, len - off,
+				      MSG_NOSIGNAL)) > 0)
 		off += n;
-	if (write(fd, "\n", 1) < 0)
+	if (send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
 		return;
 }
 

@@ -9,7 +9,8 @@
  * times are spread over one interval and every later one moves by a little
  * jitter, so checks do not fire in bursts. A target is down after `fall`
  * failures in a row, or when more than error_pct % of its last
- * CONF_CHECK_WINDOW results failed (a flapping server); it is up again after
+ * CONF_CHECK_WINDOW results failed (a flapping server; judged once the
+ * window is full); it is up again after
  * `rise` successes in a row, with its failure record cleared. Unknown (not
  * yet decided) counts as up. */
 #define _GNU_SOURCE
@@ -34,6 +35,7 @@
 #define EWMA_ALPHA		0.3
 #define ADAPT_MIN		0.1	/* never below 10 % of the weight */
 #define ADAPT_STEP		0.10	/* apply only moves above 10 % */
+#define ADAPT_SLACK_MS		20.0	/* latency differences this small are noise */
 
 const double health_bucket_le[HEALTH_BUCKETS] = {
 	0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, INFINITY
@@ -400,7 +402,7 @@ static bool result(struct health *h, struct target *t, bool ok, double ms,
 	need = (t->check.error_pct * t->nwin) / 100;
 	if (t->state != HEALTH_DOWN &&
 	    (t->fail_run >= t->check.fall ||
-	     (t->check.error_pct < 100 && t->nwin >= CONF_CHECK_WINDOW / 2 &&
+	     (t->check.error_pct < 100 && t->nwin >= CONF_CHECK_WINDOW &&
 	      fails > need)))
 		t->state = HEALTH_DOWN;
 	else if (t->state != HEALTH_UP && t->ok_run >= t->check.rise) {
@@ -439,9 +441,11 @@ static bool adapt(struct health *h, const struct conf_vip *v)
 		if (memcmp(&t->vip, &v->key, sizeof(v->key)))
 			continue;
 		f = 1;
+		/* +ADAPT_SLACK_MS: a few ms between fast backends is noise,
+		 * not a reason to move traffic. */
 		if (v->adaptive != CONF_ADAPTIVE_LOAD && best > 0 &&
 		    t->ewma_ms > 0)
-			f = best / t->ewma_ms;
+			f = (best + ADAPT_SLACK_MS) / (t->ewma_ms + ADAPT_SLACK_MS);
 		if (v->adaptive != CONF_ADAPTIVE_LATENCY && t->load >= 0 &&
 		    t->load <= 100)
 			f *= (100 - t->load) / 100.0;

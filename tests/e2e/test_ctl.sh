@@ -276,7 +276,32 @@ PY
 	fi
 }
 
-CASES=${TESTS:-"spread weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned shutdown"}
+# Clients that hang up before the reply, or send junk, get nothing; the
+# daemon goes on.
+t_hangup() {
+	local i
+	for i in 1 2 3; do
+		"$LAB_PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"{\"cmd\":\"list\"}\n")
+s.close()
+' "$LAB/xlbd.sock"
+	done
+	printf 'not json\n' | timeout 2 "$LAB_PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())
+' "$LAB/xlbd.sock" | grep -q '"ok":false' || { fail hangup "junk not refused"; return; }
+	if xlbctl list > /dev/null && kill -0 "$(cat "$LAB/xlbd.pid")"; then
+		pass "hangup (clients hanging up early and junk leave xlbd running)"
+	else
+		fail hangup "xlbd died"
+	fi
+}
+
+CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned shutdown"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"
