@@ -43,9 +43,7 @@ static void add_health(struct xlbd *d, const struct conf_vip *cv,
 	json_object *slot;
 	__u32 eff = 0;
 
-	if (json_object_object_get_ex(b, "slot", &slot) &&
-	    !xlb_backend_slot(d->xlb, &cv->key, &cb->addr, cb->family,
-			      &(__u32){ 0 })) {
+	if (json_object_object_get_ex(b, "slot", &slot)) {
 		struct xlb_backend be;
 		__u32 id = json_object_get_int(slot);
 
@@ -65,10 +63,33 @@ static void add_health(struct xlbd *d, const struct conf_vip *cv,
 			       json_object_new_int(h.transitions));
 }
 
+static int cmp_be(const void *a, const void *b)
+{
+	const struct conf_backend *x = *(struct conf_backend *const *)a;
+	const struct conf_backend *y = *(struct conf_backend *const *)b;
+	int c = (int)x->family - (int)y->family;
+
+	return c ? c : memcmp(&x->addr, &y->addr, sizeof(x->addr));
+}
+
+/* A VIP's backends sorted by address: listing 10k backends must not scan
+ * the list once per backend. */
+static const struct conf_backend *be_lookup(const struct conf_backend **idx,
+					    size_t n, const union xlb_addr *a,
+					    __u8 family)
+{
+	struct conf_backend k = { .addr = *a, .family = family };
+	const struct conf_backend *kp = &k, **hit;
+
+	hit = bsearch(&kp, idx, n, sizeof(*idx), cmp_be);
+	return hit ? *hit : NULL;
+}
+
 /* The maps' view, plus configured weights, drain state and checks. */
 json_object *xlbd_vips_json(struct xlbd *d)
 {
 	json_object *vips = view_vips(&d->maps), *v, *bes, *b, *s;
+	const struct conf_backend **idx = NULL;
 	struct xlb_vip_key k;
 	union xlb_addr a;
 	size_t i, j;
@@ -85,13 +106,20 @@ json_object *xlbd_vips_json(struct xlbd *d)
 		json_object_object_add(v, "check", check_json(&cv->check));
 		if (!json_object_object_get_ex(v, "backends", &bes))
 			continue;
+		free(idx);
+		idx = calloc(cv->nbe + 1, sizeof(*idx));
+		if (!idx)
+			break;
+		for (j = 0; j < cv->nbe; j++)
+			idx[j] = &cv->be[j];
+		qsort(idx, cv->nbe, sizeof(*idx), cmp_be);
 		for (j = 0; j < json_object_array_length(bes); j++) {
 			const struct conf_backend *cb;
 
 			b = json_object_array_get_idx(bes, j);
 			if (!json_object_object_get_ex(b, "addr", &s) ||
 			    xlb_parse_addr(json_object_get_string(s), &a, &fam) ||
-			    !(cb = conf_backend_find(cv, &a, fam)))
+			    !(cb = be_lookup(idx, cv->nbe, &a, fam)))
 				continue;
 			json_object_object_add(b, "weight",
 					       json_object_new_int(cb->weight));
@@ -108,6 +136,7 @@ json_object *xlbd_vips_json(struct xlbd *d)
 				json_object_new_string(
 					conf_adaptive_name(cv->adaptive)));
 	}
+	free(idx);
 	return vips;
 }
 
