@@ -323,7 +323,7 @@ static int start_curl(struct health *h, struct target *t)
 	return curl_multi_add_handle(h->multi, t->easy) == CURLM_OK ? 0 : -EIO;
 }
 
-static int start_udp(struct target *t)
+static int start_sock(struct target *t, int type)
 {
 	struct sockaddr_storage ss = {};
 	socklen_t sl;
@@ -345,11 +345,19 @@ static int start_udp(struct target *t)
 		memcpy(&s->sin6_addr, t->addr.v6, 16);
 		sl = sizeof(*s);
 	}
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&ss, sl) ||
-	    send(fd, payload, strlen(payload), 0) < 0) {
+	if (type == SOCK_STREAM) {
+		/* A TCP check is a connect: done when the socket is writable,
+		 * its verdict in SO_ERROR. No curl handle per check. */
+		if (connect(fd, (struct sockaddr *)&ss, sl) &&
+		    errno != EINPROGRESS) {
+			close(fd);
+			return -errno;
+		}
+	} else if (connect(fd, (struct sockaddr *)&ss, sl) ||
+		   send(fd, payload, strlen(payload), 0) < 0) {
 		close(fd);
 		return -errno;
 	}
@@ -491,8 +499,10 @@ static void start_due(struct health *h, __u64 now)
 			t->due = now + rnd(iv / 10 + 1);
 		t->started = now;
 		t->busy = true;
-		rc = t->check.type == CONF_CHECK_UDP ? start_udp(t) :
-						       start_curl(h, t);
+		rc = t->check.type == CONF_CHECK_UDP ?
+			     start_sock(t, SOCK_DGRAM) :
+		     t->check.type == CONF_CHECK_TCP ?
+			     start_sock(t, SOCK_STREAM) : start_curl(h, t);
 		h->nudp += t->udp_fd >= 0;
 		if (rc) {
 			finish_io(h, t);
@@ -572,10 +582,22 @@ static void collect(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 			continue;
 		if (!t->started) {
 			done = true;	/* could not even start */
+		} else if (t->check.type == CONF_CHECK_TCP) {
+			struct pollfd p = { .fd = t->udp_fd, .events = POLLOUT };
+			int e = 0;
+			socklen_t el = sizeof(e);
+
+			if (poll(&p, 1, 0) == 1) {
+				getsockopt(t->udp_fd, SOL_SOCKET, SO_ERROR, &e,
+					   &el);
+				done = true;
+				ok = !e;
+			}
 		} else if (t->udp_fd >= 0 && recv(t->udp_fd, buf, sizeof(buf),
 						  0) >= 0) {
 			done = ok = true;
-		} else if (now - t->started >
+		}
+		if (!done && now - t->started >
 			   (__u64)t->check.timeout_ms * 1000000ULL) {
 			done = true;
 		}
@@ -583,6 +605,13 @@ static void collect(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 			continue;
 		finish_io(h, t);
 		h->nudp--;
+		if (!ok && t->check.type == CONF_CHECK_TCP && t->started &&
+		    now - t->started <= (__u64)t->check.timeout_ms * 1000000ULL) {
+			if (result(h, t, false, (now - t->started) / 1e6,
+				   "connection refused", CONF_ADAPTIVE_OFF))
+				mark_vip(h, &t->vip, dirty, ndirty);
+			continue;
+		}
 		if (result(h, t, ok, t->started ? (now - t->started) / 1e6 : 0,
 			   t->started ? "timeout" : "cannot send",
 			   CONF_ADAPTIVE_OFF))
@@ -645,7 +674,9 @@ static void *run(void *arg)
 		for (i = 0; h->nudp && i < h->n && nu < MAX_UDP_INFLIGHT; i++)
 			if (h->t[i].udp_fd >= 0) {
 				ufds[nu].fd = h->t[i].udp_fd;
-				ufds[nu].events = CURL_WAIT_POLLIN;
+				ufds[nu].events =
+					h->t[i].check.type == CONF_CHECK_TCP ?
+					CURL_WAIT_POLLOUT : CURL_WAIT_POLLIN;
 				ufds[nu].revents = 0;
 				nu++;
 			}
