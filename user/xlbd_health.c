@@ -71,7 +71,8 @@ struct health {
 	struct target **idx;		/* targets sorted by key, for find() */
 	__u64 next_due;			/* earliest due time of an idle target */
 	__u64 last_scan;
-	size_t nudp;			/* UDP checks in flight */
+	size_t nudp;			/* socket checks in flight */
+	size_t *inflight;		/* their target indices */
 	pthread_t thread;
 	pthread_mutex_t lock;		/* targets' visible state */
 	volatile bool stop;
@@ -240,9 +241,12 @@ static void sync_targets(struct health *h)
 	h->idx = idx;
 	h->n = k;
 	h->next_due = 0;
+	free(h->inflight);
+	h->inflight = calloc(k + 1, sizeof(*h->inflight));
 	h->nudp = 0;
-	for (i = 0; i < k; i++)
-		h->nudp += nt[i].busy && !nt[i].easy;
+	for (i = 0; h->inflight && i < k; i++)
+		if (nt[i].busy && !nt[i].easy)
+			h->inflight[h->nudp++] = i;
 	/* curl handles moved with their targets: fix their private ptrs. */
 	for (i = 0; i < k; i++)
 		if (nt[i].easy)
@@ -503,13 +507,15 @@ static void start_due(struct health *h, __u64 now)
 			     start_sock(t, SOCK_DGRAM) :
 		     t->check.type == CONF_CHECK_TCP ?
 			     start_sock(t, SOCK_STREAM) : start_curl(h, t);
-		h->nudp += t->udp_fd >= 0;
 		if (rc) {
 			finish_io(h, t);
 			t->busy = true;	/* reported below as failed */
 			t->started = 0;
-			h->nudp++;	/* the UDP pass reports it */
 		}
+		/* Socket checks (and failed starts) are reported by the
+		 * pass over the in-flight list. */
+		if ((rc || t->udp_fd >= 0) && h->inflight)
+			h->inflight[h->nudp++] = i;
 		if (t->due < next)
 			next = t->due;
 	}
@@ -573,8 +579,8 @@ static void collect(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 			   adaptive_of(h, &t->vip)))
 			mark_vip(h, &t->vip, dirty, ndirty);
 	}
-	for (i = 0; h->nudp && i < h->n; i++) {
-		struct target *t = &h->t[i];
+	for (i = 0; i < h->nudp; i++) {
+		struct target *t = &h->t[h->inflight[i]];
 		char buf[16];
 		bool done = false, ok = false;
 
@@ -604,7 +610,8 @@ static void collect(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 		if (!done)
 			continue;
 		finish_io(h, t);
-		h->nudp--;
+		/* Out of the in-flight list: the last one takes its place. */
+		h->inflight[i--] = h->inflight[--h->nudp];
 		if (!ok && t->check.type == CONF_CHECK_TCP && t->started &&
 		    now - t->started <= (__u64)t->check.timeout_ms * 1000000ULL) {
 			if (result(h, t, false, (now - t->started) / 1e6,
@@ -671,15 +678,17 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&h->d->lock);
 
 		start_due(h, now);
-		for (i = 0; h->nudp && i < h->n && nu < MAX_UDP_INFLIGHT; i++)
-			if (h->t[i].udp_fd >= 0) {
-				ufds[nu].fd = h->t[i].udp_fd;
-				ufds[nu].events =
-					h->t[i].check.type == CONF_CHECK_TCP ?
-					CURL_WAIT_POLLOUT : CURL_WAIT_POLLIN;
-				ufds[nu].revents = 0;
-				nu++;
-			}
+		for (i = 0; i < h->nudp && nu < MAX_UDP_INFLIGHT; i++) {
+			struct target *t = &h->t[h->inflight[i]];
+
+			if (t->udp_fd < 0)
+				continue;
+			ufds[nu].fd = t->udp_fd;
+			ufds[nu].events = t->check.type == CONF_CHECK_TCP ?
+					  CURL_WAIT_POLLOUT : CURL_WAIT_POLLIN;
+			ufds[nu].revents = 0;
+			nu++;
+		}
 		curl_multi_poll(h->multi, ufds, nu, next_wait_ms(h, now), NULL);
 		curl_multi_perform(h->multi, &running);
 		now = now_ns();
@@ -734,6 +743,7 @@ void health_stop(struct xlbd *d)
 	curl_global_cleanup();
 	free(h->t);
 	free(h->idx);
+	free(h->inflight);
 	free(h);
 	d->health = NULL;
 }
