@@ -48,11 +48,13 @@ struct {
 	__array(values, struct xlb_ring);
 } XLB_MAP_MAGLEV SEC(".maps");
 
-/* Sticky flows. Per-CPU values, and per-CPU LRU lists (no common LRU): the
- * NIC's RSS keeps a flow on one CPU, and inserts take no shared lock. Size
- * set at load time. */
+/* Sticky flows. One value per flow, seen by every CPU: a flow's packets
+ * may arrive on different CPUs (RSS changes, veth), and a per-CPU value
+ * would make a CPU that never saw the flow pick again - a different backend
+ * when the ring changed in between. Per-CPU LRU lists (no common LRU):
+ * inserts take no shared lock. Size set at load time. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, XLB_FLOWS_DEFAULT);
 	__type(key, struct xlb_flow_key);

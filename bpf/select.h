@@ -76,10 +76,7 @@ static __always_inline_ int flow_established(const struct xlb_pkt *p,
 	if (p->flags & PKT_F_FRAG)
 		return -1;
 	f = bpf_map_lookup_elem(&XLB_MAP_FLOWS, &p->key);
-	/* Generation 0 is never a slot's: a zero value is this CPU's empty
-	 * share of an entry another CPU made (the flow moved CPUs). Maglev
-	 * then picks the same backend the other CPU did, unless the backend
-	 * set changed in between. */
+	/* Generation 0 is never a slot's: a zeroed value is a miss. */
 	if (!f || !f->gen)
 		return -1;
 	id = f->backend;

@@ -35,9 +35,10 @@ struct {
 	__type(value, __u32);
 } bench_progs SEC(".maps");
 
-/* The forwarder floor's flow table: same key type as xlb's. */
+/* The forwarder floor's flow table: same key and map type as xlb's. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 65536);
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_flow);

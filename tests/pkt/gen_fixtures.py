@@ -472,9 +472,9 @@ def flow_cases():
     emit(f"backend-del {vip} 198.18.2.7")
     run("flow/sticks-to-new-choice", "tx", f1, to("198.18.2.3", f1))
     emit("counter flow_hit 3")
-    # A CPU that never saw a flow holds a zeroed value for it (per-CPU
-    # map): that is a miss, and Maglev picks the backend again - the same
-    # one while the set is unchanged - not "slot 0, generation 0".
+    # A zeroed flow value (generation 0, never a slot's) is a miss: Maglev
+    # picks the backend again - the same one while the set is unchanged -
+    # not "slot 0, generation 0".
     f2 = client_pkt(vip, sport=3333)
     run("flow/percpu-first", "tx", f2, to("198.18.2.3", f2))
     emit("flows-zero")
