@@ -38,7 +38,6 @@ static void add_health(struct xlbd *d, const struct conf_vip *cv,
 		       const struct conf_backend *cb, json_object *b)
 {
 	static const char *const names[] = { "unknown", "up", "down" };
-	struct xlb_backend_spec s[1];
 	struct health_info h;
 	json_object *slot;
 	__u32 eff = 0;
@@ -50,7 +49,6 @@ static void add_health(struct xlbd *d, const struct conf_vip *cv,
 		if (!bpf_map_lookup_elem(d->maps.backends, &id, &be))
 			eff = be.flags & XLB_BE_F_ACTIVE ? be.weight : 0;
 	}
-	(void)s;
 	json_object_object_add(b, "effective_weight", json_object_new_int(eff));
 	if (!health_get(d, &cv->key, &cb->addr, cb->family, &h))
 		return;

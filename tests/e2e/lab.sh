@@ -183,3 +183,24 @@ lab_get() {
 	case $vip in *:*) vip="[$vip]" ;; esac
 	lab_ns c curl -sS --max-time 2 --connect-timeout 1 "http://$vip/"
 }
+
+# Test cases report through these; the file prints the closing line.
+PASSES=0
+FAILS=0
+pass() { echo "PASS $1"; PASSES=$((PASSES + 1)); }
+fail() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
+
+# spread N [VIP]: N requests from the client, a new connection each; prints
+# the counts "b1 b2 b3 failed".
+spread() {
+	local n=$1 vip=${2:-$VIP4} i out failed=0
+	declare -A c=()
+	for i in $(seq "$n"); do
+		if out=$(lab_get "$vip" 2>/dev/null); then
+			c[$out]=$((${c[$out]:-0} + 1))
+		else
+			failed=$((failed + 1))
+		fi
+	done
+	echo "${c[b1]:-0} ${c[b2]:-0} ${c[b3]:-0} $failed"
+}

@@ -7,28 +7,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lab.sh
 
-PASSES=0
-FAILS=0
 trap lab_down EXIT
-
-pass() { echo "PASS $1"; PASSES=$((PASSES + 1)); }
-fail() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
-
-# spread N: N requests (each a new connection); prints "b1 b2 b3" counts
-# and the number of failed requests.
-spread() {
-	local n=$1 vip=${2:-$VIP4} i out
-	declare -A c=()
-	local failed=0
-	for i in $(seq "$n"); do
-		if out=$(lab_get "$vip" 2>/dev/null); then
-			c[$out]=$((${c[$out]:-0} + 1))
-		else
-			failed=$((failed + 1))
-		fi
-	done
-	echo "${c[b1]:-0} ${c[b2]:-0} ${c[b3]:-0} $failed"
-}
 
 setup_vip() {
 	xlbctl vip add "$VIP4:80/tcp" --encap ipip &&

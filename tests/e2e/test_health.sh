@@ -16,13 +16,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lab.sh
 
-PASSES=0
-FAILS=0
 # KEEP=DIR: copy the lab's logs to DIR before tearing it down.
 trap '[ -n "${KEEP:-}" ] && [ -n "$LAB" ] && cp "$LAB"/*.log "$LAB"/*.yaml "$KEEP/" 2>/dev/null; lab_down' EXIT
-
-pass() { echo "PASS $1"; PASSES=$((PASSES + 1)); }
-fail() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
 
 VIP=$VIP4:80/tcp
 VIP2=198.18.1.2:80/tcp
@@ -94,22 +89,6 @@ need_up() {
 # answered (with STATUS). The line is logged before the answer is sent.
 health_checks() {
 	grep -cE "GET /health HTTP/1\.[01]\" ${2:-}" "$LAB/http-b$1.log" 2>/dev/null
-}
-
-# spread N [VIP]: N requests (each a new connection); prints "b1 b2 b3
-# failed" counts.
-spread() {
-	local n=$1 vip=${2:-$VIP4} i out
-	declare -A c=()
-	local failed=0
-	for i in $(seq "$n"); do
-		if out=$(lab_get "$vip" 2>/dev/null); then
-			c[$out]=$((${c[$out]:-0} + 1))
-		else
-			failed=$((failed + 1))
-		fi
-	done
-	echo "${c[b1]:-0} ${c[b2]:-0} ${c[b3]:-0} $failed"
 }
 
 # client_loop N MS FILE: in the background, at most N requests (a new
