@@ -391,12 +391,25 @@ static int do_flows_zero(struct runner *r)
 		return -ENOMEM;
 	fd = bpf_object__find_map_fd_by_name(xlb_object(r->lb),
 					     XLB_STR(XLB_MAP_FLOWS));
-	while (!err && !bpf_map_get_next_key(fd, prev, &next)) {
+	struct xlb_flow_key *keys = NULL;
+	size_t n = 0, i;
+
+	/* Keys first: an LRU update replaces the element, which would
+	 * restart the walk. */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct xlb_flow_key *nk = realloc(keys, (n + 1) * sizeof(*nk));
+
+		if (!nk)
+			break;
+		keys = nk;
+		keys[n++] = next;
 		k = next;
 		prev = &k;
-		if (bpf_map_update_elem(fd, &k, zero, BPF_EXIST))
-			err = -errno;
 	}
+	for (i = 0; i < n && !err; i++)
+		if (bpf_map_update_elem(fd, &keys[i], zero, BPF_EXIST))
+			err = -errno;
+	free(keys);
 	free(zero);
 	return err;
 }
