@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* xlbd's health checker: one thread, one poll loop, no thread per check.
- * TCP (connect), HTTP and HTTPS (GET, status, optional body match, Host
- * header, X-Load) run on libcurl's multi interface; UDP (send a payload,
- * expect any reply) on our own non-blocking sockets, polled together with
- * curl's through curl_multi_poll's extra descriptors.
+ * HTTP and HTTPS (GET, status, optional body match, Host header, X-Load)
+ * run on libcurl's multi interface; TCP (connect) and UDP (send a payload,
+ * expect any reply) on our own non-blocking sockets in an epoll set, whose
+ * descriptor curl_multi_poll watches beside curl's own.
  *
- * Every (VIP, backend) with a check is a target with a due time. First due
- * times are spread over one interval and every later one moves by a little
- * jitter, so checks do not fire in bursts. A target is down after `fall`
+ * Every (VIP, backend) with a check is a target with a due time; idle
+ * targets sit in a min-heap by due time, so a wake-up costs what is due,
+ * not a pass over every target. First due times are spread over one
+ * interval and every later one moves by a little jitter, so checks do not
+ * fire in bursts. A target is down after `fall`
  * failures in a row, or when more than error_pct % of its last
  * CONF_CHECK_WINDOW results failed (a flapping server; judged once the
  * window is full); it is up again after
@@ -23,13 +25,19 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <curl/curl.h>
 
 #include "addr.h"
 #include "xlbd.h"
 
-#define MAX_UDP_INFLIGHT	1024
+#define EPOLL_BATCH		256
+#define TIMEOUT_SCAN_NS		10000000ULL	/* socket timeouts: 10 ms grain */
+/* Due checks start in batches at most this often: every wake-up of the
+ * thread costs a context switch or two, and 10,000 checks a second must
+ * not mean 10,000 wake-ups. Lateness stays below one grain. */
+#define START_GRAIN_NS		5000000ULL
 #define LATE_SAMPLES		65536
 #define BODY_MAX		4096
 #define EWMA_ALPHA		0.3
@@ -61,18 +69,30 @@ struct target {
 	/* in flight */
 	CURL *easy;
 	struct curl_slist *hdrs;
-	char body[BODY_MAX + 1];
+	char *body;			/* BODY_MAX + 1, HTTP(S) only */
 	size_t body_len;
-	int udp_fd;
+	int fd;				/* TCP or UDP check socket */
+	__u32 slot;			/* its place in health.inflight */
+};
+
+/* A heap entry: the due time is copied in so sifting touches the heap
+ * only, not the (large) targets. */
+struct hent {
+	__u64 due;
+	__u32 i;
 };
 
 struct health {
 	struct xlbd *d;
 	struct target **idx;		/* targets sorted by key, for find() */
-	__u64 next_due;			/* earliest due time of an idle target */
-	__u64 last_scan;
-	size_t nudp;			/* socket checks in flight */
-	size_t *inflight;		/* their target indices */
+	struct hent *heap;		/* idle targets by due time */
+	size_t nheap;
+	int ep;				/* epoll set of the check sockets */
+	size_t nsock;			/* socket checks in flight */
+	__u32 *inflight;		/* their target indices */
+	__u64 next_timeout;		/* earliest socket check deadline */
+	__u64 last_tscan;
+	__u64 last_start;		/* last start_due pass that ran */
 	pthread_t thread;
 	pthread_mutex_t lock;		/* targets' visible state */
 	volatile bool stop;
@@ -160,6 +180,69 @@ static struct target *find(struct health *h, const struct xlb_vip_key *vip,
 	return NULL;
 }
 
+/* ---- the min-heap of idle targets ---- */
+
+static void heap_swap(struct health *h, size_t a, size_t b)
+{
+	struct hent e = h->heap[a];
+
+	h->heap[a] = h->heap[b];
+	h->heap[b] = e;
+}
+
+static void heap_push(struct health *h, size_t i)
+{
+	size_t c = h->nheap++;
+
+	h->heap[c] = (struct hent){ .due = h->t[i].due, .i = (__u32)i };
+	while (c && h->heap[(c - 1) / 2].due > h->heap[c].due) {
+		heap_swap(h, c, (c - 1) / 2);
+		c = (c - 1) / 2;
+	}
+}
+
+static void heap_pop(struct health *h)
+{
+	size_t c = 0;
+
+	h->heap[0] = h->heap[--h->nheap];
+	for (;;) {
+		size_t l = 2 * c + 1, m = c;
+
+		if (l < h->nheap && h->heap[l].due < h->heap[m].due)
+			m = l;
+		if (l + 1 < h->nheap && h->heap[l + 1].due < h->heap[m].due)
+			m = l + 1;
+		if (m == c)
+			break;
+		heap_swap(h, c, m);
+		c = m;
+	}
+}
+
+/* ---- the list of socket checks in flight (O(1) in and out) ---- */
+
+static void inflight_add(struct health *h, size_t i)
+{
+	h->t[i].slot = (__u32)h->nsock;
+	h->inflight[h->nsock++] = (__u32)i;
+}
+
+static void inflight_del(struct health *h, struct target *t)
+{
+	__u32 last = h->inflight[--h->nsock];
+
+	h->inflight[t->slot] = last;
+	h->t[last].slot = t->slot;
+}
+
+/* A TCP check is done when its connect is (writable); UDP on a reply. */
+static __u32 sock_events(const struct target *t)
+{
+	return t->check.type == CONF_CHECK_TCP ? EPOLLOUT : EPOLLIN;
+}
+
+/* End a check's I/O; the target stays busy until it is re-queued. */
 static void finish_io(struct health *h, struct target *t)
 {
 	if (t->easy) {
@@ -169,10 +252,13 @@ static void finish_io(struct health *h, struct target *t)
 	}
 	curl_slist_free_all(t->hdrs);
 	t->hdrs = NULL;
-	if (t->udp_fd >= 0)
-		close(t->udp_fd);
-	t->udp_fd = -1;
-	t->busy = false;
+	free(t->body);
+	t->body = NULL;
+	if (t->fd >= 0) {
+		inflight_del(h, t);
+		close(t->fd);	/* also leaves the epoll set */
+	}
+	t->fd = -1;
 }
 
 /* Rebuild the target list from the running configuration, keeping the
@@ -181,6 +267,8 @@ static void sync_targets(struct health *h)
 {
 	const struct xlb_conf *c = &h->d->conf;
 	struct target *nt, **idx;
+	struct hent *heap;
+	__u32 *inflight;
 	size_t i, j, n = 0, k = 0;
 	__u64 now = now_ns();
 
@@ -205,14 +293,15 @@ static void sync_targets(struct health *h)
 				*t = *old;
 				old->easy = NULL;	/* moved, not freed */
 				old->hdrs = NULL;
-				old->udp_fd = -1;
+				old->body = NULL;
+				old->fd = -1;
 			} else {
 				memset(t, 0, sizeof(*t));
 				t->vip = v->key;
 				t->addr = v->be[j].addr;
 				t->family = v->be[j].family;
 				t->check = *ck;
-				t->udp_fd = -1;
+				t->fd = -1;
 				t->load = -1;
 				t->factor = t->applied_factor = 1;
 				snprintf(t->last, sizeof(t->last), "not yet");
@@ -230,27 +319,49 @@ static void sync_targets(struct health *h)
 	for (i = 0; i < h->n; i++)
 		finish_io(h, &h->t[i]);
 	idx = calloc(k + 1, sizeof(*idx));
-	for (i = 0; idx && i < k; i++)
+	heap = calloc(k + 1, sizeof(*heap));
+	inflight = calloc(k + 1, sizeof(*inflight));
+	if (!idx || !heap || !inflight) {
+		/* Keep checking the old set rather than nothing. */
+		xlbd_log(LOG_ERR_, "health: out of memory for %zu targets", k);
+		for (i = 0; i < k; i++)
+			if (nt[i].fd >= 0)
+				close(nt[i].fd);
+		free(idx);
+		free(heap);
+		free(inflight);
+		free(nt);
+		return;
+	}
+	for (i = 0; i < k; i++)
 		idx[i] = &nt[i];
-	if (idx)
-		qsort(idx, k, sizeof(*idx), cmp_targets);
+	qsort(idx, k, sizeof(*idx), cmp_targets);
 	pthread_mutex_lock(&h->lock);
 	free(h->t);
 	free(h->idx);
+	free(h->heap);
+	free(h->inflight);
 	h->t = nt;
 	h->idx = idx;
 	h->n = k;
-	h->next_due = 0;
-	free(h->inflight);
-	h->inflight = calloc(k + 1, sizeof(*h->inflight));
-	h->nudp = 0;
-	for (i = 0; h->inflight && i < k; i++)
-		if (nt[i].busy && !nt[i].easy)
-			h->inflight[h->nudp++] = i;
-	/* curl handles moved with their targets: fix their private ptrs. */
-	for (i = 0; i < k; i++)
-		if (nt[i].easy)
+	h->heap = heap;
+	h->nheap = 0;
+	h->inflight = inflight;
+	h->nsock = 0;
+	for (i = 0; i < k; i++) {
+		struct epoll_event ev = { .data.u32 = (__u32)i };
+
+		if (!nt[i].busy) {
+			heap_push(h, i);
+		} else if (nt[i].fd >= 0) {
+			/* A socket check moved with its target: new index. */
+			ev.events = sock_events(&nt[i]);
+			inflight_add(h, i);
+			epoll_ctl(h->ep, EPOLL_CTL_MOD, nt[i].fd, &ev);
+		} else if (nt[i].easy) {
 			curl_easy_setopt(nt[i].easy, CURLOPT_PRIVATE, &nt[i]);
+		}
+	}
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -259,6 +370,8 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 	struct target *t = arg;
 	size_t len = size * nmemb, room = BODY_MAX - t->body_len;
 
+	if (!t->body)
+		return 0;	/* cannot happen: allocated with the handle */
 	if (len > room)
 		len = room;
 	memcpy(t->body + t->body_len, p, len);
@@ -286,8 +399,7 @@ static void url_of(const struct target *t, char *buf, size_t len)
 	xlb_format_addr(&t->addr, t->family, a, sizeof(a));
 	snprintf(buf, len, t->family == XLB_AF_INET6 ? "%s://[%s]:%u%s" :
 						       "%s://%s:%u%s",
-		 scheme, a, t->port,
-		 t->check.type == CONF_CHECK_TCP ? "/" : t->check.path);
+		 scheme, a, t->port, t->check.path);
 }
 
 static int start_curl(struct health *h, struct target *t)
@@ -295,7 +407,8 @@ static int start_curl(struct health *h, struct target *t)
 	char url[CONF_STR_MAX + 80], host[CONF_STR_MAX + 8];
 
 	t->easy = curl_easy_init();
-	if (!t->easy)
+	t->body = malloc(BODY_MAX + 1);
+	if (!t->easy || !t->body)
 		return -ENOMEM;
 	url_of(t, url, sizeof(url));
 	curl_easy_setopt(t->easy, CURLOPT_URL, url);
@@ -304,22 +417,18 @@ static int start_curl(struct health *h, struct target *t)
 	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(t->easy, CURLOPT_FORBID_REUSE, 1L);
 	curl_easy_setopt(t->easy, CURLOPT_PROXY, "");
-	if (t->check.type == CONF_CHECK_TCP) {
-		curl_easy_setopt(t->easy, CURLOPT_CONNECT_ONLY, 1L);
-	} else {
-		curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
-		curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
-		curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "xlbd-health");
-		/* Backends are checked by address: no name to verify. */
-		curl_easy_setopt(t->easy, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(t->easy, CURLOPT_SSL_VERIFYHOST, 0L);
-		if (t->check.host[0]) {
-			snprintf(host, sizeof(host), "Host: %s", t->check.host);
-			t->hdrs = curl_slist_append(NULL, host);
-			curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->hdrs);
-		}
+	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "xlbd-health");
+	/* Backends are checked by address: no name to verify. */
+	curl_easy_setopt(t->easy, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(t->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	if (t->check.host[0]) {
+		snprintf(host, sizeof(host), "Host: %s", t->check.host);
+		t->hdrs = curl_slist_append(NULL, host);
+		curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->hdrs);
 	}
 	t->body_len = 0;
 	t->body[0] = '\0';
@@ -327,12 +436,20 @@ static int start_curl(struct health *h, struct target *t)
 	return curl_multi_add_handle(h->multi, t->easy) == CURLM_OK ? 0 : -EIO;
 }
 
-static int start_sock(struct target *t, int type)
+/* Start a TCP (connect) or UDP (send, await a reply) check on a socket of
+ * our own in the epoll set: no curl handle for what needs no protocol. */
+static int start_sock(struct health *h, size_t i)
 {
+	struct target *t = &h->t[i];
 	struct sockaddr_storage ss = {};
-	socklen_t sl;
+	struct epoll_event ev = { .events = sock_events(t), .data.u32 = i };
+	/* Linger 0: close() resets instead of a FIN exchange and leaves no
+	 * TIME_WAIT socket behind per check (10,000 a second add up). */
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	const char *payload = t->check.payload[0] ? t->check.payload : "ping";
-	int fd;
+	bool tcp = t->check.type == CONF_CHECK_TCP;
+	socklen_t sl;
+	int fd, err;
 
 	if (t->family == XLB_AF_INET) {
 		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
@@ -349,23 +466,29 @@ static int start_sock(struct target *t, int type)
 		memcpy(&s->sin6_addr, t->addr.v6, 16);
 		sl = sizeof(*s);
 	}
-	fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(ss.ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) |
+			 SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (type == SOCK_STREAM) {
-		/* A TCP check is a connect: done when the socket is writable,
-		 * its verdict in SO_ERROR. No curl handle per check. */
-		if (connect(fd, (struct sockaddr *)&ss, sl) &&
-		    errno != EINPROGRESS) {
-			close(fd);
-			return -errno;
-		}
-	} else if (connect(fd, (struct sockaddr *)&ss, sl) ||
-		   send(fd, payload, strlen(payload), 0) < 0) {
-		close(fd);
-		return -errno;
+	if (tcp) {
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		err = connect(fd, (struct sockaddr *)&ss, sl) &&
+		      errno != EINPROGRESS;
+	} else {
+		err = connect(fd, (struct sockaddr *)&ss, sl) ||
+		      send(fd, payload, strlen(payload), 0) < 0;
 	}
-	t->udp_fd = fd;
+	if (err || epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	t->fd = fd;
+	inflight_add(h, i);
+	if (t->started + (__u64)t->check.timeout_ms * 1000000ULL <
+	    h->next_timeout)
+		h->next_timeout = t->started +
+				  (__u64)t->check.timeout_ms * 1000000ULL;
 	return 0;
 }
 
@@ -381,7 +504,7 @@ static void record_late(struct health *h, double ms)
 /* A result: move the state machine; returns true when the data plane must
  * change (state or a large enough weight factor move). */
 static bool result(struct health *h, struct target *t, bool ok, double ms,
-		   const char *why, enum conf_adaptive adaptive)
+		   const char *why)
 {
 	enum health_state old = t->state;
 	unsigned int fails = 0, i, need;
@@ -427,7 +550,6 @@ static bool result(struct health *h, struct target *t, bool ok, double ms,
 	if (t->state != old && old != HEALTH_UNKNOWN)
 		t->transitions++;
 	pthread_mutex_unlock(&h->lock);
-	(void)adaptive;
 	return t->state != old &&
 	       !(old == HEALTH_UNKNOWN && t->state == HEALTH_UP);
 }
@@ -474,54 +596,6 @@ static bool adapt(struct health *h, const struct conf_vip *v)
 	return changed;
 }
 
-static void start_due(struct health *h, __u64 now)
-{
-	__u64 next = UINT64_MAX;
-	size_t i;
-
-	/* One pass over the targets at most once a millisecond, and only
-	 * when something is due: the loop wakes on every socket event. */
-	if (now < h->next_due || now < h->last_scan + 1000000ULL)
-		return;
-	h->last_scan = now;
-	for (i = 0; i < h->n; i++) {
-		struct target *t = &h->t[i];
-		__u64 iv = (__u64)t->check.interval_ms * 1000000ULL;
-		int rc;
-
-		if (t->busy)
-			continue;
-		if (t->due > now) {
-			if (t->due < next)
-				next = t->due;
-			continue;
-		}
-		record_late(h, (now - t->due) / 1e6);
-		/* Next one interval after this due time, +-2 % jitter. */
-		t->due += iv - iv / 50 + rnd(iv / 25 + 1);
-		if (t->due < now)
-			t->due = now + rnd(iv / 10 + 1);
-		t->started = now;
-		t->busy = true;
-		rc = t->check.type == CONF_CHECK_UDP ?
-			     start_sock(t, SOCK_DGRAM) :
-		     t->check.type == CONF_CHECK_TCP ?
-			     start_sock(t, SOCK_STREAM) : start_curl(h, t);
-		if (rc) {
-			finish_io(h, t);
-			t->busy = true;	/* reported below as failed */
-			t->started = 0;
-		}
-		/* Socket checks (and failed starts) are reported by the
-		 * pass over the in-flight list. */
-		if ((rc || t->udp_fd >= 0) && h->inflight)
-			h->inflight[h->nudp++] = i;
-		if (t->due < next)
-			next = t->due;
-	}
-	h->next_due = next;
-}
-
 static void mark_vip(struct health *h, const struct xlb_vip_key *k,
 		     struct xlb_vip_key *dirty, size_t *ndirty)
 {
@@ -535,20 +609,109 @@ static void mark_vip(struct health *h, const struct xlb_vip_key *k,
 	(void)h;
 }
 
-static enum conf_adaptive adaptive_of(struct health *h,
-				      const struct xlb_vip_key *k)
+/* A check's end: its result moves the state machine (the VIP is marked
+ * when the data plane must change) and the target waits for its next
+ * due time in the heap. */
+static void done(struct health *h, struct target *t, bool ok, double ms,
+		 const char *why, struct xlb_vip_key *dirty, size_t *ndirty)
 {
-	const struct conf_vip *v = conf_vip_find(&h->d->conf, k);
-
-	return v ? v->adaptive : CONF_ADAPTIVE_OFF;
+	finish_io(h, t);
+	if (result(h, t, ok, ms, why))
+		mark_vip(h, &t->vip, dirty, ndirty);
+	t->busy = false;
+	heap_push(h, (size_t)(t - h->t));
 }
 
-static void collect(struct health *h, __u64 now, struct xlb_vip_key *dirty,
-		    size_t *ndirty)
+/* Start every check that is due. */
+static void start_due(struct health *h, __u64 now, struct xlb_vip_key *dirty,
+		      size_t *ndirty)
+{
+	if (now < h->last_start + START_GRAIN_NS)
+		return;
+	if (h->nheap && h->heap[0].due <= now)
+		h->last_start = now;
+	while (h->nheap && h->heap[0].due <= now) {
+		size_t i = h->heap[0].i;
+		struct target *t = &h->t[i];
+		__u64 iv = (__u64)t->check.interval_ms * 1000000ULL;
+		int rc;
+
+		heap_pop(h);
+		record_late(h, (now - t->due) / 1e6);
+		/* Next one interval after this due time, +-2 % jitter. */
+		t->due += iv - iv / 50 + rnd(iv / 25 + 1);
+		if (t->due < now)
+			t->due = now + rnd(iv / 10 + 1);
+		t->started = now;
+		t->busy = true;
+		rc = t->check.type == CONF_CHECK_UDP ||
+		     t->check.type == CONF_CHECK_TCP ? start_sock(h, i) :
+						       start_curl(h, t);
+		if (rc) {
+			char why[48];
+
+			snprintf(why, sizeof(why), "cannot start: %s",
+				 strerror(-rc));
+			done(h, t, false, 0, why, dirty, ndirty);
+		}
+	}
+}
+
+/* A socket check's descriptor is ready: its verdict. */
+static void sock_ready(struct health *h, struct target *t, __u64 now,
+		       struct xlb_vip_key *dirty, size_t *ndirty)
+{
+	char buf[16], why[48] = "ok";
+	int e = 0;
+	socklen_t el = sizeof(e);
+
+	if (t->fd < 0)
+		return;		/* ended earlier in this batch */
+	if (t->check.type == CONF_CHECK_TCP) {
+		getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &e, &el);
+	} else if (recv(t->fd, buf, sizeof(buf), 0) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		e = errno;
+	}
+	if (e)
+		snprintf(why, sizeof(why), "%s", strerror(e));
+	done(h, t, !e, (now - t->started) / 1e6, why, dirty, ndirty);
+}
+
+/* Socket checks past their timeout fail; at most once per
+ * TIMEOUT_SCAN_NS, and only when one may have expired. */
+static void sock_timeouts(struct health *h, __u64 now,
+			  struct xlb_vip_key *dirty, size_t *ndirty)
+{
+	__u64 next = UINT64_MAX;
+	size_t k;
+
+	if (now < h->next_timeout || now < h->last_tscan + TIMEOUT_SCAN_NS)
+		return;
+	h->last_tscan = now;
+	for (k = 0; k < h->nsock; k++) {
+		struct target *t = &h->t[h->inflight[k]];
+		__u64 end = t->started + (__u64)t->check.timeout_ms * 1000000ULL;
+
+		if (end > now) {
+			if (end < next)
+				next = end;
+			continue;
+		}
+		done(h, t, false, (now - t->started) / 1e6, "timeout", dirty,
+		     ndirty);
+		k--;	/* the last one moved into this slot */
+	}
+	h->next_timeout = next;
+}
+
+/* Results of finished curl checks. */
+static void collect_curl(struct health *h, __u64 now,
+			 struct xlb_vip_key *dirty, size_t *ndirty)
 {
 	CURLMsg *m;
 	int left;
-	size_t i;
 
 	while ((m = curl_multi_info_read(h->multi, &left))) {
 		struct target *t;
@@ -564,78 +727,58 @@ static void collect(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 		ok = m->data.result == CURLE_OK;
 		snprintf(why, sizeof(why), "%s",
 			 curl_easy_strerror(m->data.result));
-		if (ok && t->check.type != CONF_CHECK_TCP &&
-		    (unsigned long)status != t->check.expect_status) {
+		if (ok && (unsigned long)status != t->check.expect_status) {
 			ok = false;
 			snprintf(why, sizeof(why), "status %ld", status);
 		}
-		if (ok && t->check.body[0] && !strstr(t->body, t->check.body)) {
+		if (ok && t->check.body[0] &&
+		    !strstr(t->body ? t->body : "", t->check.body)) {
 			ok = false;
 			snprintf(why, sizeof(why), "body lacks '%.20s'",
 				 t->check.body);
 		}
-		finish_io(h, t);
-		if (result(h, t, ok, (now - t->started) / 1e6, why,
-			   adaptive_of(h, &t->vip)))
-			mark_vip(h, &t->vip, dirty, ndirty);
-	}
-	for (i = 0; i < h->nudp; i++) {
-		struct target *t = &h->t[h->inflight[i]];
-		char buf[16];
-		bool done = false, ok = false;
-
-		if (!t->busy || t->easy)
-			continue;
-		if (!t->started) {
-			done = true;	/* could not even start */
-		} else if (t->check.type == CONF_CHECK_TCP) {
-			struct pollfd p = { .fd = t->udp_fd, .events = POLLOUT };
-			int e = 0;
-			socklen_t el = sizeof(e);
-
-			if (poll(&p, 1, 0) == 1) {
-				getsockopt(t->udp_fd, SOL_SOCKET, SO_ERROR, &e,
-					   &el);
-				done = true;
-				ok = !e;
-			}
-		} else if (t->udp_fd >= 0 && recv(t->udp_fd, buf, sizeof(buf),
-						  0) >= 0) {
-			done = ok = true;
-		}
-		if (!done && now - t->started >
-			   (__u64)t->check.timeout_ms * 1000000ULL) {
-			done = true;
-		}
-		if (!done)
-			continue;
-		finish_io(h, t);
-		/* Out of the in-flight list: the last one takes its place. */
-		h->inflight[i--] = h->inflight[--h->nudp];
-		if (!ok && t->check.type == CONF_CHECK_TCP && t->started &&
-		    now - t->started <= (__u64)t->check.timeout_ms * 1000000ULL) {
-			if (result(h, t, false, (now - t->started) / 1e6,
-				   "connection refused", CONF_ADAPTIVE_OFF))
-				mark_vip(h, &t->vip, dirty, ndirty);
-			continue;
-		}
-		if (result(h, t, ok, t->started ? (now - t->started) / 1e6 : 0,
-			   t->started ? "timeout" : "cannot send",
-			   CONF_ADAPTIVE_OFF))
-			mark_vip(h, &t->vip, dirty, ndirty);
+		done(h, t, ok, (now - t->started) / 1e6, why, dirty, ndirty);
 	}
 }
 
+/* Results of socket checks whose descriptors are ready. */
+static void collect_sock(struct health *h, __u64 now,
+			 struct xlb_vip_key *dirty, size_t *ndirty)
+{
+	struct epoll_event ev[EPOLL_BATCH];
+	int n, k;
+
+	do {
+		n = epoll_wait(h->ep, ev, EPOLL_BATCH, 0);
+		for (k = 0; k < n; k++)
+			if (ev[k].data.u32 < h->n)
+				sock_ready(h, &h->t[ev[k].data.u32], now, dirty,
+					   ndirty);
+	} while (n == EPOLL_BATCH);
+}
+
+/* How long the loop may sleep: until the next due check or socket
+ * deadline (starts no closer than START_GRAIN_NS), rounded up to whole
+ * milliseconds (rounding down would spin on a zero timeout), and at most
+ * 100 ms (configuration changes). */
 static int next_wait_ms(struct health *h, __u64 now)
 {
-	__u64 next = now + 100000000ULL;	/* at most 100 ms */
+	__u64 next = now + 100000000ULL;
 
-	/* Finished checks' next due times are later than the cached one. */
-	if (h->next_due < next)
-		next = h->next_due;
-	if (next < h->last_scan + 1000000ULL)
-		next = h->last_scan + 1000000ULL;
-	return next > now ? (int)((next - now) / 1000000ULL) : 0;
+	if (h->nheap && h->heap[0].due < next) {
+		next = h->heap[0].due;
+		if (next < h->last_start + START_GRAIN_NS)
+			next = h->last_start + START_GRAIN_NS;
+	}
+	if (h->nsock) {
+		__u64 tn = h->next_timeout;
+
+		if (tn < h->last_tscan + TIMEOUT_SCAN_NS)
+			tn = h->last_tscan + TIMEOUT_SCAN_NS;
+		if (tn < next)
+			next = tn;
+	}
+	return next > now ? (int)((next - now + 999999ULL) / 1000000ULL) : 0;
 }
 
 /* Apply what changed: health moves and adaptive factors, per VIP. */
@@ -662,11 +805,11 @@ static void *run(void *arg)
 {
 	struct health *h = arg;
 	struct xlb_vip_key *dirty = calloc(XLB_MAX_VIPS, sizeof(*dirty));
-	struct curl_waitfd *ufds = calloc(MAX_UDP_INFLIGHT, sizeof(*ufds));
 	__u64 last_adapt = 0;
 
-	while (!h->stop && dirty && ufds) {
-		size_t ndirty = 0, i, nu = 0;
+	while (!h->stop && dirty) {
+		struct curl_waitfd wfd = { .fd = h->ep, .events = CURL_WAIT_POLLIN };
+		size_t ndirty = 0;
 		__u64 now = now_ns();
 		int running;
 
@@ -677,22 +820,14 @@ static void *run(void *arg)
 		}
 		pthread_mutex_unlock(&h->d->lock);
 
-		start_due(h, now);
-		for (i = 0; i < h->nudp && nu < MAX_UDP_INFLIGHT; i++) {
-			struct target *t = &h->t[h->inflight[i]];
-
-			if (t->udp_fd < 0)
-				continue;
-			ufds[nu].fd = t->udp_fd;
-			ufds[nu].events = t->check.type == CONF_CHECK_TCP ?
-					  CURL_WAIT_POLLOUT : CURL_WAIT_POLLIN;
-			ufds[nu].revents = 0;
-			nu++;
-		}
-		curl_multi_poll(h->multi, ufds, nu, next_wait_ms(h, now), NULL);
+		start_due(h, now, dirty, &ndirty);
+		curl_multi_poll(h->multi, &wfd, 1, next_wait_ms(h, now_ns()),
+				NULL);
 		curl_multi_perform(h->multi, &running);
 		now = now_ns();
-		collect(h, now, dirty, &ndirty);
+		collect_curl(h, now, dirty, &ndirty);
+		collect_sock(h, now, dirty, &ndirty);
+		sock_timeouts(h, now, dirty, &ndirty);
 		/* Adaptive weights settle at most once a second. */
 		if (ndirty || now - last_adapt > 1000000000ULL) {
 			last_adapt = now;
@@ -700,7 +835,6 @@ static void *run(void *arg)
 		}
 	}
 	free(dirty);
-	free(ufds);
 	return NULL;
 }
 
@@ -714,12 +848,17 @@ int health_start(struct xlbd *d)
 	}
 	h->d = d;
 	h->gen = (unsigned long)-1;
+	h->next_timeout = UINT64_MAX;
 	pthread_mutex_init(&h->lock, NULL);
 	h->multi = curl_multi_init();
-	if (!h->multi || pthread_create(&h->thread, NULL, run, h)) {
+	h->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!h->multi || h->ep < 0 ||
+	    pthread_create(&h->thread, NULL, run, h)) {
 		xlbd_log(LOG_ERR_, "cannot start the health checker");
 		if (h->multi)
 			curl_multi_cleanup(h->multi);
+		if (h->ep >= 0)
+			close(h->ep);
 		free(h);
 		return -ENOMEM;
 	}
@@ -741,8 +880,10 @@ void health_stop(struct xlbd *d)
 		finish_io(h, &h->t[i]);
 	curl_multi_cleanup(h->multi);
 	curl_global_cleanup();
+	close(h->ep);
 	free(h->t);
 	free(h->idx);
+	free(h->heap);
 	free(h->inflight);
 	free(h);
 	d->health = NULL;
