@@ -33,7 +33,8 @@ LIB      := $(BUILD)/libxlb.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 
-XLBD_SRCS := user/xlbd.c user/xlbd_ctl.c user/xlbd_metrics.c user/xlbd_health.c
+XLBD_SRCS := user/xlbd.c user/xlbd_ctl.c user/xlbd_metrics.c user/xlbd_health.c \
+	     user/synprobe.c
 TOOLS    := $(BUILD)/xlb-pktest $(BUILD)/xlb-bench $(BUILD)/xlbd \
 	    $(patsubst user/%.c,$(BUILD)/%,$(wildcard user/xlbctl.c))
 
@@ -99,7 +100,8 @@ test: all
 bench: all
 	$(Q)$(BUILD)/xlb-bench
 	$(Q)bash bench/live.sh
-	$(Q)bash bench/health_scale.sh
+	$(Q)CHECK=syn bash bench/health_scale.sh
+	$(Q)CHECK=tcp bash bench/health_scale.sh
 
 demo: all
 	$(Q)bash scripts/demo.sh

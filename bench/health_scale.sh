@@ -28,6 +28,7 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
 N=${N:-10000}
+CHECK=${CHECK:-tcp}	# tcp (connect) or syn (half-open)
 WARMUP=${WARMUP:-10}
 READY=${READY:-900}	# xlbd's start with N backends (one ring build each)
 MEASURE=${MEASURE:-30}
@@ -184,7 +185,7 @@ wait_for 5 ns bash -c "exec 3<>/dev/tcp/198.18.128.0/80" || die "listener did no
 	echo "vips:"
 	echo "  - vip: 198.18.1.1:80/tcp"
 	echo "    check:"
-	echo "      type: tcp"
+	echo "      type: $CHECK"
 	echo "      interval: 1"
 	echo "    backends:"
 	seq 0 $((N - 1)) | awk '{ printf "      - addr: 198.18.%d.%d\n", 128 + int($1 / 256), $1 % 256 }'
@@ -224,7 +225,7 @@ cpu=$(echo "$k0 $k1" | awk -v hz="$hz" -v ms=$((w1 - w0)) '{
 	f = 100 / hz / (ms / 1000)
 	printf "%.1f %% of one core (user %.1f, system %.1f)",
 		($3 + $4 - $1 - $2) * f, ($3 - $1) * f, ($4 - $2) * f }')
-echo "health_scale: $N backends, tcp check every 1 s; ${WARMUP} s warm-up, ${MEASURE} s measured"
+echo "health_scale: $N backends, $CHECK check every 1 s; ${WARMUP} s warm-up, ${MEASURE} s measured"
 printf '  %-24s %s\n' "xlbd ready after" "$((t_ready / 1000)).$(((t_ready % 1000) / 100)) s"
 printf '  %-24s %s\n' "all up after" "$t_up"
 printf '  %-24s %s\n' "up / down / unknown" "$(echo "$counts" | sed 's| | / |g') (at the end)"

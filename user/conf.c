@@ -66,6 +66,7 @@ static const char *const check_names[] = {
 	[CONF_CHECK_HTTP] = "http",
 	[CONF_CHECK_HTTPS] = "https",
 	[CONF_CHECK_UDP] = "udp",
+	[CONF_CHECK_SYN] = "syn",
 };
 
 static const char *const all_down_names[] = {
@@ -184,7 +185,7 @@ static bool http_path_ok(const char *s)
 	return s[0] == '/' && strlen(s) < CONF_STR_MAX && http_token_ok(s);
 }
 
-/* "none", "tcp", "udp", "http", "https", "http:/PATH", "https:/PATH".
+/* "none", "tcp", "syn", "udp", "http", "https", "http:/PATH", "https:/PATH".
  * A bare "http" keeps the path the caller had (the default /health). */
 int conf_parse_check(const char *s, struct conf_check *c)
 {

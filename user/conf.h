@@ -29,6 +29,7 @@ enum conf_check_type {
 	CONF_CHECK_HTTP,
 	CONF_CHECK_HTTPS,
 	CONF_CHECK_UDP,
+	CONF_CHECK_SYN,		/* half-open TCP: SYN, SYN-ACK or RST */
 };
 
 /* Health check settings (checked by xlbd; see xlb.conf(5) for defaults). */

@@ -154,7 +154,7 @@ static const struct param opts[O_MAX] = {
 	[O_ENCAP] = { "encap", "MODE", "encap", P_ENCAP, 0, 0, "encap",
 		      "how packets reach backends: ipip (default), gue, l2" },
 	[O_CHECK] = { "check", "CHECK", "check", P_CHECK, 0, 0, "check",
-		      "none (default), tcp, udp, http:/PATH, https:/PATH" },
+		      "none (default), tcp, syn, udp, http:/PATH, https:/PATH" },
 	[O_CHECK_INTERVAL] = { "interval", "S", "interval", P_SECONDS, 0.1,
 			       3600, "interval",
 			       "seconds between two checks of a backend "
@@ -535,7 +535,8 @@ static int check_param(const struct param *p, const char *s, double *num)
 		memset(&ck, 0, sizeof(ck));
 		if (conf_parse_check(s, &ck))
 			return usage_fail("bad check '%s' (want none, tcp, "
-					  "udp, http:/PATH or https:/PATH)",
+					  "syn, udp, http:/PATH or "
+					  "https:/PATH)",
 					  s);
 		return 0;
 	case P_XDP_MODE:

@@ -268,7 +268,8 @@ int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
 		if (!conf_vip_find(want, &keys[i]))
 			rc = xlb_vip_del(d->xlb, &keys[i]);
 	free(keys);
-	d->conf_gen++;
+	/* The checker reads it without the lock. */
+	__atomic_add_fetch(&d->conf_gen, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < want->nvips && !rc; i++) {
 		const struct conf_vip *cur = conf_vip_find(&d->conf,
 							   &want->vips[i].key);

@@ -3,11 +3,13 @@
  * HTTP and HTTPS (GET, status, optional body match, Host header, X-Load)
  * run on libcurl's multi interface; TCP (connect) and UDP (send a payload,
  * expect any reply) on our own non-blocking sockets in an epoll set, whose
- * descriptor curl_multi_poll watches beside curl's own.
+ * descriptor curl_multi_poll watches beside curl's own; SYN (half-open TCP,
+ * synprobe.h) on two raw sockets in that set, shared by every probe.
  *
  * Every (VIP, backend) with a check is a target with a due time; idle
- * targets sit in a min-heap by due time, so a wake-up costs what is due,
- * not a pass over every target. First due times are spread over one
+ * targets sit in a min-heap by due time and socket checks in flight in
+ * another by deadline, so a wake-up costs what is due, not a pass over
+ * every target. First due times are spread over one
  * interval and every later one moves by a little jitter, so checks do not
  * fire in bursts. A target is down after `fall`
  * failures in a row, or when more than error_pct % of its last
@@ -26,10 +28,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <curl/curl.h>
 
 #include "addr.h"
+#include "synprobe.h"
 #include "xlbd.h"
 
 #define EPOLL_BATCH		256
@@ -38,6 +42,11 @@
  * thread costs a context switch or two, and 10,000 checks a second must
  * not mean 10,000 wake-ups. Lateness stays below one grain. */
 #define START_GRAIN_NS		5000000ULL
+#define SYN_INDEX_BITS		24	/* target index bits in a SYN's seq */
+/* SYN replies wait in their socket (with the kernel's arrival time) and
+ * are read at wake-ups, at least this often while probes are out: not a
+ * wake-up per reply. */
+#define SYN_READ_NS		10000000ULL
 #define LATE_SAMPLES		65536
 #define BODY_MAX		4096
 #define EWMA_ALPHA		0.3
@@ -72,29 +81,55 @@ struct target {
 	char *body;			/* BODY_MAX + 1, HTTP(S) only */
 	size_t body_len;
 	int fd;				/* TCP or UDP check socket */
-	__u32 slot;			/* its place in health.inflight */
+	__u32 dlpos;			/* place in health.dl, or NO_POS */
+	/* SYN probes */
+	union xlb_addr src;		/* IPv4 source, for the checksum */
+	bool has_src;
+	__u8 probe;			/* probe count, in the sequence number */
+	bool syn_out;			/* a probe is out */
+	__u16 sport;
 };
 
-/* A heap entry: the due time is copied in so sifting touches the heap
- * only, not the (large) targets. */
+/* A heap entry: the time is copied in so sifting touches the heap only,
+ * not the (large) targets. */
 struct hent {
 	__u64 due;
-	__u32 i;
+	__u32 i;			/* target index */
+};
+
+#define NO_POS			0xffffffffU
+
+struct heap {
+	struct hent *e;
+	size_t n, cap;
 };
 
 struct health {
 	struct xlbd *d;
 	struct target **idx;		/* targets sorted by key, for find() */
-	struct hent *heap;		/* idle targets by due time */
-	size_t nheap;
+	struct heap idle;		/* idle targets by due time */
+	struct heap dl;			/* socket/SYN checks out, by deadline;
+					 * a check that ends leaves it (the
+					 * targets know their places), so it
+					 * holds what is in flight only */
 	int ep;				/* epoll set of the check sockets */
-	size_t nsock;			/* socket checks in flight */
-	__u32 *inflight;		/* their target indices */
-	__u64 next_timeout;		/* earliest socket check deadline */
+	struct synprobe *sp;		/* raw sockets, opened on first use */
+	int sp_err;			/* why they could not be opened */
+	__u32 secret;			/* mixed into SYN sequence numbers */
+	size_t nsyn;			/* probes out */
 	__u64 last_tscan;
 	__u64 last_start;		/* last start_due pass that ran */
 	pthread_t thread;
 	pthread_mutex_t lock;		/* targets' visible state */
+	/* The applier: ring rebuilds for 10,000 backends take tens of ms,
+	 * which must not hold up checks (nor the replies SYN probes leave in
+	 * a socket buffer), so a second thread applies what the checker
+	 * found. Changes that come while it works are applied together. */
+	pthread_t applier;
+	pthread_mutex_t alock;
+	pthread_cond_t acond;
+	struct xlb_vip_key *pend;	/* VIPs to re-apply */
+	size_t npend;
 	volatile bool stop;
 	CURLM *multi;
 	struct target *t;
@@ -180,60 +215,97 @@ static struct target *find(struct health *h, const struct xlb_vip_key *vip,
 	return NULL;
 }
 
-/* ---- the min-heap of idle targets ---- */
+/* ---- min-heaps by time ---- */
 
-static void heap_swap(struct health *h, size_t a, size_t b)
+/* The heap functions take the target array when the targets keep their
+ * places (the deadlines' heap), NULL when not (the idle one). */
+static void heap_swap(struct heap *hp, struct target *t, size_t a, size_t b)
 {
-	struct hent e = h->heap[a];
+	struct hent e = hp->e[a];
 
-	h->heap[a] = h->heap[b];
-	h->heap[b] = e;
+	hp->e[a] = hp->e[b];
+	hp->e[b] = e;
+	if (t) {
+		t[hp->e[a].i].dlpos = (__u32)a;
+		t[hp->e[b].i].dlpos = (__u32)b;
+	}
 }
 
-static void heap_push(struct health *h, size_t i)
+static int heap_reserve(struct heap *hp, size_t cap)
 {
-	size_t c = h->nheap++;
+	struct hent *e;
 
-	h->heap[c] = (struct hent){ .due = h->t[i].due, .i = (__u32)i };
-	while (c && h->heap[(c - 1) / 2].due > h->heap[c].due) {
-		heap_swap(h, c, (c - 1) / 2);
+	if (cap <= hp->cap)
+		return 0;
+	e = realloc(hp->e, cap * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	hp->e = e;
+	hp->cap = cap;
+	return 0;
+}
+
+static void heap_up(struct heap *hp, struct target *t, size_t c)
+{
+	while (c && hp->e[(c - 1) / 2].due > hp->e[c].due) {
+		heap_swap(hp, t, c, (c - 1) / 2);
 		c = (c - 1) / 2;
 	}
 }
 
-static void heap_pop(struct health *h)
+static void heap_down(struct heap *hp, struct target *t, size_t c)
 {
-	size_t c = 0;
-
-	h->heap[0] = h->heap[--h->nheap];
 	for (;;) {
 		size_t l = 2 * c + 1, m = c;
 
-		if (l < h->nheap && h->heap[l].due < h->heap[m].due)
+		if (l < hp->n && hp->e[l].due < hp->e[m].due)
 			m = l;
-		if (l + 1 < h->nheap && h->heap[l + 1].due < h->heap[m].due)
+		if (l + 1 < hp->n && hp->e[l + 1].due < hp->e[m].due)
 			m = l + 1;
 		if (m == c)
 			break;
-		heap_swap(h, c, m);
+		heap_swap(hp, t, c, m);
 		c = m;
 	}
 }
 
-/* ---- the list of socket checks in flight (O(1) in and out) ---- */
-
-static void inflight_add(struct health *h, size_t i)
+static int heap_push(struct heap *hp, struct target *t, __u64 due, size_t i)
 {
-	h->t[i].slot = (__u32)h->nsock;
-	h->inflight[h->nsock++] = (__u32)i;
+	size_t c = hp->n;
+
+	if (c == hp->cap && heap_reserve(hp, hp->cap ? 2 * hp->cap : 64))
+		return -ENOMEM;
+	hp->n++;
+	hp->e[c] = (struct hent){ .due = due, .i = (__u32)i };
+	if (t)
+		t[i].dlpos = (__u32)c;
+	heap_up(hp, t, c);
+	return 0;
 }
 
-static void inflight_del(struct health *h, struct target *t)
+/* Take out the entry at pos (0: the earliest). */
+static void heap_del(struct heap *hp, struct target *t, size_t pos)
 {
-	__u32 last = h->inflight[--h->nsock];
+	if (t)
+		t[hp->e[pos].i].dlpos = NO_POS;
+	if (pos != --hp->n) {
+		hp->e[pos] = hp->e[hp->n];
+		if (t)
+			t[hp->e[pos].i].dlpos = (__u32)pos;
+		heap_down(hp, t, pos);
+		heap_up(hp, t, pos);
+	}
+}
 
-	h->inflight[t->slot] = last;
-	h->t[last].slot = t->slot;
+static void heap_free(struct heap *hp)
+{
+	free(hp->e);
+	memset(hp, 0, sizeof(*hp));
+}
+
+static __u64 deadline(const struct target *t)
+{
+	return t->started + (__u64)t->check.timeout_ms * 1000000ULL;
 }
 
 /* A TCP check is done when its connect is (writable); UDP on a reply. */
@@ -254,11 +326,26 @@ static void finish_io(struct health *h, struct target *t)
 	t->hdrs = NULL;
 	free(t->body);
 	t->body = NULL;
-	if (t->fd >= 0) {
-		inflight_del(h, t);
+	if (t->fd >= 0)
 		close(t->fd);	/* also leaves the epoll set */
-	}
 	t->fd = -1;
+	if (t->dlpos != NO_POS)
+		heap_del(&h->dl, h->t, t->dlpos);
+}
+
+/* The raw sockets of SYN probes, opened when the first SYN check comes. */
+static void syn_open(struct health *h)
+{
+	if (h->sp || h->sp_err)
+		return;
+	h->sp_err = synprobe_open(&h->sp);
+	if (h->sp_err) {
+		xlbd_log(LOG_ERR_, "health: SYN checks cannot run: raw "
+			 "sockets: %s", strerror(-h->sp_err));
+		return;
+	}
+	if (getrandom(&h->secret, sizeof(h->secret), 0) != sizeof(h->secret))
+		h->secret = (__u32)now_ns();
 }
 
 /* Rebuild the target list from the running configuration, keeping the
@@ -267,8 +354,7 @@ static void sync_targets(struct health *h)
 {
 	const struct xlb_conf *c = &h->d->conf;
 	struct target *nt, **idx;
-	struct hent *heap;
-	__u32 *inflight;
+	struct heap idle = {}, dl = {};
 	size_t i, j, n = 0, k = 0;
 	__u64 now = now_ns();
 
@@ -291,6 +377,7 @@ static void sync_targets(struct health *h)
 			old = find(h, &v->key, &v->be[j].addr, v->be[j].family);
 			if (old && !memcmp(&old->check, ck, sizeof(*ck))) {
 				*t = *old;
+				t->dlpos = NO_POS;	/* re-added below */
 				old->easy = NULL;	/* moved, not freed */
 				old->hdrs = NULL;
 				old->body = NULL;
@@ -302,6 +389,7 @@ static void sync_targets(struct health *h)
 				t->family = v->be[j].family;
 				t->check = *ck;
 				t->fd = -1;
+				t->dlpos = NO_POS;
 				t->load = -1;
 				t->factor = t->applied_factor = 1;
 				snprintf(t->last, sizeof(t->last), "not yet");
@@ -312,6 +400,8 @@ static void sync_targets(struct health *h)
 			t->port = ck->port ? ck->port :
 				  ntohs(v->key.port) ? ntohs(v->key.port) : 80;
 			t->seen = true;
+			if (ck->type == CONF_CHECK_SYN)
+				syn_open(h);
 			k++;
 		}
 	}
@@ -319,17 +409,17 @@ static void sync_targets(struct health *h)
 	for (i = 0; i < h->n; i++)
 		finish_io(h, &h->t[i]);
 	idx = calloc(k + 1, sizeof(*idx));
-	heap = calloc(k + 1, sizeof(*heap));
-	inflight = calloc(k + 1, sizeof(*inflight));
-	if (!idx || !heap || !inflight) {
+	/* Room for every target in both heaps (a target is in each at most
+	 * once): no push can fail later. */
+	if (!idx || heap_reserve(&idle, k + 1) || heap_reserve(&dl, k + 1)) {
+		free(idx);
 		/* Keep checking the old set rather than nothing. */
 		xlbd_log(LOG_ERR_, "health: out of memory for %zu targets", k);
 		for (i = 0; i < k; i++)
 			if (nt[i].fd >= 0)
 				close(nt[i].fd);
-		free(idx);
-		free(heap);
-		free(inflight);
+		heap_free(&idle);
+		heap_free(&dl);
 		free(nt);
 		return;
 	}
@@ -339,24 +429,30 @@ static void sync_targets(struct health *h)
 	pthread_mutex_lock(&h->lock);
 	free(h->t);
 	free(h->idx);
-	free(h->heap);
-	free(h->inflight);
+	heap_free(&h->idle);
+	heap_free(&h->dl);
 	h->t = nt;
 	h->idx = idx;
 	h->n = k;
-	h->heap = heap;
-	h->nheap = 0;
-	h->inflight = inflight;
-	h->nsock = 0;
+	h->idle = idle;
+	h->dl = dl;
+	h->nsyn = 0;	/* probes out were all called back above */
 	for (i = 0; i < k; i++) {
 		struct epoll_event ev = { .data.u32 = (__u32)i };
 
+		if (nt[i].busy && nt[i].check.type == CONF_CHECK_SYN) {
+			/* Its reply would name the old index: probe again
+			 * now instead, nothing recorded. */
+			nt[i].busy = false;
+			nt[i].syn_out = false;
+			nt[i].due = now;
+		}
 		if (!nt[i].busy) {
-			heap_push(h, i);
+			heap_push(&h->idle, NULL, nt[i].due, i);
 		} else if (nt[i].fd >= 0) {
 			/* A socket check moved with its target: new index. */
 			ev.events = sock_events(&nt[i]);
-			inflight_add(h, i);
+			heap_push(&h->dl, nt, deadline(&nt[i]), i);
 			epoll_ctl(h->ep, EPOLL_CTL_MOD, nt[i].fd, &ev);
 		} else if (nt[i].easy) {
 			curl_easy_setopt(nt[i].easy, CURLOPT_PRIVATE, &nt[i]);
@@ -436,6 +532,13 @@ static int start_curl(struct health *h, struct target *t)
 	return curl_multi_add_handle(h->multi, t->easy) == CURLM_OK ? 0 : -EIO;
 }
 
+/* A socket or SYN check's deadline goes on the deadlines' heap; without
+ * room the check cannot start (it would never time out). */
+static int arm_timeout(struct health *h, size_t i)
+{
+	return heap_push(&h->dl, h->t, deadline(&h->t[i]), i);
+}
+
 /* Start a TCP (connect) or UDP (send, await a reply) check on a socket of
  * our own in the epoll set: no curl handle for what needs no protocol. */
 static int start_sock(struct health *h, size_t i)
@@ -483,13 +586,48 @@ static int start_sock(struct health *h, size_t i)
 		close(fd);
 		return err;
 	}
+	if (arm_timeout(h, i)) {
+		close(fd);
+		return -ENOMEM;
+	}
 	t->fd = fd;
-	inflight_add(h, i);
-	if (t->started + (__u64)t->check.timeout_ms * 1000000ULL <
-	    h->next_timeout)
-		h->next_timeout = t->started +
-				  (__u64)t->check.timeout_ms * 1000000ULL;
 	return 0;
+}
+
+/* Send a SYN; the reply names the probe by its sequence number: target
+ * index, an 8-bit probe count (a late reply to the previous probe does
+ * not count) and a secret (nor does a guessed one). */
+static int start_syn(struct health *h, size_t i)
+{
+	struct target *t = &h->t[i];
+	__u32 seq;
+	int rc;
+
+	if (!h->sp)
+		return h->sp_err ? h->sp_err : -EOPNOTSUPP;
+	if (i >= 1U << SYN_INDEX_BITS)
+		return -E2BIG;
+	/* The source (for the checksum) is looked up again after a failure:
+	 * the route may have moved. */
+	if (t->family == XLB_AF_INET && (!t->has_src || t->fail_run)) {
+		rc = synprobe_source(h->sp, &t->addr, &t->src);
+		if (rc)
+			return rc;
+		t->has_src = true;
+	}
+	t->probe++;
+	t->sport = synprobe_port(h->sp, t->probe);
+	seq = ((__u32)t->probe << SYN_INDEX_BITS | (__u32)i) ^ h->secret;
+	rc = synprobe_send(h->sp, t->family, &t->src, &t->addr, t->port,
+			   t->sport, seq);
+	if (rc)
+		return rc;
+	rc = arm_timeout(h, i);
+	if (!rc) {
+		t->syn_out = true;
+		h->nsyn++;
+	}
+	return rc;
 }
 
 static void record_late(struct health *h, double ms)
@@ -616,10 +754,15 @@ static void done(struct health *h, struct target *t, bool ok, double ms,
 		 const char *why, struct xlb_vip_key *dirty, size_t *ndirty)
 {
 	finish_io(h, t);
+	if (t->syn_out) {
+		t->syn_out = false;
+		h->nsyn--;
+	}
 	if (result(h, t, ok, ms, why))
 		mark_vip(h, &t->vip, dirty, ndirty);
 	t->busy = false;
-	heap_push(h, (size_t)(t - h->t));
+	/* Cannot fail: the idle heap has room for every target. */
+	heap_push(&h->idle, NULL, t->due, (size_t)(t - h->t));
 }
 
 /* Start every check that is due. */
@@ -628,15 +771,15 @@ static void start_due(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 {
 	if (now < h->last_start + START_GRAIN_NS)
 		return;
-	if (h->nheap && h->heap[0].due <= now)
+	if (h->idle.n && h->idle.e[0].due <= now)
 		h->last_start = now;
-	while (h->nheap && h->heap[0].due <= now) {
-		size_t i = h->heap[0].i;
+	while (h->idle.n && h->idle.e[0].due <= now) {
+		size_t i = h->idle.e[0].i;
 		struct target *t = &h->t[i];
 		__u64 iv = (__u64)t->check.interval_ms * 1000000ULL;
 		int rc;
 
-		heap_pop(h);
+		heap_del(&h->idle, NULL, 0);
 		record_late(h, (now - t->due) / 1e6);
 		/* Next one interval after this due time, +-2 % jitter. */
 		t->due += iv - iv / 50 + rnd(iv / 25 + 1);
@@ -644,7 +787,8 @@ static void start_due(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 			t->due = now + rnd(iv / 10 + 1);
 		t->started = now;
 		t->busy = true;
-		rc = t->check.type == CONF_CHECK_UDP ||
+		rc = t->check.type == CONF_CHECK_SYN ? start_syn(h, i) :
+		     t->check.type == CONF_CHECK_UDP ||
 		     t->check.type == CONF_CHECK_TCP ? start_sock(h, i) :
 						       start_curl(h, t);
 		if (rc) {
@@ -655,6 +799,8 @@ static void start_due(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 			done(h, t, false, 0, why, dirty, ndirty);
 		}
 	}
+	if (h->sp)
+		synprobe_flush(h->sp);
 }
 
 /* A socket check's descriptor is ready: its verdict. */
@@ -679,31 +825,65 @@ static void sock_ready(struct health *h, struct target *t, __u64 now,
 	done(h, t, !e, (now - t->started) / 1e6, why, dirty, ndirty);
 }
 
-/* Socket checks past their timeout fail; at most once per
- * TIMEOUT_SCAN_NS, and only when one may have expired. */
+/* Replies to SYN probes queued on one raw socket. Latency runs to the
+ * kernel's arrival stamp (realtime; off = realtime - monotonic). */
+static void syn_replies(struct health *h, int fd, __u64 now, __u64 off,
+			struct xlb_vip_key *dirty, size_t *ndirty)
+{
+	struct synprobe_reply r;
+
+	while (synprobe_recv(h->sp, fd, &r) > 0) {
+		__u32 v = r.seq ^ h->secret;
+		size_t i = v & ((1U << SYN_INDEX_BITS) - 1);
+		struct target *t = &h->t[i];
+		__u64 at = r.at > off && r.at - off <= now ? r.at - off : now;
+
+		if (i >= h->n || !t->syn_out ||
+		    t->probe != (__u8)(v >> SYN_INDEX_BITS) ||
+		    t->family != r.family || t->port != r.sport ||
+		    t->sport != r.dport ||
+		    memcmp(&t->addr, &r.from, sizeof(r.from)))
+			continue;	/* late, stray or forged */
+		done(h, t, r.open,
+		     at > t->started ? (at - t->started) / 1e6 : 0,
+		     r.open ? "ok" : "refused (RST)", dirty, ndirty);
+	}
+}
+
+static void collect_syn(struct health *h, __u64 now,
+			struct xlb_vip_key *dirty, size_t *ndirty)
+{
+	struct timespec ts;
+	__u64 off;
+	int fd;
+
+	if (!h->sp)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	off = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec - now_ns();
+	fd = synprobe_fd(h->sp, XLB_AF_INET);
+	if (fd >= 0)
+		syn_replies(h, fd, now, off, dirty, ndirty);
+	fd = synprobe_fd(h->sp, XLB_AF_INET6);
+	if (fd >= 0)
+		syn_replies(h, fd, now, off, dirty, ndirty);
+}
+
+/* Socket and SYN checks past their deadline fail; at most once per
+ * TIMEOUT_SCAN_NS, so that a crowd of deadlines costs one wake-up. */
 static void sock_timeouts(struct health *h, __u64 now,
 			  struct xlb_vip_key *dirty, size_t *ndirty)
 {
-	__u64 next = UINT64_MAX;
-	size_t k;
-
-	if (now < h->next_timeout || now < h->last_tscan + TIMEOUT_SCAN_NS)
+	if (now < h->last_tscan + TIMEOUT_SCAN_NS)
 		return;
 	h->last_tscan = now;
-	for (k = 0; k < h->nsock; k++) {
-		struct target *t = &h->t[h->inflight[k]];
-		__u64 end = t->started + (__u64)t->check.timeout_ms * 1000000ULL;
+	/* done() takes each out of the heap. */
+	while (h->dl.n && h->dl.e[0].due <= now) {
+		struct target *t = &h->t[h->dl.e[0].i];
 
-		if (end > now) {
-			if (end < next)
-				next = end;
-			continue;
-		}
 		done(h, t, false, (now - t->started) / 1e6, "timeout", dirty,
 		     ndirty);
-		k--;	/* the last one moved into this slot */
 	}
-	h->next_timeout = next;
 }
 
 /* Results of finished curl checks. */
@@ -765,13 +945,15 @@ static int next_wait_ms(struct health *h, __u64 now)
 {
 	__u64 next = now + 100000000ULL;
 
-	if (h->nheap && h->heap[0].due < next) {
-		next = h->heap[0].due;
+	if (h->idle.n && h->idle.e[0].due < next) {
+		next = h->idle.e[0].due;
 		if (next < h->last_start + START_GRAIN_NS)
 			next = h->last_start + START_GRAIN_NS;
 	}
-	if (h->nsock) {
-		__u64 tn = h->next_timeout;
+	if (h->nsyn && now + SYN_READ_NS < next)
+		next = now + SYN_READ_NS;
+	if (h->dl.n) {
+		__u64 tn = h->dl.e[0].due;
 
 		if (tn < h->last_tscan + TIMEOUT_SCAN_NS)
 			tn = h->last_tscan + TIMEOUT_SCAN_NS;
@@ -801,11 +983,55 @@ static void apply(struct health *h, struct xlb_vip_key *dirty, size_t ndirty)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* Hand the VIPs whose backends changed to the applier. */
+static void post(struct health *h, const struct xlb_vip_key *dirty,
+		 size_t ndirty)
+{
+	size_t i;
+
+	if (!ndirty)
+		return;
+	pthread_mutex_lock(&h->alock);
+	for (i = 0; i < ndirty; i++)
+		mark_vip(h, &dirty[i], h->pend, &h->npend);
+	pthread_cond_signal(&h->acond);
+	pthread_mutex_unlock(&h->alock);
+}
+
+static void *applier(void *arg)
+{
+	struct health *h = arg;
+	struct xlb_vip_key *mine = calloc(XLB_MAX_VIPS, sizeof(*mine));
+
+	pthread_mutex_lock(&h->alock);
+	while (!h->stop && mine) {
+		struct timespec ts;
+		size_t n;
+
+		/* Adaptive weights settle once a second, health moves now. */
+		if (!h->npend) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec++;
+			pthread_cond_timedwait(&h->acond, &h->alock, &ts);
+		}
+		if (h->stop)
+			break;
+		n = h->npend;
+		memcpy(mine, h->pend, n * sizeof(*mine));
+		h->npend = 0;
+		pthread_mutex_unlock(&h->alock);
+		apply(h, mine, n);
+		pthread_mutex_lock(&h->alock);
+	}
+	pthread_mutex_unlock(&h->alock);
+	free(mine);
+	return NULL;
+}
+
 static void *run(void *arg)
 {
 	struct health *h = arg;
 	struct xlb_vip_key *dirty = calloc(XLB_MAX_VIPS, sizeof(*dirty));
-	__u64 last_adapt = 0;
 
 	while (!h->stop && dirty) {
 		struct curl_waitfd wfd = { .fd = h->ep, .events = CURL_WAIT_POLLIN };
@@ -813,12 +1039,14 @@ static void *run(void *arg)
 		__u64 now = now_ns();
 		int running;
 
-		pthread_mutex_lock(&h->d->lock);
-		if (h->gen != h->d->conf_gen) {
+		/* The lock only when the configuration moved: the applier
+		 * may hold it through a long rebuild. */
+		if (h->gen != __atomic_load_n(&h->d->conf_gen, __ATOMIC_ACQUIRE)) {
+			pthread_mutex_lock(&h->d->lock);
 			h->gen = h->d->conf_gen;
 			sync_targets(h);
+			pthread_mutex_unlock(&h->d->lock);
 		}
-		pthread_mutex_unlock(&h->d->lock);
 
 		start_due(h, now, dirty, &ndirty);
 		curl_multi_poll(h->multi, &wfd, 1, next_wait_ms(h, now_ns()),
@@ -827,12 +1055,9 @@ static void *run(void *arg)
 		now = now_ns();
 		collect_curl(h, now, dirty, &ndirty);
 		collect_sock(h, now, dirty, &ndirty);
+		collect_syn(h, now, dirty, &ndirty);
 		sock_timeouts(h, now, dirty, &ndirty);
-		/* Adaptive weights settle at most once a second. */
-		if (ndirty || now - last_adapt > 1000000000ULL) {
-			last_adapt = now;
-			apply(h, dirty, ndirty);
-		}
+		post(h, dirty, ndirty);
 	}
 	free(dirty);
 	return NULL;
@@ -848,17 +1073,31 @@ int health_start(struct xlbd *d)
 	}
 	h->d = d;
 	h->gen = (unsigned long)-1;
-	h->next_timeout = UINT64_MAX;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_init(&h->alock, NULL);
+	pthread_cond_init(&h->acond, NULL);
 	h->multi = curl_multi_init();
 	h->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!h->multi || h->ep < 0 ||
+	h->pend = calloc(XLB_MAX_VIPS, sizeof(*h->pend));
+	if (!h->multi || h->ep < 0 || !h->pend ||
 	    pthread_create(&h->thread, NULL, run, h)) {
 		xlbd_log(LOG_ERR_, "cannot start the health checker");
 		if (h->multi)
 			curl_multi_cleanup(h->multi);
 		if (h->ep >= 0)
 			close(h->ep);
+		free(h->pend);
+		free(h);
+		return -ENOMEM;
+	}
+	if (pthread_create(&h->applier, NULL, applier, h)) {
+		xlbd_log(LOG_ERR_, "cannot start the health applier");
+		h->stop = true;
+		curl_multi_wakeup(h->multi);
+		pthread_join(h->thread, NULL);
+		curl_multi_cleanup(h->multi);
+		close(h->ep);
+		free(h->pend);
 		free(h);
 		return -ENOMEM;
 	}
@@ -876,15 +1115,21 @@ void health_stop(struct xlbd *d)
 	h->stop = true;
 	curl_multi_wakeup(h->multi);
 	pthread_join(h->thread, NULL);
+	pthread_mutex_lock(&h->alock);
+	pthread_cond_signal(&h->acond);
+	pthread_mutex_unlock(&h->alock);
+	pthread_join(h->applier, NULL);
 	for (i = 0; i < h->n; i++)
 		finish_io(h, &h->t[i]);
 	curl_multi_cleanup(h->multi);
 	curl_global_cleanup();
 	close(h->ep);
+	synprobe_close(h->sp);
 	free(h->t);
 	free(h->idx);
-	free(h->heap);
-	free(h->inflight);
+	heap_free(&h->idle);
+	heap_free(&h->dl);
+	free(h->pend);
 	free(h);
 	d->health = NULL;
 }

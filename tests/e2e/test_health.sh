@@ -380,6 +380,48 @@ test_udp() {
 		[ "$(be "$1" 198.18.0.12 health)" = down ]
 }
 
+# SYN (half-open) checks, v4 and v6: listening servers up; a closed port
+# down on the RST, in its first checks (not by timeout); an address
+# nobody holds down by timeout. The kernel resets every half-open
+# connection, so the backends keep no SYN-RECV socket from the probes.
+t_syn() {
+	local v4=198.18.1.6:80/tcp v6="[2001:db8:1::6]:80/tcp" vc=198.18.1.7:81/tcp
+	local ok=1 i syn_recv=0 n lat
+	xlbctl vip add "$v4" --check syn --interval 0.3 --timeout 0.2 &&
+		xlbctl vip add "$v6" --check syn --interval 0.3 --timeout 0.2 &&
+		xlbctl vip add "$vc" --check syn --interval 0.3 --timeout 0.2 || {
+		fail syn "vip add refused"; return; }
+	for i in 1 2 3; do
+		xlbctl backend add "$v4" "198.18.0.1$i"
+		xlbctl backend add "$v6" "2001:db8::1$i"
+	done
+	xlbctl backend add "$vc" 198.18.0.11
+	xlbctl backend add "$vc" 198.18.0.99	# no such host
+	wait_ms 4000 all_up "$v4" || { echo "  syn v4: $(healths "$v4")"; ok=0; }
+	wait_ms 4000 all_up "$v6" || { echo "  syn v6: $(healths "$v6")"; ok=0; }
+	wait_ms 4000 syn_down "$vc" || { echo "  syn closed/absent: $(healths "$vc")" \
+		"$(be "$vc" 198.18.0.11 last_check) $(be "$vc" 198.18.0.99 last_check)"; ok=0; }
+	# Probes keep going out every 0.3 s while we look, 10 times.
+	for i in $(seq 10); do
+		n=$(lab_ns b1 ss -Htn state syn-recv) || { ok=0; echo "  syn: ss failed"; break; }
+		syn_recv=$((syn_recv + $(printf '%s' "$n" | grep -c .)))
+		sleep 0.1	# sampling, not waiting for a condition
+	done
+	[ "$syn_recv" -eq 0 ] || { echo "  syn: $syn_recv SYN-RECV sockets seen on b1"; ok=0; }
+	lat=$(be "$v4" 198.18.0.11 latency_ms)
+	xlbctl vip del "$v4"
+	xlbctl vip del "$v6"
+	xlbctl vip del "$vc"
+	[ $ok = 1 ] && pass "syn (v4 and v6 up, closed port down on RST, absent host down on timeout; no half-open left on b1; latency ${lat} ms)" ||
+		fail syn "see above"
+}
+syn_down() {
+	[ "$(be "$1" 198.18.0.11 health)" = down ] &&
+		[ "$(be "$1" 198.18.0.11 last_check)" = "fail:_refused_(RST)" ] &&
+		[ "$(be "$1" 198.18.0.99 health)" = down ] &&
+		[ "$(be "$1" 198.18.0.99 last_check)" = "fail:_timeout" ]
+}
+
 # HTTPS check against a TLS server on b3 (self-signed: checks go to
 # addresses, so xlbd does not verify names); b1 has no TLS: down.
 t_https() {
@@ -416,7 +458,7 @@ test_https() {
 		[ "$(be "$1" 198.18.0.11 health)" = down ]
 }
 
-CASES=${TESTS:-"fields kill http500 flap slow tcp_udp https"}
+CASES=${TESTS:-"fields kill http500 flap slow tcp_udp syn https"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"

@@ -1330,6 +1330,9 @@ static void test_text_forms(void **state)
 	assert_int_equal(conf_parse_check("TCP", &k), -EINVAL);
 	assert_int_equal(conf_parse_check("", &k), -EINVAL);
 	assert_int_equal(k.type, CONF_CHECK_UDP);	/* untouched on error */
+	assert_int_equal(conf_parse_check("syn", &k), 0);
+	assert_int_equal(k.type, CONF_CHECK_SYN);
+	assert_int_equal(conf_parse_check("syn:/x", &k), -EINVAL);
 	assert_int_equal(conf_parse_check("none", &k), 0);
 	assert_int_equal(k.type, CONF_CHECK_NONE);
 
@@ -1348,6 +1351,7 @@ static void test_text_forms(void **state)
 	assert_string_equal(conf_algo_name(XLB_ALGO_MAGLEV), "maglev");
 	assert_string_equal(conf_check_name(CONF_CHECK_HTTPS), "https");
 	assert_string_equal(conf_check_name(CONF_CHECK_UDP), "udp");
+	assert_string_equal(conf_check_name(CONF_CHECK_SYN), "syn");
 
 	assert_int_equal(conf_parse_all_down("drop", &m), 0);
 	assert_int_equal(m, CONF_ALL_DOWN_DROP);
