@@ -245,23 +245,26 @@ static int heap_reserve(struct heap *hp, size_t cap)
 	return 0;
 }
 
+/* 4-ary: half the levels of a binary heap, and a node's children share a
+ * cache line (10,000 targets: 7 levels a pop instead of 14). */
+#define HEAP_D			4
+
 static void heap_up(struct heap *hp, struct target *t, size_t c)
 {
-	while (c && hp->e[(c - 1) / 2].due > hp->e[c].due) {
-		heap_swap(hp, t, c, (c - 1) / 2);
-		c = (c - 1) / 2;
+	while (c && hp->e[(c - 1) / HEAP_D].due > hp->e[c].due) {
+		heap_swap(hp, t, c, (c - 1) / HEAP_D);
+		c = (c - 1) / HEAP_D;
 	}
 }
 
 static void heap_down(struct heap *hp, struct target *t, size_t c)
 {
 	for (;;) {
-		size_t l = 2 * c + 1, m = c;
+		size_t k, l = HEAP_D * c + 1, m = c;
 
-		if (l < hp->n && hp->e[l].due < hp->e[m].due)
-			m = l;
-		if (l + 1 < hp->n && hp->e[l + 1].due < hp->e[m].due)
-			m = l + 1;
+		for (k = l; k < l + HEAP_D && k < hp->n; k++)
+			if (hp->e[k].due < hp->e[m].due)
+				m = k;
 		if (m == c)
 			break;
 		heap_swap(hp, t, c, m);
