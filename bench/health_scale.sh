@@ -242,6 +242,11 @@ if [ -n "$c0" ] && [ -n "$c1" ]; then
 		ms() { [ -n "$1" ] && printf '%.2f' "$1" || echo -; }
 		printf '  %-24s p50 %s  p99 %s  max %s ms\n' \
 			"check lateness" "$(ms "$p50")" "$(ms "$p99")" "$(ms "$max")"
+		# The issue's targets: CPU under 10 % of a core, p99 lateness
+		# under 100 ms.
+		printf '  %-24s CPU < 10 %%: %s; p99 lateness < 100 ms: %s\n' "targets" \
+			"$(awk -v c="${cpu%% *}" 'BEGIN { print (c < 10 ? "met" : "not met") }')" \
+			"$(awk -v p="${p99:-1e9}" 'BEGIN { print (p < 100 ? "met" : "not met") }')"
 	else
 		echo "  lateness: not reported"
 	fi

@@ -4,19 +4,19 @@
  * run on libcurl's multi interface; TCP (connect) and UDP (send a payload,
  * expect any reply) on our own non-blocking sockets in an epoll set, whose
  * descriptor curl_multi_poll watches beside curl's own; SYN (half-open TCP,
- * synprobe.h) on two raw sockets in that set, shared by every probe.
+ * synprobe.h) on two raw sockets shared by every probe, read in batches.
  *
  * Every (VIP, backend) with a check is a target with a due time; idle
- * targets sit in a min-heap by due time and socket checks in flight in
- * another by deadline, so a wake-up costs what is due, not a pass over
- * every target. First due times are spread over one
- * interval and every later one moves by a little jitter, so checks do not
- * fire in bursts. A target is down after `fall`
- * failures in a row, or when more than error_pct % of its last
- * CONF_CHECK_WINDOW results failed (a flapping server; judged once the
- * window is full); it is up again after
+ * targets sit in a min-heap by due time and socket and SYN checks in
+ * flight in another by deadline, so a wake-up costs what is due, not a
+ * pass over every target. First due times are spread over one interval and
+ * every later one moves by a little jitter, so checks do not fire in
+ * bursts. A target is down after `fall` failures in a row, or when more
+ * than error_pct % of its last CONF_CHECK_WINDOW results failed (a
+ * flapping server; judged once the window is full); it is up again after
  * `rise` successes in a row, with its failure record cleared. Unknown (not
- * yet decided) counts as up. */
+ * yet decided) counts as up. What changes the data plane goes to the
+ * applier thread. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
@@ -366,8 +366,19 @@ static void sync_targets(struct health *h)
 			n += check_of(&c->vips[i], &c->vips[i].be[j])->type !=
 			     CONF_CHECK_NONE;
 	nt = calloc(n + 1, sizeof(*nt));
-	if (!nt)
+	idx = calloc(n + 1, sizeof(*idx));
+	/* Room for every target in both heaps (a target is in each at most
+	 * once): no push can fail later. All before anything moves, so that
+	 * running out of memory leaves the old set checking as it was. */
+	if (!nt || !idx || heap_reserve(&idle, n + 1) ||
+	    heap_reserve(&dl, n + 1)) {
+		xlbd_log(LOG_ERR_, "health: out of memory for %zu targets", n);
+		free(nt);
+		free(idx);
+		heap_free(&idle);
+		heap_free(&dl);
 		return;
+	}
 	for (i = 0; i < c->nvips; i++) {
 		const struct conf_vip *v = &c->vips[i];
 
@@ -411,21 +422,6 @@ static void sync_targets(struct health *h)
 	/* Checks of targets that went away end here. */
 	for (i = 0; i < h->n; i++)
 		finish_io(h, &h->t[i]);
-	idx = calloc(k + 1, sizeof(*idx));
-	/* Room for every target in both heaps (a target is in each at most
-	 * once): no push can fail later. */
-	if (!idx || heap_reserve(&idle, k + 1) || heap_reserve(&dl, k + 1)) {
-		free(idx);
-		/* Keep checking the old set rather than nothing. */
-		xlbd_log(LOG_ERR_, "health: out of memory for %zu targets", k);
-		for (i = 0; i < k; i++)
-			if (nt[i].fd >= 0)
-				close(nt[i].fd);
-		heap_free(&idle);
-		heap_free(&dl);
-		free(nt);
-		return;
-	}
 	for (i = 0; i < k; i++)
 		idx[i] = &nt[i];
 	qsort(idx, k, sizeof(*idx), cmp_targets);
