@@ -26,7 +26,8 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.h include/xlb/*.h)
 
-LIB_SRCS := user/lib.c user/maglev.c user/addr.c user/conf.c user/view.c
+LIB_SRCS := user/lib.c user/maglev.c user/addr.c user/conf.c user/view.c \
+	    user/timeheap.c
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB      := $(BUILD)/libxlb.a
 

@@ -34,6 +34,7 @@
 
 #include "addr.h"
 #include "synprobe.h"
+#include "timeheap.h"
 #include "xlbd.h"
 
 #define EPOLL_BATCH		256
@@ -81,7 +82,6 @@ struct target {
 	char *body;			/* BODY_MAX + 1, HTTP(S) only */
 	size_t body_len;
 	int fd;				/* TCP or UDP check socket */
-	__u32 dlpos;			/* place in health.dl, or NO_POS */
 	/* SYN probes */
 	union xlb_addr src;		/* IPv4 source, for the checksum */
 	bool has_src;
@@ -90,27 +90,12 @@ struct target {
 	__u16 sport;
 };
 
-/* A heap entry: the time is copied in so sifting touches the heap only,
- * not the (large) targets. */
-struct hent {
-	__u64 due;
-	__u32 i;			/* target index */
-};
-
-#define NO_POS			0xffffffffU
-
-struct heap {
-	struct hent *e;
-	size_t n, cap;
-};
-
 struct health {
 	struct xlbd *d;
 	struct target **idx;		/* targets sorted by key, for find() */
-	struct heap idle;		/* idle targets by due time */
-	struct heap dl;			/* socket/SYN checks out, by deadline;
-					 * a check that ends leaves it (the
-					 * targets know their places), so it
+	struct timeheap idle;		/* idle targets by due time */
+	struct timeheap dl;		/* socket/SYN checks out, by deadline;
+					 * a check that ends leaves it, so it
 					 * holds what is in flight only */
 	int ep;				/* epoll set of the check sockets */
 	struct synprobe *sp;		/* raw sockets, opened on first use */
@@ -215,97 +200,6 @@ static struct target *find(struct health *h, const struct xlb_vip_key *vip,
 	return NULL;
 }
 
-/* ---- min-heaps by time ---- */
-
-/* The heap functions take the target array when the targets keep their
- * places (the deadlines' heap), NULL when not (the idle one). */
-static void heap_swap(struct heap *hp, struct target *t, size_t a, size_t b)
-{
-	struct hent e = hp->e[a];
-
-	hp->e[a] = hp->e[b];
-	hp->e[b] = e;
-	if (t) {
-		t[hp->e[a].i].dlpos = (__u32)a;
-		t[hp->e[b].i].dlpos = (__u32)b;
-	}
-}
-
-static int heap_reserve(struct heap *hp, size_t cap)
-{
-	struct hent *e;
-
-	if (cap <= hp->cap)
-		return 0;
-	e = realloc(hp->e, cap * sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	hp->e = e;
-	hp->cap = cap;
-	return 0;
-}
-
-/* 4-ary: half the levels of a binary heap, and a node's children share a
- * cache line (10,000 targets: 7 levels a pop instead of 14). */
-#define HEAP_D			4
-
-static void heap_up(struct heap *hp, struct target *t, size_t c)
-{
-	while (c && hp->e[(c - 1) / HEAP_D].due > hp->e[c].due) {
-		heap_swap(hp, t, c, (c - 1) / HEAP_D);
-		c = (c - 1) / HEAP_D;
-	}
-}
-
-static void heap_down(struct heap *hp, struct target *t, size_t c)
-{
-	for (;;) {
-		size_t k, l = HEAP_D * c + 1, m = c;
-
-		for (k = l; k < l + HEAP_D && k < hp->n; k++)
-			if (hp->e[k].due < hp->e[m].due)
-				m = k;
-		if (m == c)
-			break;
-		heap_swap(hp, t, c, m);
-		c = m;
-	}
-}
-
-static int heap_push(struct heap *hp, struct target *t, __u64 due, size_t i)
-{
-	size_t c = hp->n;
-
-	if (c == hp->cap && heap_reserve(hp, hp->cap ? 2 * hp->cap : 64))
-		return -ENOMEM;
-	hp->n++;
-	hp->e[c] = (struct hent){ .due = due, .i = (__u32)i };
-	if (t)
-		t[i].dlpos = (__u32)c;
-	heap_up(hp, t, c);
-	return 0;
-}
-
-/* Take out the entry at pos (0: the earliest). */
-static void heap_del(struct heap *hp, struct target *t, size_t pos)
-{
-	if (t)
-		t[hp->e[pos].i].dlpos = NO_POS;
-	if (pos != --hp->n) {
-		hp->e[pos] = hp->e[hp->n];
-		if (t)
-			t[hp->e[pos].i].dlpos = (__u32)pos;
-		heap_down(hp, t, pos);
-		heap_up(hp, t, pos);
-	}
-}
-
-static void heap_free(struct heap *hp)
-{
-	free(hp->e);
-	memset(hp, 0, sizeof(*hp));
-}
-
 static __u64 deadline(const struct target *t)
 {
 	return t->started + (__u64)t->check.timeout_ms * 1000000ULL;
@@ -332,8 +226,8 @@ static void finish_io(struct health *h, struct target *t)
 	if (t->fd >= 0)
 		close(t->fd);	/* also leaves the epoll set */
 	t->fd = -1;
-	if (t->dlpos != NO_POS)
-		heap_del(&h->dl, h->t, t->dlpos);
+	if (h->dl.pos[t - h->t] != TIMEHEAP_NO_POS)
+		timeheap_del(&h->dl, h->dl.pos[t - h->t]);
 }
 
 /* The raw sockets of SYN probes, opened when the first SYN check comes. */
@@ -357,7 +251,7 @@ static void sync_targets(struct health *h)
 {
 	const struct xlb_conf *c = &h->d->conf;
 	struct target *nt, **idx;
-	struct heap idle = {}, dl = {};
+	struct timeheap idle = {}, dl = {};
 	size_t i, j, n = 0, k = 0;
 	__u64 now = now_ns();
 
@@ -370,15 +264,18 @@ static void sync_targets(struct health *h)
 	/* Room for every target in both heaps (a target is in each at most
 	 * once): no push can fail later. All before anything moves, so that
 	 * running out of memory leaves the old set checking as it was. */
-	if (!nt || !idx || heap_reserve(&idle, n + 1) ||
-	    heap_reserve(&dl, n + 1)) {
+	dl.pos = malloc((n + 1) * sizeof(*dl.pos));
+	if (!nt || !idx || !dl.pos || timeheap_reserve(&idle, n + 1) ||
+	    timeheap_reserve(&dl, n + 1)) {
 		xlbd_log(LOG_ERR_, "health: out of memory for %zu targets", n);
 		free(nt);
 		free(idx);
-		heap_free(&idle);
-		heap_free(&dl);
+		free(dl.pos);
+		timeheap_free(&idle);
+		timeheap_free(&dl);
 		return;
 	}
+	memset(dl.pos, 0xff, (n + 1) * sizeof(*dl.pos));	/* NO_POS */
 	for (i = 0; i < c->nvips; i++) {
 		const struct conf_vip *v = &c->vips[i];
 
@@ -391,7 +288,6 @@ static void sync_targets(struct health *h)
 			old = find(h, &v->key, &v->be[j].addr, v->be[j].family);
 			if (old && !memcmp(&old->check, ck, sizeof(*ck))) {
 				*t = *old;
-				t->dlpos = NO_POS;	/* re-added below */
 				old->easy = NULL;	/* moved, not freed */
 				old->hdrs = NULL;
 				old->body = NULL;
@@ -403,7 +299,6 @@ static void sync_targets(struct health *h)
 				t->family = v->be[j].family;
 				t->check = *ck;
 				t->fd = -1;
-				t->dlpos = NO_POS;
 				t->load = -1;
 				t->factor = t->applied_factor = 1;
 				snprintf(t->last, sizeof(t->last), "not yet");
@@ -428,8 +323,9 @@ static void sync_targets(struct health *h)
 	pthread_mutex_lock(&h->lock);
 	free(h->t);
 	free(h->idx);
-	heap_free(&h->idle);
-	heap_free(&h->dl);
+	timeheap_free(&h->idle);
+	timeheap_free(&h->dl);
+	free(h->dl.pos);
 	h->t = nt;
 	h->idx = idx;
 	h->n = k;
@@ -447,11 +343,11 @@ static void sync_targets(struct health *h)
 			nt[i].due = now;
 		}
 		if (!nt[i].busy) {
-			heap_push(&h->idle, NULL, nt[i].due, i);
+			timeheap_push(&h->idle, nt[i].due, i);
 		} else if (nt[i].fd >= 0) {
 			/* A socket check moved with its target: new index. */
 			ev.events = sock_events(&nt[i]);
-			heap_push(&h->dl, nt, deadline(&nt[i]), i);
+			timeheap_push(&h->dl, deadline(&nt[i]), i);
 			epoll_ctl(h->ep, EPOLL_CTL_MOD, nt[i].fd, &ev);
 		} else if (nt[i].easy) {
 			curl_easy_setopt(nt[i].easy, CURLOPT_PRIVATE, &nt[i]);
@@ -535,7 +431,7 @@ static int start_curl(struct health *h, struct target *t)
  * room the check cannot start (it would never time out). */
 static int arm_timeout(struct health *h, size_t i)
 {
-	return heap_push(&h->dl, h->t, deadline(&h->t[i]), i);
+	return timeheap_push(&h->dl, deadline(&h->t[i]), i);
 }
 
 /* Start a TCP (connect) or UDP (send, await a reply) check on a socket of
@@ -761,7 +657,7 @@ static void done(struct health *h, struct target *t, bool ok, double ms,
 		mark_vip(h, &t->vip, dirty, ndirty);
 	t->busy = false;
 	/* Cannot fail: the idle heap has room for every target. */
-	heap_push(&h->idle, NULL, t->due, (size_t)(t - h->t));
+	timeheap_push(&h->idle, t->due, (__u32)(t - h->t));
 }
 
 /* Start every check that is due. */
@@ -773,12 +669,12 @@ static void start_due(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 	if (h->idle.n && h->idle.e[0].due <= now)
 		h->last_start = now;
 	while (h->idle.n && h->idle.e[0].due <= now) {
-		size_t i = h->idle.e[0].i;
+		size_t i = h->idle.e[0].id;
 		struct target *t = &h->t[i];
 		__u64 iv = (__u64)t->check.interval_ms * 1000000ULL;
 		int rc;
 
-		heap_del(&h->idle, NULL, 0);
+		timeheap_del(&h->idle, 0);
 		record_late(h, (now - t->due) / 1e6);
 		/* Next one interval after this due time, +-2 % jitter. */
 		t->due += iv - iv / 50 + rnd(iv / 25 + 1);
@@ -878,7 +774,7 @@ static void sock_timeouts(struct health *h, __u64 now,
 	h->last_tscan = now;
 	/* done() takes each out of the heap. */
 	while (h->dl.n && h->dl.e[0].due <= now) {
-		struct target *t = &h->t[h->dl.e[0].i];
+		struct target *t = &h->t[h->dl.e[0].id];
 
 		done(h, t, false, (now - t->started) / 1e6, "timeout", dirty,
 		     ndirty);
@@ -1126,8 +1022,9 @@ void health_stop(struct xlbd *d)
 	synprobe_close(h->sp);
 	free(h->t);
 	free(h->idx);
-	heap_free(&h->idle);
-	heap_free(&h->dl);
+	timeheap_free(&h->idle);
+	timeheap_free(&h->dl);
+	free(h->dl.pos);
 	free(h->pend);
 	free(h);
 	d->health = NULL;
