@@ -102,6 +102,7 @@ struct health {
 	int sp_err;			/* why they could not be opened */
 	__u32 secret;			/* mixed into SYN sequence numbers */
 	size_t nsyn;			/* probes out */
+	unsigned long long syn_stray;	/* replies that matched no probe */
 	__u64 last_tscan;
 	__u64 last_start;		/* last start_due pass that ran */
 	pthread_t thread;
@@ -233,9 +234,13 @@ static void finish_io(struct health *h, struct target *t)
 /* The raw sockets of SYN probes, opened when the first SYN check comes. */
 static void syn_open(struct health *h)
 {
+	struct synprobe *sp = NULL;
+
 	if (h->sp || h->sp_err)
 		return;
-	h->sp_err = synprobe_open(&h->sp);
+	h->sp_err = synprobe_open(&sp);
+	/* Published for the stats reply, read by another thread. */
+	__atomic_store_n(&h->sp, sp, __ATOMIC_RELEASE);
 	if (h->sp_err) {
 		xlbd_log(LOG_ERR_, "health: SYN checks cannot run: raw "
 			 "sockets: %s", strerror(-h->sp_err));
@@ -737,8 +742,11 @@ static void syn_replies(struct health *h, int fd, __u64 now, __u64 off,
 		    t->probe != (__u8)(v >> SYN_INDEX_BITS) ||
 		    t->family != r.family || t->port != r.sport ||
 		    t->sport != r.dport ||
-		    memcmp(&t->addr, &r.from, sizeof(r.from)))
-			continue;	/* late, stray or forged */
+		    memcmp(&t->addr, &r.from, sizeof(r.from))) {
+			/* Late, stray or forged; read by the stats reply. */
+			__atomic_fetch_add(&h->syn_stray, 1, __ATOMIC_RELAXED);
+			continue;
+		}
 		done(h, t, r.open,
 		     at > t->started ? (at - t->started) / 1e6 : 0,
 		     r.open ? "ok" : "refused (RST)", dirty, ndirty);
@@ -1064,6 +1072,7 @@ json_object *health_stats_json(struct xlbd *d)
 {
 	json_object *o = json_object_new_object();
 	struct health *h = d->health;
+	struct synprobe *sp;
 	double *s;
 	size_t n;
 
@@ -1076,6 +1085,19 @@ json_object *health_stats_json(struct xlbd *d)
 		memcpy(s, h->late, n * sizeof(*s));
 	json_object_object_add(o, "run", json_object_new_int64(h->run));
 	json_object_object_add(o, "targets", json_object_new_int64(h->n));
+	sp = __atomic_load_n(&h->sp, __ATOMIC_ACQUIRE);
+	if (sp) {
+		json_object *ports = json_object_new_array();
+		unsigned int i;
+
+		/* Where SYN-ACKs come back: for firewalls and for tests. */
+		for (i = 0; i < SYNPROBE_PORTS; i++)
+			json_object_array_add(ports, json_object_new_int(
+					synprobe_port(sp, i)));
+		json_object_object_add(o, "syn_ports", ports);
+		json_object_object_add(o, "syn_stray", json_object_new_int64(
+			__atomic_load_n(&h->syn_stray, __ATOMIC_RELAXED)));
+	}
 	pthread_mutex_unlock(&h->lock);
 	if (s && n) {
 		qsort(s, n, sizeof(*s), cmp_d);

@@ -408,6 +408,7 @@ t_syn() {
 		sleep 0.1	# sampling, not waiting for a condition
 	done
 	[ "$syn_recv" -eq 0 ] || { echo "  syn: $syn_recv SYN-RECV sockets seen on b1"; ok=0; }
+	syn_forged || ok=0
 	lat=$(be "$v4" 198.18.0.11 latency_ms)
 	xlbctl vip del "$v4"
 	xlbctl vip del "$v6"
@@ -415,6 +416,42 @@ t_syn() {
 	[ $ok = 1 ] && pass "syn (v4 and v6 up, closed port down on RST, absent host down on timeout; no half-open left on b1; latency ${lat} ms)" ||
 		fail syn "see above"
 }
+# syn_forged: 200 SYN-ACKs and RSTs "from" the absent host 198.18.0.99
+# (spoofed by the client) to every port xlbd's SYN replies come back to,
+# with made-up sequence numbers: each is counted as stray, none brings the
+# backend up, xlbd keeps answering.
+syn_forged() {
+	local st ports s0 s1
+	st=$(xlbctl -j stats --interval 0.1) || { echo "  syn: stats failed"; return 1; }
+	ports=$(printf '%s' "$st" | "$LAB_PY" -c 'import json, sys
+print(" ".join(map(str, json.load(sys.stdin)["checks"]["syn_ports"])))') ||
+		{ echo "  syn: no syn_ports in stats"; return 1; }
+	s0=$(syn_stray) || return 1
+	lab_ns c "$LAB_PY" - $ports <<'PY' || { echo "  syn: scapy failed"; return 1; }
+import random, sys
+from scapy.all import IP, TCP, send
+random.seed(7)
+pkts = []
+for i in range(200):
+    port = int(sys.argv[1 + i % (len(sys.argv) - 1)])
+    pkts.append(IP(src="198.18.0.99", dst="198.18.0.10") /
+                TCP(sport=81, dport=port, flags="SA" if i % 4 else "RA",
+                    seq=random.getrandbits(32), ack=random.getrandbits(32)))
+send(pkts, verbose=0)
+PY
+	wait_ms 2000 stray_grew "$s0" 200 || {
+		echo "  syn: syn_stray $s0 -> $(syn_stray), want +200"; return 1; }
+	s1=$(syn_stray)
+	[ "$(be 198.18.1.7:81/tcp 198.18.0.99 health)" = down ] || {
+		echo "  syn: forged replies brought 198.18.0.99 up"; return 1; }
+	echo "  syn: 200 forged replies: syn_stray $s0 -> $s1, 198.18.0.99 still down"
+}
+syn_stray() {
+	xlbctl -j stats --interval 0.1 | "$LAB_PY" -c 'import json, sys
+print(json.load(sys.stdin)["checks"]["syn_stray"])'
+}
+stray_grew() { [ "$(syn_stray)" -ge $(($1 + $2)) ]; }
+
 syn_down() {
 	[ "$(be "$1" 198.18.0.11 health)" = down ] &&
 		[ "$(be "$1" 198.18.0.11 last_check)" = "fail:_refused_(RST)" ] &&
