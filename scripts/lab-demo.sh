@@ -2,7 +2,8 @@
 # The xlb lab demo: a client, one xlb node and three backends running real
 # HTTP servers, each in its own network namespace (picture in
 # tests/e2e/lab.sh). Shows in plain words and live counts how requests
-# spread, what a drain does, and that a daemon restart loses nothing.
+# spread, what a drain does, how health checks take a dead server out and
+# bring it back, and that a daemon restart loses nothing.
 # Bounded: a few hundred requests in all. Cleans up on exit.
 set -eu
 cd "$(dirname "$0")/.."
@@ -38,8 +39,19 @@ say "Starting xlbd on the xlb node (pins under $LAB/bpf/xlb/eth0)"
 lab_xlbd_start
 echo "  $(tail -1 "$LAB/xlbd.log")"
 
-say "xlbctl vip add $VIP4:80/tcp; three backends, weight 100 each"
-xlbctl vip add "$VIP4:80/tcp" --encap ipip
+# health B: backend B's health as xlbd sees it.
+health() {
+	xlbctl -j list | "$LAB_PY" -c 'import json, sys
+for v in json.load(sys.stdin)["vips"]:
+    for b in v["backends"]:
+        if b["addr"] == sys.argv[1]:
+            print(b.get("health", "?"), b.get("last_check", ""))' "$1"
+}
+is_health() { [ "$(health "$1" | cut -d' ' -f1)" = "$2" ]; }
+
+say "xlbctl vip add $VIP4:80/tcp; three backends, weight 100 each, GET /health every 0.5 s"
+xlbctl vip add "$VIP4:80/tcp" --encap ipip --check http:/health \
+	--interval 0.5 --timeout 0.3 --rise 2 --fall 2
 for i in 1 2 3; do xlbctl backend add "$VIP4:80/tcp" "198.18.0.1$i"; done
 xlbctl list
 
@@ -55,6 +67,20 @@ say "Draining b2: it takes no new connections (existing ones would stay)"
 xlbctl backend drain "$VIP4:80/tcp" 198.18.0.12
 load 60
 xlbctl backend undrain "$VIP4:80/tcp" 198.18.0.12
+
+say "Killing b3's HTTP server: after 2 failed checks it leaves the Maglev ring"
+lab_wait 10 is_health 198.18.0.13 up
+t0=${EPOCHREALTIME/./}
+lab_backend_kill 3
+lab_wait 10 is_health 198.18.0.13 down
+echo "  b3: $(health 198.18.0.13), $(((${EPOCHREALTIME/./} - t0) / 1000)) ms after the kill"
+load 60
+
+say "Starting b3 again: back after 2 good checks"
+lab_backend_start 3
+lab_wait 10 is_health 198.18.0.13 up
+echo "  b3: $(health 198.18.0.13)"
+load 60
 
 say "Restarting xlbd (SIGTERM, then SIGKILL) while 150 requests run"
 load 150 &
