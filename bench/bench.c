@@ -28,6 +28,7 @@
 #include <linux/if_link.h>
 
 #include "addr.h"
+#include "csum.h"
 #include "xlb.h"
 #include "xlb_bench.skel.h"
 
@@ -41,18 +42,6 @@ struct frame {
 	__u8 b[FRAME_LEN];
 	__u32 sport_off, saddr_off;
 };
-
-static __u16 csum16(const void *p, size_t n)
-{
-	const __u16 *w = p;
-	__u32 s = 0;
-
-	for (; n > 1; n -= 2)
-		s += *w++;
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (__u16)~s;
-}
 
 /* Ethernet + IP + TCP (or UDP) from a client to dst:dport, 128 bytes. */
 static void make_frame(struct frame *f, const char *dst, __u16 dport,
@@ -76,7 +65,7 @@ static void make_frame(struct frame *f, const char *dst, __u16 dport,
 		p[23] = proto;
 		memcpy(p + 26, &src.v4, 4);
 		memcpy(p + 30, &d.v4, 4);
-		*(__u16 *)(p + 24) = csum16(p + 14, 20);
+		*(__u16 *)(p + 24) = xlb_csum_fold(xlb_csum_add(p + 14, 20, 0));
 		l4 = 34;
 		f->saddr_off = 28;
 	} else {

@@ -124,6 +124,27 @@ const char *xlb_proto_name(__u8 proto)
 	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
 }
 
+unsigned int xlb_sockaddr(const union xlb_addr *a, __u8 family, __be16 port,
+			  struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == XLB_AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+
+		s->sin_family = AF_INET;
+		s->sin_port = port;
+		s->sin_addr.s_addr = a->v4;
+		return sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = port;
+		memcpy(&s->sin6_addr, a->v6, 16);
+		return sizeof(*s);
+	}
+}
+
 const char *xlb_format_vip(const struct xlb_vip_key *k, char *buf, size_t len)
 {
 	char a[XLB_ADDR_STRLEN];

@@ -22,4 +22,10 @@ const char *xlb_format_addr(const union xlb_addr *a, __u8 family, char *buf,
 const char *xlb_format_vip(const struct xlb_vip_key *k, char *buf, size_t len);
 const char *xlb_proto_name(__u8 proto);
 
+struct sockaddr_storage;
+/* The socket address of a (address, family, port in network order), for
+ * bind/connect/sendto; returns its length. */
+unsigned int xlb_sockaddr(const union xlb_addr *a, __u8 family, __be16 port,
+			  struct sockaddr_storage *ss);
+
 #endif

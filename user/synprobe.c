@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "addr.h"
+#include "csum.h"
 #include "synprobe.h"
 
 #define TCP_SYN		0x02
@@ -25,7 +27,7 @@
 struct txq {
 	struct mmsghdr m[BATCH];
 	struct iovec iov[BATCH];
-	struct sockaddr_in6 to[BATCH];	/* large enough for either family */
+	struct sockaddr_storage to[BATCH];
 	__u8 pkt[BATCH][IP4_LEN + SYN_LEN];	/* v4: IP header first */
 	unsigned int n;
 };
@@ -222,38 +224,18 @@ __u16 synprobe_port(const struct synprobe *p, unsigned int i)
 int synprobe_source(struct synprobe *p, const union xlb_addr *dst,
 		    union xlb_addr *src)
 {
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(9),
-				 .sin_addr.s_addr = dst->v4 };
-	socklen_t sl = sizeof(s);
+	struct sockaddr_storage ss;
+	socklen_t sl = xlb_sockaddr(dst, XLB_AF_INET, htons(9), &ss);
 
 	if (p->route4 < 0)
 		return -EBADF;
 	/* A UDP connect routes and picks the source; nothing is sent. */
-	if (connect(p->route4, (struct sockaddr *)&s, sizeof(s)) ||
-	    getsockname(p->route4, (struct sockaddr *)&s, &sl))
+	if (connect(p->route4, (struct sockaddr *)&ss, sl) ||
+	    getsockname(p->route4, (struct sockaddr *)&ss, &sl))
 		return -errno;
 	memset(src, 0, sizeof(*src));
-	src->v4 = s.sin_addr.s_addr;
+	src->v4 = ((struct sockaddr_in *)&ss)->sin_addr.s_addr;
 	return 0;
-}
-
-static __u32 sum16(const void *data, size_t len, __u32 sum)
-{
-	const __u8 *b = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (__u32)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (__u32)b[len - 1] << 8;
-	return sum;
-}
-
-static __u16 fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
 }
 
 static void build_syn(__u8 *syn, __u16 sport, __u16 dport, __u32 seq)
@@ -324,7 +306,7 @@ int synprobe_send(struct synprobe *p, __u8 family, const union xlb_addr *src,
 	bool v4 = family == XLB_AF_INET;
 	struct txq *q = v4 ? &p->tx4 : &p->tx6;
 	int fd = v4 ? p->fd4 : p->fd6;
-	unsigned int k;
+	unsigned int k, tolen;
 	__u8 *syn;
 
 	if (fd < 0)
@@ -334,9 +316,9 @@ int synprobe_send(struct synprobe *p, __u8 family, const union xlb_addr *src,
 	k = q->n++;
 	syn = v4 ? q->pkt[k] + IP4_LEN : q->pkt[k];
 	build_syn(syn, sport, dport, seq);
-	memset(&q->to[k], 0, sizeof(q->to[k]));
+	/* Raw sockets take no port (v6: 0 or the protocol). */
+	tolen = xlb_sockaddr(dst, family, 0, &q->to[k]);
 	if (v4) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&q->to[k];
 		__u8 pseudo[12] = {};
 		__u16 c;
 
@@ -344,23 +326,18 @@ int synprobe_send(struct synprobe *p, __u8 family, const union xlb_addr *src,
 		memcpy(pseudo + 4, &dst->v4, 4);
 		pseudo[9] = IPPROTO_TCP;
 		pseudo[11] = SYN_LEN;
-		c = fold(sum16(syn, SYN_LEN, sum16(pseudo, 12, 0)));
-		syn[16] = c >> 8;
-		syn[17] = c & 0xff;
-		ip4_header(q->pkt[k], src, dst, ++p->ip_id ? p->ip_id : ++p->ip_id);
-		s->sin_family = AF_INET;
-		s->sin_addr.s_addr = dst->v4;
-	} else {
-		/* IPV6_CHECKSUM: the kernel fills it in. */
-		q->to[k].sin6_family = AF_INET6;
-		memcpy(&q->to[k].sin6_addr, dst->v6, 16);
+		c = xlb_csum_fold(xlb_csum_add(syn, SYN_LEN,
+					       xlb_csum_add(pseudo, 12, 0)));
+		memcpy(syn + 16, &c, 2);	/* memory order: see csum.h */
+		if (!++p->ip_id)
+			p->ip_id = 1;	/* 0 would have the kernel pick one */
+		ip4_header(q->pkt[k], src, dst, p->ip_id);
 	}
+	/* v6: IPV6_CHECKSUM, the kernel fills it in. */
 	q->iov[k] = (struct iovec){ .iov_base = q->pkt[k],
 				    .iov_len = v4 ? IP4_LEN + SYN_LEN : SYN_LEN };
 	q->m[k] = (struct mmsghdr){ .msg_hdr = {
-		.msg_name = &q->to[k],
-		.msg_namelen = v4 ? sizeof(struct sockaddr_in) :
-				    sizeof(struct sockaddr_in6),
+		.msg_name = &q->to[k], .msg_namelen = tolen,
 		.msg_iov = &q->iov[k], .msg_iovlen = 1 } };
 	return 0;
 }

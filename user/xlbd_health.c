@@ -444,31 +444,16 @@ static int arm_timeout(struct health *h, size_t i)
 static int start_sock(struct health *h, size_t i)
 {
 	struct target *t = &h->t[i];
-	struct sockaddr_storage ss = {};
+	struct sockaddr_storage ss;
 	struct epoll_event ev = { .events = sock_events(t), .data.u32 = i };
 	/* Linger 0: close() resets instead of a FIN exchange and leaves no
 	 * TIME_WAIT socket behind per check (10,000 a second add up). */
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	const char *payload = t->check.payload[0] ? t->check.payload : "ping";
 	bool tcp = t->check.type == CONF_CHECK_TCP;
-	socklen_t sl;
+	socklen_t sl = xlb_sockaddr(&t->addr, t->family, htons(t->port), &ss);
 	int fd, err;
 
-	if (t->family == XLB_AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(t->port);
-		s->sin_addr.s_addr = t->addr.v4;
-		sl = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(t->port);
-		memcpy(&s->sin6_addr, t->addr.v6, 16);
-		sl = sizeof(*s);
-	}
 	fd = socket(ss.ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) |
 			 SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

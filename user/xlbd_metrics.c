@@ -357,20 +357,9 @@ int metrics_start(struct xlbd *d)
 			 spec);
 		return -EINVAL;
 	}
-	if (k.family == XLB_AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = k.port;
-		sin->sin_addr.s_addr = k.addr.v4;
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = k.port;
-		memcpy(&sin6->sin6_addr, k.addr.v6, 16);
+	xlb_sockaddr(&k.addr, k.family, k.port, &ss);
+	if (k.family == XLB_AF_INET6)
 		flags |= MHD_USE_IPv6;
-	}
 	d->metrics = MHD_start_daemon(flags, ntohs(k.port), NULL, NULL, handle,
 				      d, MHD_OPTION_SOCK_ADDR, &ss,
 				      MHD_OPTION_END);

@@ -419,6 +419,35 @@ static void test_format_vip_round_trip(void **state)
 	}
 }
 
+/* Socket addresses: family, port and address bytes where the kernel reads
+ * them, the rest zero, the length of the family's struct. */
+static void test_sockaddr(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	union xlb_addr a;
+	__u8 fam;
+
+	(void)state;
+	memset(&ss, 0xaa, sizeof(ss));
+	assert_int_equal(xlb_parse_addr("198.18.1.1", &a, &fam), 0);
+	assert_int_equal(xlb_sockaddr(&a, fam, htons(80), &ss), sizeof(*s4));
+	assert_int_equal(s4->sin_family, AF_INET);
+	assert_port_be(s4->sin_port, 80);
+	assert_memory_equal(&s4->sin_addr, v4_198_18_1_1, 4);
+	assert_int_equal(s4->sin_zero[0], 0);
+
+	memset(&ss, 0xaa, sizeof(ss));
+	assert_int_equal(xlb_parse_addr("2001:db8::1", &a, &fam), 0);
+	assert_int_equal(xlb_sockaddr(&a, fam, htons(443), &ss), sizeof(*s6));
+	assert_int_equal(s6->sin6_family, AF_INET6);
+	assert_port_be(s6->sin6_port, 443);
+	assert_memory_equal(&s6->sin6_addr, v6_2001_db8_1, 16);
+	assert_int_equal(s6->sin6_flowinfo, 0);
+	assert_int_equal(s6->sin6_scope_id, 0);
+}
+
 static void test_format_vip_fields(void **state)
 {
 	char buf[XLB_VIP_STRLEN];
@@ -466,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_format_addr_round_trip),
 		cmocka_unit_test(test_format_vip_round_trip),
 		cmocka_unit_test(test_format_vip_fields),
+		cmocka_unit_test(test_sockaddr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
