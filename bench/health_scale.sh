@@ -34,6 +34,8 @@ READY=${READY:-900}	# xlbd's start with N backends (one ring build each)
 MEASURE=${MEASURE:-30}
 P=xlbh$$
 S=xlbs$$
+# lab_wait (poll a command until it succeeds) is the lab's own helper.
+. tests/e2e/lab.sh
 TMP=""
 LISTENER=""
 XLBD=""
@@ -85,16 +87,6 @@ if not r.get("ok"):
     sys.exit("xlbd: %s" % r.get("error"))
 print(eval(sys.argv[3]))
 PY
-}
-
-# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" > /dev/null 2>&1; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
 }
 
 # cpu_ticks: xlbd's "utime stime" (all threads), in clock ticks.
@@ -179,7 +171,7 @@ while True:
     except OSError:
         pass' < /dev/null > "$TMP/listener.log" 2>&1 &
 LISTENER=$!
-wait_for 5 ns bash -c "exec 3<>/dev/tcp/198.18.128.0/80" || die "listener did not start"
+lab_wait 5 ns bash -c "exec 3<>/dev/tcp/198.18.128.0/80" || die "listener did not start"
 
 {
 	echo "vips:"
@@ -196,11 +188,11 @@ ip netns exec "$P" $PIN_L "$BUILD/xlbd" -i x0 -c "$TMP/xlb.yaml" -s "$TMP/xlbd.s
 	--pin-root "$TMP/bpf" --state "$TMP/state.yaml" \
 	< /dev/null > "$TMP/xlbd.log" 2>&1 &
 XLBD=$!	# ip netns exec and taskset exec xlbd: same pid
-wait_for "$READY" ctl vip-list ||
+lab_wait "$READY" ctl vip-list ||
 	die "xlbd not ready in $READY s: $(tail -3 "$TMP/xlbd.log")"
 [ "$(cat "/proc/$XLBD/comm" 2>/dev/null)" = xlbd ] || die "xlbd pid $XLBD not found"
 t_ready=$(($(now_ms) - t0))
-if wait_for 60 all_up; then
+if lab_wait 60 all_up; then
 	t_up="$((($(now_ms) - t0) / 1000)).$(((($(now_ms) - t0) % 1000) / 100)) s"
 else
 	t_up="not within 60 s ($(health_counts) up/down/unknown)"

@@ -39,15 +39,12 @@ say "Starting xlbd on the xlb node (pins under $LAB/bpf/xlb/eth0)"
 lab_xlbd_start
 echo "  $(tail -1 "$LAB/xlbd.log")"
 
-# health B: backend B's health as xlbd sees it.
+# health ADDR: that backend's health and last check, as xlbd sees them.
 health() {
-	xlbctl -j list | "$LAB_PY" -c 'import json, sys
-for v in json.load(sys.stdin)["vips"]:
-    for b in v["backends"]:
-        if b["addr"] == sys.argv[1]:
-            print(b.get("health", "?"), b.get("last_check", ""))' "$1"
+	echo "$(lab_be "$VIP4:80/tcp" "$1" health)" \
+		"$(lab_be "$VIP4:80/tcp" "$1" last_check | tr _ ' ')"
 }
-is_health() { [ "$(health "$1" | cut -d' ' -f1)" = "$2" ]; }
+is_health() { [ "$(lab_be "$VIP4:80/tcp" "$1" health)" = "$2" ]; }
 
 say "xlbctl vip add $VIP4:80/tcp; three backends, weight 100 each, GET /health every 0.5 s"
 xlbctl vip add "$VIP4:80/tcp" --encap ipip --check http:/health \

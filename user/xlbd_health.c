@@ -67,7 +67,7 @@ struct target {
 	__u16 port;
 	__u64 due;			/* ns, CLOCK_MONOTONIC */
 	__u64 started;
-	bool busy, seen;
+	bool busy;
 	/* result state */
 	enum health_state state;
 	unsigned int ok_run, fail_run, transitions;
@@ -116,6 +116,8 @@ struct health {
 	pthread_cond_t acond;
 	struct xlb_vip_key *pend;	/* VIPs to re-apply */
 	size_t npend;
+	struct xlb_vip_key *dirty;	/* the checker's, until post() */
+	size_t ndirty;
 	volatile bool stop;
 	CURLM *multi;
 	struct target *t;
@@ -227,6 +229,10 @@ static void finish_io(struct health *h, struct target *t)
 	if (t->fd >= 0)
 		close(t->fd);	/* also leaves the epoll set */
 	t->fd = -1;
+	if (t->syn_out) {
+		t->syn_out = false;
+		h->nsyn--;
+	}
 	if (h->dl.pos[t - h->t] != TIMEHEAP_NO_POS)
 		timeheap_del(&h->dl, h->dl.pos[t - h->t]);
 }
@@ -248,6 +254,65 @@ static void syn_open(struct health *h)
 	}
 	if (getrandom(&h->secret, sizeof(h->secret), 0) != sizeof(h->secret))
 		h->secret = (__u32)now_ns();
+}
+
+/* A target that stays: its state and its check in flight move over. */
+static void target_take(struct target *t, struct target *old)
+{
+	*t = *old;
+	old->easy = NULL;	/* moved, not freed */
+	old->hdrs = NULL;
+	old->body = NULL;
+	old->fd = -1;
+}
+
+static void target_init(struct target *t, const struct conf_vip *v,
+			const struct conf_backend *b,
+			const struct conf_check *ck, __u64 now)
+{
+	memset(t, 0, sizeof(*t));
+	t->vip = v->key;
+	t->addr = b->addr;
+	t->family = b->family;
+	t->check = *ck;
+	t->port = ck->port ? ck->port :
+		  ntohs(v->key.port) ? ntohs(v->key.port) : 80;
+	t->fd = -1;
+	t->load = -1;
+	t->factor = t->applied_factor = 1;
+	snprintf(t->last, sizeof(t->last), "not yet");
+	/* Spread first checks over one interval. */
+	t->due = now + rnd((__u64)ck->interval_ms * 1000000ULL);
+}
+
+/* The new target array is in place: every target goes where it waits,
+ * under its new index. */
+static void requeue(struct health *h, __u64 now)
+{
+	size_t i;
+
+	h->nsyn = 0;	/* SYN probes out are all called back below */
+	for (i = 0; i < h->n; i++) {
+		struct target *t = &h->t[i];
+		struct epoll_event ev = { .events = sock_events(t),
+					  .data.u32 = (__u32)i };
+
+		if (t->busy && t->check.type == CONF_CHECK_SYN) {
+			/* Its reply would name the old index: probe again
+			 * now instead, nothing recorded. */
+			t->busy = false;
+			t->syn_out = false;
+			t->due = now;
+		}
+		if (!t->busy) {
+			timeheap_push(&h->idle, t->due, i);
+		} else if (t->fd >= 0) {
+			timeheap_push(&h->dl, deadline(t), i);
+			epoll_ctl(h->ep, EPOLL_CTL_MOD, t->fd, &ev);
+		} else if (t->easy) {
+			curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+		}
+	}
 }
 
 /* Rebuild the target list from the running configuration, keeping the
@@ -291,29 +356,10 @@ static void sync_targets(struct health *h)
 			if (ck->type == CONF_CHECK_NONE)
 				continue;
 			old = find(h, &v->key, &v->be[j].addr, v->be[j].family);
-			if (old && !memcmp(&old->check, ck, sizeof(*ck))) {
-				*t = *old;
-				old->easy = NULL;	/* moved, not freed */
-				old->hdrs = NULL;
-				old->body = NULL;
-				old->fd = -1;
-			} else {
-				memset(t, 0, sizeof(*t));
-				t->vip = v->key;
-				t->addr = v->be[j].addr;
-				t->family = v->be[j].family;
-				t->check = *ck;
-				t->fd = -1;
-				t->load = -1;
-				t->factor = t->applied_factor = 1;
-				snprintf(t->last, sizeof(t->last), "not yet");
-				/* Spread first checks over one interval. */
-				t->due = now + rnd((__u64)ck->interval_ms *
-						   1000000ULL);
-			}
-			t->port = ck->port ? ck->port :
-				  ntohs(v->key.port) ? ntohs(v->key.port) : 80;
-			t->seen = true;
+			if (old && !memcmp(&old->check, ck, sizeof(*ck)))
+				target_take(t, old);
+			else
+				target_init(t, v, &v->be[j], ck, now);
 			if (ck->type == CONF_CHECK_SYN)
 				syn_open(h);
 			k++;
@@ -336,28 +382,7 @@ static void sync_targets(struct health *h)
 	h->n = k;
 	h->idle = idle;
 	h->dl = dl;
-	h->nsyn = 0;	/* probes out were all called back above */
-	for (i = 0; i < k; i++) {
-		struct epoll_event ev = { .data.u32 = (__u32)i };
-
-		if (nt[i].busy && nt[i].check.type == CONF_CHECK_SYN) {
-			/* Its reply would name the old index: probe again
-			 * now instead, nothing recorded. */
-			nt[i].busy = false;
-			nt[i].syn_out = false;
-			nt[i].due = now;
-		}
-		if (!nt[i].busy) {
-			timeheap_push(&h->idle, nt[i].due, i);
-		} else if (nt[i].fd >= 0) {
-			/* A socket check moved with its target: new index. */
-			ev.events = sock_events(&nt[i]);
-			timeheap_push(&h->dl, deadline(&nt[i]), i);
-			epoll_ctl(h->ep, EPOLL_CTL_MOD, nt[i].fd, &ev);
-		} else if (nt[i].easy) {
-			curl_easy_setopt(nt[i].easy, CURLOPT_PRIVATE, &nt[i]);
-		}
-	}
+	requeue(h, now);
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -619,40 +644,35 @@ static bool adapt(struct health *h, const struct conf_vip *v)
 	return changed;
 }
 
-static void mark_vip(struct health *h, const struct xlb_vip_key *k,
-		     struct xlb_vip_key *dirty, size_t *ndirty)
+/* Add a VIP to a set of at most XLB_MAX_VIPS (dirty, pend). */
+static void key_add(struct xlb_vip_key *set, size_t *n,
+		    const struct xlb_vip_key *k)
 {
 	size_t i;
 
-	for (i = 0; i < *ndirty; i++)
-		if (!memcmp(&dirty[i], k, sizeof(*k)))
+	for (i = 0; i < *n; i++)
+		if (!memcmp(&set[i], k, sizeof(*k)))
 			return;
-	if (*ndirty < XLB_MAX_VIPS)
-		dirty[(*ndirty)++] = *k;
-	(void)h;
+	if (*n < XLB_MAX_VIPS)
+		set[(*n)++] = *k;
 }
 
 /* A check's end: its result moves the state machine (the VIP is marked
  * when the data plane must change) and the target waits for its next
  * due time in the heap. */
 static void done(struct health *h, struct target *t, bool ok, double ms,
-		 const char *why, struct xlb_vip_key *dirty, size_t *ndirty)
+		 const char *why)
 {
 	finish_io(h, t);
-	if (t->syn_out) {
-		t->syn_out = false;
-		h->nsyn--;
-	}
 	if (result(h, t, ok, ms, why))
-		mark_vip(h, &t->vip, dirty, ndirty);
+		key_add(h->dirty, &h->ndirty, &t->vip);
 	t->busy = false;
 	/* Cannot fail: the idle heap has room for every target. */
 	timeheap_push(&h->idle, t->due, (__u32)(t - h->t));
 }
 
 /* Start every check that is due. */
-static void start_due(struct health *h, __u64 now, struct xlb_vip_key *dirty,
-		      size_t *ndirty)
+static void start_due(struct health *h, __u64 now)
 {
 	if (now < h->last_start + START_GRAIN_NS)
 		return;
@@ -681,7 +701,7 @@ static void start_due(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 
 			snprintf(why, sizeof(why), "cannot start: %s",
 				 strerror(-rc));
-			done(h, t, false, 0, why, dirty, ndirty);
+			done(h, t, false, 0, why);
 		}
 	}
 	if (h->sp)
@@ -689,8 +709,7 @@ static void start_due(struct health *h, __u64 now, struct xlb_vip_key *dirty,
 }
 
 /* A socket check's descriptor is ready: its verdict. */
-static void sock_ready(struct health *h, struct target *t, __u64 now,
-		       struct xlb_vip_key *dirty, size_t *ndirty)
+static void sock_ready(struct health *h, struct target *t, __u64 now)
 {
 	char buf[16], why[48] = "ok";
 	int e = 0;
@@ -707,23 +726,22 @@ static void sock_ready(struct health *h, struct target *t, __u64 now,
 	}
 	if (e)
 		snprintf(why, sizeof(why), "%s", strerror(e));
-	done(h, t, !e, (now - t->started) / 1e6, why, dirty, ndirty);
+	done(h, t, !e, (now - t->started) / 1e6, why);
 }
 
 /* Replies to SYN probes queued on one raw socket. Latency runs to the
  * kernel's arrival stamp (realtime; off = realtime - monotonic). */
-static void syn_replies(struct health *h, int fd, __u64 now, __u64 off,
-			struct xlb_vip_key *dirty, size_t *ndirty)
+static void syn_replies(struct health *h, int fd, __u64 now, __u64 off)
 {
 	struct synprobe_reply r;
 
 	while (synprobe_recv(h->sp, fd, &r) > 0) {
 		__u32 v = r.seq ^ h->secret;
 		size_t i = v & ((1U << SYN_INDEX_BITS) - 1);
-		struct target *t = &h->t[i];
+		struct target *t = i < h->n ? &h->t[i] : NULL;
 		__u64 at = r.at > off && r.at - off <= now ? r.at - off : now;
 
-		if (i >= h->n || !t->syn_out ||
+		if (!t || !t->syn_out ||
 		    t->probe != (__u8)(v >> SYN_INDEX_BITS) ||
 		    t->family != r.family || t->port != r.sport ||
 		    t->sport != r.dport ||
@@ -734,33 +752,31 @@ static void syn_replies(struct health *h, int fd, __u64 now, __u64 off,
 		}
 		done(h, t, r.open,
 		     at > t->started ? (at - t->started) / 1e6 : 0,
-		     r.open ? "ok" : "refused (RST)", dirty, ndirty);
+		     r.open ? "ok" : "refused (RST)");
 	}
 }
 
-static void collect_syn(struct health *h, __u64 now,
-			struct xlb_vip_key *dirty, size_t *ndirty)
+static void collect_syn(struct health *h, __u64 now)
 {
 	struct timespec ts;
 	__u64 off;
 	int fd;
 
-	if (!h->sp)
-		return;
+	if (!h->nsyn)
+		return;		/* no probe out: no reply to read */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	off = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec - now_ns();
 	fd = synprobe_fd(h->sp, XLB_AF_INET);
 	if (fd >= 0)
-		syn_replies(h, fd, now, off, dirty, ndirty);
+		syn_replies(h, fd, now, off);
 	fd = synprobe_fd(h->sp, XLB_AF_INET6);
 	if (fd >= 0)
-		syn_replies(h, fd, now, off, dirty, ndirty);
+		syn_replies(h, fd, now, off);
 }
 
 /* Socket and SYN checks past their deadline fail; at most once per
  * TIMEOUT_SCAN_NS, so that a crowd of deadlines costs one wake-up. */
-static void sock_timeouts(struct health *h, __u64 now,
-			  struct xlb_vip_key *dirty, size_t *ndirty)
+static void sock_timeouts(struct health *h, __u64 now)
 {
 	if (now < h->last_tscan + TIMEOUT_SCAN_NS)
 		return;
@@ -769,14 +785,12 @@ static void sock_timeouts(struct health *h, __u64 now,
 	while (h->dl.n && h->dl.e[0].due <= now) {
 		struct target *t = &h->t[h->dl.e[0].id];
 
-		done(h, t, false, (now - t->started) / 1e6, "timeout", dirty,
-		     ndirty);
+		done(h, t, false, (now - t->started) / 1e6, "timeout");
 	}
 }
 
 /* Results of finished curl checks. */
-static void collect_curl(struct health *h, __u64 now,
-			 struct xlb_vip_key *dirty, size_t *ndirty)
+static void collect_curl(struct health *h, __u64 now)
 {
 	CURLMsg *m;
 	int left;
@@ -805,13 +819,12 @@ static void collect_curl(struct health *h, __u64 now,
 			snprintf(why, sizeof(why), "body lacks '%.20s'",
 				 t->check.body);
 		}
-		done(h, t, ok, (now - t->started) / 1e6, why, dirty, ndirty);
+		done(h, t, ok, (now - t->started) / 1e6, why);
 	}
 }
 
 /* Results of socket checks whose descriptors are ready. */
-static void collect_sock(struct health *h, __u64 now,
-			 struct xlb_vip_key *dirty, size_t *ndirty)
+static void collect_sock(struct health *h, __u64 now)
 {
 	struct epoll_event ev[EPOLL_BATCH];
 	int n, k;
@@ -820,8 +833,7 @@ static void collect_sock(struct health *h, __u64 now,
 		n = epoll_wait(h->ep, ev, EPOLL_BATCH, 0);
 		for (k = 0; k < n; k++)
 			if (ev[k].data.u32 < h->n)
-				sock_ready(h, &h->t[ev[k].data.u32], now, dirty,
-					   ndirty);
+				sock_ready(h, &h->t[ev[k].data.u32], now);
 	} while (n == EPOLL_BATCH);
 }
 
@@ -872,18 +884,18 @@ static void apply(struct health *h, struct xlb_vip_key *dirty, size_t ndirty)
 }
 
 /* Hand the VIPs whose backends changed to the applier. */
-static void post(struct health *h, const struct xlb_vip_key *dirty,
-		 size_t ndirty)
+static void post(struct health *h)
 {
 	size_t i;
 
-	if (!ndirty)
+	if (!h->ndirty)
 		return;
 	pthread_mutex_lock(&h->alock);
-	for (i = 0; i < ndirty; i++)
-		mark_vip(h, &dirty[i], h->pend, &h->npend);
+	for (i = 0; i < h->ndirty; i++)
+		key_add(h->pend, &h->npend, &h->dirty[i]);
 	pthread_cond_signal(&h->acond);
 	pthread_mutex_unlock(&h->alock);
+	h->ndirty = 0;
 }
 
 static void *applier(void *arg)
@@ -919,11 +931,9 @@ static void *applier(void *arg)
 static void *run(void *arg)
 {
 	struct health *h = arg;
-	struct xlb_vip_key *dirty = calloc(XLB_MAX_VIPS, sizeof(*dirty));
 
-	while (!h->stop && dirty) {
+	while (!h->stop) {
 		struct curl_waitfd wfd = { .fd = h->ep, .events = CURL_WAIT_POLLIN };
-		size_t ndirty = 0;
 		__u64 now = now_ns();
 		int running;
 
@@ -936,18 +946,17 @@ static void *run(void *arg)
 			pthread_mutex_unlock(&h->d->lock);
 		}
 
-		start_due(h, now, dirty, &ndirty);
+		start_due(h, now);
 		curl_multi_poll(h->multi, &wfd, 1, next_wait_ms(h, now_ns()),
 				NULL);
 		curl_multi_perform(h->multi, &running);
 		now = now_ns();
-		collect_curl(h, now, dirty, &ndirty);
-		collect_sock(h, now, dirty, &ndirty);
-		collect_syn(h, now, dirty, &ndirty);
-		sock_timeouts(h, now, dirty, &ndirty);
-		post(h, dirty, ndirty);
+		collect_curl(h, now);
+		collect_sock(h, now);
+		collect_syn(h, now);
+		sock_timeouts(h, now);
+		post(h);
 	}
-	free(dirty);
 	return NULL;
 }
 
@@ -967,7 +976,8 @@ int health_start(struct xlbd *d)
 	h->multi = curl_multi_init();
 	h->ep = epoll_create1(EPOLL_CLOEXEC);
 	h->pend = calloc(XLB_MAX_VIPS, sizeof(*h->pend));
-	if (!h->multi || h->ep < 0 || !h->pend ||
+	h->dirty = calloc(XLB_MAX_VIPS, sizeof(*h->dirty));
+	if (!h->multi || h->ep < 0 || !h->pend || !h->dirty ||
 	    pthread_create(&h->thread, NULL, run, h)) {
 		xlbd_log(LOG_ERR_, "cannot start the health checker");
 		if (h->multi)
@@ -975,6 +985,7 @@ int health_start(struct xlbd *d)
 		if (h->ep >= 0)
 			close(h->ep);
 		free(h->pend);
+		free(h->dirty);
 		free(h);
 		return -ENOMEM;
 	}
@@ -986,6 +997,7 @@ int health_start(struct xlbd *d)
 		curl_multi_cleanup(h->multi);
 		close(h->ep);
 		free(h->pend);
+		free(h->dirty);
 		free(h);
 		return -ENOMEM;
 	}
@@ -1019,6 +1031,7 @@ void health_stop(struct xlbd *d)
 	timeheap_free(&h->dl);
 	free(h->dl.pos);
 	free(h->pend);
+	free(h->dirty);
 	free(h);
 	d->health = NULL;
 }

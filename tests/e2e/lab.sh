@@ -177,6 +177,36 @@ lab_xlbd_kill() {
 
 xlbctl() { "$LAB_BUILD/xlbctl" -s "$LAB/xlbd.sock" "$@"; }
 
+# lab_backends VIP: "addr health effective_weight transitions latency_ms
+# last_check" per backend of VIP, "-" for a member the reply lacks.
+lab_backends() {
+	xlbctl -j list 2>/dev/null | "$LAB_PY" -c '
+import json, sys
+try:
+    vips = json.load(sys.stdin)["vips"]
+except Exception:
+    sys.exit(1)
+keys = ("health", "effective_weight", "transitions", "latency_ms",
+        "last_check")
+for v in vips:
+    if v.get("vip") == sys.argv[1]:
+        for b in v.get("backends", []):
+            print(b.get("addr"), *("-" if b.get(k) is None else
+                                   str(b[k]).replace(" ", "_") for k in keys))
+' "$1"
+}
+
+# lab_be VIP ADDR FIELD: one field (health effective_weight transitions
+# latency_ms last_check) of one backend.
+lab_be() {
+	local col
+	case $3 in
+	health) col=2 ;; effective_weight) col=3 ;; transitions) col=4 ;;
+	latency_ms) col=5 ;; last_check) col=6 ;; *) return 1 ;;
+	esac
+	lab_backends "$1" | awk -v a="$2" -v c="$col" '$1 == a { print $c }'
+}
+
 # lab_get [VIP]: one HTTP request from the client; prints the backend name.
 lab_get() {
 	local vip=${1:-$VIP4}

@@ -31,40 +31,10 @@ UP_MS=$((INTERVAL_MS * RISE + INTERVAL_MS + 500))
 
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
-# backends VIP: "addr health effective_weight transitions latency_ms
-# last_check" per backend of VIP, "-" for a member the reply lacks.
-backends() {
-	xlbctl -j list 2>/dev/null | "$LAB_PY" -c '
-import json, sys
-try:
-    vips = json.load(sys.stdin)["vips"]
-except Exception:
-    sys.exit(1)
-keys = ("health", "effective_weight", "transitions", "latency_ms",
-        "last_check")
-for v in vips:
-    if v.get("vip") == sys.argv[1]:
-        for b in v.get("backends", []):
-            print(b.get("addr"), *("-" if b.get(k) is None else
-                                   str(b[k]).replace(" ", "_") for k in keys))
-' "$1"
-}
-
-# be VIP ADDR FIELD: one field (health effective_weight transitions
-# latency_ms last_check) of one backend.
-be() {
-	local col
-	case $3 in
-	health) col=2 ;; effective_weight) col=3 ;; transitions) col=4 ;;
-	latency_ms) col=5 ;; last_check) col=6 ;; *) return 1 ;;
-	esac
-	backends "$1" | awk -v a="$2" -v c="$col" '$1 == a { print $c }'
-}
-
 # healths VIP: "198.18.0.11=up 198.18.0.12=down ..." for messages.
-healths() { backends "$1" | awk '{ printf "%s%s=%s", (NR > 1 ? " " : ""), $1, $2 }'; }
+healths() { lab_backends "$1" | awk '{ printf "%s%s=%s", (NR > 1 ? " " : ""), $1, $2 }'; }
 
-all_up() { [ "$(backends "$1" | awk '$2 == "up"' | wc -l)" -eq 3 ]; }
+all_up() { [ "$(lab_backends "$1" | awk '$2 == "up"' | wc -l)" -eq 3 ]; }
 
 # wait_ms MS CMD...: poll CMD every 0.05 s until it succeeds or MS pass.
 wait_ms() {
@@ -76,7 +46,7 @@ wait_ms() {
 	done
 }
 
-health_is() { [ "$(be "$1" "$2" health)" = "$3" ]; }
+health_is() { [ "$(lab_be "$1" "$2" health)" = "$3" ]; }
 
 # need_up CASE [VIP]: every backend up (within a few checks), or FAIL CASE.
 need_up() {
@@ -117,7 +87,7 @@ client_loop() {
 t_fields() {
 	local rows bad
 	need_up fields || return
-	rows=$(backends "$VIP")
+	rows=$(lab_backends "$VIP")
 	bad=$(echo "$rows" | awk '$3 == "-" || $4 == "-" || $5 == "-" ||
 		$6 == "-" || $3 !~ /^[0-9]+$/ || $3 == 0')
 	if [ -n "$bad" ]; then
@@ -135,7 +105,7 @@ t_kill() {
 	need_up kill || return
 	# A full window of passed checks, so that only fall can take it out.
 	wait_ms 8000 eval '[ "$(health_checks 2 200)" -ge 10 ]'
-	tr0=$(be "$VIP" 198.18.0.12 transitions)
+	tr0=$(lab_be "$VIP" 198.18.0.12 transitions)
 	client_loop 400 12000 "$log"
 	# Traffic before the kill, b2 included.
 	if ! wait_ms 5000 bash -c "[ \$(grep -c ' ok b2' '$log') -ge 5 ]"; then
@@ -150,8 +120,8 @@ t_kill() {
 	else
 		ok=0 why="b2 not down within $DOWN_MS ms ($(healths "$VIP"))"
 	fi
-	[ $ok = 1 ] && [ "$(be "$VIP" 198.18.0.12 effective_weight)" != 0 ] && {
-		ok=0 why="b2 down but effective_weight $(be "$VIP" 198.18.0.12 effective_weight)"; }
+	[ $ok = 1 ] && [ "$(lab_be "$VIP" 198.18.0.12 effective_weight)" != 0 ] && {
+		ok=0 why="b2 down but effective_weight $(lab_be "$VIP" 198.18.0.12 effective_weight)"; }
 	wait "$CLIENT_PID"
 	win_end=$((tk + INTERVAL_MS * FALL + INTERVAL_MS + 1000))
 	# Failed requests by second since the kill; failures outside
@@ -208,7 +178,7 @@ t_reenter() {
 	fi
 	t0=$(($(now_ms) - t0))
 	read -r -a r <<< "$(spread 30)"
-	tr=$(be "$VIP" 198.18.0.12 transitions)
+	tr=$(lab_be "$VIP" 198.18.0.12 transitions)
 	if [ "${r[1]}" -lt 3 ] || [ "${r[3]}" -ne 0 ]; then
 		fail re-enter "30 requests after up: b1=${r[0]} b2=${r[1]} b3=${r[2]} failed=${r[3]}"
 	elif ! [ "$tr" -eq $((tr0 + 2)) ] 2>/dev/null; then
@@ -271,18 +241,18 @@ t_http500() {
 t_flap() {
 	local tr0 tr1 n0 seen="" h prev="" deadline ok=1 why
 	need_up flap || return
-	tr0=$(be "$VIP" 198.18.0.11 transitions)
+	tr0=$(lab_be "$VIP" 198.18.0.11 transitions)
 	n0=$(health_checks 1)
 	lab_backend_set 1 health_status "500 200"
 	deadline=$(($(now_ms) + 12 * INTERVAL_MS + 3000))
 	while [ "$(health_checks 1)" -lt $((n0 + 12)) ] && [ "$(now_ms)" -lt "$deadline" ]; do
-		h=$(be "$VIP" 198.18.0.11 health)
+		h=$(lab_be "$VIP" 198.18.0.11 health)
 		[ "$h" = "$prev" ] || seen="$seen${seen:+ }$h"
 		prev=$h
 		sleep 0.1
 	done
-	tr1=$(be "$VIP" 198.18.0.11 transitions)
-	h=$(be "$VIP" 198.18.0.11 health)
+	tr1=$(lab_be "$VIP" 198.18.0.11 transitions)
+	h=$(lab_be "$VIP" 198.18.0.11 health)
 	lab_backend_set 1 health_status 200
 	echo "  flap: $(($(health_checks 1) - n0)) checks; b1 was: $seen; transitions $tr0 -> $tr1"
 	if ! [ "$tr1" -ge 0 ] 2>/dev/null || ! [ "$tr0" -ge 0 ] 2>/dev/null; then
@@ -307,7 +277,7 @@ t_flap() {
 
 # ew_slow: b1's effective weight under half of b2's and b3's.
 ew_slow() {
-	backends "$VIP2" | awk '{ w[$1] = $3 } END {
+	lab_backends "$VIP2" | awk '{ w[$1] = $3 } END {
 		b1 = w["198.18.0.11"]; b2 = w["198.18.0.12"]; b3 = w["198.18.0.13"]
 		exit !(b1 ~ /^[0-9.]+$/ && b2 > 0 && b3 > 0 && 2 * b1 < b2 && 2 * b1 < b3) }'
 }
@@ -328,12 +298,12 @@ t_slow() {
 		return
 	fi
 	if need_up slow "$VIP2"; then
-		ew=$(backends "$VIP2" | awk '{ printf " %s", $3 }')
+		ew=$(lab_backends "$VIP2" | awk '{ printf " %s", $3 }')
 		lab_backend_set 1 delay_ms 200
 		if ! wait_ms 8000 ew_slow; then
-			ok=0 why="effective weights before:$ew, 8 s after b1 got 200 ms slower:$(backends "$VIP2" | awk '{ printf " %s", $3 }') (want b1 < half of b2, b3)"
+			ok=0 why="effective weights before:$ew, 8 s after b1 got 200 ms slower:$(lab_backends "$VIP2" | awk '{ printf " %s", $3 }') (want b1 < half of b2, b3)"
 		else
-			ew="$ew ->$(backends "$VIP2" | awk '{ printf " %s", $3 }')"
+			ew="$ew ->$(lab_backends "$VIP2" | awk '{ printf " %s", $3 }')"
 			read -r -a r <<< "$(spread 90 198.18.1.2)"
 			share=$((100 * r[0] / 90))
 			if [ "${r[3]}" -ne 0 ] || [ "$share" -ge 20 ]; then
@@ -376,8 +346,8 @@ while True:
 		fail tcp-udp "see above"
 }
 test_udp() {
-	[ "$(be "$1" 198.18.0.11 health)" = up ] &&
-		[ "$(be "$1" 198.18.0.12 health)" = down ]
+	[ "$(lab_be "$1" 198.18.0.11 health)" = up ] &&
+		[ "$(lab_be "$1" 198.18.0.12 health)" = down ]
 }
 
 # SYN (half-open) checks, v4 and v6: listening servers up; a closed port
@@ -400,7 +370,7 @@ t_syn() {
 	wait_ms 4000 all_up "$v4" || { echo "  syn v4: $(healths "$v4")"; ok=0; }
 	wait_ms 4000 all_up "$v6" || { echo "  syn v6: $(healths "$v6")"; ok=0; }
 	wait_ms 4000 syn_down "$vc" || { echo "  syn closed/absent: $(healths "$vc")" \
-		"$(be "$vc" 198.18.0.11 last_check) $(be "$vc" 198.18.0.99 last_check)"; ok=0; }
+		"$(lab_be "$vc" 198.18.0.11 last_check) $(lab_be "$vc" 198.18.0.99 last_check)"; ok=0; }
 	# Probes keep going out every 0.3 s while we look, 10 times.
 	for i in $(seq 10); do
 		n=$(lab_ns b1 ss -Htn state syn-recv) || { ok=0; echo "  syn: ss failed"; break; }
@@ -409,7 +379,7 @@ t_syn() {
 	done
 	[ "$syn_recv" -eq 0 ] || { echo "  syn: $syn_recv SYN-RECV sockets seen on b1"; ok=0; }
 	syn_forged || ok=0
-	lat=$(be "$v4" 198.18.0.11 latency_ms)
+	lat=$(lab_be "$v4" 198.18.0.11 latency_ms)
 	xlbctl vip del "$v4"
 	xlbctl vip del "$v6"
 	xlbctl vip del "$vc"
@@ -442,7 +412,7 @@ PY
 	wait_ms 2000 stray_grew "$s0" 200 || {
 		echo "  syn: syn_stray $s0 -> $(syn_stray), want +200"; return 1; }
 	s1=$(syn_stray)
-	[ "$(be 198.18.1.7:81/tcp 198.18.0.99 health)" = down ] || {
+	[ "$(lab_be 198.18.1.7:81/tcp 198.18.0.99 health)" = down ] || {
 		echo "  syn: forged replies brought 198.18.0.99 up"; return 1; }
 	echo "  syn: 200 forged replies: syn_stray $s0 -> $s1, 198.18.0.99 still down"
 }
@@ -453,10 +423,10 @@ print(json.load(sys.stdin)["checks"]["syn_stray"])'
 stray_grew() { [ "$(syn_stray)" -ge $(($1 + $2)) ]; }
 
 syn_down() {
-	[ "$(be "$1" 198.18.0.11 health)" = down ] &&
-		[ "$(be "$1" 198.18.0.11 last_check)" = "fail:_refused_(RST)" ] &&
-		[ "$(be "$1" 198.18.0.99 health)" = down ] &&
-		[ "$(be "$1" 198.18.0.99 last_check)" = "fail:_timeout" ]
+	[ "$(lab_be "$1" 198.18.0.11 health)" = down ] &&
+		[ "$(lab_be "$1" 198.18.0.11 last_check)" = "fail:_refused_(RST)" ] &&
+		[ "$(lab_be "$1" 198.18.0.99 health)" = down ] &&
+		[ "$(lab_be "$1" 198.18.0.99 last_check)" = "fail:_timeout" ]
 }
 
 # HTTPS check against a TLS server on b3 (self-signed: checks go to
@@ -491,8 +461,8 @@ srv.serve_forever()
 		fail https "see above"
 }
 test_https() {
-	[ "$(be "$1" 198.18.0.13 health)" = up ] &&
-		[ "$(be "$1" 198.18.0.11 health)" = down ]
+	[ "$(lab_be "$1" 198.18.0.13 health)" = up ] &&
+		[ "$(lab_be "$1" 198.18.0.11 health)" = down ]
 }
 
 CASES=${TESTS:-"fields kill http500 flap slow tcp_udp syn https"}
