@@ -1286,16 +1286,6 @@ static void text_list(const struct cmd *c, json_object *o)
 	text_vips(o, true);
 }
 
-static bool is_counter(const char *name)
-{
-	int i;
-
-	for (i = 0; i < XLB_C_MAX; i++)
-		if (!strcmp(xlb_counter_names[i], name))
-			return true;
-	return false;
-}
-
 /* Kind 1: aligned apart from the counters (kind 0) above them. */
 static void traffic_row(struct table *t, json_object *o, const char *name,
 			int indent)
@@ -1329,7 +1319,7 @@ static void text_stats(const struct cmd *c, json_object *o)
 			r = row_new(&t, 0, 0);
 			cell(r, NULL, false, "%s", key);
 			cell(r, NULL, true, "%lld", n);
-			if (is_counter(key) && jget(rates, key))
+			if (xlb_counter_index(key) >= 0 && jget(rates, key))
 				cell(r, NULL, true, "%s/s",
 				     si(jnum(rates, key), buf, sizeof(buf)));
 			else

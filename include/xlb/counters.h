@@ -61,6 +61,19 @@ static const char *const xlb_counter_names[XLB_C_MAX] = {
 	[XLB_C_DECAP_PASS] = "decap_pass",
 	[XLB_C_DECAP_MALFORMED] = "decap_malformed",
 };
+
+#include <string.h>
+
+/* A counter's index by its name, -1 when there is none. */
+static inline int xlb_counter_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < XLB_C_MAX; i++)
+		if (!strcmp(xlb_counter_names[i], name))
+			return i;
+	return -1;
+}
 #endif
 
 #endif

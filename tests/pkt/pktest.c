@@ -299,15 +299,6 @@ static void do_run(struct runner *r, char **argv, int argc)
 	pass(r, name);
 }
 
-static int counter_index(const char *name)
-{
-	int i;
-
-	for (i = 0; i < XLB_C_MAX; i++)
-		if (!strcmp(xlb_counter_names[i], name))
-			return i;
-	return -1;
-}
 
 static void do_counter(struct runner *r, char **argv, int argc, bool decap)
 {
@@ -315,7 +306,7 @@ static void do_counter(struct runner *r, char **argv, int argc, bool decap)
 	char name[96];
 	int i, err;
 
-	if (argc < 2 || (i = counter_index(argv[0])) < 0) {
+	if (argc < 2 || (i = xlb_counter_index(argv[0])) < 0) {
 		fail(r, argc ? argv[0] : "?", "unknown counter");
 		return;
 	}
