@@ -60,7 +60,7 @@ static int hold_port(int *fd, __u16 *port)
 	struct sockaddr_in s4 = { .sin_family = AF_INET };
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	int off = 0;
+	int off = 0, err;
 
 	*fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (*fd >= 0) {
@@ -79,10 +79,11 @@ static int hold_port(int *fd, __u16 *port)
 			      ((struct sockaddr_in *)&ss)->sin_port);
 	return 0;
 fail:
+	err = -errno;
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-	return -errno;
+	return err;
 }
 
 /* Keep only replies to our ports that are SYN-ACKs or RSTs, so the raw
@@ -137,29 +138,29 @@ static int open_raw(int family, const __u16 *ports)
 	/* Replies are read in batches: their arrival time is the kernel's. */
 	int on = 1;
 
+	int err;
+
 	if (fd < 0)
 		return -errno;
-	/* v4 SYNs carry their own IP header: the kernel's shorter path
-	 * (no corking, no ID generation), and the source is ours anyway. */
-	if (family == AF_INET &&
-	    setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &on, sizeof(on))) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
-	if ((family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &off, sizeof(off))) ||
-	    attach_filter(fd, ports, family == AF_INET)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
+	/* v4 SYNs carry their own IP header: the kernel's shorter path
+	 * (no corking, no ID generation), and the source is ours anyway. */
+	if (family == AF_INET ?
+		    setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &on, sizeof(on)) :
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &off,
+			       sizeof(off))) {
+		err = -errno;
+		goto fail;
 	}
+	err = attach_filter(fd, ports, family == AF_INET);
+	if (err)
+		goto fail;
 	return fd;
+fail:
+	close(fd);
+	return err;
 }
 
 void synprobe_close(struct synprobe *p)
@@ -211,9 +212,7 @@ fail:
 
 int synprobe_fd(const struct synprobe *p, __u8 family)
 {
-	int fd = family == XLB_AF_INET ? p->fd4 : p->fd6;
-
-	return fd < 0 ? -1 : fd;
+	return family == XLB_AF_INET ? p->fd4 : p->fd6;
 }
 
 __u16 synprobe_port(const struct synprobe *p, unsigned int i)
