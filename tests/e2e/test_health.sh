@@ -340,10 +340,37 @@ while True:
 	for i in 1 2; do xlbctl backend add "$vu" "198.18.0.1$i"; done
 	wait_ms 4000 all_up "$vt" || { echo "  tcp: $(healths "$vt")"; ok=0; }
 	wait_ms 4000 test_udp "$vu" || { echo "  udp: $(healths "$vu")"; ok=0; }
+	tcp_no_time_wait || ok=0
 	xlbctl vip del "$vt"
 	xlbctl vip del "$vu"
-	[ $ok = 1 ] && pass "tcp-udp (TCP check: 3 up; UDP check: responder up, silent backend down)" ||
+	[ $ok = 1 ] && pass "tcp-udp (TCP check: 3 up, no TIME_WAIT left by checks; UDP check: responder up, silent backend down)" ||
 		fail tcp-udp "see above"
+}
+# tcp_no_time_wait: TCP checks close with a reset, so the xlb node keeps no
+# TIME_WAIT socket per check (10,000 backends would leave 600,000). A port
+# of its own (8081, an accept-and-close listener on b1) keeps the HTTP
+# checks' sockets out of the count.
+tcp_no_time_wait() {
+	local v=198.18.1.8:8081/tcp tw
+	lab_ns b1 "$LAB_PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8081))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    c.close()
+' < /dev/null > /dev/null 2>&1 &
+	xlbctl vip add "$v" --check tcp --interval 0.2 --timeout 0.15 --rise 3 &&
+		xlbctl backend add "$v" 198.18.0.11 || { echo "  tcp: vip add refused"; return 1; }
+	# Up after 3 good checks: 3 connections made and closed.
+	wait_ms 4000 eval '[ "$(lab_be "$v" 198.18.0.11 health)" = up ]' || {
+		echo "  tcp: 8081 $(healths "$v")"; xlbctl vip del "$v"; return 1; }
+	tw=$(lab_ns lb ss -Htan state time-wait '( dport = :8081 )') || {
+		echo "  tcp: ss failed"; xlbctl vip del "$v"; return 1; }
+	xlbctl vip del "$v"
+	[ -z "$tw" ] || { echo "  tcp: TIME_WAIT on the xlb node after checks: $tw"; return 1; }
 }
 test_udp() {
 	[ "$(lab_be "$1" 198.18.0.11 health)" = up ] &&
