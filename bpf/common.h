@@ -11,7 +11,6 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
-#include <linux/icmp.h>
 #include <linux/icmpv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -41,5 +40,31 @@
 #define XLB_MAX_EXTHDRS	4	/* IPv6 extension headers walked */
 
 #define NSEC_PER_SEC	1000000000ULL
+
+/* ICMPv4 as RFC 792 and RFC 1191 define it. Not <linux/icmp.h>: since
+ * Linux 5.15 it includes <linux/if.h>, which pulls glibc's <sys/socket.h>
+ * into a -target bpf build (gnu/stubs-32.h on x86-64). A BPF object must
+ * build from the kernel's UAPI and libbpf headers alone. */
+#define ICMP_DEST_UNREACH	3
+#define ICMP_TIME_EXCEEDED	11
+#define ICMP_PARAMETERPROB	12
+#define ICMP_FRAG_NEEDED	4	/* code of ICMP_DEST_UNREACH */
+
+struct icmphdr {
+	__u8	type;
+	__u8	code;
+	__sum16	checksum;
+	union {
+		struct {
+			__be16	id;
+			__be16	sequence;
+		} echo;
+		__be32	gateway;
+		struct {
+			__be16	__unused;
+			__be16	mtu;
+		} frag;
+	} un;
+};
 
 #endif

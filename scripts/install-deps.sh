@@ -11,7 +11,7 @@ PKGS=(
 	libyaml-dev libjson-c-dev	# xlb.conf parsing, control protocol, -j
 	libmicrohttpd-dev		# Prometheus metrics endpoint
 	libcmocka-dev			# unit tests
-	iproute2 ethtool		# namespaces, veth, GRO for the lab
+	iproute2 ethtool procps		# namespaces, veth, GRO, sysctl and pgrep for the lab
 	python3-scapy			# packet fixtures (Debian's python3)
 	curl libcurl4-openssl-dev	# the lab's HTTP clients; health checks
 	openssl				# a TLS backend for the HTTPS check test
