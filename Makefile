@@ -8,7 +8,12 @@ BPFTOOL  ?= bpftool
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
 
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD)
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror
+# Each part sees only the headers it may use, so a forbidden arrow is a
+# compile error: lib uses neither daemon nor CLI, the CLI not the daemon.
+LIB_INC  := -Iinclude -Iuser/lib -I$(BUILD)
+XLBD_INC := $(LIB_INC) -Iuser/xlbd
+CTL_INC  := $(LIB_INC)
 LDLIBS   := -lbpf -lelf -lz -lyaml -ljson-c
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Wno-unused-function \
 	      -Iinclude -Ibpf -I$(ARCH_INC)
@@ -26,18 +31,20 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.h include/xlb/*.h)
 
-LIB_SRCS := user/lib.c user/maglev.c user/addr.c user/conf.c user/view.c \
-	    user/timeheap.c
-LIB_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB_SRCS := $(wildcard user/lib/*.c)
+LIB_OBJS := $(patsubst user/lib/%.c,$(BUILD)/obj/lib/%.o,$(LIB_SRCS))
 LIB      := $(BUILD)/libxlb.a
+
+# The daemon: main.c plus an archive of its parts, which unit tests link.
+XLBD_SRCS := $(filter-out user/xlbd/main.c,$(wildcard user/xlbd/*.c))
+XLBD_OBJS := $(patsubst user/xlbd/%.c,$(BUILD)/obj/xlbd/%.o,$(XLBD_SRCS))
+XLBD_LIB  := $(BUILD)/libxlbd.a
+XLBD_LIBS := -lmicrohttpd -lcurl -lpthread -lm
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 
-XLBD_SRCS := user/xlbd.c user/xlbd_ctl.c user/xlbd_metrics.c user/xlbd_health.c \
-	     user/synprobe.c
-TOOLS    := $(BUILD)/xlb-pktest $(BUILD)/xlb-bench $(BUILD)/xlbd \
-	    $(patsubst user/%.c,$(BUILD)/%,$(wildcard user/xlbctl.c))
+TOOLS    := $(BUILD)/xlb-pktest $(BUILD)/xlb-bench $(BUILD)/xlbd $(BUILD)/xlbctl
 
 .PHONY: all test bench demo clean help deps
 .DELETE_ON_ERROR:
@@ -56,7 +63,7 @@ help:
 deps:
 	bash scripts/install-deps.sh
 
-$(BUILD) $(BUILD)/obj:
+$(BUILD) $(BUILD)/obj/lib $(BUILD)/obj/xlbd:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
@@ -67,33 +74,42 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@
 
-$(BUILD)/obj/%.o: user/%.c $(wildcard user/*.h include/xlb/*.h) $(SKELS) | $(BUILD)/obj
+$(BUILD)/obj/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h include/xlb/*.h) $(SKELS) | $(BUILD)/obj/lib
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(LIB_INC) -c $< -o $@
+
+$(BUILD)/obj/xlbd/%.o: user/xlbd/%.c $(wildcard user/lib/*.h user/xlbd/*.h include/xlb/*.h) | $(BUILD)/obj/xlbd
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(XLBD_INC) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
+$(XLBD_LIB): $(XLBD_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
 $(BUILD)/xlb-pktest: tests/pkt/pktest.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LIB_INC) $< -o $@ $(LIB) $(LDLIBS)
 
-$(BUILD)/xlbd: $(XLBD_SRCS) $(LIB) $(SKELS) $(wildcard user/*.h)
+$(BUILD)/xlbd: user/xlbd/main.c $(XLBD_LIB) $(LIB) $(wildcard user/xlbd/*.h)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(XLBD_SRCS) -o $@ $(LIB) $(LDLIBS) -lmicrohttpd -lcurl -lpthread -lm
+	$(Q)$(CC) $(CFLAGS) $(XLBD_INC) $< -o $@ $(XLBD_LIB) $(LIB) $(LDLIBS) $(XLBD_LIBS)
 
-$(BUILD)/xlbctl: user/xlbctl.c $(LIB) $(SKELS) $(wildcard user/*.h)
+$(BUILD)/xlbctl: user/xlbctl/xlbctl.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS) -lxdp
+	$(Q)$(CC) $(CFLAGS) $(CTL_INC) $< -o $@ $(LIB) $(LDLIBS) -lxdp
 
 $(BUILD)/xlb-bench: bench/bench.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LIB_INC) $< -o $@ $(LIB) $(LDLIBS)
 
-$(BUILD)/test_%: tests/unit/test_%.c $(LIB)
+# Unit tests may reach into the daemon's parts (the state model, conf).
+$(BUILD)/test_%: tests/unit/test_%.c $(XLBD_LIB) $(LIB)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(XLBD_INC) $< -o $@ $(XLBD_LIB) $(LIB) $(LDLIBS) $(XLBD_LIBS) -lcmocka
 
 test: all
 	$(Q)bash tests/run.sh

@@ -65,7 +65,7 @@ srv() { ip netns exec "$S" "$@"; }
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
 # ctl CMD [PYTHON-EXPR]: one request on xlbd's control socket (the protocol
-# of user/ctl.h), spoken directly rather than through xlbctl: xlbctl
+# of user/lib/ctl.h), spoken directly rather than through xlbctl: xlbctl
 # refuses replies over CTL_MSG_MAX (64 KiB), which `list` and `stats` of
 # thousands of backends exceed. Prints EXPR of the reply r (default: the
 # whole reply as JSON); fails when xlbd cannot be reached or says no.

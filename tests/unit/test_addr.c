@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* Unit tests for the text forms of addresses, VIPs and MACs (user/addr.c).
+/* Unit tests for the text forms of addresses, VIPs and MACs (user/lib/addr.c).
  *
  * Expected values are spelled out byte by byte, so that a byte order or
  * family mix-up in the parsers shows as a failure here.

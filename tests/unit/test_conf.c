@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* Unit tests for xlb.conf parsing, writing and editing (user/conf.c).
+/* Unit tests for xlb.conf parsing, writing and editing (user/xlbd/conf.c).
  *
  * Expected values are written out in full (addresses byte by byte, ports
  * in network order, durations in ms), so that a field the parser drops or

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* Unit tests for the Internet checksum (user/csum.h): known headers, an odd
+/* Unit tests for the Internet checksum (user/lib/csum.h): known headers, an odd
  * length, and that a header with its checksum in place sums to zero. The
  * result is compared as the bytes it leaves in the packet, so a byte order
  * mistake on this host shows here.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* Unit tests for the weighted Maglev table builder (user/maglev.c).
+/* Unit tests for the weighted Maglev table builder (user/lib/maglev.c).
  *
  * Flows are simulated by hashing a flow index with splitmix64, which shares
  * nothing with the builder's id hash, and taking it modulo the table size, as

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* Unit tests for the checker's min-heap of (time, id) (user/timeheap.c):
+/* Unit tests for the checker's min-heap of (time, id) (user/lib/timeheap.c):
  * order, taking entries out from the middle with tracked places, and that
  * a reserve means no reallocation. Times come from a fixed xorshift, so a
  * failure repeats.

@@ -48,179 +48,6 @@
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
-/* ---- names ---- */
-
-static const char *const mode_names[] = {
-	[XLB_MODE_IPIP] = "ipip",
-	[XLB_MODE_GUE] = "gue",
-	[XLB_MODE_L2] = "l2",
-};
-
-static const char *const algo_names[] = {
-	[XLB_ALGO_MAGLEV] = "maglev",
-};
-
-static const char *const check_names[] = {
-	[CONF_CHECK_NONE] = "none",
-	[CONF_CHECK_TCP] = "tcp",
-	[CONF_CHECK_HTTP] = "http",
-	[CONF_CHECK_HTTPS] = "https",
-	[CONF_CHECK_UDP] = "udp",
-	[CONF_CHECK_SYN] = "syn",
-};
-
-static const char *const all_down_names[] = {
-	[CONF_ALL_DOWN_OPEN] = "open",
-	[CONF_ALL_DOWN_DROP] = "drop",
-};
-
-static const char *const adaptive_names[] = {
-	[CONF_ADAPTIVE_OFF] = "off",
-	[CONF_ADAPTIVE_LATENCY] = "latency",
-	[CONF_ADAPTIVE_LOAD] = "load",
-	[CONF_ADAPTIVE_BOTH] = "both",
-};
-
-static const char *const xdp_names[] = {
-	[CONF_XDP_AUTO] = "auto",
-	[CONF_XDP_NATIVE] = "native",
-	[CONF_XDP_GENERIC] = "generic",
-};
-
-/* Index of s among the first len bytes of names[], or -1. */
-static int name_index(const char *const *names, size_t n, const char *s,
-		      size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (names[i] && strlen(names[i]) == len &&
-		    !strncmp(names[i], s, len))
-			return (int)i;
-	return -1;
-}
-
-static int name_lookup(const char *const *names, size_t n, const char *s)
-{
-	return name_index(names, n, s, strlen(s));
-}
-
-int conf_parse_mode(const char *s, __u8 *mode)
-{
-	int i = name_lookup(mode_names, ARRAY_SIZE(mode_names), s);
-
-	if (i < 0)
-		return -EINVAL;
-	*mode = (__u8)i;
-	return 0;
-}
-
-int conf_parse_algo(const char *s, __u8 *algo)
-{
-	int i = name_lookup(algo_names, ARRAY_SIZE(algo_names), s);
-
-	if (i < 0)
-		return -EINVAL;
-	*algo = (__u8)i;
-	return 0;
-}
-
-const char *conf_mode_name(__u8 mode)
-{
-	return mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?";
-}
-
-const char *conf_algo_name(__u8 algo)
-{
-	return algo < ARRAY_SIZE(algo_names) ? algo_names[algo] : "?";
-}
-
-const char *conf_check_name(enum conf_check_type t)
-{
-	return (unsigned int)t < ARRAY_SIZE(check_names) ? check_names[t] : "?";
-}
-
-int conf_parse_all_down(const char *s, __u8 *v)
-{
-	int i = name_lookup(all_down_names, ARRAY_SIZE(all_down_names), s);
-
-	if (i < 0)
-		return -EINVAL;
-	*v = (__u8)i;
-	return 0;
-}
-
-int conf_parse_adaptive(const char *s, __u8 *v)
-{
-	int i = name_lookup(adaptive_names, ARRAY_SIZE(adaptive_names), s);
-
-	if (i < 0)
-		return -EINVAL;
-	*v = (__u8)i;
-	return 0;
-}
-
-const char *conf_all_down_name(__u8 v)
-{
-	return v < ARRAY_SIZE(all_down_names) ? all_down_names[v] : "?";
-}
-
-const char *conf_adaptive_name(__u8 v)
-{
-	return v < ARRAY_SIZE(adaptive_names) ? adaptive_names[v] : "?";
-}
-
-/* The path and the Host header go into the request line and headers as
- * they are: a blank or a control character would split them. */
-static bool http_token_ok(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s <= ' ' || *s == 0x7f)
-			return false;
-	return true;
-}
-
-static bool http_path_ok(const char *s)
-{
-	return s[0] == '/' && strlen(s) < CONF_STR_MAX && http_token_ok(s);
-}
-
-/* "none", "tcp", "syn", "udp", "http", "https", "http:/PATH", "https:/PATH".
- * A bare "http" keeps the path the caller had (the default /health). */
-int conf_parse_check(const char *s, struct conf_check *c)
-{
-	const char *colon = strchr(s, ':');
-	size_t n = colon ? (size_t)(colon - s) : strlen(s);
-	int t = name_index(check_names, ARRAY_SIZE(check_names), s, n);
-
-	if (t < 0)
-		return -EINVAL;
-	if (colon) {
-		if (t != CONF_CHECK_HTTP && t != CONF_CHECK_HTTPS)
-			return -EINVAL;
-		if (!http_path_ok(colon + 1))
-			return -EINVAL;
-		strcpy(c->path, colon + 1);
-	}
-	c->type = t;
-	return 0;
-}
-
-/* ---- defaults, free, copy ---- */
-
-void conf_check_defaults(struct conf_check *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->type = CONF_CHECK_NONE;
-	strcpy(c->path, "/health");
-	c->expect_status = 200;
-	c->interval_ms = 5000;
-	c->timeout_ms = 2000;
-	c->rise = 2;
-	c->fall = 3;
-	c->error_pct = ERROR_PCT_DEFAULT;
-}
-
 static void vip_defaults(struct conf_vip *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -425,9 +252,9 @@ static bool text_ok(const char *s)
  * conf_load refuses. */
 static bool check_ok(const struct conf_check *c)
 {
-	return (unsigned int)c->type < ARRAY_SIZE(check_names) &&
-	       text_ok(c->path) && http_path_ok(c->path) && text_ok(c->host) &&
-	       http_token_ok(c->host) && text_ok(c->body) &&
+	return (unsigned int)c->type < settings_check.n &&
+	       text_ok(c->path) && settings_http_path_ok(c->path) && text_ok(c->host) &&
+	       settings_http_token_ok(c->host) && text_ok(c->body) &&
 	       text_ok(c->payload) && c->expect_status >= 100 &&
 	       c->expect_status <= 599 && c->interval_ms >= INTERVAL_MIN_MS &&
 	       c->interval_ms <= INTERVAL_MAX_MS &&
@@ -453,8 +280,8 @@ static int vip_ok(const struct conf_vip *v)
 
 	if (!family_ok(v->key.family) || v->mode >= XLB_MODE_MAX ||
 	    v->algo >= XLB_ALGO_MAX ||
-	    v->all_down >= ARRAY_SIZE(all_down_names) ||
-	    v->adaptive >= ARRAY_SIZE(adaptive_names) ||
+	    v->all_down >= settings_all_down.n ||
+	    v->adaptive >= settings_adaptive.n ||
 	    (v->key.proto != IPPROTO_TCP && v->key.proto != IPPROTO_UDP) ||
 	    !check_ok(&v->check))
 		return -EINVAL;
@@ -927,7 +754,7 @@ static int set_bool(struct parser *p, const struct key *k, yaml_node_t *v,
 	err = get_str(p, k, v, &s);
 	if (err)
 		return err;
-	i = name_lookup(names, ARRAY_SIZE(names), s);
+	i = settings_lookup(names, ARRAY_SIZE(names), s);
 	if (i < 0)
 		return fail(p, v, "bad boolean '%s' for %s (want true or false)",
 			    s, k->name);
@@ -982,7 +809,7 @@ static int get_name(struct parser *p, const struct key *k, yaml_node_t *v,
 	err = get_str(p, k, v, &s);
 	if (err)
 		return err;
-	i = name_lookup(names, n, s);
+	i = settings_lookup(names, n, s);
 	if (i < 0)
 		return fail(p, v, "bad %s '%s' (want %s)", k->name, s, want);
 	return i;
@@ -1009,7 +836,7 @@ static int set_ifname(struct parser *p, const struct key *k, yaml_node_t *v,
 static int set_xdp_mode(struct parser *p, const struct key *k, yaml_node_t *v,
 			void *obj)
 {
-	int i = get_name(p, k, v, xdp_names, ARRAY_SIZE(xdp_names),
+	int i = get_name(p, k, v, settings_xdp.names, settings_xdp.n,
 			 "auto, native or generic");
 
 	if (i < 0)
@@ -1181,7 +1008,7 @@ struct check_parse {
 static int set_check_type(struct parser *p, const struct key *k,
 			  yaml_node_t *v, void *obj)
 {
-	int i = get_name(p, k, v, check_names, ARRAY_SIZE(check_names),
+	int i = get_name(p, k, v, settings_check.names, settings_check.n,
 			 "none, tcp, udp, http or https");
 
 	if (i < 0)
@@ -1198,7 +1025,7 @@ static int set_http_path(struct parser *p, const struct key *k,
 
 	if (err)
 		return err;
-	if (!http_path_ok(s))
+	if (!settings_http_path_ok(s))
 		return fail(p, v, "bad path '%s' (want /PATH, no blanks)", s);
 	strcpy(((struct check_parse *)obj)->c.path, s);
 	return 0;
@@ -1212,7 +1039,7 @@ static int set_host(struct parser *p, const struct key *k, yaml_node_t *v,
 
 	if (err)
 		return err;
-	if (!http_token_ok(s))
+	if (!settings_http_token_ok(s))
 		return fail(p, v, "bad host '%s' (no blanks)", s);
 	strcpy(((struct check_parse *)obj)->c.host, s);
 	return 0;
@@ -1423,7 +1250,7 @@ static int set_vip_key(struct parser *p, const struct key *k, yaml_node_t *v,
 static int set_vip_algo(struct parser *p, const struct key *k, yaml_node_t *v,
 			void *obj)
 {
-	int i = get_name(p, k, v, algo_names, ARRAY_SIZE(algo_names),
+	int i = get_name(p, k, v, settings_algo.names, settings_algo.n,
 			 "maglev");
 
 	if (i < 0)
@@ -1435,7 +1262,7 @@ static int set_vip_algo(struct parser *p, const struct key *k, yaml_node_t *v,
 static int set_vip_encap(struct parser *p, const struct key *k,
 			 yaml_node_t *v, void *obj)
 {
-	int i = get_name(p, k, v, mode_names, ARRAY_SIZE(mode_names),
+	int i = get_name(p, k, v, settings_mode.names, settings_mode.n,
 			 "ipip, gue or l2");
 
 	if (i < 0)
@@ -1454,7 +1281,7 @@ static int set_vip_check(struct parser *p, const struct key *k,
 static int set_vip_all_down(struct parser *p, const struct key *k,
 			    yaml_node_t *v, void *obj)
 {
-	int i = get_name(p, k, v, all_down_names, ARRAY_SIZE(all_down_names),
+	int i = get_name(p, k, v, settings_all_down.names, settings_all_down.n,
 			 "open or drop");
 
 	if (i < 0)
@@ -1466,7 +1293,7 @@ static int set_vip_all_down(struct parser *p, const struct key *k,
 static int set_vip_adaptive(struct parser *p, const struct key *k,
 			    yaml_node_t *v, void *obj)
 {
-	int i = get_name(p, k, v, adaptive_names, ARRAY_SIZE(adaptive_names),
+	int i = get_name(p, k, v, settings_adaptive.names, settings_adaptive.n,
 			 "off, latency, load or both");
 
 	if (i < 0)
@@ -1868,8 +1695,8 @@ static void write_node(struct writer *w, const struct conf_node *n)
 	if (n->ifname[0])
 		w_text(w, "interface", n->ifname, sizeof(n->ifname));
 	w_plain(w, "xdp-mode",
-		(unsigned int)n->xdp_mode < ARRAY_SIZE(xdp_names) ?
-		xdp_names[n->xdp_mode] : "?");
+		(unsigned int)n->xdp_mode < settings_xdp.n ?
+		settings_xdp.names[n->xdp_mode] : "?");
 	if (n->has_src4)
 		w_addr(w, "source4", &n->src4, XLB_AF_INET);
 	if (n->has_src6)

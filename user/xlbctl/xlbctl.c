@@ -37,7 +37,7 @@
 #include <xdp/libxdp.h>
 
 #include "addr.h"
-#include "conf.h"
+#include "settings.h"
 #include "ctl.h"
 #include "view.h"
 #include "xlb/config.h"

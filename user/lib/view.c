@@ -11,7 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "addr.h"
-#include "conf.h"
+#include "settings.h"
 #include "view.h"
 #include "xlb.h"
 
