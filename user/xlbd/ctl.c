@@ -398,10 +398,34 @@ static int read_request(int fd, char *buf, size_t max)
 	return (int)len;
 }
 
+/* One request as read from a connection (its newline included when one
+ * came) into the reply object out; 0 or -errno, the reason in "error". */
+int ctl_request(struct xlbd *d, const char *buf, size_t len, json_object *out)
+{
+	struct req r = { .out = out };
+	int rc;
+
+	(void)len;
+	if (!(r.in = json_tokener_parse(buf)) ||
+	    !json_object_is_type(r.in, json_type_object))
+		rc = fail(&r, -EINVAL, "request is not a JSON object");
+	else {
+		pthread_mutex_lock(&d->lock);
+		rc = dispatch(d, &r);
+		pthread_mutex_unlock(&d->lock);
+	}
+	json_object_put(r.in);
+	if (rc)
+		json_object_object_add(out, "error",
+				       json_object_new_string(r.err));
+	return rc;
+}
+
 void ctl_serve_one(struct xlbd *d)
 {
 	struct timeval tv = { CTL_TIMEOUT_MS / 1000, 0 };
-	struct req r = {};
+	json_object *out;
+	const char *err = NULL;
 	char *buf;
 	int fd, rc;
 
@@ -410,32 +434,30 @@ void ctl_serve_one(struct xlbd *d)
 		return;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	r.out = json_object_new_object();
+	out = json_object_new_object();
 	buf = malloc(CTL_MSG_MAX + 1);
 	rc = buf ? read_request(fd, buf, CTL_MSG_MAX + 1) : -ENOMEM;
 	if (rc == -EMSGSIZE)
-		rc = fail(&r, rc, "request longer than %d bytes", CTL_MSG_MAX);
+		err = "request too long";
 	else if (rc < 0)
-		rc = fail(&r, rc, "reading request: %s", strerror(-rc));
-	else if (!(r.in = json_tokener_parse(buf)) ||
-		 !json_object_is_type(r.in, json_type_object))
-		rc = fail(&r, -EINVAL, "request is not a JSON object");
-	else {
-		pthread_mutex_lock(&d->lock);
-		rc = dispatch(d, &r);
-		pthread_mutex_unlock(&d->lock);
+		err = strerror(-rc);
+	if (err)
+		json_object_object_add(out, "error",
+				       json_object_new_string(err));
+	else
+		rc = ctl_request(d, buf, (size_t)rc, out);
+	json_object_object_add(out, "ok", json_object_new_boolean(rc >= 0 && !err));
+	if (rc < 0 || err) {
+		json_object *e;
+
+		json_object_object_get_ex(out, "error", &e);
+		xlbd_log(LOG_INFO_, "control: refused: %s",
+			 json_object_get_string(e));
 	}
-	json_object_object_add(r.out, "ok", json_object_new_boolean(!rc));
-	if (rc) {
-		json_object_object_add(r.out, "error",
-				       json_object_new_string(r.err));
-		xlbd_log(LOG_INFO_, "control: refused: %s", r.err);
-	}
-	send_reply(fd, r.out);
+	send_reply(fd, out);
 	close(fd);
 	free(buf);
-	json_object_put(r.in);
-	json_object_put(r.out);
+	json_object_put(out);
 }
 
 static int mkdir_parent(const char *path)

@@ -73,6 +73,10 @@ void xlbd_save(struct xlbd *d);
 
 int ctl_open(struct xlbd *d);
 void ctl_serve_one(struct xlbd *d);
+/* Handle one request (the bytes read, newline included when one came):
+ * fills out (members of the reply, "error" on failure); 0 or -errno. */
+int ctl_request(struct xlbd *d, const char *buf, size_t len,
+		json_object *out);
 void ctl_close(struct xlbd *d);
 
 int metrics_start(struct xlbd *d);

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* The one module that writes VIPs, backends and rings into the data plane:
+ * it makes the maps match a configuration, touching only what differs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "addr.h"
+#include "xlbd.h"
+
+/* ---- applying a configuration ------------------------------------------ */
+
+/* What the data plane should hold for a backend: configured weight, drain,
+ * health (a checked backend that is down leaves the ring and its flows
+ * move), the VIP's all-down policy and adaptive weights. */
+static void desired(struct xlbd *d, const struct conf_vip *cv,
+		    const struct conf_backend *cb, bool all_down,
+		    struct xlb_backend_spec *s)
+{
+	struct health_info h;
+	double w = cb->drained ? 0 : cb->weight;
+
+	memset(s, 0, sizeof(*s));
+	s->addr = cb->addr;
+	s->family = cb->family;
+	s->has_mac = cb->has_mac;
+	memcpy(s->mac, cb->mac, 6);
+	if (health_get(d, &cv->key, &cb->addr, cb->family, &h)) {
+		s->down = h.state == HEALTH_DOWN && !all_down;
+		if (cv->adaptive != CONF_ADAPTIVE_OFF && w > 0 && !s->down) {
+			w *= h.factor;
+			if (w < 1)
+				w = 1;
+		}
+	}
+	s->weight = (__u32)(w + 0.5);
+}
+
+/* Every checked backend of the VIP down, and the VIP fails open. */
+static bool all_down_open(struct xlbd *d, const struct conf_vip *cv)
+{
+	struct health_info h;
+	size_t i;
+
+	if (cv->all_down != CONF_ALL_DOWN_OPEN || !cv->nbe)
+		return false;
+	for (i = 0; i < cv->nbe; i++)
+		if (!health_get(d, &cv->key, &cv->be[i].addr, cv->be[i].family,
+				&h) || h.state != HEALTH_DOWN)
+			return false;
+	return true;
+}
+
+static int cmp_spec(const void *a, const void *b)
+{
+	const struct xlb_backend_spec *x = a, *y = b;
+	int c = (int)x->family - (int)y->family;
+
+	return c ? c : memcmp(&x->addr, &y->addr, sizeof(x->addr));
+}
+
+/* Sorted by address, so that matching is a bsearch, not a scan: a VIP may
+ * have thousands of backends and health changes refresh it often. */
+static struct xlb_backend_spec *find_spec(struct xlb_backend_spec *arr,
+					  size_t n,
+					  const struct xlb_backend_spec *k)
+{
+	return bsearch(k, arr, n, sizeof(*arr), cmp_spec);
+}
+
+static int sync_backends(struct xlbd *d, const struct conf_vip *want,
+			 char *err, size_t len)
+{
+	struct xlb_backend_spec *have, *upd, *add, *wanted, *h;
+	bool open = all_down_open(d, want);
+	char a[XLB_ADDR_STRLEN];
+	size_t j, nupd = 0, nadd = 0;
+	int n, i, rc = 0;
+
+	have = calloc(XLB_MAX_BACKENDS, sizeof(*have));
+	upd = calloc(want->nbe + 1, sizeof(*upd));
+	add = calloc(want->nbe + 1, sizeof(*add));
+	wanted = calloc(want->nbe + 1, sizeof(*wanted));
+	if (!have || !upd || !add || !wanted) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (j = 0; j < want->nbe; j++)
+		desired(d, want, &want->be[j], open, &wanted[j]);
+	qsort(wanted, want->nbe, sizeof(*wanted), cmp_spec);
+	n = xlb_vip_backends(d->xlb, &want->key, have, XLB_MAX_BACKENDS);
+	for (i = 0; i < n && !rc; i++) {
+		struct xlb_backend_spec *w = find_spec(wanted, want->nbe,
+						       &have[i]);
+
+		/* Gone, or changed in what a slot holds: take it out. */
+		if (!w || w->has_mac != have[i].has_mac ||
+		    (w->has_mac && memcmp(w->mac, have[i].mac, 6)))
+			rc = xlb_backend_del(d->xlb, &want->key, &have[i].addr,
+					     have[i].family);
+	}
+	n = rc ? 0 : xlb_vip_backends(d->xlb, &want->key, have,
+				      XLB_MAX_BACKENDS);
+	qsort(have, n > 0 ? n : 0, sizeof(*have), cmp_spec);
+	for (j = 0; j < want->nbe && !rc; j++) {
+		h = find_spec(have, n > 0 ? n : 0, &wanted[j]);
+		if (!h)
+			add[nadd++] = wanted[j];
+		else if (h->weight != wanted[j].weight ||
+			 h->down != wanted[j].down)
+			upd[nupd++] = wanted[j];
+	}
+	/* New backends: one ring build for all of them. */
+	if (!rc && nadd) {
+		rc = xlb_backends_add(d->xlb, &want->key, add, nadd);
+		if (rc && nadd == 1)
+			snprintf(err, len, "backend %s: %s",
+				 xlb_format_addr(&add[0].addr, add[0].family, a,
+						 sizeof(a)), strerror(-rc));
+		else if (rc)
+			snprintf(err, len, "adding %zu backends: %s", nadd,
+				 strerror(-rc));
+	}
+	/* Weight and health changes: one ring build for all of them. */
+	if (!rc && nupd) {
+		rc = xlb_vip_update(d->xlb, &want->key, upd, nupd);
+		if (rc)
+			snprintf(err, len, "updating %zu backends: %s", nupd,
+				 strerror(-rc));
+	}
+out:
+	free(have);
+	free(upd);
+	free(add);
+	free(wanted);
+	return rc;
+}
+
+int xlbd_refresh_vip(struct xlbd *d, const struct conf_vip *cv)
+{
+	char err[CONF_ERR_MAX] = "";
+	int rc = sync_backends(d, cv, err, sizeof(err));
+
+	if (rc)
+		xlbd_log(LOG_ERR_, "health: %s", err);
+	return rc;
+}
+
+static int sync_vip(struct xlbd *d, const struct conf_vip *want, char *err,
+		    size_t len)
+{
+	char name[XLB_VIP_STRLEN];
+	struct xlb_vip_key k;
+	struct xlb_vip v;
+	size_t i, n = xlb_vip_count(d->xlb);
+	int rc = 0;
+	bool have = false;
+
+	xlb_format_vip(&want->key, name, sizeof(name));
+	for (i = 0; i < n && !have; i++)
+		if (!xlb_vip_at(d->xlb, i, &k, &v) &&
+		    !memcmp(&k, &want->key, sizeof(k)))
+			have = true;
+	if (have && (v.mode != want->mode || v.algo != want->algo)) {
+		rc = xlb_vip_del(d->xlb, &want->key);
+		have = false;
+	}
+	if (!have && !rc)
+		rc = xlb_vip_add(d->xlb, &want->key, want->mode, want->algo);
+	if (rc) {
+		snprintf(err, len, "VIP %s: %s", name, strerror(-rc));
+		return rc;
+	}
+	rc = sync_backends(d, want, err, len);
+	if (rc) {
+		size_t l = strlen(err);
+
+		snprintf(err + l, len - l, " (VIP %s)", name);
+	}
+	return rc;
+}
+
+static int apply_node(struct xlbd *d, const struct conf_node *n)
+{
+	struct xlb_config c;
+
+	xlb_config_defaults(&c);
+	c.mtu = n->mtu;
+	c.icmp_rate = n->icmp_rate;
+	c.gue_port = htons(n->gue_port);
+	c.flags = n->icmp_too_big ? XLB_CFG_F_ICMP_TOO_BIG : 0;
+	if (n->has_src4) {
+		c.src4 = n->src4;
+		c.flags |= XLB_CFG_F_HAS_SRC4;
+	}
+	if (n->has_src6) {
+		memcpy(c.src6, n->src6, 16);
+		c.flags |= XLB_CFG_F_HAS_SRC6;
+	}
+	if (n->has_gw) {
+		memcpy(c.gw_mac, n->gw_mac, 6);
+		c.flags |= XLB_CFG_F_HAS_GW;
+	}
+	return xlb_set_config(d->xlb, &c);
+}
+
+int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
+	       size_t len)
+{
+	struct xlb_vip_key *keys;
+	struct xlb_vip v;
+	size_t i, n;
+	int rc;
+
+	rc = apply_node(d, &want->node);
+	if (rc) {
+		snprintf(err, len, "node settings: %s", strerror(-rc));
+		return rc;
+	}
+	n = xlb_vip_count(d->xlb);
+	keys = calloc(n + 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		xlb_vip_at(d->xlb, i, &keys[i], &v);
+	for (i = 0; i < n && !rc; i++)
+		if (!conf_vip_find(want, &keys[i]))
+			rc = xlb_vip_del(d->xlb, &keys[i]);
+	free(keys);
+	/* The checker reads it without the lock. */
+	__atomic_add_fetch(&d->conf_gen, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < want->nvips && !rc; i++) {
+		const struct conf_vip *cur = conf_vip_find(&d->conf,
+							   &want->vips[i].key);
+
+		/* Unchanged VIPs are not touched: their rings stay. */
+		if (cur && conf_vip_equal(cur, &want->vips[i]) &&
+		    xlb_vip_id(d->xlb, &cur->key, &(__u32){ 0 }) == 0)
+			continue;
+		rc = sync_vip(d, &want->vips[i], err, len);
+	}
+	return rc;
+}
+
+void xlbd_save(struct xlbd *d)
+{
+	int rc = conf_save(&d->conf, d->conf.node.state_file);
+
+	if (rc)
+		xlbd_log(LOG_ERR_, "cannot save state to %s: %s",
+			 d->conf.node.state_file, strerror(-rc));
+}
+
