@@ -9,50 +9,10 @@
 #include <arpa/inet.h>
 
 #include "addr.h"
+#include "state.h"
 #include "xlbd.h"
 
 /* ---- applying a configuration ------------------------------------------ */
-
-/* What the data plane should hold for a backend: configured weight, drain,
- * health (a checked backend that is down leaves the ring and its flows
- * move), the VIP's all-down policy and adaptive weights. */
-static void desired(struct xlbd *d, const struct conf_vip *cv,
-		    const struct conf_backend *cb, bool all_down,
-		    struct xlb_backend_spec *s)
-{
-	struct health_info h;
-	double w = cb->drained ? 0 : cb->weight;
-
-	memset(s, 0, sizeof(*s));
-	s->addr = cb->addr;
-	s->family = cb->family;
-	s->has_mac = cb->has_mac;
-	memcpy(s->mac, cb->mac, 6);
-	if (health_get(d, &cv->key, &cb->addr, cb->family, &h)) {
-		s->down = h.state == HEALTH_DOWN && !all_down;
-		if (cv->adaptive != CONF_ADAPTIVE_OFF && w > 0 && !s->down) {
-			w *= h.factor;
-			if (w < 1)
-				w = 1;
-		}
-	}
-	s->weight = (__u32)(w + 0.5);
-}
-
-/* Every checked backend of the VIP down, and the VIP fails open. */
-static bool all_down_open(struct xlbd *d, const struct conf_vip *cv)
-{
-	struct health_info h;
-	size_t i;
-
-	if (cv->all_down != CONF_ALL_DOWN_OPEN || !cv->nbe)
-		return false;
-	for (i = 0; i < cv->nbe; i++)
-		if (!health_get(d, &cv->key, &cv->be[i].addr, cv->be[i].family,
-				&h) || h.state != HEALTH_DOWN)
-			return false;
-	return true;
-}
 
 static int cmp_spec(const void *a, const void *b)
 {
@@ -75,7 +35,7 @@ static int sync_backends(struct xlbd *d, const struct conf_vip *want,
 			 char *err, size_t len)
 {
 	struct xlb_backend_spec *have, *upd, *add, *wanted, *h;
-	bool open = all_down_open(d, want);
+	bool open = state_all_down_open(want);
 	char a[XLB_ADDR_STRLEN];
 	size_t j, nupd = 0, nadd = 0;
 	int n, i, rc = 0;
@@ -89,7 +49,7 @@ static int sync_backends(struct xlbd *d, const struct conf_vip *want,
 		goto out;
 	}
 	for (j = 0; j < want->nbe; j++)
-		desired(d, want, &want->be[j], open, &wanted[j]);
+		state_backend_spec(want, &want->be[j], open, &wanted[j]);
 	qsort(wanted, want->nbe, sizeof(*wanted), cmp_spec);
 	n = xlb_vip_backends(d->xlb, &want->key, have, XLB_MAX_BACKENDS);
 	for (i = 0; i < n && !rc; i++) {
@@ -244,13 +204,3 @@ int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
 	}
 	return rc;
 }
-
-void xlbd_save(struct xlbd *d)
-{
-	int rc = conf_save(&d->conf, d->conf.node.state_file);
-
-	if (rc)
-		xlbd_log(LOG_ERR_, "cannot save state to %s: %s",
-			 d->conf.node.state_file, strerror(-rc));
-}
-

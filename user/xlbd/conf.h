@@ -27,6 +27,11 @@ struct conf_backend {
 	bool has_check;			/* check overrides the VIP's */
 	struct conf_check check;
 	int line;			/* where it was defined, 0 if not */
+	/* Runtime, not configuration, owned by the state model (state.h):
+	 * the health verdict and the adaptive weight factor in use. Copied
+	 * with the backend; never written to xlb.conf, never compared. */
+	__u8 health;			/* enum health_state */
+	float factor;			/* 0.1..1; 0 reads as 1 */
 };
 
 struct conf_vip {

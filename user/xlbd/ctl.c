@@ -293,10 +293,14 @@ static int do_flows(struct xlbd *d, struct req *r)
 	return 0;
 }
 
-/* Write verbs: edit a copy, apply it as a diff, keep it only if it took. */
+/* Write verbs: edit a copy of the model, apply it as a diff, save it, and
+ * keep it only if all of that took. A change that cannot be saved would
+ * be lost at the next restart, so it is undone and refused: an "ok" means
+ * durable. */
 static int write_verb(struct xlbd *d, struct req *r, const char *cmd)
 {
-	struct xlb_conf want;
+	struct xlb_conf want, old;
+	char undo[CONF_ERR_MAX];
 	int rc;
 
 	rc = conf_copy(&want, &d->conf);
@@ -310,19 +314,29 @@ static int write_verb(struct xlbd *d, struct req *r, const char *cmd)
 		rc = do_backend(r, &want, cmd);
 	if (!rc) {
 		rc = xlbd_apply(d, &want, r->err, sizeof(r->err));
-		if (rc) {
-			char undo[CONF_ERR_MAX];
-
+		if (rc)
 			xlbd_apply(d, &d->conf, undo, sizeof(undo));
-		}
 	}
 	if (rc) {
 		conf_free(&want);
 		return rc;
 	}
-	conf_free(&d->conf);
+	old = d->conf;
 	d->conf = want;
-	xlbd_save(d);
+	rc = xlbd_save(d);
+	if (rc) {
+		/* The diff runs against d->conf: it must still say what the
+		 * maps hold (want) while old is applied. */
+		if (xlbd_apply(d, &old, undo, sizeof(undo)))
+			xlbd_log(LOG_ERR_, "control: undoing %s: %s", cmd, undo);
+		d->conf = old;
+		conf_free(&want);
+		return fail(r, rc, "not saved to %s: %s; change undone",
+			    d->conf.node.state_file, strerror(-rc));
+	}
+	conf_free(&old);
+	xlbd_log(LOG_INFO_, "control: %s", json_object_to_json_string_ext(
+			 r->in, JSON_C_TO_STRING_PLAIN));
 	return 0;
 }
 

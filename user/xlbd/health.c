@@ -15,8 +15,11 @@
  * than error_pct % of its last CONF_CHECK_WINDOW results failed (a
  * flapping server; judged once the window is full); it is up again after
  * `rise` successes in a row, with its failure record cleared. Unknown (not
- * yet decided) counts as up. What changes the data plane goes to the
- * applier thread. */
+ * yet decided) counts as up. A target starts from the verdict the state
+ * model holds (a backend that was down stays down until `rise` good
+ * checks, also across restarts). The checker never changes the model nor
+ * the data plane: it posts verdicts (state.h) for xlbd's main loop, which
+ * is woken through an eventfd. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
@@ -28,11 +31,13 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <curl/curl.h>
 
 #include "addr.h"
+#include "state.h"
 #include "synprobe.h"
 #include "timeheap.h"
 #include "xlbd.h"
@@ -54,6 +59,7 @@
 #define ADAPT_MIN		0.1	/* never below 10 % of the weight */
 #define ADAPT_STEP		0.10	/* apply only moves above 10 % */
 #define ADAPT_SLACK_MS		20.0	/* latency differences this small are noise */
+#define ADAPT_EVERY_NS		1000000000ULL	/* adaptive weights settle this often */
 
 const double health_bucket_le[HEALTH_BUCKETS] = {
 	0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, INFINITY
@@ -65,6 +71,7 @@ struct target {
 	__u8 family;
 	struct conf_check check;
 	__u16 port;
+	__u8 adaptive;			/* the VIP's enum conf_adaptive */
 	__u64 due;			/* ns, CLOCK_MONOTONIC */
 	__u64 started;
 	bool busy;
@@ -106,18 +113,15 @@ struct health {
 	__u64 last_tscan;
 	__u64 last_start;		/* last start_due pass that ran */
 	pthread_t thread;
-	pthread_mutex_t lock;		/* targets' visible state */
-	/* The applier: ring rebuilds for 10,000 backends take tens of ms,
-	 * which must not hold up checks (nor the replies SYN probes leave in
-	 * a socket buffer), so a second thread applies what the checker
-	 * found. Changes that come while it works are applied together. */
-	pthread_t applier;
-	pthread_mutex_t alock;
-	pthread_cond_t acond;
-	struct xlb_vip_key *pend;	/* VIPs to re-apply */
-	size_t npend;
-	struct xlb_vip_key *dirty;	/* the checker's, until post() */
-	size_t ndirty;
+	pthread_mutex_t lock;		/* targets' visible state, out */
+	/* Verdicts for the main loop, taken by health_take(); efd wakes it.
+	 * Ring rebuilds run there, never here: a 10,000-backend rebuild
+	 * takes tens of ms, which must not hold up checks (nor the replies
+	 * SYN probes leave in a socket buffer). */
+	struct verdict *out;
+	size_t nout, capout;
+	int efd;
+	__u64 last_adapt;
 	volatile bool stop;
 	CURLM *multi;
 	struct target *t;
@@ -271,6 +275,8 @@ static void target_init(struct target *t, const struct conf_vip *v,
 			const struct conf_check *ck, __u64 now)
 {
 	memset(t, 0, sizeof(*t));
+	/* The model's verdict: down stays down until `rise` good checks. */
+	t->state = b->health;
 	t->vip = v->key;
 	t->addr = b->addr;
 	t->family = b->family;
@@ -279,7 +285,7 @@ static void target_init(struct target *t, const struct conf_vip *v,
 		  ntohs(v->key.port) ? ntohs(v->key.port) : 80;
 	t->fd = -1;
 	t->load = -1;
-	t->factor = t->applied_factor = 1;
+	t->factor = t->applied_factor = b->factor > 0 ? b->factor : 1;
 	snprintf(t->last, sizeof(t->last), "not yet");
 	/* Spread first checks over one interval. */
 	t->due = now + rnd((__u64)ck->interval_ms * 1000000ULL);
@@ -360,6 +366,7 @@ static void sync_targets(struct health *h)
 				target_take(t, old);
 			else
 				target_init(t, v, &v->be[j], ck, now);
+			t->adaptive = v->adaptive;
 			if (ck->type == CONF_CHECK_SYN)
 				syn_open(h);
 			k++;
@@ -598,37 +605,57 @@ static bool result(struct health *h, struct target *t, bool ok, double ms,
 	if (t->state != old && old != HEALTH_UNKNOWN)
 		t->transitions++;
 	pthread_mutex_unlock(&h->lock);
-	return t->state != old &&
-	       !(old == HEALTH_UNKNOWN && t->state == HEALTH_UP);
+	return t->state != old;
 }
 
-/* Adaptive factors of a VIP's targets: latency (fastest = 1) and load. */
-static bool adapt(struct health *h, const struct conf_vip *v)
+/* A verdict for the main loop (called with h->lock held). Out of memory
+ * drops it, loudly: the next change of that target posts again. */
+static void post(struct health *h, const struct target *t)
 {
+	struct verdict *v;
+
+	if (h->nout == h->capout) {
+		size_t cap = h->capout ? 2 * h->capout : 64;
+
+		v = realloc(h->out, cap * sizeof(*v));
+		if (!v) {
+			xlbd_log(LOG_ERR_, "health: out of memory for a verdict");
+			return;
+		}
+		h->out = v;
+		h->capout = cap;
+	}
+	v = &h->out[h->nout++];
+	memset(v, 0, sizeof(*v));
+	v->vip = t->vip;
+	v->addr = t->addr;
+	v->family = t->family;
+	v->state = t->state;
+	v->factor = (float)t->applied_factor;
+	snprintf(v->why, sizeof(v->why), "%s", t->last);
+}
+
+/* Adaptive factors of one VIP's targets, idx[0..n): latency (fastest =
+ * 1) and load. A factor that moves by more than ADAPT_STEP is posted. */
+static void adapt_vip(struct health *h, struct target **idx, size_t n)
+{
+	__u8 mode = idx[0]->adaptive;
 	double best = 0, f;
-	bool changed = false;
 	size_t i;
 
-	if (v->adaptive == CONF_ADAPTIVE_OFF)
-		return false;
-	pthread_mutex_lock(&h->lock);
-	for (i = 0; i < h->n; i++)
-		if (!memcmp(&h->t[i].vip, &v->key, sizeof(v->key)) &&
-		    h->t[i].state != HEALTH_DOWN && h->t[i].ewma_ms > 0 &&
-		    (!best || h->t[i].ewma_ms < best))
-			best = h->t[i].ewma_ms;
-	for (i = 0; i < h->n; i++) {
-		struct target *t = &h->t[i];
+	for (i = 0; i < n; i++)
+		if (idx[i]->state != HEALTH_DOWN && idx[i]->ewma_ms > 0 &&
+		    (!best || idx[i]->ewma_ms < best))
+			best = idx[i]->ewma_ms;
+	for (i = 0; i < n; i++) {
+		struct target *t = idx[i];
 
-		if (memcmp(&t->vip, &v->key, sizeof(v->key)))
-			continue;
 		f = 1;
 		/* +ADAPT_SLACK_MS: a few ms between fast backends is noise,
 		 * not a reason to move traffic. */
-		if (v->adaptive != CONF_ADAPTIVE_LOAD && best > 0 &&
-		    t->ewma_ms > 0)
+		if (mode != CONF_ADAPTIVE_LOAD && best > 0 && t->ewma_ms > 0)
 			f = (best + ADAPT_SLACK_MS) / (t->ewma_ms + ADAPT_SLACK_MS);
-		if (v->adaptive != CONF_ADAPTIVE_LATENCY && t->load >= 0 &&
+		if (mode != CONF_ADAPTIVE_LATENCY && t->load >= 0 &&
 		    t->load <= 100)
 			f *= (100 - t->load) / 100.0;
 		if (f < ADAPT_MIN)
@@ -637,35 +664,57 @@ static bool adapt(struct health *h, const struct conf_vip *v)
 		/* Small moves are noise: keep the ring until one counts. */
 		if (fabs(f - t->applied_factor) > ADAPT_STEP * t->applied_factor) {
 			t->applied_factor = f;
-			changed = true;
+			post(h, t);
 		}
 	}
-	pthread_mutex_unlock(&h->lock);
-	return changed;
 }
 
-/* Add a VIP to a set of at most XLB_MAX_VIPS (dirty, pend). */
-static void key_add(struct xlb_vip_key *set, size_t *n,
-		    const struct xlb_vip_key *k)
+/* Every adaptive VIP, once per ADAPT_EVERY_NS: the index is sorted by
+ * VIP first, so a VIP's targets are one run of it. */
+static void adapt_all(struct health *h, __u64 now)
 {
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < *n; i++)
-		if (!memcmp(&set[i], k, sizeof(*k)))
-			return;
-	if (*n < XLB_MAX_VIPS)
-		set[(*n)++] = *k;
+	if (now < h->last_adapt + ADAPT_EVERY_NS)
+		return;
+	h->last_adapt = now;
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < h->n; i = j) {
+		for (j = i + 1; j < h->n && !memcmp(&h->idx[j]->vip,
+						    &h->idx[i]->vip,
+						    sizeof(h->idx[i]->vip)); j++)
+			;
+		if (h->idx[i]->adaptive != CONF_ADAPTIVE_OFF)
+			adapt_vip(h, &h->idx[i], j - i);
+	}
+	pthread_mutex_unlock(&h->lock);
 }
 
-/* A check's end: its result moves the state machine (the VIP is marked
- * when the data plane must change) and the target waits for its next
- * due time in the heap. */
+/* Wake the main loop when verdicts wait. */
+static void notify(struct health *h)
+{
+	__u64 one = 1;
+	bool any;
+
+	pthread_mutex_lock(&h->lock);
+	any = h->nout > 0;
+	pthread_mutex_unlock(&h->lock);
+	if (any && write(h->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		xlbd_log(LOG_ERR_, "health: eventfd: %s", strerror(errno));
+}
+
+/* A check's end: its result moves the state machine (a change is posted
+ * to the main loop) and the target waits for its next due time in the
+ * heap. */
 static void done(struct health *h, struct target *t, bool ok, double ms,
 		 const char *why)
 {
 	finish_io(h, t);
-	if (result(h, t, ok, ms, why))
-		key_add(h->dirty, &h->ndirty, &t->vip);
+	if (result(h, t, ok, ms, why)) {
+		pthread_mutex_lock(&h->lock);
+		post(h, t);
+		pthread_mutex_unlock(&h->lock);
+	}
 	t->busy = false;
 	/* Cannot fail: the idle heap has room for every target. */
 	timeheap_push(&h->idle, t->due, (__u32)(t - h->t));
@@ -863,71 +912,6 @@ static int next_wait_ms(struct health *h, __u64 now)
 	return next > now ? (int)((next - now + 999999ULL) / 1000000ULL) : 0;
 }
 
-/* Apply what changed: health moves and adaptive factors, per VIP. */
-static void apply(struct health *h, struct xlb_vip_key *dirty, size_t ndirty)
-{
-	struct xlbd *d = h->d;
-	size_t i;
-
-	pthread_mutex_lock(&d->lock);
-	for (i = 0; i < d->conf.nvips; i++) {
-		const struct conf_vip *v = &d->conf.vips[i];
-		bool now_dirty = adapt(h, v);
-		size_t j;
-
-		for (j = 0; j < ndirty && !now_dirty; j++)
-			now_dirty = !memcmp(&dirty[j], &v->key, sizeof(v->key));
-		if (now_dirty)
-			xlbd_refresh_vip(d, v);
-	}
-	pthread_mutex_unlock(&d->lock);
-}
-
-/* Hand the VIPs whose backends changed to the applier. */
-static void post(struct health *h)
-{
-	size_t i;
-
-	if (!h->ndirty)
-		return;
-	pthread_mutex_lock(&h->alock);
-	for (i = 0; i < h->ndirty; i++)
-		key_add(h->pend, &h->npend, &h->dirty[i]);
-	pthread_cond_signal(&h->acond);
-	pthread_mutex_unlock(&h->alock);
-	h->ndirty = 0;
-}
-
-static void *applier(void *arg)
-{
-	struct health *h = arg;
-	struct xlb_vip_key *mine = calloc(XLB_MAX_VIPS, sizeof(*mine));
-
-	pthread_mutex_lock(&h->alock);
-	while (!h->stop && mine) {
-		struct timespec ts;
-		size_t n;
-
-		/* Adaptive weights settle once a second, health moves now. */
-		if (!h->npend) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec++;
-			pthread_cond_timedwait(&h->acond, &h->alock, &ts);
-		}
-		if (h->stop)
-			break;
-		n = h->npend;
-		memcpy(mine, h->pend, n * sizeof(*mine));
-		h->npend = 0;
-		pthread_mutex_unlock(&h->alock);
-		apply(h, mine, n);
-		pthread_mutex_lock(&h->alock);
-	}
-	pthread_mutex_unlock(&h->alock);
-	free(mine);
-	return NULL;
-}
-
 static void *run(void *arg)
 {
 	struct health *h = arg;
@@ -937,8 +921,8 @@ static void *run(void *arg)
 		__u64 now = now_ns();
 		int running;
 
-		/* The lock only when the configuration moved: the applier
-		 * may hold it through a long rebuild. */
+		/* The lock only when the configuration moved: the main
+		 * loop may hold it through a long rebuild. */
 		if (h->gen != __atomic_load_n(&h->d->conf_gen, __ATOMIC_ACQUIRE)) {
 			pthread_mutex_lock(&h->d->lock);
 			h->gen = h->d->conf_gen;
@@ -955,7 +939,8 @@ static void *run(void *arg)
 		collect_sock(h, now);
 		collect_syn(h, now);
 		sock_timeouts(h, now);
-		post(h);
+		adapt_all(h, now);
+		notify(h);
 	}
 	return NULL;
 }
@@ -971,33 +956,19 @@ int health_start(struct xlbd *d)
 	h->d = d;
 	h->gen = (unsigned long)-1;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_mutex_init(&h->alock, NULL);
-	pthread_cond_init(&h->acond, NULL);
 	h->multi = curl_multi_init();
 	h->ep = epoll_create1(EPOLL_CLOEXEC);
-	h->pend = calloc(XLB_MAX_VIPS, sizeof(*h->pend));
-	h->dirty = calloc(XLB_MAX_VIPS, sizeof(*h->dirty));
-	if (!h->multi || h->ep < 0 || !h->pend || !h->dirty ||
+	h->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!h->multi || h->ep < 0 || h->efd < 0 ||
 	    pthread_create(&h->thread, NULL, run, h)) {
 		xlbd_log(LOG_ERR_, "cannot start the health checker");
 		if (h->multi)
 			curl_multi_cleanup(h->multi);
 		if (h->ep >= 0)
 			close(h->ep);
-		free(h->pend);
-		free(h->dirty);
-		free(h);
-		return -ENOMEM;
-	}
-	if (pthread_create(&h->applier, NULL, applier, h)) {
-		xlbd_log(LOG_ERR_, "cannot start the health applier");
-		h->stop = true;
-		curl_multi_wakeup(h->multi);
-		pthread_join(h->thread, NULL);
-		curl_multi_cleanup(h->multi);
-		close(h->ep);
-		free(h->pend);
-		free(h->dirty);
+		if (h->efd >= 0)
+			close(h->efd);
+		curl_global_cleanup();
 		free(h);
 		return -ENOMEM;
 	}
@@ -1015,25 +986,46 @@ void health_stop(struct xlbd *d)
 	h->stop = true;
 	curl_multi_wakeup(h->multi);
 	pthread_join(h->thread, NULL);
-	pthread_mutex_lock(&h->alock);
-	pthread_cond_signal(&h->acond);
-	pthread_mutex_unlock(&h->alock);
-	pthread_join(h->applier, NULL);
 	for (i = 0; i < h->n; i++)
 		finish_io(h, &h->t[i]);
 	curl_multi_cleanup(h->multi);
 	curl_global_cleanup();
 	close(h->ep);
+	close(h->efd);
 	synprobe_close(h->sp);
 	free(h->t);
 	free(h->idx);
 	timeheap_free(&h->idle);
 	timeheap_free(&h->dl);
 	free(h->dl.pos);
-	free(h->pend);
-	free(h->dirty);
+	free(h->out);
 	free(h);
 	d->health = NULL;
+}
+
+int health_fd(struct xlbd *d)
+{
+	return d->health ? d->health->efd : -1;
+}
+
+size_t health_take(struct xlbd *d, struct verdict **out)
+{
+	struct health *h = d->health;
+	__u64 n;
+	size_t k;
+
+	*out = NULL;
+	if (!h)
+		return 0;
+	if (read(h->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		xlbd_log(LOG_ERR_, "health: eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&h->lock);
+	*out = h->out;
+	k = h->nout;
+	h->out = NULL;
+	h->nout = h->capout = 0;
+	pthread_mutex_unlock(&h->lock);
+	return k;
 }
 
 bool health_get(struct xlbd *d, const struct xlb_vip_key *vip,

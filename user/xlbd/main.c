@@ -21,6 +21,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -179,26 +180,64 @@ struct args {
 	bool check_only, detach;
 };
 
-/* Which configuration to run: the state file holds the last running one
- * (with xlbctl's changes) and wins unless the -c file is newer. */
+/* The state file: --state, else the file's node.state-file, else one per
+ * interface, so that two daemons on one host keep apart. */
+static void state_path(const struct args *a, const struct conf_node *n,
+		       char *out, size_t len)
+{
+	const char *ifname = a->ifname ? a->ifname : n->ifname;
+
+	if (a->state)
+		snprintf(out, len, "%s", a->state);
+	else if (n->state_file[0] &&
+		 strcmp(n->state_file, "/var/lib/xlb/state.yaml"))
+		snprintf(out, len, "%s", n->state_file);
+	else
+		snprintf(out, len, "/var/lib/xlb/%s.yaml", ifname);
+}
+
+/* Which configuration to run. The state file is the running state (every
+ * xlbctl change, and beside it the health verdicts): it is read whether
+ * or not --state names it, and wins unless the -c file is newer. */
 static int load_conf(struct xlbd *d, const struct args *a)
 {
-	char err[CONF_ERR_MAX];
-	const char *path = a->conf;
+	char err[CONF_ERR_MAX], state[CONF_PATH_MAX];
+	struct xlb_conf file;
+	const char *path = NULL;
 	int rc = 0;
 
 	conf_init(&d->conf);
-	if (a->state && access(a->state, R_OK) == 0 &&
-	    (!a->conf || mtime(a->state) >= mtime(a->conf)))
-		path = a->state;
-	if (path)
-		rc = conf_load(path, &d->conf, err, sizeof(err));
+	conf_init(&file);
+	if (a->conf) {
+		rc = conf_load(a->conf, &file, err, sizeof(err));
+		if (rc) {
+			xlbd_log(LOG_ERR_, "%s", err);
+			conf_free(&file);
+			return rc;
+		}
+	}
+	state_path(a, &file.node, state, sizeof(state));
+	if (access(state, F_OK) == 0 &&
+	    (!a->conf || mtime(state) >= mtime(a->conf)))
+		path = state;
+	else if (a->conf)
+		path = a->conf;
+	if (path == a->conf) {
+		d->conf = file;
+	} else {
+		conf_free(&file);
+		if (path)
+			rc = conf_load(path, &d->conf, err, sizeof(err));
+	}
 	if (rc) {
 		xlbd_log(LOG_ERR_, "%s", err);
 		return rc;
 	}
+	snprintf(d->conf.node.state_file, sizeof(d->conf.node.state_file),
+		 "%s", state);
 	if (path)
 		xlbd_log(LOG_INFO_, "configuration from %s", path);
+	xlbd_load_verdicts(d);
 	return 0;
 }
 
@@ -216,13 +255,6 @@ static int node_settings(struct xlbd *d, const struct args *a)
 	override(n->ctl_sock, sizeof(n->ctl_sock), a->sock);
 	override(n->pin_root, sizeof(n->pin_root), a->pin_root);
 	override(n->metrics, sizeof(n->metrics), a->metrics);
-	if (a->state)
-		override(n->state_file, sizeof(n->state_file), a->state);
-	else if (!n->state_file[0] ||
-		 !strcmp(n->state_file, "/var/lib/xlb/state.yaml"))
-		/* The default names the interface once we know it. */
-		snprintf(n->state_file, sizeof(n->state_file),
-			 "/var/lib/xlb/%s.yaml", n->ifname);
 	if (!n->ifname[0]) {
 		xlbd_log(LOG_ERR_, "no interface: give -i IFACE or "
 			 "node.interface");
@@ -338,7 +370,9 @@ static void reload(struct xlbd *d)
 	want.node.ring_size = d->conf.node.ring_size;
 	default_sources(&want.node);
 	pthread_mutex_lock(&d->lock);
-	rc = xlbd_apply(d, &want, err, sizeof(err));
+	rc = state_carry(&want, &d->conf);
+	if (!rc)
+		rc = xlbd_apply(d, &want, err, sizeof(err));
 	if (rc) {
 		xlbd_log(LOG_ERR_, "SIGHUP: %s; restoring", err);
 		xlbd_apply(d, &d->conf, err, sizeof(err));
@@ -361,10 +395,32 @@ static void signals(sigset_t *set)
 	sigaddset(set, SIGHUP);
 }
 
+/* How long the loop may sleep: verdicts wait at most
+ * STORE_VERDICT_DELAY_MS for their batch to be saved. */
+static int save_wait_ms(struct xlbd *d, struct timespec *dirty_since)
+{
+	struct timespec now;
+	long ms;
+
+	if (!d->verdicts_dirty)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!dirty_since->tv_sec && !dirty_since->tv_nsec)
+		*dirty_since = now;
+	ms = (now.tv_sec - dirty_since->tv_sec) * 1000 +
+	     (now.tv_nsec - dirty_since->tv_nsec) / 1000000;
+	if (ms < STORE_VERDICT_DELAY_MS)
+		return (int)(STORE_VERDICT_DELAY_MS - ms);
+	xlbd_save_verdicts(d);
+	memset(dirty_since, 0, sizeof(*dirty_since));
+	return d->verdicts_dirty ? STORE_VERDICT_DELAY_MS : -1;
+}
+
 static int run(struct xlbd *d)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pfd[2];
+	struct timespec dirty_since = {};
+	struct pollfd pfd[3];
 	sigset_t set;
 
 	signals(&set);
@@ -372,11 +428,13 @@ static int run(struct xlbd *d)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = d->ctl_fd;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = health_fd(d);
+	pfd[2].events = POLLIN;
 	if (pfd[0].fd < 0)
 		return -errno;
 	xlbd_log(LOG_INFO_, "ready: control socket %s", d->conf.node.ctl_sock);
 	while (!d->stop) {
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 3, save_wait_ms(d, &dirty_since)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -390,7 +448,11 @@ static int run(struct xlbd *d)
 		}
 		if (pfd[1].revents & POLLIN)
 			ctl_serve_one(d);
+		if (pfd[2].revents & POLLIN)
+			xlbd_on_verdicts(d);
 	}
+	if (d->verdicts_dirty)
+		xlbd_save_verdicts(d);
 	close(pfd[0].fd);
 	return 0;
 }

@@ -32,12 +32,12 @@ static json_object *check_json(const struct conf_check *c)
 	return o;
 }
 
-/* Health as the checker sees it; the effective weight is the one the
- * data plane uses (the slot records it). */
+/* Health: the verdict is the model's (the one that decides the data
+ * plane); latency, last result and transitions are the checker's. The
+ * effective weight is the one the data plane uses (the slot records it). */
 static void add_health(struct xlbd *d, const struct conf_vip *cv,
 		       const struct conf_backend *cb, json_object *b)
 {
-	static const char *const names[] = { "unknown", "up", "down" };
 	struct health_info h;
 	json_object *slot;
 	__u32 eff = 0;
@@ -53,7 +53,7 @@ static void add_health(struct xlbd *d, const struct conf_vip *cv,
 	if (!health_get(d, &cv->key, &cb->addr, cb->family, &h))
 		return;
 	json_object_object_add(b, "health", json_object_new_string(
-		names[h.state]));
+		state_health_name(cb->health)));
 	json_object_object_add(b, "latency_ms",
 			       json_object_new_double(h.latency_ms));
 	json_object_object_add(b, "last_check", json_object_new_string(h.last));

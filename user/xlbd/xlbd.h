@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "state.h"
 #include "view.h"
 #include "xlb.h"
 
@@ -27,16 +28,16 @@ struct xlbd {
 	void *metrics;			/* struct MHD_Daemon */
 	struct health *health;		/* the checker (xlbd_health.c) */
 	unsigned long conf_gen;		/* bumped on every configuration change */
+	bool verdicts_dirty;		/* verdicts changed since the last save */
 };
 
-/* ---- health checks (xlbd_health.c) ----
- * One thread runs every check (libcurl multi for TCP/HTTP/HTTPS, its own
- * sockets for UDP, one poll loop); results move backends up and down and
- * scale weights; the thread applies them through xlbd_refresh_vip(). */
-enum health_state { HEALTH_UNKNOWN = 0, HEALTH_UP, HEALTH_DOWN };
-
+/* ---- health checks (health.c) ----
+ * One thread runs every check (libcurl multi for HTTP/HTTPS, its own
+ * sockets for TCP, UDP and SYN, one poll loop). It reads the model under
+ * d->lock when conf_gen moves and posts verdicts (state.h); the main loop
+ * takes them (health_take) when health_fd() is readable. */
 struct health_info {
-	enum health_state state;
+	enum health_state state;	/* the checker's own view */
 	double latency_ms;		/* EWMA of successful checks */
 	double factor;			/* adaptive weight factor, 0.1..1 */
 	unsigned int transitions;	/* up <-> down changes */
@@ -45,6 +46,10 @@ struct health_info {
 
 int health_start(struct xlbd *d);
 void health_stop(struct xlbd *d);
+/* Readable when verdicts wait; health_take hands them over (the caller
+ * frees *out) and returns how many. */
+int health_fd(struct xlbd *d);
+size_t health_take(struct xlbd *d, struct verdict **out);
 /* Current health of a VIP's backend; false when it is not checked. */
 bool health_get(struct xlbd *d, const struct xlb_vip_key *vip,
 		const union xlb_addr *a, __u8 family, struct health_info *out);
@@ -57,8 +62,12 @@ extern const double health_bucket_le[HEALTH_BUCKETS];
 void health_histogram(struct xlbd *d, unsigned long long counts[HEALTH_BUCKETS],
 		      double *sum, unsigned long long *count);
 
+/* Take the checker's verdicts into the model and re-apply the VIPs that
+ * moved (events.c); the main loop calls it when health_fd() is readable. */
+void xlbd_on_verdicts(struct xlbd *d);
+
 /* Re-apply one VIP's backends (weights, drain, health) to the data plane;
- * called with d->lock held. */
+ * called by the main loop with d->lock held. */
 int xlbd_refresh_vip(struct xlbd *d, const struct conf_vip *cv);
 
 void xlbd_log(enum log_level lvl, const char *fmt, ...)
@@ -68,8 +77,20 @@ void xlbd_log(enum log_level lvl, const char *fmt, ...)
  * that differ are touched. On failure the error names what failed. */
 int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
 	       size_t len);
-/* Save the running configuration to the state file (atomically). */
-void xlbd_save(struct xlbd *d);
+/* ---- what is kept on disk (store.c) ----
+ * The state file (the running configuration) and beside it, named by
+ * store_path(), the verdict file. Saves are atomic; 0 or -errno, logged. */
+#define STORE_VERDICTS	".health"
+void store_path(const char *state_file, const char *ext, char *out,
+		size_t len);
+int xlbd_save(struct xlbd *d);
+/* Verdicts are saved in batches, at most about a second late: 10,000
+ * backends coming up must not mean 10,000 file writes. */
+#define STORE_VERDICT_DELAY_MS	1000
+int xlbd_save_verdicts(struct xlbd *d);
+/* Into the model just loaded from the state file; a missing file is no
+ * error (nothing was decided yet). */
+int xlbd_load_verdicts(struct xlbd *d);
 
 int ctl_open(struct xlbd *d);
 void ctl_serve_one(struct xlbd *d);

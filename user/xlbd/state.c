@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* xlbd's state model: effective weights, verdicts, the verdict file
+ * (state.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "fileio.h"
+#include "state.h"
+
+static const char *const health_names[] = {
+	[HEALTH_UNKNOWN] = "unknown",
+	[HEALTH_UP] = "up",
+	[HEALTH_DOWN] = "down",
+};
+
+const char *state_health_name(__u8 health)
+{
+	return health <= HEALTH_DOWN ? health_names[health] : "?";
+}
+
+static bool checked(const struct conf_vip *v, const struct conf_backend *b)
+{
+	return (b->has_check ? b->check.type : v->check.type) !=
+	       CONF_CHECK_NONE;
+}
+
+bool state_all_down_open(const struct conf_vip *v)
+{
+	size_t i;
+
+	if (v->all_down != CONF_ALL_DOWN_OPEN || !v->nbe)
+		return false;
+	for (i = 0; i < v->nbe; i++)
+		if (!checked(v, &v->be[i]) || v->be[i].health != HEALTH_DOWN)
+			return false;
+	return true;
+}
+
+void state_backend_spec(const struct conf_vip *v, const struct conf_backend *b,
+			bool all_down_open, struct xlb_backend_spec *s)
+{
+	double w = b->drained ? 0 : b->weight;
+	double f = b->factor > 0 ? b->factor : 1;
+
+	memset(s, 0, sizeof(*s));
+	s->addr = b->addr;
+	s->family = b->family;
+	s->has_mac = b->has_mac;
+	memcpy(s->mac, b->mac, 6);
+	if (checked(v, b)) {
+		s->down = b->health == HEALTH_DOWN && !all_down_open;
+		/* Adaptive weights scale, never zero, a weight in use. */
+		if (v->adaptive != CONF_ADAPTIVE_OFF && w > 0 && !s->down) {
+			w *= f;
+			if (w < 1)
+				w = 1;
+		}
+	}
+	s->weight = (__u32)(w + 0.5);
+}
+
+__u32 state_effective_weight(const struct conf_vip *v,
+			     const struct conf_backend *b)
+{
+	struct xlb_backend_spec s;
+
+	state_backend_spec(v, b, state_all_down_open(v), &s);
+	return s.down ? 0 : s.weight;
+}
+
+/* The effective spec of every backend of v would change if b changed
+ * from old to new: either b's own spec moved, or the VIP's all-down
+ * state flipped (which moves every backend). */
+static bool vip_moves(const struct conf_vip *v, bool open_before,
+		      const struct xlb_backend_spec *before,
+		      const struct conf_backend *b)
+{
+	struct xlb_backend_spec after;
+	bool open_after = state_all_down_open(v);
+
+	if (open_after != open_before)
+		return true;
+	state_backend_spec(v, b, open_after, &after);
+	return after.down != before->down || after.weight != before->weight;
+}
+
+int state_set_verdict(struct xlb_conf *c, const struct verdict *ev,
+		      __u8 *old)
+{
+	struct xlb_backend_spec before;
+	struct conf_backend *b;
+	struct conf_vip *v;
+	bool open;
+
+	v = conf_vip_find(c, &ev->vip);
+	b = v ? conf_backend_find(v, &ev->addr, ev->family) : NULL;
+	if (!b)
+		return -ENOENT;
+	*old = b->health;
+	open = state_all_down_open(v);
+	state_backend_spec(v, b, open, &before);
+	b->health = ev->state;
+	b->factor = ev->factor;
+	return vip_moves(v, open, &before, b) ? 1 : 0;
+}
+
+static int cmp_be(const void *a, const void *b)
+{
+	const struct conf_backend *x = a, *y = b;
+	int c = (int)x->family - (int)y->family;
+
+	return c ? c : memcmp(&x->addr, &y->addr, sizeof(x->addr));
+}
+
+/* cur's backends of one VIP sorted by address, for carry's lookups: a
+ * VIP may have 10,000 of them. */
+static struct conf_backend *sorted_copy(const struct conf_vip *v)
+{
+	struct conf_backend *s = malloc((v->nbe + 1) * sizeof(*s));
+
+	if (!s)
+		return NULL;
+	memcpy(s, v->be, v->nbe * sizeof(*s));
+	qsort(s, v->nbe, sizeof(*s), cmp_be);
+	return s;
+}
+
+int state_carry(struct xlb_conf *want, const struct xlb_conf *cur)
+{
+	size_t i, j;
+
+	for (i = 0; i < want->nvips; i++) {
+		struct conf_vip *w = &want->vips[i];
+		const struct conf_vip *c = conf_vip_find(cur, &w->key);
+		struct conf_backend *s, *hit;
+
+		if (!c)
+			continue;
+		s = sorted_copy(c);
+		if (!s)
+			return -ENOMEM;
+		for (j = 0; j < w->nbe; j++) {
+			hit = bsearch(&w->be[j], s, c->nbe, sizeof(*s), cmp_be);
+			if (hit) {
+				w->be[j].health = hit->health;
+				w->be[j].factor = hit->factor;
+			}
+		}
+		free(s);
+	}
+	return 0;
+}
+
+/* ---- the verdict file ---- */
+
+int state_verdicts_write(const struct xlb_conf *c, FILE *f)
+{
+	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	size_t i, j;
+
+	fprintf(f, "# xlbd health verdicts: VIP BACKEND STATE FACTOR\n");
+	for (i = 0; i < c->nvips; i++) {
+		const struct conf_vip *v = &c->vips[i];
+
+		xlb_format_vip(&v->key, vip, sizeof(vip));
+		for (j = 0; j < v->nbe; j++) {
+			const struct conf_backend *b = &v->be[j];
+
+			if (b->health == HEALTH_UNKNOWN)
+				continue;
+			fprintf(f, "%s %s %s %.3f\n", vip,
+				xlb_format_addr(&b->addr, b->family, addr,
+						sizeof(addr)),
+				state_health_name(b->health),
+				b->factor > 0 ? b->factor : 1.0);
+		}
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+static int fill(FILE *f, const void *c)
+{
+	return state_verdicts_write(c, f);
+}
+
+int state_verdicts_save(const struct xlb_conf *c, const char *path)
+{
+	return xlb_save_atomic(path, fill, c);
+}
+
+static int parse_health(const char *s, __u8 *h)
+{
+	__u8 i;
+
+	for (i = HEALTH_UP; i <= HEALTH_DOWN; i++)
+		if (!strcmp(s, health_names[i])) {
+			*h = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* One line into ev; -EINVAL when it is not "VIP ADDR STATE FACTOR". */
+static int parse_line(char *line, struct verdict *ev)
+{
+	char *vip, *addr, *st, *fac, *end, *save;
+	double f;
+
+	vip = strtok_r(line, " \t\n", &save);
+	addr = strtok_r(NULL, " \t\n", &save);
+	st = strtok_r(NULL, " \t\n", &save);
+	fac = strtok_r(NULL, " \t\n", &save);
+	if (!fac || strtok_r(NULL, " \t\n", &save))
+		return -EINVAL;
+	memset(ev, 0, sizeof(*ev));
+	if (xlb_parse_vip(vip, &ev->vip) ||
+	    xlb_parse_addr(addr, &ev->addr, &ev->family) ||
+	    parse_health(st, &ev->state))
+		return -EINVAL;
+	f = strtod(fac, &end);
+	if (*end || !(f >= 0.1 && f <= 1))
+		return -EINVAL;
+	ev->factor = (float)f;
+	return 0;
+}
+
+int state_verdicts_load(struct xlb_conf *c, const char *path, char *err,
+			size_t len)
+{
+	struct verdict ev;
+	char line[512];
+	size_t n = 0;
+	__u8 old;
+	FILE *f;
+	int rc = 0;
+
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (!rc && fgets(line, sizeof(line), f)) {
+		n++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (parse_line(line, &ev)) {
+			snprintf(err, len, "%s:%zu: not \"VIP BACKEND "
+				 "up|down FACTOR\"", path, n);
+			rc = -EINVAL;
+			break;
+		}
+		/* A backend removed since: nothing to keep. */
+		state_set_verdict(c, &ev, &old);
+	}
+	if (!rc && ferror(f))
+		rc = -EIO;
+	fclose(f);
+	return rc;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/* xlbd's state model: the one description of what the node runs.
+ *
+ * The model is a struct xlb_conf (conf.h): node settings, VIPs with their
+ * settings and backends, and per backend its configured weight, drain and
+ * check plus two runtime facts, the health verdict and the adaptive factor.
+ * Everything the data plane holds for a VIP follows from it by
+ * state_backend_spec(): nothing else decides a backend's effective weight.
+ *
+ * One writer: only xlbd's main loop changes the model. The other inputs
+ * reach it as events - control requests (ctl.c), reloads (main.c), health
+ * verdicts (struct verdict, from the checker thread) - and every change to
+ * a VIP's effective backend set re-applies that VIP (apply.c, the only code
+ * that writes VIPs, backends and rings). Readers in other threads (the
+ * checker, metrics) take xlbd's lock.
+ *
+ * Verdicts survive restarts: they are saved beside the state file
+ * (state_verdicts_save), in batches, and read back at start, so a backend
+ * that was down stays out until it passes `rise` checks again.
+ *
+ * Pure functions, no kernel: unit-tested in tests/unit/test_state.c. */
+#ifndef XLBD_STATE_H
+#define XLBD_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "xlb.h"
+
+enum health_state { HEALTH_UNKNOWN = 0, HEALTH_UP, HEALTH_DOWN };
+
+/* A checker's finding about one (VIP, backend), for the main loop. */
+struct verdict {
+	struct xlb_vip_key vip;
+	union xlb_addr addr;
+	__u8 family;
+	__u8 state;			/* enum health_state */
+	float factor;			/* adaptive factor, 1 when off */
+	char why[64];			/* "ok" or "fail: reason" */
+};
+
+/* The words xlbctl and metrics show for a health state. */
+const char *state_health_name(__u8 health);
+
+/* Every checked backend of v is down and v fails open (all-down: open):
+ * then down backends stay in the ring. */
+bool state_all_down_open(const struct conf_vip *v);
+
+/* What the data plane holds for backend b of v: weight after drain, health
+ * and adaptive factor; down when checks took it out (unless open). */
+void state_backend_spec(const struct conf_vip *v, const struct conf_backend *b,
+			bool all_down_open, struct xlb_backend_spec *s);
+
+/* The weight b takes in its ring (0: none, drained or down). */
+__u32 state_effective_weight(const struct conf_vip *v,
+			     const struct conf_backend *b);
+
+/* Record a verdict in the model. Returns 1 when the backend's VIP must be
+ * re-applied (its effective set changed), 0 when not, -ENOENT when the
+ * model has no such backend (it went away while the check ran). *old is
+ * the state before. */
+int state_set_verdict(struct xlb_conf *c, const struct verdict *v,
+		      __u8 *old);
+
+/* Copy the runtime facts (verdict, factor) of backends that want shares
+ * with cur, the running model: a configuration read from a file knows
+ * none, and a reload must not bring a dead backend back. 0 or -ENOMEM. */
+int state_carry(struct xlb_conf *want, const struct xlb_conf *cur);
+
+/* Verdict file: one line per backend that has one, "VIP ADDR STATE
+ * FACTOR". Written atomically; read at start into a model whose
+ * configuration came from the state file. Lines naming backends the model
+ * lacks are skipped; a malformed line is an error (-EINVAL, line in err). */
+int state_verdicts_write(const struct xlb_conf *c, FILE *f);
+int state_verdicts_save(const struct xlb_conf *c, const char *path);
+int state_verdicts_load(struct xlb_conf *c, const char *path, char *err,
+			size_t len);
+
+#endif
