@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* Unit tests for xlbd's state model (user/xlbd/state.c): effective weights
+ * from configuration and verdicts, which verdicts re-apply a VIP, carrying
+ * verdicts across a reload, and the verdict file. No kernel needed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "state.h"
+
+/* Two checked backends and one unchecked (its own check: none). */
+static const char yaml[] =
+	"vips:\n"
+	"  - vip: 198.18.1.1:80/tcp\n"
+	"    check: tcp\n"
+	"    backends:\n"
+	"      - addr: 198.18.0.11\n"
+	"        weight: 100\n"
+	"      - addr: 198.18.0.12\n"
+	"        weight: 50\n"
+	"      - addr: 198.18.0.13\n"
+	"        check: none\n";
+
+static void load(struct xlb_conf *c, const char *text)
+{
+	char err[CONF_ERR_MAX] = "";
+
+	conf_init(c);
+	assert_int_equal(conf_parse_string(text, "test", c, err, sizeof(err)),
+			 0);
+}
+
+static struct conf_vip *vip0(struct xlb_conf *c)
+{
+	assert_true(c->nvips > 0);
+	return &c->vips[0];
+}
+
+static struct verdict verdict(const char *vip, const char *addr, __u8 state,
+			      float factor)
+{
+	struct verdict v = { .state = state, .factor = factor };
+
+	assert_int_equal(xlb_parse_vip(vip, &v.vip), 0);
+	assert_int_equal(xlb_parse_addr(addr, &v.addr, &v.family), 0);
+	strcpy(v.why, "test");
+	return v;
+}
+
+static void test_spec(void **s)
+{
+	struct xlb_backend_spec sp;
+	struct xlb_conf c;
+	struct conf_vip *v;
+
+	(void)s;
+	load(&c, yaml);
+	v = vip0(&c);
+	/* Unknown counts as up. */
+	state_backend_spec(v, &v->be[0], false, &sp);
+	assert_false(sp.down);
+	assert_int_equal(sp.weight, 100);
+	/* Down leaves the ring; drained keeps its slot at weight 0. */
+	v->be[0].health = HEALTH_DOWN;
+	state_backend_spec(v, &v->be[0], false, &sp);
+	assert_true(sp.down);
+	assert_int_equal(state_effective_weight(v, &v->be[0]), 0);
+	v->be[1].drained = true;
+	state_backend_spec(v, &v->be[1], false, &sp);
+	assert_false(sp.down);
+	assert_int_equal(sp.weight, 0);
+	/* An unchecked backend ignores any verdict it carries. */
+	v->be[2].health = HEALTH_DOWN;
+	state_backend_spec(v, &v->be[2], false, &sp);
+	assert_false(sp.down);
+	assert_int_equal(sp.weight, 100);
+	conf_free(&c);
+}
+
+static void test_adaptive(void **s)
+{
+	struct xlb_conf c;
+	struct conf_vip *v;
+
+	(void)s;
+	load(&c, yaml);
+	v = vip0(&c);
+	v->be[0].factor = 0.5f;
+	/* Off: the factor is kept but not used. */
+	assert_int_equal(state_effective_weight(v, &v->be[0]), 100);
+	v->adaptive = CONF_ADAPTIVE_LATENCY;
+	assert_int_equal(state_effective_weight(v, &v->be[0]), 50);
+	/* Scaled, never to zero. */
+	v->be[1].weight = 1;
+	v->be[1].factor = 0.1f;
+	assert_int_equal(state_effective_weight(v, &v->be[1]), 1);
+	conf_free(&c);
+}
+
+static void test_all_down(void **s)
+{
+	struct xlb_conf c;
+	struct conf_vip *v;
+
+	(void)s;
+	load(&c, "vips:\n"
+		 "  - vip: 198.18.1.1:80/tcp\n"
+		 "    check: tcp\n"
+		 "    backends:\n"
+		 "      - addr: 198.18.0.11\n"
+		 "      - addr: 198.18.0.12\n");
+	v = vip0(&c);
+	v->be[0].health = HEALTH_DOWN;
+	assert_false(state_all_down_open(v));
+	v->be[1].health = HEALTH_DOWN;
+	/* Open by default: every one down puts them all back. */
+	assert_true(state_all_down_open(v));
+	assert_int_equal(state_effective_weight(v, &v->be[0]), 100);
+	v->all_down = CONF_ALL_DOWN_DROP;
+	assert_false(state_all_down_open(v));
+	assert_int_equal(state_effective_weight(v, &v->be[0]), 0);
+	conf_free(&c);
+}
+
+/* Which verdicts must re-apply the VIP: exactly those that move its
+ * effective set. Unknown -> up does not; up -> down does; a down that
+ * makes every backend down flips all-down and moves them all. */
+static void test_set_verdict(void **s)
+{
+	const char *vip = "198.18.1.1:80/tcp";
+	struct verdict ev;
+	struct xlb_conf c;
+	__u8 old = 99;
+
+	(void)s;
+	load(&c, yaml);
+	ev = verdict(vip, "198.18.0.11", HEALTH_UP, 1);
+	assert_int_equal(state_set_verdict(&c, &ev, &old), 0);
+	assert_int_equal(old, HEALTH_UNKNOWN);
+	assert_int_equal(c.vips[0].be[0].health, HEALTH_UP);
+	ev = verdict(vip, "198.18.0.11", HEALTH_DOWN, 1);
+	assert_int_equal(state_set_verdict(&c, &ev, &old), 1);
+	assert_int_equal(old, HEALTH_UP);
+	/* Back up: it moves again (a stranded backend is the bug this
+	 * level-triggered rule prevents). */
+	ev = verdict(vip, "198.18.0.11", HEALTH_UP, 1);
+	assert_int_equal(state_set_verdict(&c, &ev, &old), 1);
+	/* Unknown backend, unknown VIP. */
+	ev = verdict(vip, "198.18.0.99", HEALTH_UP, 1);
+	assert_int_equal(state_set_verdict(&c, &ev, &old), -ENOENT);
+	ev = verdict("198.18.1.2:80/tcp", "198.18.0.11", HEALTH_UP, 1);
+	assert_int_equal(state_set_verdict(&c, &ev, &old), -ENOENT);
+	conf_free(&c);
+}
+
+static void test_set_verdict_all_down(void **s)
+{
+	const char *vip = "198.18.1.1:80/tcp";
+	struct verdict ev;
+	struct xlb_conf c;
+	__u8 old;
+
+	(void)s;
+	load(&c, "vips:\n"
+		 "  - vip: 198.18.1.1:80/tcp\n"
+		 "    check: tcp\n"
+		 "    backends:\n"
+		 "      - addr: 198.18.0.11\n"
+		 "      - addr: 198.18.0.12\n");
+	ev = verdict(vip, "198.18.0.11", HEALTH_DOWN, 1);
+	assert_int_equal(state_set_verdict(&c, &ev, &old), 1);
+	/* The last one down: its own spec stays "in" (open), but the VIP's
+	 * all-down state flips, which puts .11 back: it must re-apply. */
+	ev = verdict(vip, "198.18.0.12", HEALTH_DOWN, 1);
+	assert_int_equal(state_set_verdict(&c, &ev, &old), 1);
+	assert_true(state_all_down_open(&c.vips[0]));
+	conf_free(&c);
+}
+
+/* A factor move re-applies an adaptive VIP, not a plain one. */
+static void test_set_verdict_factor(void **s)
+{
+	const char *vip = "198.18.1.1:80/tcp";
+	struct verdict ev;
+	struct xlb_conf c;
+	__u8 old;
+
+	(void)s;
+	load(&c, yaml);
+	ev = verdict(vip, "198.18.0.11", HEALTH_UP, 0.5f);
+	assert_int_equal(state_set_verdict(&c, &ev, &old), 0);
+	c.vips[0].adaptive = CONF_ADAPTIVE_BOTH;
+	ev = verdict(vip, "198.18.0.11", HEALTH_UP, 0.25f);
+	assert_int_equal(state_set_verdict(&c, &ev, &old), 1);
+	assert_true(c.vips[0].be[0].factor == 0.25f);
+	conf_free(&c);
+}
+
+static void test_carry(void **s)
+{
+	struct xlb_conf cur, want;
+
+	(void)s;
+	load(&cur, yaml);
+	cur.vips[0].be[1].health = HEALTH_DOWN;
+	cur.vips[0].be[1].factor = 0.5f;
+	/* The file lists them in another order, with one more. */
+	load(&want, "vips:\n"
+		    "  - vip: 198.18.1.1:80/tcp\n"
+		    "    check: tcp\n"
+		    "    backends:\n"
+		    "      - addr: 198.18.0.14\n"
+		    "      - addr: 198.18.0.12\n"
+		    "      - addr: 198.18.0.11\n");
+	assert_int_equal(state_carry(&want, &cur), 0);
+	assert_int_equal(want.vips[0].be[1].health, HEALTH_DOWN);
+	assert_true(want.vips[0].be[1].factor == 0.5f);
+	assert_int_equal(want.vips[0].be[0].health, HEALTH_UNKNOWN);
+	assert_int_equal(want.vips[0].be[2].health, HEALTH_UNKNOWN);
+	conf_free(&cur);
+	conf_free(&want);
+}
+
+static void test_verdict_file(void **s)
+{
+	char path[] = "/tmp/xlb-test-verdicts.XXXXXX", err[256] = "";
+	struct xlb_conf a, b;
+	int fd;
+
+	(void)s;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	load(&a, yaml);
+	a.vips[0].be[0].health = HEALTH_UP;
+	a.vips[0].be[1].health = HEALTH_DOWN;
+	a.vips[0].be[1].factor = 0.5f;
+	assert_int_equal(state_verdicts_save(&a, path), 0);
+	load(&b, yaml);
+	assert_int_equal(state_verdicts_load(&b, path, err, sizeof(err)), 0);
+	assert_int_equal(b.vips[0].be[0].health, HEALTH_UP);
+	assert_int_equal(b.vips[0].be[1].health, HEALTH_DOWN);
+	assert_true(b.vips[0].be[1].factor == 0.5f);
+	assert_int_equal(b.vips[0].be[2].health, HEALTH_UNKNOWN);
+	conf_free(&b);
+	/* A backend gone since is skipped; a bad line is an error naming
+	 * its line. */
+	load(&b, "vips:\n"
+		 "  - vip: 198.18.1.1:80/tcp\n"
+		 "    check: tcp\n"
+		 "    backends:\n"
+		 "      - addr: 198.18.0.12\n");
+	assert_int_equal(state_verdicts_load(&b, path, err, sizeof(err)), 0);
+	assert_int_equal(b.vips[0].be[0].health, HEALTH_DOWN);
+	conf_free(&b);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "# c\n198.18.1.1:80/tcp 198.18.0.11 sideways 1\n");
+	fclose(f);
+	load(&b, yaml);
+	assert_int_equal(state_verdicts_load(&b, path, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, ":2:"));
+	conf_free(&b);
+	/* No file: nothing decided yet, no error. */
+	unlink(path);
+	load(&b, yaml);
+	assert_int_equal(state_verdicts_load(&b, path, err, sizeof(err)), 0);
+	conf_free(&b);
+	conf_free(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spec),
+		cmocka_unit_test(test_adaptive),
+		cmocka_unit_test(test_all_down),
+		cmocka_unit_test(test_set_verdict),
+		cmocka_unit_test(test_set_verdict_all_down),
+		cmocka_unit_test(test_set_verdict_factor),
+		cmocka_unit_test(test_carry),
+		cmocka_unit_test(test_verdict_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
