@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "addr.h"
 #include "conf.h"
@@ -953,6 +954,399 @@ static void test_order_independent(void **state)
 	merged_free(&m);
 }
 
+/* ---- random three-way cases ----
+ * BASE is random; the file edits the VIPs of one port parity, the runtime
+ * those of the other, so the expected result is both edit sets applied in
+ * turn: an oracle that does not share the merge's code. */
+
+struct rng {
+	unsigned long long s;
+};
+
+static unsigned int rnd(struct rng *r, unsigned int n)
+{
+	r->s = r->s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned int)(r->s >> 33) % n;
+}
+
+static unsigned int port_of(const struct conf_vip *v)
+{
+	return ntohs(v->key.port);
+}
+
+static void add_backend(struct conf_vip *v, unsigned int net,
+			unsigned int host)
+{
+	struct conf_backend b;
+	char a[32];
+
+	memset(&b, 0, sizeof(b));
+	conf_check_defaults(&b.check);
+	b.weight = 100;
+	snprintf(a, sizeof(a), "198.18.%u.%u", net, host);
+	assert_int_equal(xlb_parse_addr(a, &b.addr, &b.family), 0);
+	assert_int_equal(conf_backend_add(v, &b), 0);
+}
+
+static void add_vip(struct xlb_conf *c, unsigned int port, unsigned int nbe,
+		    unsigned int net)
+{
+	struct conf_vip v, *nv;
+	char k[48];
+	unsigned int j;
+
+	memset(&v, 0, sizeof(v));
+	conf_check_defaults(&v.check);
+	snprintf(k, sizeof(k), "198.18.1.1:%u/tcp", port);
+	assert_int_equal(xlb_parse_vip(k, &v.key), 0);
+	assert_int_equal(conf_vip_add(c, &v), 0);
+	nv = conf_vip_find(c, &v.key);
+	for (j = 0; j < nbe; j++)
+		add_backend(nv, net, j + 1);
+}
+
+static void random_base(struct xlb_conf *c, unsigned long long seed)
+{
+	struct rng r = { seed };
+	unsigned int i, n = 2 + rnd(&r, 7);
+
+	conf_init(c);
+	for (i = 0; i < n; i++)
+		add_vip(c, 100 + i, rnd(&r, 7), 10 + i);
+}
+
+static void edit_backends(struct conf_vip *v, struct rng *r, unsigned int p)
+{
+	struct conf_backend *b;
+	unsigned int k, n;
+	size_t j = 0;
+
+	while (j < v->nbe) {
+		b = &v->be[j];
+		switch (rnd(r, 7)) {
+		case 0:
+			conf_backend_del(v, &b->addr, b->family);
+			continue;
+		case 1:
+			b->weight = rnd(r, 1000);
+			break;
+		case 2:
+			b->drained = !b->drained;
+			break;
+		case 3:
+			b->has_mac = true;
+			memcpy(b->mac, (__u8[6]){ 2, 0, 0, 0, p, rnd(r, 250) },
+			       6);
+			break;
+		case 4:
+			b->has_check = !b->has_check;
+			b->check.type = CONF_CHECK_UDP;
+			break;
+		}
+		j++;
+	}
+	n = rnd(r, 3);
+	for (k = 0; k < n; k++)
+		add_backend(v, 200 + p, k + 1);
+}
+
+/* Edit the VIPs whose port has parity p; add one of that parity. */
+static void edit(struct xlb_conf *c, unsigned long long seed, unsigned int p)
+{
+	struct rng r = { seed };
+	struct conf_vip *v;
+	size_t i = 0;
+
+	while (i < c->nvips) {
+		v = &c->vips[i];
+		if (port_of(v) % 2 != p || port_of(v) >= 1000) {
+			i++;
+			continue;
+		}
+		switch (rnd(&r, 7)) {
+		case 0:
+			conf_vip_del(c, &v->key);
+			continue;
+		case 1:
+			v->all_down ^= 1;
+			break;
+		case 2:
+			v->adaptive = rnd(&r, 4);
+			break;
+		case 3:
+			v->check.type = CONF_CHECK_TCP;
+			v->check.rise = 1 + rnd(&r, 5);
+			break;
+		case 4:
+			v->mode = rnd(&r, XLB_MODE_MAX);
+			break;
+		}
+		edit_backends(v, &r, p);
+		i++;
+	}
+	if (rnd(&r, 2))
+		add_vip(c, 1000 + 2 * rnd(&r, 50) + p, rnd(&r, 4), 30 + p);
+}
+
+static void copy_edit(struct xlb_conf *dst, const struct xlb_conf *src,
+		      unsigned long long seed, unsigned int p)
+{
+	assert_int_equal(conf_copy(dst, src), 0);
+	edit(dst, seed, p);
+}
+
+static void merge_c(const struct xlb_conf *b, const struct xlb_conf *f,
+		    const struct xlb_conf *r, struct merged *m)
+{
+	assert_int_equal(conf_merge(b, f, r, CONF_MERGE_RELOAD, &m->out,
+				    &m->rep), 0);
+}
+
+/* merge(b, f, r) is want, with nothing to report. */
+static void assert_clean_merge(const struct xlb_conf *b,
+			       const struct xlb_conf *f,
+			       const struct xlb_conf *r,
+			       const struct xlb_conf *want)
+{
+	struct merged m;
+
+	merge_c(b, f, r, &m);
+	assert_conf_same(&m.out, want);
+	assert_lines(&m.rep.conflicts, NULL);
+	assert_lines(&m.rep.restart, NULL);
+	merged_free(&m);
+}
+
+static void test_random_disjoint(void **state)
+{
+	struct xlb_conf b, f, r, want;
+	unsigned long long seed;
+
+	(void)state;
+	for (seed = 1; seed <= 400; seed++) {
+		random_base(&b, seed);
+		copy_edit(&f, &b, seed * 7 + 1, seed % 2);
+		copy_edit(&r, &b, seed * 13 + 5, !(seed % 2));
+		copy_edit(&want, &f, seed * 13 + 5, !(seed % 2));
+		assert_clean_merge(&b, &f, &r, &want);
+		assert_clean_merge(&b, &b, &r, &r);	/* file untouched */
+		assert_clean_merge(&b, &f, &b, &f);	/* runtime untouched */
+		assert_clean_merge(&b, &f, &f, &f);	/* the same changes */
+		assert_clean_merge(&f, &f, &f, &f);
+		conf_free(&b);
+		conf_free(&f);
+		conf_free(&r);
+		conf_free(&want);
+	}
+}
+
+/* What a VIP is without its backends, for comparing settings alone. */
+static bool settings_equal(const struct conf_vip *a, const struct conf_vip *b)
+{
+	struct conf_vip x = *a, y = *b;
+
+	x.nbe = y.nbe = 0;
+	return conf_vip_equal(&x, &y);
+}
+
+static bool backend_equal(const struct conf_vip *v,
+			  const struct conf_backend *a,
+			  const struct conf_backend *b)
+{
+	struct conf_vip x = *v, y = *v;
+
+	x.be = (struct conf_backend *)a;
+	y.be = (struct conf_backend *)b;
+	x.nbe = y.nbe = 1;
+	return conf_vip_equal(&x, &y);
+}
+
+static bool vip_same(const struct conf_vip *a, const struct conf_vip *b)
+{
+	return a && b ? conf_vip_equal(a, b) : a == b;
+}
+
+/* A backend the file changed (or added) is in the result with the file's
+ * value of each setting it changed. */
+static void assert_backend_landed(const struct conf_vip *bv,
+				  const struct conf_vip *fv,
+				  const struct conf_vip *ov,
+				  const struct conf_backend *fb)
+{
+	const struct conf_backend *bb, *ob;
+
+	bb = bv ? conf_backend_find(bv, &fb->addr, fb->family) : NULL;
+	if (bb && backend_equal(fv, bb, fb))
+		return;
+	ob = conf_backend_find(ov, &fb->addr, fb->family);
+	assert_non_null(ob);
+	if (!bb || bb->weight != fb->weight)
+		assert_int_equal(ob->weight, fb->weight);
+	if (!bb || bb->drained != fb->drained)
+		assert_int_equal(ob->drained, fb->drained);
+	if (!bb || bb->has_mac != fb->has_mac ||
+	    memcmp(bb->mac, fb->mac, 6)) {
+		assert_int_equal(ob->has_mac, fb->has_mac);
+		assert_memory_equal(ob->mac, fb->mac, 6);
+	}
+	if (!bb || bb->has_check != fb->has_check ||
+	    bb->check.type != fb->check.type)
+		assert_int_equal(ob->has_check, fb->has_check);
+}
+
+/* The file's VIP changed: in the result, its changed settings and
+ * backends land, and the backends it removed are gone. */
+static void assert_vip_landed(const struct conf_vip *bv,
+			      const struct conf_vip *fv,
+			      const struct conf_vip *ov)
+{
+	size_t j;
+
+	assert_non_null(ov);
+	if (!bv || bv->mode != fv->mode)
+		assert_int_equal(ov->mode, fv->mode);
+	if (!bv || bv->all_down != fv->all_down)
+		assert_int_equal(ov->all_down, fv->all_down);
+	if (!bv || bv->adaptive != fv->adaptive)
+		assert_int_equal(ov->adaptive, fv->adaptive);
+	if (!bv || bv->check.type != fv->check.type ||
+	    bv->check.rise != fv->check.rise) {
+		assert_int_equal(ov->check.type, fv->check.type);
+		assert_int_equal(ov->check.rise, fv->check.rise);
+	}
+	for (j = 0; j < fv->nbe; j++)
+		assert_backend_landed(bv, fv, ov, &fv->be[j]);
+	for (j = 0; bv && j < bv->nbe; j++)
+		if (!conf_backend_find(fv, &bv->be[j].addr, bv->be[j].family))
+			assert_null(conf_backend_find(ov, &bv->be[j].addr,
+						      bv->be[j].family));
+}
+
+/* Both sides edit the same VIPs: whatever the file left alone is as the
+ * runtime has it, whatever it changed is the file's. */
+static void assert_semantics(const struct xlb_conf *b, const struct xlb_conf *f,
+			     const struct xlb_conf *r, const struct xlb_conf *o)
+{
+	const struct xlb_conf *all[] = { b, f, r };
+	const struct conf_vip *bv, *fv, *rv, *ov;
+	size_t i, k;
+
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < all[k]->nvips; i++) {
+			const struct xlb_vip_key *key = &all[k]->vips[i].key;
+
+			bv = conf_vip_find(b, key);
+			fv = conf_vip_find(f, key);
+			rv = conf_vip_find(r, key);
+			ov = conf_vip_find(o, key);
+			if (vip_same(bv, fv))
+				assert_true(vip_same(rv, ov));
+			else if (!fv)
+				assert_null(ov);
+			else
+				assert_vip_landed(bv, fv, ov);
+			if (ov && rv && fv && bv && settings_equal(bv, fv))
+				assert_true(settings_equal(ov, rv));
+		}
+	}
+}
+
+/* The written result reads back to the same configuration. */
+static void assert_valid(const struct xlb_conf *c)
+{
+	struct xlb_conf back;
+	char *t = write_text(c);
+
+	parse_ok(t, &back);
+	assert_conf_same(c, &back);
+	conf_free(&back);
+	free(t);
+}
+
+static void shuffle(struct xlb_conf *c, struct rng *r)
+{
+	struct conf_backend tb;
+	struct conf_vip tv;
+	size_t i, j, k;
+
+	for (i = c->nvips; i > 1; i--) {
+		k = rnd(r, i);
+		tv = c->vips[i - 1];
+		c->vips[i - 1] = c->vips[k];
+		c->vips[k] = tv;
+	}
+	for (i = 0; i < c->nvips; i++) {
+		for (j = c->vips[i].nbe; j > 1; j--) {
+			k = rnd(r, j);
+			tb = c->vips[i].be[j - 1];
+			c->vips[i].be[j - 1] = c->vips[i].be[k];
+			c->vips[i].be[k] = tb;
+		}
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Same lines, in any order. */
+static void assert_same_lines(struct merge_lines *a, struct merge_lines *b)
+{
+	size_t i;
+
+	assert_int_equal(a->n, b->n);
+	if (a->n) {
+		qsort(a->line, a->n, sizeof(char *), cmp_str);
+		qsort(b->line, b->n, sizeof(char *), cmp_str);
+	}
+	for (i = 0; i < a->n; i++)
+		assert_string_equal(a->line[i], b->line[i]);
+}
+
+static void test_random_overlapping(void **state)
+{
+	struct xlb_conf b, f, r, b2, f2, r2;
+	unsigned long long seed;
+	struct merged m, m2;
+	size_t conflicts = 0;
+
+	(void)state;
+	for (seed = 1; seed <= 400; seed++) {
+		struct rng sr = { seed };
+
+		random_base(&b, seed);
+		copy_edit(&f, &b, seed * 7 + 1, seed % 2);
+		copy_edit(&r, &b, seed * 13 + 5, seed % 2);
+		merge_c(&b, &f, &r, &m);
+		assert_semantics(&b, &f, &r, &m.out);
+		assert_valid(&m.out);
+		conflicts += m.rep.conflicts.n;
+
+		/* Any order of VIPs and backends in any input. */
+		assert_int_equal(conf_copy(&b2, &b), 0);
+		assert_int_equal(conf_copy(&f2, &f), 0);
+		assert_int_equal(conf_copy(&r2, &r), 0);
+		shuffle(&b2, &sr);
+		shuffle(&f2, &sr);
+		shuffle(&r2, &sr);
+		merge_c(&b2, &f2, &r2, &m2);
+		assert_conf_same(&m.out, &m2.out);
+		assert_same_lines(&m.rep.conflicts, &m2.rep.conflicts);
+		assert_int_equal(m.rep.removes_all, m2.rep.removes_all);
+		merged_free(&m);
+		merged_free(&m2);
+		conf_free(&b);
+		conf_free(&f);
+		conf_free(&r);
+		conf_free(&b2);
+		conf_free(&f2);
+		conf_free(&r2);
+	}
+	/* The cases did collide. */
+	assert_true(conflicts > 100);
+}
+
 /* ---- digest ---- */
 
 static void digest_of(const char *yaml, unsigned char d[CONF_DIGEST_LEN])
@@ -1044,6 +1438,8 @@ int main(void)
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_one_side_unchanged),
 		cmocka_unit_test(test_order_independent),
+		cmocka_unit_test(test_random_disjoint),
+		cmocka_unit_test(test_random_overlapping),
 		cmocka_unit_test(test_digest),
 	};
 
