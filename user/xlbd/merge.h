@@ -34,6 +34,9 @@
  * a restart applies what the notices announced. Pass FILE with the
  * command-line overrides applied, as the daemon runs it; else an override
  * differs from the file and shows as a notice when the file changes it.
+ * (Every override is a bound key.) What the daemon derives into RUNNING
+ * (source4/source6 from the interface) is a runtime value like any other:
+ * it stays until the file sets the key.
  *
  * Pure: no I/O, no globals; the inputs are not modified. */
 #ifndef XLB_MERGE_H
