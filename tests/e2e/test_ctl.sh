@@ -240,7 +240,7 @@ j = t.index("weight: 100", i)
 open(sys.argv[1], "w").write(t[:j] + "weight: 50" + t[j + 11:])
 PY
 	kill -HUP "$(cat "$LAB/xlbd.pid")"
-	lab_wait 5 grep -q "SIGHUP: applied" "$LAB/xlbd.log"
+	lab_wait 5 grep -q "reload: applied" "$LAB/xlbd.log"
 	w=$(xlbctl -j list | tr -d ' \n' |
 		grep -o '"addr":"198.18.0.13","slot":[0-9]*,"weight":[0-9]*')
 	a1=$(ring_id 0); b1=$(ring_id 1)

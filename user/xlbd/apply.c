@@ -204,3 +204,16 @@ int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
 	}
 	return rc;
 }
+
+void xlbd_revert(struct xlbd *d, struct xlb_conf *tried)
+{
+	struct xlb_conf keep = d->conf;
+	char err[CONF_ERR_MAX] = "";
+
+	/* The diff runs against d->conf, which must say what the maps may
+	 * hold (tried) while the model's own version is applied again. */
+	d->conf = *tried;
+	if (xlbd_apply(d, &keep, err, sizeof(err)))
+		xlbd_log(LOG_ERR_, "undoing a change: %s", err);
+	d->conf = keep;
+}

@@ -300,7 +300,6 @@ static int do_flows(struct xlbd *d, struct req *r)
 static int write_verb(struct xlbd *d, struct req *r, const char *cmd)
 {
 	struct xlb_conf want, old;
-	char undo[CONF_ERR_MAX];
 	int rc;
 
 	rc = conf_copy(&want, &d->conf);
@@ -315,7 +314,7 @@ static int write_verb(struct xlbd *d, struct req *r, const char *cmd)
 	if (!rc) {
 		rc = xlbd_apply(d, &want, r->err, sizeof(r->err));
 		if (rc)
-			xlbd_apply(d, &d->conf, undo, sizeof(undo));
+			xlbd_revert(d, &want);
 	}
 	if (rc) {
 		conf_free(&want);
@@ -325,18 +324,16 @@ static int write_verb(struct xlbd *d, struct req *r, const char *cmd)
 	d->conf = want;
 	rc = xlbd_save(d);
 	if (rc) {
-		/* The diff runs against d->conf: it must still say what the
-		 * maps hold (want) while old is applied. */
-		if (xlbd_apply(d, &old, undo, sizeof(undo)))
-			xlbd_log(LOG_ERR_, "control: undoing %s: %s", cmd, undo);
 		d->conf = old;
+		xlbd_revert(d, &want);
 		conf_free(&want);
 		return fail(r, rc, "not saved to %s: %s; change undone",
 			    d->conf.node.state_file, strerror(-rc));
 	}
 	conf_free(&old);
 	xlbd_log(LOG_INFO_, "control: %s", json_object_to_json_string_ext(
-			 r->in, JSON_C_TO_STRING_PLAIN));
+			 r->in, JSON_C_TO_STRING_PLAIN |
+			 JSON_C_TO_STRING_NOSLASHESCAPE));
 	return 0;
 }
 

@@ -104,7 +104,7 @@ static void check_forwarding(const struct conf_node *n)
 }
 
 /* The outer source defaults to the interface's primary address. */
-static void default_sources(struct conf_node *n)
+void xlbd_default_sources(struct conf_node *n)
 {
 	if (!n->has_src4 && !iface_addr(n->ifname, AF_INET, &n->src4))
 		n->has_src4 = true;
@@ -168,13 +168,6 @@ static int maps_of(struct xlbd *d)
 	return 0;
 }
 
-static time_t mtime(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? 0 : st.st_mtime;
-}
-
 struct args {
 	const char *ifname, *conf, *sock, *pin_root, *state, *metrics;
 	bool check_only, detach;
@@ -196,49 +189,21 @@ static void state_path(const struct args *a, const struct conf_node *n,
 		snprintf(out, len, "/var/lib/xlb/%s.yaml", ifname);
 }
 
-/* Which configuration to run. The state file is the running state (every
- * xlbctl change, and beside it the health verdicts): it is read whether
- * or not --state names it, and wins unless the -c file is newer. */
+/* Which configuration to run: the state file, with the -c file's changes
+ * since it was last applied merged onto it (reload.c). */
 static int load_conf(struct xlbd *d, const struct args *a)
 {
-	char err[CONF_ERR_MAX], state[CONF_PATH_MAX];
+	char state[CONF_PATH_MAX];
 	struct xlb_conf file;
-	const char *path = NULL;
-	int rc = 0;
+	char err[CONF_ERR_MAX];
 
-	conf_init(&d->conf);
+	/* The file may name the state file and the interface. */
 	conf_init(&file);
-	if (a->conf) {
-		rc = conf_load(a->conf, &file, err, sizeof(err));
-		if (rc) {
-			xlbd_log(LOG_ERR_, "%s", err);
-			conf_free(&file);
-			return rc;
-		}
-	}
+	if (a->conf && conf_load(a->conf, &file, err, sizeof(err)))
+		conf_init(&file);	/* xlbd_load_start says why */
 	state_path(a, &file.node, state, sizeof(state));
-	if (access(state, F_OK) == 0 &&
-	    (!a->conf || mtime(state) >= mtime(a->conf)))
-		path = state;
-	else if (a->conf)
-		path = a->conf;
-	if (path == a->conf) {
-		d->conf = file;
-	} else {
-		conf_free(&file);
-		if (path)
-			rc = conf_load(path, &d->conf, err, sizeof(err));
-	}
-	if (rc) {
-		xlbd_log(LOG_ERR_, "%s", err);
-		return rc;
-	}
-	snprintf(d->conf.node.state_file, sizeof(d->conf.node.state_file),
-		 "%s", state);
-	if (path)
-		xlbd_log(LOG_INFO_, "configuration from %s", path);
-	xlbd_load_verdicts(d);
-	return 0;
+	conf_free(&file);
+	return xlbd_load_start(d, a->conf, state);
 }
 
 static void override(char *dst, size_t len, const char *src)
@@ -267,7 +232,7 @@ static int node_settings(struct xlbd *d, const struct args *a)
 	}
 	snprintf(d->pin_dir, sizeof(d->pin_dir), "%s/xlb/%s", n->pin_root,
 		 n->ifname);
-	default_sources(n);
+	xlbd_default_sources(n);
 	check_forwarding(n);
 	return 0;
 }
@@ -335,56 +300,18 @@ static int start_dataplane(struct xlbd *d)
 	xlbd_log(LOG_INFO_, "attached to %s, pinned in %s, %zu VIPs",
 		 d->conf.node.ifname, d->pin_dir, d->conf.nvips);
 	xlbd_save(d);
+	if (d->base_pending)
+		xlbd_save_base(&d->file, d->conf.node.state_file);
 	return 0;
 }
 
 static void reload(struct xlbd *d)
 {
 	char err[CONF_ERR_MAX] = "";
-	struct xlb_conf want;
-	int rc;
 
-	if (!d->conf_path) {
-		xlbd_log(LOG_WARN_, "SIGHUP: no configuration file (-c)");
-		return;
-	}
-	conf_init(&want);
-	rc = conf_load(d->conf_path, &want, err, sizeof(err));
-	if (rc) {
-		xlbd_log(LOG_ERR_, "SIGHUP: %s; keeping the running "
-			 "configuration", err);
-		conf_free(&want);
-		return;
-	}
-	/* What is bound at start stays; the rest may change. */
-	memcpy(want.node.ifname, d->conf.node.ifname, sizeof(want.node.ifname));
-	memcpy(want.node.ctl_sock, d->conf.node.ctl_sock,
-	       sizeof(want.node.ctl_sock));
-	memcpy(want.node.pin_root, d->conf.node.pin_root,
-	       sizeof(want.node.pin_root));
-	memcpy(want.node.state_file, d->conf.node.state_file,
-	       sizeof(want.node.state_file));
-	memcpy(want.node.metrics, d->conf.node.metrics,
-	       sizeof(want.node.metrics));
-	want.node.flow_entries = d->conf.node.flow_entries;
-	want.node.ring_size = d->conf.node.ring_size;
-	default_sources(&want.node);
-	pthread_mutex_lock(&d->lock);
-	rc = state_carry(&want, &d->conf);
-	if (!rc)
-		rc = xlbd_apply(d, &want, err, sizeof(err));
-	if (rc) {
-		xlbd_log(LOG_ERR_, "SIGHUP: %s; restoring", err);
-		xlbd_apply(d, &d->conf, err, sizeof(err));
-		conf_free(&want);
-	} else {
-		conf_free(&d->conf);
-		d->conf = want;
-		xlbd_save(d);
-		xlbd_log(LOG_INFO_, "SIGHUP: applied %s, %zu VIPs",
-			 d->conf_path, d->conf.nvips);
-	}
-	pthread_mutex_unlock(&d->lock);
+	if (xlbd_reload(d, false, err, sizeof(err)))
+		xlbd_log(LOG_ERR_, "SIGHUP: %s; the running configuration "
+			 "stays", err);
 }
 
 static void signals(sigset_t *set)
@@ -594,5 +521,6 @@ int main(int argc, char **argv)
 	}
 	xlb_close(d.xlb);
 	conf_free(&d.conf);
+	conf_free(&d.file);
 	return rc ? 1 : 0;
 }

@@ -29,6 +29,9 @@ struct xlbd {
 	struct health *health;		/* the checker (xlbd_health.c) */
 	unsigned long conf_gen;		/* bumped on every configuration change */
 	bool verdicts_dirty;		/* verdicts changed since the last save */
+	struct xlb_conf file;		/* the -c file read at start, saved as
+					 * BASE once it runs (base_pending) */
+	bool base_pending;
 };
 
 /* ---- health checks (health.c) ----
@@ -73,6 +76,21 @@ int xlbd_refresh_vip(struct xlbd *d, const struct conf_vip *cv);
 void xlbd_log(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The maps may hold tried (partly): make them hold d->conf again. */
+void xlbd_revert(struct xlbd *d, struct xlb_conf *tried);
+
+/* ---- configuration sources (reload.c) ----
+ * Start: the state file, the -c file's changes since BASE merged onto it
+ * (merge.h); 0 or -errno (logged). Reload: the same onto the running
+ * model, applied and saved, or nothing (err says why); force applies a
+ * file that removes every VIP. */
+int xlbd_load_start(struct xlbd *d, const char *conf_path,
+		    const char *state_file);
+int xlbd_reload(struct xlbd *d, bool force, char *err, size_t len);
+int xlbd_save_base(const struct xlb_conf *file, const char *state_file);
+/* Fill node source4/source6 from the interface where unset. */
+void xlbd_default_sources(struct conf_node *n);
+
 /* Make the data plane and the running configuration match want; only VIPs
  * that differ are touched. On failure the error names what failed. */
 int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
@@ -81,6 +99,7 @@ int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
  * The state file (the running configuration) and beside it, named by
  * store_path(), the verdict file. Saves are atomic; 0 or -errno, logged. */
 #define STORE_VERDICTS	".health"
+#define STORE_BASE	".base.yaml"	/* the -c file as last applied */
 void store_path(const char *state_file, const char *ext, char *out,
 		size_t len);
 int xlbd_save(struct xlbd *d);

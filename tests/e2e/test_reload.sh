@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# End to end: reload and start semantics (user/xlbd/reload.c, merge.h) and
+# the log lines an operator reads afterwards. One lab of 3 backends
+# (lab.sh); each case starts xlbd with its own -c file and stops it.
+#
+#   -c file:  VIP 198.18.1.1:80/tcp, backends b1 b2 b3 (no checks unless
+#             the case adds them)
+#
+# Cases:
+#   merge     runtime changes survive a SIGHUP that changed other things;
+#             where both changed the same thing the file wins, logged
+#   content   a restart after `touch` on an unchanged -c file keeps the
+#             runtime changes (content decides, not mtimes)
+#   restart   a node setting that needs a restart, changed in the file:
+#             SIGHUP logs it as such and leaves it
+#   empty     a file with no VIP: SIGHUP refuses it (VIPs stay, logged);
+#             at start the saved state runs, and the log says why
+#   logs      one line per change with its source, per health transition
+#             with its reason, per refused request
+#
+# Prints "PASS name" / "FAIL name: why" per case, then "e2e: N passed,
+# N failed". TESTS="case1 case2" runs some.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lab.sh
+
+trap '[ -n "${KEEP:-}" ] && [ -n "$LAB" ] && cp "$LAB"/*.log "$LAB"/*.yaml "$KEEP/" 2>/dev/null; lab_down' EXIT
+
+VIP=$VIP4:80/tcp
+CONF=""
+
+# write_conf [WEIGHT_B3] [EXTRA_NODE_LINE]: the case's -c file.
+write_conf() {
+	{
+		[ -n "${2:-}" ] && printf 'node:\n  %s\n' "$2"
+		cat <<-EOF
+		vips:
+		  - vip: $VIP
+		    backends:
+		      - addr: 198.18.0.11
+		      - addr: 198.18.0.12
+		      - addr: 198.18.0.13
+		        weight: ${1:-100}
+		EOF
+	} > "$CONF.tmp" && mv "$CONF.tmp" "$CONF"
+}
+
+start() {
+	CONF=$LAB/conf.yaml
+	[ -f "$CONF" ] || write_conf
+	lab_xlbd_start -c "$CONF"
+}
+
+# stop: SIGTERM, remove pins, state and the file (a clean slate).
+stop() {
+	lab_xlbd_kill TERM
+	lab_ns lb "$LAB_BUILD/xlbd" -i eth0 --pin-root "$LAB/bpf" \
+		--state "$LAB/state.yaml" --detach > /dev/null 2>&1
+	rm -f "$LAB"/state.* "$LAB/conf.yaml"
+}
+
+# hup: SIGHUP and wait for the n-th reload verdict in the log.
+hup() {
+	local n
+	n=$(grep -cE "reload: applied|SIGHUP: " "$LAB/xlbd.log")
+	kill -HUP "$(cat "$LAB/xlbd.pid")"
+	lab_wait 5 bash -c "[ \$(grep -cE 'reload: applied|SIGHUP: ' '$LAB/xlbd.log') -gt $n ]"
+}
+
+# be ADDR FIELD: weight or drained of a backend, from xlbctl -j list.
+be() {
+	xlbctl -j list | "$LAB_PY" -c '
+import json, sys
+for v in json.load(sys.stdin)["vips"]:
+    for b in v["backends"]:
+        if b["addr"] == sys.argv[1]:
+            print(b[sys.argv[2]])
+' "$1" "$2"
+}
+
+has_be() { [ -n "$(be "$1" weight)" ]; }
+
+t_merge() {
+	local d1 w2 w3 a4 line
+	start || { fail merge "no start"; stop; return; }
+	# Runtime: drain b1, a fourth backend, b2's weight.
+	xlbctl backend drain "$VIP" 198.18.0.11 &&
+		xlbctl backend add "$VIP" 198.18.0.14 &&
+		xlbctl backend set-weight "$VIP" 198.18.0.12 50 ||
+		{ fail merge "xlbctl refused"; stop; return; }
+	# File: b3's weight (untouched at runtime) and b2's (touched).
+	write_conf 30
+	sed -i 's/      - addr: 198.18.0.12/      - addr: 198.18.0.12\n        weight: 70/' "$CONF"
+	hup
+	d1=$(be 198.18.0.11 drained); w2=$(be 198.18.0.12 weight)
+	w3=$(be 198.18.0.13 weight); a4=$(be 198.18.0.14 weight)
+	line=$(grep "file wins" "$LAB/xlbd.log" | grep -F 198.18.0.12)
+	stop
+	if [ "$d1" != True ] || [ "$a4" != 100 ]; then
+		fail merge "runtime changes lost: b1 drained=$d1, b4 weight=$a4"
+	elif [ "$w3" != 30 ] || [ "$w2" != 70 ]; then
+		fail merge "file changes not applied: b2 $w2 (want 70), b3 $w3 (want 30)"
+	elif [ -z "$line" ]; then
+		fail merge "no log line for the b2 conflict"
+	else
+		pass "merge (runtime drain and add kept, file weights applied, conflict logged: ${line#*: })"
+	fi
+}
+
+t_content() {
+	local d1
+	start || { fail content "no start"; stop; return; }
+	xlbctl backend drain "$VIP" 198.18.0.11
+	lab_xlbd_kill KILL
+	touch -d '+1 minute' "$CONF"
+	lab_xlbd_start -c "$CONF" || { fail content "no restart"; stop; return; }
+	d1=$(be 198.18.0.11 drained)
+	stop
+	if [ "$d1" = True ]; then
+		pass "content (newer mtime, same content: runtime drain kept)"
+	else
+		fail content "runtime drain lost after a touch and a restart"
+	fi
+}
+
+t_restart() {
+	start || { fail restart "no start"; stop; return; }
+	write_conf 100 "flow-entries: 131072"
+	hup
+	if grep -q "needs restart: flow-entries.*not applied until xlbd restarts" \
+		"$LAB/xlbd.log"; then
+		pass "restart (flow-entries change logged as needing a restart)"
+	else
+		fail restart "no log line: $(grep -E 'reload|SIGHUP' "$LAB/xlbd.log" | tail -2)"
+	fi
+	stop
+}
+
+t_empty() {
+	local n
+	start || { fail empty "no start"; stop; return; }
+	printf '# nothing\n' > "$CONF"
+	hup
+	n=$(xlbctl -j list | tr -d ' \n' | grep -o '"vip":' | wc -l)
+	if [ "$n" != 1 ] || ! grep -q "would remove every VIP" "$LAB/xlbd.log"; then
+		fail empty "SIGHUP with an empty file: $n VIPs left"
+		stop; return
+	fi
+	lab_xlbd_kill TERM
+	lab_xlbd_start -c "$CONF" || { fail empty "no restart"; stop; return; }
+	n=$(xlbctl -j list | tr -d ' \n' | grep -o '"vip":' | wc -l)
+	if [ "$n" = 1 ] && grep -q "would remove all 1 VIPs; refused" "$LAB/xlbd.log"; then
+		pass "empty (SIGHUP and start refuse a file without VIPs: 1 VIP runs, logged)"
+	else
+		fail empty "start with an empty file: $n VIPs"
+	fi
+	stop
+}
+
+t_logs() {
+	local miss=""
+	cat > "$LAB/conf.yaml" <<-EOF
+	vips:
+	  - vip: $VIP
+	    check:
+	      type: http
+	      path: /health
+	      interval: 0.5
+	      timeout: 0.3
+	    backends:
+	      - addr: 198.18.0.11
+	      - addr: 198.18.0.12
+	EOF
+	start || { fail logs "no start"; stop; return; }
+	xlbctl backend set-weight "$VIP" 198.18.0.11 60
+	xlbctl backend set-weight "$VIP" 198.18.0.99 60 2>/dev/null
+	lab_wait 5 grep -q "198.18.0.12 unknown -> up" "$LAB/xlbd.log"
+	lab_backend_kill 2
+	lab_wait 5 grep -q "198.18.0.12 up -> down" "$LAB/xlbd.log"
+	grep -q 'control: .*backend-set-weight.*198.18.0.11' "$LAB/xlbd.log" ||
+		miss="$miss control-change"
+	grep -q 'refused: .*198.18.0.99' "$LAB/xlbd.log" || miss="$miss refused"
+	grep -qE 'health: .*198.18.0.12 up -> down \(fail: ' "$LAB/xlbd.log" ||
+		miss="$miss health-transition"
+	lab_backend_start 2
+	lab_backend_up 2
+	stop
+	if [ -n "$miss" ]; then
+		fail logs "missing:$miss"
+	else
+		pass "logs (a line for the control change, the refusal and the health transition with its reason)"
+	fi
+}
+
+CASES=${TESTS:-"merge content restart empty logs"}
+
+if ! lab_up 3; then
+	echo "FAIL lab: could not build the lab"
+	echo "e2e: 0 passed, 1 failed"
+	exit 1
+fi
+for c in $CASES; do
+	"t_$c"
+done
+echo "e2e: $PASSES passed, $FAILS failed"
+[ "$FAILS" -eq 0 ]
