@@ -60,7 +60,7 @@ static const char full_yaml[] =
 	"      - addr: 198.18.2.2\n"				/* 28 */
 	"        drained: true\n"				/* 29 */
 	"        check: tcp\n"					/* 30 */
-	"  - vip: \"[2001:db8::1]:443/udp\"\n"			/* 31 */
+	"  - vip: \"[2001:db8::1]:443/tcp\"\n"			/* 31 */
 	"    encap: l2\n"					/* 32 */
 	"    check:\n"						/* 33 */
 	"      type: https\n"					/* 34 */
@@ -78,7 +78,7 @@ static const char full_yaml[] =
 	"      - addr: 2001:db8::2\n"				/* 46 */
 	"        weight: 65535\n"				/* 47 */
 	"        mac: 02:00:00:00:00:b2\n"			/* 48 */
-	"        check: {type: udp, payload: hi, interval: 2, timeout: 1,"
+	"        check: {type: tcp, payload: hi, interval: 2, timeout: 1,"
 	" rise: 1, fall: 1, port: 53}\n"			/* 49 */
 	"      - addr: 2001:db8::3\n"				/* 50 */
 	"        weight: 0\n";					/* 51 */
@@ -220,7 +220,7 @@ static void test_full_vip6(void **state)
 	assert_int_equal(v->key.family, XLB_AF_INET6);
 	assert_memory_equal(v->key.addr.bytes, v6_db8_1, 16);
 	assert_port_be(v->key.port, 443);
-	assert_int_equal(v->key.proto, PROTO_UDP);
+	assert_int_equal(v->key.proto, PROTO_TCP);
 	assert_int_equal(v->mode, XLB_MODE_L2);
 	assert_int_equal(v->algo, XLB_ALGO_MAGLEV);
 
@@ -246,7 +246,7 @@ static void test_full_vip6(void **state)
 	assert_true(b->has_mac);
 	assert_memory_equal(b->mac, mac_b2, 6);
 	assert_true(b->has_check);
-	assert_int_equal(b->check.type, CONF_CHECK_UDP);
+	assert_int_equal(b->check.type, CONF_CHECK_TCP);
 	assert_string_equal(b->check.payload, "hi");
 	assert_string_equal(b->check.path, "/health");
 	assert_int_equal(b->check.interval_ms, 2000);
@@ -824,7 +824,7 @@ static void test_round_trip_odd(void **state)
 	a.node.xdp_mode = CONF_XDP_GENERIC;
 
 	memset(&v, 0, sizeof(v));
-	assert_int_equal(xlb_parse_vip("[::]:0/udp", &v.key), 0);
+	assert_int_equal(xlb_parse_vip("[2001:db8::5]:0/tcp", &v.key), 0);
 	conf_check_defaults(&v.check);
 	v.check.interval_ms = 4321;	/* none, yet not the defaults */
 	strcpy(v.check.body, "");
@@ -837,6 +837,7 @@ static void test_round_trip_odd(void **state)
 	b.has_check = true;
 	conf_check_defaults(&b.check);
 	b.check.type = CONF_CHECK_HTTP;
+	b.check.port = 8080;	/* the VIP takes every port */
 	strcpy(b.check.host, "h\xc3\xa9te.example");
 	strcpy(b.check.body, "line1\nline2\t\"x\" \\ null");
 	strcpy(b.check.payload, "\x01\x7f~");
@@ -870,14 +871,14 @@ static const char adaptive_yaml[] =
 	"      - addr: 198.18.2.2\n"				/* 11 */
 	"        check: {type: tcp, error-rate: 0}\n"		/* 12 */
 	"      - addr: 198.18.2.3\n"				/* 13 */
-	"        check: udp\n"					/* 14 */
+	"        check: syn\n"					/* 14 */
 	"  - vip: 198.18.1.2:80/tcp\n"				/* 15 */
-	"    all-down: open\n"					/* 16 */
+	"    check: tcp\n"					/* 16 */
 	"    adaptive: latency\n"				/* 17 */
 	"  - vip: 198.18.1.3:80/tcp\n"				/* 18 */
 	"    adaptive: load\n"					/* 19 */
 	"    all-down:\n"					/* 20 */
-	"    check: {type: tcp, error-rate: \"0.3\"}\n";	/* 21 */
+	"    check: {type: http, error-rate: \"0.3\"}\n";	/* 21 */
 
 static void test_adaptive_parse(void **state)
 {
@@ -899,12 +900,12 @@ static void test_adaptive_parse(void **state)
 	assert_int_equal(v->be[0].check.error_pct, 100);
 	assert_int_equal(v->be[1].check.error_pct, 0);
 	/* The short form keeps the default. */
-	assert_check_defaults(&v->be[2].check, CONF_CHECK_UDP);
+	assert_check_defaults(&v->be[2].check, CONF_CHECK_SYN);
 
 	v = &c.vips[1];
 	assert_int_equal(v->all_down, CONF_ALL_DOWN_OPEN);
 	assert_int_equal(v->adaptive, CONF_ADAPTIVE_LATENCY);
-	assert_check_defaults(&v->check, CONF_CHECK_NONE);
+	assert_check_defaults(&v->check, CONF_CHECK_TCP);
 
 	v = &c.vips[2];
 	assert_int_equal(v->all_down, CONF_ALL_DOWN_OPEN);	/* empty */
@@ -1037,6 +1038,7 @@ static void test_adaptive_edits(void **state)
 	assert_int_equal(xlb_parse_vip("198.18.1.1:80/tcp", &v.key), 0);
 	conf_check_defaults(&v.check);
 	assert_int_equal(v.check.error_pct, 30);
+	v.check.type = CONF_CHECK_HTTP;	/* adaptive both needs it */
 	v.all_down = CONF_ALL_DOWN_DROP + 1;
 	assert_int_equal(conf_vip_add(&c, &v), -EINVAL);
 	v.all_down = CONF_ALL_DOWN_DROP;

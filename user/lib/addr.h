@@ -22,6 +22,17 @@ const char *xlb_format_addr(const union xlb_addr *a, __u8 family, char *buf,
 const char *xlb_format_vip(const struct xlb_vip_key *k, char *buf, size_t len);
 const char *xlb_proto_name(__u8 proto);
 
+/* Why a cannot be a VIP or a backend: "unspecified", "loopback",
+ * "multicast", "broadcast", "IPv4-mapped"; NULL if it can. An IPv4-mapped
+ * IPv6 address is refused rather than read as IPv4: it would be a second
+ * spelling of one host. */
+const char *xlb_addr_unusable(const union xlb_addr *a, __u8 family);
+/* A VIP's address, a backend's address behind VIP k: 0 or -EINVAL with a
+ * one-line reason in err. A backend cannot be its VIP's own address. */
+int xlb_vip_addr_ok(const struct xlb_vip_key *k, char *err, size_t len);
+int xlb_backend_addr_ok(const struct xlb_vip_key *k, const union xlb_addr *a,
+			__u8 family, char *err, size_t len);
+
 struct sockaddr_storage;
 /* The socket address of a (address, family, port in network order), for
  * bind/connect/sendto; returns its length. */
