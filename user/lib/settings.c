@@ -230,7 +230,7 @@ const struct setting settings[SET_MAX] = {
 		.help = "the health check of each backend" },
 	[SET_ALL_DOWN] = { "all-down", "all_down", "all-down", SETTING_NAME,
 		.def = CONF_ALL_DOWN_OPEN, .names = &settings_all_down,
-		.help = "all backends down: use them all (open) or drop" },
+		.help = "what new flows do when every backend is down" },
 	[SET_ADAPTIVE] = { "adaptive", "adaptive", "adaptive", SETTING_NAME,
 		.def = CONF_ADAPTIVE_OFF, .names = &settings_adaptive,
 		.help = "weights follow check latency, the X-Load of HTTP "
@@ -515,6 +515,8 @@ bool settings_text_ok(const char *s, size_t len)
  * they are: a blank or a control character would split them. */
 bool settings_http_token_ok(const char *s)
 {
+	if (!settings_text_ok(s, strlen(s)))
+		return false;
 	for (; *s; s++)
 		if ((unsigned char)*s <= ' ' || *s == 0x7f)
 			return false;
