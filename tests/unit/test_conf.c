@@ -561,7 +561,92 @@ static const struct bad bad_files[] = {
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
 	  "  - addr: 198.18.2.1\n    adaptive: load\n",
 	  "x.yaml:5: ", "unknown key 'adaptive' in backend" },
+	/* Every check type and value list, syn too, from the one table. */
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check: ping\n",
+	  "x.yaml:3: ", "(want a mapping or none, tcp, http[:/PATH], "
+	  "https[:/PATH], udp or syn)" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: icmp\n",
+	  "x.yaml:4: ", "bad type 'icmp' (want none, tcp, http, https, udp or syn)" },
+	/* Addresses no VIP or backend can have. */
+	{ "vips:\n- vip: 0.0.0.0:80/tcp\n",
+	  "x.yaml:2: ", "VIP 0.0.0.0 is an unspecified address" },
+	{ "vips:\n- vip: 255.255.255.255:80/udp\n",
+	  "x.yaml:2: ", "VIP 255.255.255.255 is a broadcast address" },
+	{ "vips:\n- vip: 239.1.1.1:5000/udp\n",
+	  "x.yaml:2: ", "VIP 239.1.1.1 is a multicast address" },
+	{ "vips:\n- vip: 127.0.0.1:80/tcp\n",
+	  "x.yaml:2: ", "VIP 127.0.0.1 is a loopback address" },
+	{ "vips:\n- vip: \"[::]:80/tcp\"\n",
+	  "x.yaml:2: ", "VIP :: is an unspecified address" },
+	{ "vips:\n- vip: \"[::1]:80/tcp\"\n",
+	  "x.yaml:2: ", "VIP ::1 is a loopback address" },
+	{ "vips:\n- vip: \"[ff02::1]:80/udp\"\n",
+	  "x.yaml:2: ", "VIP ff02::1 is a multicast address" },
+	{ "vips:\n- vip: \"[::ffff:198.18.1.1]:80/tcp\"\n",
+	  "x.yaml:2: ", "VIP ::ffff:198.18.1.1 is IPv4-mapped: write it as "
+	  "198.18.1.1" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
+	  "  - addr: 198.18.1.1\n",
+	  "x.yaml:4: ", "backend 198.18.1.1 is the VIP's own address" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
+	  "  - addr: 198.18.0.11\n  - addr: ::ffff:198.18.0.11\n",
+	  "x.yaml:5: ", "backend ::ffff:198.18.0.11 is IPv4-mapped: write it "
+	  "as 198.18.0.11" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
+	  "  - addr: 0.0.0.0\n",
+	  "x.yaml:4: ", "backend 0.0.0.0 is an unspecified address" },
+	/* A check must fit its VIP's protocol and port. */
+	{ "vips:\n- vip: 198.18.1.1:53/udp\n  check: http:/health\n",
+	  "x.yaml:3: ", "check http needs a tcp VIP, and 198.18.1.1:53/udp is udp" },
+	{ "vips:\n- vip: 198.18.1.1:53/udp\n  check: {type: https}\n",
+	  "x.yaml:3: ", "check https needs a tcp VIP" },
+	{ "vips:\n- vip: 198.18.1.1:53/udp\n  check: tcp\n",
+	  "x.yaml:3: ", "check tcp needs a tcp VIP" },
+	{ "vips:\n- vip: 198.18.1.1:53/udp\n  check: syn\n",
+	  "x.yaml:3: ", "check syn needs a tcp VIP" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check: udp\n",
+	  "x.yaml:3: ", "check udp needs a udp VIP, and 198.18.1.1:80/tcp is tcp" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
+	  "  - addr: 198.18.2.1\n    check: udp\n",
+	  "x.yaml:5: ", "check udp needs a udp VIP" },
+	{ "vips:\n- vip: 198.18.1.1:0/tcp\n  check: tcp\n",
+	  "x.yaml:3: ", "VIP 198.18.1.1:0/tcp takes every port: its tcp check "
+	  "needs a port" },
+	/* Adaptive weights need checks to adapt to. */
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  adaptive: latency\n",
+	  "x.yaml:3: ", "adaptive latency needs a check" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  adaptive: load\n  check: tcp\n",
+	  "x.yaml:3: ", "adaptive load needs an http or https check" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check: syn\n  adaptive: both\n",
+	  "x.yaml:4: ", "adaptive both needs an http or https check" },
 };
+
+/* What the refusals above leave alone. */
+static void test_fits_ok(void **state)
+{
+	static const char *const texts[] = {
+		"vips:\n- vip: 198.18.1.1:0/tcp\n  check: {type: tcp, port: 80}\n",
+		"vips:\n- vip: 198.18.1.1:0/udp\n",
+		"vips:\n- vip: 198.18.1.1:53/udp\n  check: udp\n",
+		"vips:\n- vip: 198.18.1.1:80/tcp\n  check: syn\n  adaptive: latency\n",
+		"vips:\n- vip: 198.18.1.1:80/tcp\n  check: https\n  adaptive: load\n",
+		"vips:\n- vip: \"[2001:db8::1]:80/tcp\"\n  backends:\n"
+		"  - addr: 198.18.0.11\n  - addr: 2001:db8::11\n",
+		"vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: tcp\n"
+		"    interval: 1\n",	/* timeout lowered to 1, as before */
+	};
+	struct xlb_conf c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		parse_ok(texts[i], &c);
+		conf_free(&c);
+	}
+	parse_ok(texts[6], &c);
+	assert_int_equal(c.vips[0].check.timeout_ms, 1000);
+	conf_free(&c);
+}
 
 static void assert_init_state(const struct xlb_conf *c)
 {
@@ -1394,6 +1479,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_vip),
 		cmocka_unit_test(test_defaults_derived),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_fits_ok),
 		cmocka_unit_test(test_error_after_vips),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_load_errors),

@@ -188,7 +188,12 @@ static int key_once(struct parse *p, const char *s, size_t i, size_t j,
 		return refuse(p, -EINVAL, "request is not JSON: bad key");
 	}
 	name = json_object_get_string(k);
-	if (json_object_object_get_ex(seen, name, NULL))
+	/* json-c cuts a name at a NUL: "cmd\u0000x" would be "cmd". */
+	if (!settings_line_ok(name, (size_t)json_object_get_string_len(k)) ||
+	    strlen(name) != (size_t)json_object_get_string_len(k))
+		rc = refuse(p, -EINVAL, "a member's name is not UTF-8 text or "
+			    "has a control character");
+	else if (json_object_object_get_ex(seen, name, NULL))
 		rc = refuse(p, -EINVAL, "duplicate member '%s'", name);
 	else if (json_object_object_add(seen, name, NULL))
 		rc = refuse(p, -ENOMEM, "out of memory");
@@ -261,6 +266,11 @@ static int check_string(struct parse *p, const char *name, json_object *v)
 		return refuse(p, -EINVAL, "%s contains a NUL character", name);
 	if (!settings_text_ok(s, len))
 		return refuse(p, -EINVAL, "%s is not UTF-8 text", name);
+	/* No member of the protocol is free text, and a reason quotes
+	 * values: it must stay one line. */
+	if (!settings_line_ok(s, len))
+		return refuse(p, -EINVAL, "%s contains a control character",
+			      name);
 	if (len >= CONF_STR_MAX)
 		return refuse(p, -EINVAL, "%s is too long (at most %d bytes)",
 			      name, CONF_STR_MAX - 1);
@@ -313,6 +323,9 @@ static int check_members(struct parse *p, json_object *o)
 		return refuse(p, -EINVAL, "unknown command '%s'",
 			      json_object_get_string(cmd));
 	json_object_object_foreach(o, name, val) {
+		if (!settings_line_ok(name, strlen(name)))
+			return refuse(p, -EINVAL, "a member's name is not "
+				      "UTF-8 text or has a control character");
 		if (!strcmp(name, "cmd"))
 			continue;
 		rc = check_member(p, v, name, val);

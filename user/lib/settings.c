@@ -511,6 +511,16 @@ bool settings_text_ok(const char *s, size_t len)
 	return true;
 }
 
+bool settings_line_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
+			return false;
+	return settings_text_ok(s, len);
+}
+
 /* The path and the Host header go into the request line and headers as
  * they are: a blank or a control character would split them. */
 bool settings_http_token_ok(const char *s)

@@ -181,6 +181,9 @@ const char *settings_fmt_pct(unsigned int pct, char *buf, size_t len);
  * surrogates), no NUL. The file's parser and the control server both use
  * it: what passes, the state file can be saved with. */
 bool settings_text_ok(const char *s, size_t len);
+/* settings_text_ok() without control characters: a name, an address,
+ * anything a one-line message may quote. */
+bool settings_line_ok(const char *s, size_t len);
 /* An HTTP path ("/..."), a token (no blank, no control character). */
 bool settings_http_path_ok(const char *s);
 bool settings_http_token_ok(const char *s);

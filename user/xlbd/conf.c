@@ -992,7 +992,7 @@ static int parse_check(struct parser *p, yaml_node_t *v, struct conf_check *c)
 		if (err)
 			return err;
 		if (conf_parse_check(s, &cp.c))
-			return fail(p, v, "bad check '%s' (want %s or a mapping)",
+			return fail(p, v, "bad check '%s' (want a mapping or %s)",
 				    s, settings_check_list(msg, sizeof(msg)));
 		*c = cp.c;
 		return 0;
