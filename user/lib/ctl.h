@@ -65,5 +65,6 @@
 #define CTL_REPLY_MAX		(64 << 20)	/* a reply: 16k backends listed */
 #define CTL_SOCK_DEFAULT	"/run/xlb/xlbd.sock"
 #define CTL_TIMEOUT_MS		5000	/* a request must arrive this fast */
+#define CTL_FLOWS_LIMIT_MAX	1000000000	/* flows' "limit" */
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl.h"
 #include "ctlproto.h"
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -20,6 +21,8 @@
 #define S(id)		{ .setting = (id) }
 #define S_REQ(id)	{ .setting = (id), .required = true }
 #define M(n, t)		{ .setting = SET_MAX, .name = (n), .type = (t) }
+#define M_INT(n, hi)	{ .setting = SET_MAX, .name = (n), .type = CTL_INT, \
+			  .max = (hi) }
 
 static const struct ctl_member m_vip_add[] = {
 	S_REQ(SET_VIP), S(SET_ALGO), S(SET_ENCAP), S(SET_CHECK),
@@ -37,7 +40,7 @@ static const struct ctl_member m_set_weight[] = {
 };
 static const struct ctl_member m_flows[] = {
 	S(SET_VIP), M("backend", CTL_STRING), M("client", CTL_STRING),
-	M("limit", CTL_INT),
+	M_INT("limit", CTL_FLOWS_LIMIT_MAX),
 };
 
 #define VERB(c, m)	{ (c), (m), ARRAY_SIZE(m) }
@@ -294,6 +297,11 @@ static int check_member(struct parse *p, const struct ctl_verb *v,
 		if (!json_object_is_type(val, json_type_int))
 			return refuse(p, -EINVAL, "%s must be an integer, not "
 				      "%s", name, json_object_get_string(val));
+		/* A setting's range is the settings table's to check. */
+		if (m->setting == SET_MAX && (json_object_get_int64(val) < 0 ||
+					      json_object_get_int64(val) > m->max))
+			return refuse(p, -EINVAL, "%s %s out of range 0..%lld",
+				      name, json_object_get_string(val), m->max);
 		return 0;
 	case CTL_NUMBER:
 		if (!json_object_is_type(val, json_type_int) &&

@@ -25,6 +25,7 @@ struct ctl_member {
 	const char *name;		/* setting SET_MAX only */
 	enum ctl_jtype type;		/* setting SET_MAX only */
 	bool required;
+	long long max;			/* CTL_INT, setting SET_MAX: 0..max */
 };
 
 struct ctl_verb {

@@ -39,6 +39,7 @@
 #include "addr.h"
 #include "settings.h"
 #include "ctl.h"
+#include "ctlproto.h"
 #include "view.h"
 #include "xlb/config.h"
 #include "xlb/counters.h"
@@ -173,7 +174,8 @@ static const struct param opts[O_MAX] = {
 			"backend", "only flows sent to this backend", NULL },
 	[O_CLIENT] = { "client", "ADDR", "client address", P_ADDR, 0, 0,
 		       "client", "only flows from this client address", NULL },
-	[O_LIMIT] = { "limit", "N", "limit", P_INT, 0, 1e9, "limit",
+	[O_LIMIT] = { "limit", "N", "limit", P_INT, 0, CTL_FLOWS_LIMIT_MAX,
+		      "limit",
 		      "show at most N flows (default 100, 0: all)", NULL },
 	[O_COUNT] = { "count", "N", "count", P_INT, 1, 1e9, NULL,
 		      "refresh N times, then exit (default: until "
@@ -975,6 +977,17 @@ static int parse_reply(const char *buf, size_t len, json_object **reply)
 	return 0;
 }
 
+static int own_check(const char *buf, size_t len)
+{
+	json_object *o;
+	char err[256];
+	int rc;
+
+	rc = ctl_parse_request(buf, len, &o, err, sizeof(err));
+	json_object_put(o);
+	return rc ? fail(rc, "%s", err) : 0;
+}
+
 /* One request, one reply (ctl.h). */
 static int ctl_call(const struct cmd *c, json_object *req,
 		    json_object **reply)
@@ -987,12 +1000,15 @@ static int ctl_call(const struct cmd *c, json_object *req,
 
 	if (mlen + 1 > CTL_MSG_MAX)
 		return fail(-EMSGSIZE, "request exceeds %d bytes", CTL_MSG_MAX);
-	fd = connect_xlbd(c->g.sock);
-	if (fd < 0)
-		return fd;
 	buf = xrealloc(NULL, CTL_REPLY_MAX + 1);
 	memcpy(buf, msg, mlen);
 	buf[mlen] = '\n';
+	/* The parser xlbd runs: what it would refuse is not sent. */
+	fd = own_check(buf, mlen + 1) ?: connect_xlbd(c->g.sock);
+	if (fd < 0) {
+		free(buf);
+		return fd;
+	}
 	rc = send_all(fd, c->g.sock, buf, mlen + 1) ?:
 	     recv_all(fd, c->g.sock, buf, &len) ?:
 	     parse_reply(buf, len, reply);
