@@ -2,7 +2,13 @@
 /* libFuzzer target: the control protocol's request parser
  * (ctl_parse_request in user/lib/ctlproto.c) on any bytes, as a
  * connection would hand them over. Whatever it accepts must satisfy what
- * the daemon relies on; everything is freed (LeakSanitizer watches). */
+ * the daemon relies on; everything is freed (LeakSanitizer watches).
+ *
+ *   clang -g -fsanitize=fuzzer,address,undefined -Iinclude -Iuser/lib \
+ *	tests/fuzz/fuzz_ctl.c user/lib/ctlproto.c user/lib/settings.c \
+ *	user/lib/addr.c -ljson-c -o fuzz_ctl
+ *   ./fuzz_ctl -max_total_time=60 CORPUS_COPY tests/fuzz/corpus/ctl
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
