@@ -348,6 +348,29 @@ static void test_check_fits(void **state)
 	assert_int_equal(c.timeout_ms, 1000);
 }
 
+/* What applies to which check type comes from the check types' rows. */
+static void test_scope(void **state)
+{
+	struct conf_check c;
+
+	(void)state;
+	assert_true(settings_applies(SET_PATH, CONF_CHECK_HTTPS));
+	assert_false(settings_applies(SET_PATH, CONF_CHECK_SYN));
+	assert_true(settings_applies(SET_PAYLOAD, CONF_CHECK_UDP));
+	assert_false(settings_applies(SET_PAYLOAD, CONF_CHECK_TCP));
+	assert_true(settings_applies(SET_INTERVAL, CONF_CHECK_SYN));
+	assert_false(settings_applies(SET_INTERVAL, CONF_CHECK_NONE));
+	assert_false(settings_applies(SET_WEIGHT, CONF_CHECK_TCP));
+	conf_check_defaults(&c);
+	settings_check_store(&c, SET_INTERVAL, 1500);
+	settings_check_store(&c, SET_CHECK_PORT, 8080);
+	settings_check_store(&c, SET_ERROR_RATE, 40);
+	assert_int_equal(c.interval_ms, 1500);
+	assert_int_equal(c.port, 8080);
+	assert_int_equal(c.error_pct, 40);
+	assert_int_equal(c.timeout_ms, 2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_settings_parse),
 		cmocka_unit_test(test_names_lists),
 		cmocka_unit_test(test_check_fits),
+		cmocka_unit_test(test_scope),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

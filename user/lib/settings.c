@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,10 +213,10 @@ const char *conf_adaptive_name(__u8 v)
 
 /* ---- the table ---- */
 
-#define CHECKS_ANY	(SETTING_CHECKS_ALL & ~SETTING_CHECK_BIT(CONF_CHECK_NONE))
-#define CHECKS_HTTP	(SETTING_CHECK_BIT(CONF_CHECK_HTTP) | \
-			 SETTING_CHECK_BIT(CONF_CHECK_HTTPS))
-#define CHECKS_UDP	SETTING_CHECK_BIT(CONF_CHECK_UDP)
+/* A check setting: its scope and its field in struct conf_check. */
+#define CHECK(scope_, f)	.scope = (scope_),			\
+	.off = offsetof(struct conf_check, f),				\
+	.size = sizeof(((struct conf_check *)0)->f)
 
 const struct setting settings[SET_MAX] = {
 	[SET_VIP] = { "vip", "vip", NULL, SETTING_VIP,
@@ -237,32 +238,35 @@ const struct setting settings[SET_MAX] = {
 			"checks (load) or both; needs a check" },
 	[SET_CHECK_TYPE] = { "type", NULL, NULL, SETTING_NAME,
 		.def = CONF_CHECK_NONE, .names = &settings_check,
-		.checks = SETTING_CHECKS_ALL },
-	[SET_PATH] = { "path", NULL, NULL, SETTING_TEXT, .checks = CHECKS_HTTP },
-	[SET_HOST] = { "host", NULL, NULL, SETTING_TEXT, .checks = CHECKS_HTTP },
+		CHECK(SCOPE_ALL_CHECKS, type) },
+	[SET_PATH] = { "path", NULL, NULL, SETTING_TEXT,
+		CHECK(SCOPE_HTTP, path) },
+	[SET_HOST] = { "host", NULL, NULL, SETTING_TEXT,
+		CHECK(SCOPE_HTTP, host) },
 	[SET_EXPECT] = { "expect", NULL, NULL, SETTING_UINT, 100, 599, 200,
-		.checks = CHECKS_HTTP },
-	[SET_BODY] = { "body", NULL, NULL, SETTING_TEXT, .checks = CHECKS_HTTP },
+		CHECK(SCOPE_HTTP, expect_status) },
+	[SET_BODY] = { "body", NULL, NULL, SETTING_TEXT,
+		CHECK(SCOPE_HTTP, body) },
 	[SET_PAYLOAD] = { "payload", NULL, NULL, SETTING_TEXT,
-		.checks = CHECKS_UDP },
+		CHECK(SCOPE_UDP, payload) },
 	[SET_INTERVAL] = { "interval", "interval", "interval", SETTING_MS,
-		100, 3600000, 5000, .checks = CHECKS_ANY,
+		100, 3600000, 5000, CHECK(SCOPE_PROBES, interval_ms),
 		.help = "seconds between two checks of a backend" },
 	[SET_TIMEOUT] = { "timeout", "timeout", "timeout", SETTING_MS,
-		50, 3600000, 2000, .checks = CHECKS_ANY,
+		50, 3600000, 2000, CHECK(SCOPE_PROBES, timeout_ms),
 		.help = "seconds a check may take, at most the interval" },
 	[SET_RISE] = { "rise", "rise", "rise", SETTING_UINT, 1, 100, 2,
-		.checks = CHECKS_ANY,
+		CHECK(SCOPE_PROBES, rise),
 		.help = "checks in a row that bring a backend up" },
 	[SET_FALL] = { "fall", "fall", "fall", SETTING_UINT, 1, 100, 3,
-		.checks = CHECKS_ANY,
+		CHECK(SCOPE_PROBES, fall),
 		.help = "checks in a row that take a backend down" },
 	[SET_ERROR_RATE] = { "error-rate", "error_rate", "error-rate",
-		SETTING_PCT, 0, 100, 30, .checks = CHECKS_ANY,
+		SETTING_PCT, 0, 100, 30, CHECK(SCOPE_PROBES, error_pct),
 		.help = "down if more than this fraction of its last 10 checks "
 			"failed (1: off)" },
 	[SET_CHECK_PORT] = { "port", "check_port", "check-port", SETTING_UINT,
-		0, 65535, 0, .checks = CHECKS_ANY,
+		0, 65535, 0, CHECK(SCOPE_PROBES, port),
 		.help = "the port checks go to (0: the VIP's)" },
 	[SET_ADDR] = { "addr", "addr", NULL, SETTING_ADDR,
 		.help = "the backend's IPv4 or IPv6 address" },
@@ -273,6 +277,40 @@ const struct setting settings[SET_MAX] = {
 		.encaps = 1u << XLB_MODE_L2,
 		.help = "the backend's MAC address (for encap l2)" },
 };
+
+bool settings_applies(enum setting_id id, enum conf_check_type t)
+{
+	const struct settings_check_type *ct = settings_check_type(t);
+
+	if (!ct)
+		return false;
+	switch (settings[id].scope) {
+	case SCOPE_ALL_CHECKS:
+		return true;
+	case SCOPE_PROBES:
+		return ct->proto != 0;
+	case SCOPE_HTTP:
+		return ct->http;
+	case SCOPE_UDP:
+		return ct->proto == IPPROTO_UDP;
+	default:
+		return false;
+	}
+}
+
+void settings_check_store(struct conf_check *c, enum setting_id id,
+			  unsigned long long v)
+{
+	const struct setting *s = &settings[id];
+	char *f = (char *)c + s->off;
+
+	if (s->scope == SCOPE_NOT_CHECK)
+		return;
+	if (s->size == sizeof(__u16))
+		*(__u16 *)f = (__u16)v;
+	else if (s->size == sizeof(unsigned int))
+		*(unsigned int *)f = (unsigned int)v;
+}
 
 /* ---- numbers ---- */
 

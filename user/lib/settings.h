@@ -141,8 +141,15 @@ enum setting_id {
 	SET_MAX,
 };
 
-#define SETTING_CHECKS_ALL	0xffffffffu
-#define SETTING_CHECK_BIT(t)	(1u << (t))
+/* The check types a check setting applies to, by what their rows in
+ * settings.c say: a new HTTP-like type gets path and expect by its row. */
+enum setting_scope {
+	SCOPE_NOT_CHECK = 0,	/* a setting of the VIP or the backend */
+	SCOPE_ALL_CHECKS,	/* every type, none too */
+	SCOPE_PROBES,		/* every type that probes: all but none */
+	SCOPE_HTTP,		/* types with .http */
+	SCOPE_UDP,		/* types that check UDP */
+};
 
 /* One setting of a VIP, its check or a backend: how the file, the control
  * protocol (ctl.h) and xlbctl name it, what values it takes and what it
@@ -154,8 +161,9 @@ struct setting {
 	enum setting_type type;
 	unsigned long long min, max, def;
 	const struct settings_names *names;	/* SETTING_NAME */
-	unsigned int checks;	/* SETTING_CHECK_BITs it applies to; 0:
-				 * not a check setting */
+	enum setting_scope scope;
+	size_t off, size;	/* its field in struct conf_check (scope
+				 * not SCOPE_NOT_CHECK) */
 	unsigned int encaps;	/* 1 << enum xlb_mode it applies to; 0: all */
 	const char *help;	/* for xlbctl's usage */
 };
@@ -168,6 +176,12 @@ extern const struct setting settings[SET_MAX];
  * in err. */
 int settings_parse(enum setting_id id, const char *as, const char *s,
 		   unsigned long long *v, char *err, size_t len);
+/* Whether check setting id means something for check type t. */
+bool settings_applies(enum setting_id id, enum conf_check_type t);
+/* Store a number or name v of check setting id in c's field. */
+void settings_check_store(struct conf_check *c, enum setting_id id,
+			  unsigned long long v);
+
 /* Decimal digits, no sign, no leading zero; too large reads as the
  * largest value. 0 or -EINVAL. */
 int settings_parse_uint(const char *s, unsigned long long *v);

@@ -1596,7 +1596,6 @@ static void write_check(struct writer *w, const struct conf_check *c)
 {
 	struct conf_check def;
 	char buf[16];
-	bool http = c->type == CONF_CHECK_HTTP || c->type == CONF_CHECK_HTTPS;
 
 	conf_check_defaults(&def);
 	if (c->type == CONF_CHECK_NONE && check_equal(c, &def)) {
@@ -1606,11 +1605,12 @@ static void write_check(struct writer *w, const struct conf_check *c)
 	w_key(w, "check");
 	w_map(w);
 	w_plain(w, "type", conf_check_name(c->type));
-	if (http || strcmp(c->path, def.path))
+	if (settings_applies(SET_PATH, c->type) || strcmp(c->path, def.path))
 		w_text(w, "path", c->path, sizeof(c->path));
 	if (c->host[0])
 		w_text(w, "host", c->host, sizeof(c->host));
-	if (http || c->expect_status != def.expect_status)
+	if (settings_applies(SET_EXPECT, c->type) ||
+	    c->expect_status != def.expect_status)
 		w_uint(w, "expect", c->expect_status);
 	if (c->body[0])
 		w_text(w, "body", c->body, sizeof(c->body));

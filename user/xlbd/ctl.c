@@ -129,33 +129,6 @@ static struct conf_backend *find_be(struct req *r, struct conf_vip *v,
 }
 
 /* The check settings a request may carry (ctlproto.c's vip-add row). */
-static void check_set(struct conf_check *c, enum setting_id id,
-		      unsigned long long v)
-{
-	switch (id) {
-	case SET_INTERVAL:
-		c->interval_ms = (unsigned int)v;
-		break;
-	case SET_TIMEOUT:
-		c->timeout_ms = (unsigned int)v;
-		break;
-	case SET_RISE:
-		c->rise = (unsigned int)v;
-		break;
-	case SET_FALL:
-		c->fall = (unsigned int)v;
-		break;
-	case SET_ERROR_RATE:
-		c->error_pct = (unsigned int)v;
-		break;
-	case SET_CHECK_PORT:
-		c->port = (__u16)v;
-		break;
-	default:
-		break;
-	}
-}
-
 static int check_args(struct req *r, struct conf_check *c)
 {
 	static const enum setting_id ids[] = {
@@ -178,7 +151,7 @@ static int check_args(struct req *r, struct conf_check *c)
 		if (rc)
 			return rc;
 		if (has)
-			check_set(c, ids[i], v);
+			settings_check_store(c, ids[i], v);
 		timeout_given |= has && ids[i] == SET_TIMEOUT;
 	}
 	return settings_timeout_fits(c, timeout_given, r->err, sizeof(r->err));
