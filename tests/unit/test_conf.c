@@ -378,7 +378,7 @@ static const struct bad bad_files[] = {
 	  "  - addr: 198.18.2.1\n    weigth: 5\n",
 	  "x.yaml:5: ", "unknown key 'weigth' in backend" },
 	{ "node:\n  mtu: 1500\nvips:\n- vip: 198.18.1.1:80\n",
-	  "x.yaml:4: ", "bad VIP '198.18.1.1:80' (want ADDR:PORT/PROTO)" },
+	  "x.yaml:4: ", "bad VIP '198.18.1.1:80' (want ADDR:PORT/PROTO" },
 	{ "vips:\n- vip: 2001:db8::1:80/tcp\n",
 	  "x.yaml:2: ", "bad VIP '2001:db8::1:80/tcp'" },
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"

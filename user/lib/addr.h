@@ -11,6 +11,8 @@
 
 #define XLB_ADDR_STRLEN	46	/* INET6_ADDRSTRLEN */
 #define XLB_VIP_STRLEN	(XLB_ADDR_STRLEN + 16)
+/* How a VIP is written, for messages. */
+#define XLB_VIP_FORM	"ADDR:PORT/PROTO, IPv6 as [ADDR]:PORT/PROTO"
 
 int xlb_parse_addr(const char *s, union xlb_addr *a, __u8 *family);
 int xlb_parse_vip(const char *s, struct xlb_vip_key *k);

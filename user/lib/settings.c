@@ -220,7 +220,7 @@ const char *conf_adaptive_name(__u8 v)
 
 const struct setting settings[SET_MAX] = {
 	[SET_VIP] = { "vip", "vip", NULL, SETTING_VIP,
-		.help = "ADDR:PORT/PROTO, IPv6 as [ADDR]:PORT/PROTO (PORT 0: all)" },
+		.help = XLB_VIP_FORM " (PORT 0: all)" },
 	[SET_ALGO] = { "algo", "algo", "algo", SETTING_NAME,
 		.def = XLB_ALGO_MAGLEV, .names = &settings_algo,
 		.help = "how new flows pick a backend" },

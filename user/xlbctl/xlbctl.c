@@ -552,8 +552,8 @@ static int check_param(const struct param *p, const char *s, double *num)
 	switch (p->type) {
 	case P_VIP:
 		if (xlb_parse_vip(s, &k))
-			return usage_fail("bad VIP '%s' (want ADDR:PORT/PROTO, "
-					  "IPv6 as [ADDR]:PORT/PROTO)", s);
+			return usage_fail("bad VIP '%s' (want " XLB_VIP_FORM
+					  ")", s);
 		return 0;
 	case P_ADDR:
 		if (xlb_parse_addr(s, &a, &b))

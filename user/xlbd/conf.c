@@ -1136,7 +1136,7 @@ static int set_vip_key(struct parser *p, const struct key *k, yaml_node_t *v,
 	if (err)
 		return err;
 	if (xlb_parse_vip(s, &vp->v.key))
-		return fail(p, v, "bad VIP '%s' (want ADDR:PORT/PROTO)", s);
+		return fail(p, v, "bad VIP '%s' (want " XLB_VIP_FORM ")", s);
 	if (xlb_vip_addr_ok(&vp->v.key, msg, sizeof(msg)))
 		return fail(p, v, "%s", msg);
 	vp->vip = v;

@@ -87,8 +87,8 @@ static int vip_arg(struct req *r, struct xlb_vip_key *k)
 	if (!s)
 		return fail(r, -EINVAL, "missing vip");
 	if (xlb_parse_vip(s, k))
-		return fail(r, -EINVAL, "bad VIP '%s' (want ADDR:PORT/PROTO, "
-			    "IPv6 as [ADDR]:PORT/PROTO)", s);
+		return fail(r, -EINVAL, "bad VIP '%s' (want " XLB_VIP_FORM ")",
+			    s);
 	return 0;
 }
 
