@@ -116,6 +116,9 @@ static int frame(struct parse *p, const char *buf, size_t len, size_t *body)
 
 	if (!len)
 		return refuse(p, -EINVAL, "empty request");
+	if (len > CTL_MSG_MAX)
+		return refuse(p, -EMSGSIZE, "request too long (at most %d "
+			      "bytes)", CTL_MSG_MAX);
 	if (memchr(buf, '\0', len))
 		return refuse(p, -EINVAL, "request contains a NUL byte");
 	nl = memchr(buf, '\n', len);
@@ -208,7 +211,7 @@ static int key_once(struct parse *p, const char *s, size_t i, size_t j,
  * null. json-c's strict mode still reads 'single' quotes. */
 static bool json_char(char c)
 {
-	return strchr(" \t\r{}[],:0123456789-+.eEtruefalsn", c) != NULL;
+	return c && strchr(" \t\r{}[],:0123456789-+.eEtruefalsn", c);
 }
 
 /* Each top-level key once. The text is JSON json-c took, so a string
