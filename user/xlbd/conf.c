@@ -44,8 +44,10 @@
 static void vip_defaults(struct conf_vip *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->mode = XLB_MODE_IPIP;
-	v->algo = XLB_ALGO_MAGLEV;
+	v->mode = (__u8)settings[SET_ENCAP].def;
+	v->algo = (__u8)settings[SET_ALGO].def;
+	v->all_down = (__u8)settings[SET_ALL_DOWN].def;
+	v->adaptive = (__u8)settings[SET_ADAPTIVE].def;
 	conf_check_defaults(&v->check);
 }
 

@@ -159,7 +159,12 @@ static int check_args(struct req *r, struct conf_check *c)
 
 static int do_vip_add(struct req *r, struct xlb_conf *c)
 {
-	struct conf_vip v = {};
+	struct conf_vip v = {
+		.algo = (__u8)settings[SET_ALGO].def,
+		.mode = (__u8)settings[SET_ENCAP].def,
+		.all_down = (__u8)settings[SET_ALL_DOWN].def,
+		.adaptive = (__u8)settings[SET_ADAPTIVE].def,
+	};
 	char name[XLB_VIP_STRLEN];
 	int rc;
 
