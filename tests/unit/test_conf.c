@@ -561,6 +561,14 @@ static const struct bad bad_files[] = {
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
 	  "  - addr: 198.18.2.1\n    adaptive: load\n",
 	  "x.yaml:5: ", "unknown key 'adaptive' in backend" },
+	/* Control characters only in free text: messages quote the rest. */
+	{ "vips:\n- vip: \"198.18.1.1:80\\n/tcp\"\n",
+	  "x.yaml:2: ", "'vip' contains a control character" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check: {type: http, "
+	  "path: \"/a\\tb\"}\n",
+	  "x.yaml:3: ", "'path' contains a control character" },
+	{ "node:\n  control-group: \"ops\\e\"\n",
+	  "x.yaml:2: ", "'control-group' contains a control character" },
 	/* Every check type and value list, syn too, from the one table. */
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check: ping\n",
 	  "x.yaml:3: ", "(want a mapping or none, tcp, http[:/PATH], "

@@ -109,7 +109,9 @@ enum setting_type {
 	SETTING_UINT,		/* a decimal integer */
 	SETTING_MS,		/* seconds, at most 3 decimals; kept in ms */
 	SETTING_PCT,		/* a fraction 0..1; kept in whole percent */
-	SETTING_TEXT,		/* UTF-8 text (settings_text_ok) */
+	SETTING_TEXT,		/* free UTF-8 text (settings_text_ok), the
+				 * one kind with control characters */
+	SETTING_TOKEN,		/* an HTTP token: no blank, no control */
 	SETTING_CHECK,		/* a check shorthand or (file) a mapping */
 	SETTING_VIP,		/* ADDR:PORT/PROTO */
 	SETTING_ADDR,		/* an IPv4 or IPv6 address */

@@ -588,6 +588,12 @@ static int get_str(struct parser *p, const struct key *k, yaml_node_t *v,
 	 * socket's text goes through the same function. */
 	if (!settings_text_ok(scalar(v), v->data.scalar.length))
 		return fail(p, v, "'%s' is not UTF-8 text", key_name(k));
+	/* Escapes give control characters; only free text may have them,
+	 * the rest is quoted in messages that must stay one line. */
+	if ((!k->st || k->st->type != SETTING_TEXT) &&
+	    !settings_line_ok(scalar(v), v->data.scalar.length))
+		return fail(p, v, "'%s' contains a control character",
+			    key_name(k));
 	*s = scalar(v);
 	return 0;
 }
