@@ -758,6 +758,49 @@ static int parse_verb_args(int argc, char **argv, int i, struct cmd *c)
 	return 0;
 }
 
+/* vip add: the check against the VIP, as xlbd and xlb.conf check it. */
+static int vip_add_fits(const struct cmd *c, const struct xlb_vip_key *k,
+			char *msg, size_t len)
+{
+	__u8 adaptive = (__u8)settings[SET_ADAPTIVE].def;
+	struct conf_check ck;
+	int o;
+
+	conf_check_defaults(&ck);
+	if (c->opt[O_CHECK])
+		conf_parse_check(c->opt[O_CHECK], &ck);
+	for (o = 0; o < O_MAX; o++)
+		if (c->opt[o] && opts[o].st && opts[o].st->scope)
+			settings_check_store(&ck, opts[o].st - settings,
+					     (unsigned long long)c->num[o]);
+	if (c->opt[O_ADAPTIVE])
+		adaptive = (__u8)c->num[O_ADAPTIVE];
+	return xlb_vip_addr_ok(k, msg, len) ?:
+	       settings_timeout_fits(&ck, c->opt[O_TIMEOUT], msg, len) ?:
+	       settings_check_fits(k, &ck, msg, len) ?:
+	       settings_adaptive_fits(adaptive, &ck, msg, len);
+}
+
+/* What xlbd checks across a verb's values, with its functions, so that a
+ * mistake costs no round trip. Each value alone is checked already. */
+static int verb_fits(const struct cmd *c)
+{
+	struct xlb_vip_key k;
+	union xlb_addr a;
+	char msg[256];
+	__u8 f;
+	int rc = 0;
+
+	if (!c->v->cmd || xlb_parse_vip(c->arg[0] ?: "", &k))
+		return 0;
+	if (!strcmp(c->v->cmd, "vip-add"))
+		rc = vip_add_fits(c, &k, msg, sizeof(msg));
+	else if (!strcmp(c->v->cmd, "backend-add") &&
+		 !xlb_parse_addr(c->arg[1], &a, &f))
+		rc = xlb_backend_addr_ok(&k, &a, f, msg, sizeof(msg));
+	return rc ? usage_fail("%s", msg) : 0;
+}
+
 static int parse_cmdline(int argc, char **argv, struct cmd *c)
 {
 	int i, rc;
@@ -777,7 +820,7 @@ static int parse_cmdline(int argc, char **argv, struct cmd *c)
 	if (i >= argc)
 		return usage_fail("missing command (xlbctl --help lists them)");
 	rc = find_verb(argc, argv, &i, &c->v);
-	return rc ?: parse_verb_args(argc, argv, i, c);
+	return rc ?: parse_verb_args(argc, argv, i, c) ?: verb_fits(c);
 }
 
 /* ---- JSON helpers ---- */
