@@ -159,9 +159,11 @@ t_no_newline() {
 	printf '{"cmd":"vip-add","vip":"198.18.1.5:80/tcp"}' |
 		raw_refused "does not end in a newline" half
 	printf '{"cmd":"vip-add","vip":"198.18.1.6:80/tcp"}' | ctl_raw close
-	# Nobody reads that reply: xlbd's log tells the request was refused.
-	lab_wait 5 bash -c "[ \$(grep -c 'does not end in a newline' \
-		'$LAB/xlbd.log') -ge 2 ]" || ERRS+=" [hung-up request not refused]"
+	# Nobody reads that reply: wait for xlbd to log the refusal (a
+	# connection layer that drops such a request unseen logs nothing,
+	# hence the bound), then the snapshot tells nothing ran.
+	lab_wait 3 bash -c "[ \$(grep -c 'does not end in a newline' \
+		'$LAB/xlbd.log') -ge 2 ]" || true
 	verdict no-newline "half-closed and hung-up requests not run" "$before"
 }
 
