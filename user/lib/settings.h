@@ -91,7 +91,8 @@ int settings_lookup(const struct settings_names *t, const char *s);
 /* "a, b or c": the valid names, for messages. */
 const char *settings_names_list(const struct settings_names *t, char *buf,
 				size_t len);
-/* The check shorthands: "none, tcp, http:/PATH, https:/PATH, udp or syn". */
+/* The check shorthands: "none, tcp, http[:/PATH], https[:/PATH], udp or
+ * syn". */
 const char *settings_check_list(char *buf, size_t len);
 
 /* What a check type needs: one row per type (settings.c). */
