@@ -348,6 +348,35 @@ static void test_check_fits(void **state)
 	assert_int_equal(c.timeout_ms, 1000);
 }
 
+/* The table's own rules: no two rows share a file key, a request member
+ * or an option; a number's default is in its range; a name's default is
+ * one of its names. */
+static void test_table_sane(void **state)
+{
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < SET_MAX; i++) {
+		const struct setting *a = &settings[i];
+
+		if (a->type == SETTING_UINT || a->type == SETTING_MS ||
+		    a->type == SETTING_PCT)
+			assert_true(a->def >= a->min && a->def <= a->max);
+		if (a->type == SETTING_NAME)
+			assert_non_null(settings_name(a->names, a->def));
+		for (j = i + 1; j < SET_MAX; j++) {
+			const struct setting *b = &settings[j];
+
+			if (a->file && b->file)
+				assert_string_not_equal(a->file, b->file);
+			if (a->member && b->member)
+				assert_string_not_equal(a->member, b->member);
+			if (a->option && b->option)
+				assert_string_not_equal(a->option, b->option);
+		}
+	}
+}
+
 /* What applies to which check type comes from the check types' rows. */
 static void test_scope(void **state)
 {
@@ -385,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_names_lists),
 		cmocka_unit_test(test_check_fits),
 		cmocka_unit_test(test_scope),
+		cmocka_unit_test(test_table_sane),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
