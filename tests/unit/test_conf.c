@@ -60,7 +60,7 @@ static const char full_yaml[] =
 	"      - addr: 198.18.2.2\n"				/* 28 */
 	"        drained: true\n"				/* 29 */
 	"        check: tcp\n"					/* 30 */
-	"  - vip: \"[2001:db8::1]:443/udp\"\n"			/* 31 */
+	"  - vip: \"[2001:db8::1]:443/tcp\"\n"			/* 31 */
 	"    encap: l2\n"					/* 32 */
 	"    check:\n"						/* 33 */
 	"      type: https\n"					/* 34 */
@@ -78,7 +78,7 @@ static const char full_yaml[] =
 	"      - addr: 2001:db8::2\n"				/* 46 */
 	"        weight: 65535\n"				/* 47 */
 	"        mac: 02:00:00:00:00:b2\n"			/* 48 */
-	"        check: {type: udp, payload: hi, interval: 2, timeout: 1,"
+	"        check: {type: tcp, payload: hi, interval: 2, timeout: 1,"
 	" rise: 1, fall: 1, port: 53}\n"			/* 49 */
 	"      - addr: 2001:db8::3\n"				/* 50 */
 	"        weight: 0\n";					/* 51 */
@@ -220,7 +220,7 @@ static void test_full_vip6(void **state)
 	assert_int_equal(v->key.family, XLB_AF_INET6);
 	assert_memory_equal(v->key.addr.bytes, v6_db8_1, 16);
 	assert_port_be(v->key.port, 443);
-	assert_int_equal(v->key.proto, PROTO_UDP);
+	assert_int_equal(v->key.proto, PROTO_TCP);
 	assert_int_equal(v->mode, XLB_MODE_L2);
 	assert_int_equal(v->algo, XLB_ALGO_MAGLEV);
 
@@ -246,7 +246,7 @@ static void test_full_vip6(void **state)
 	assert_true(b->has_mac);
 	assert_memory_equal(b->mac, mac_b2, 6);
 	assert_true(b->has_check);
-	assert_int_equal(b->check.type, CONF_CHECK_UDP);
+	assert_int_equal(b->check.type, CONF_CHECK_TCP);
 	assert_string_equal(b->check.payload, "hi");
 	assert_string_equal(b->check.path, "/health");
 	assert_int_equal(b->check.interval_ms, 2000);
@@ -378,7 +378,7 @@ static const struct bad bad_files[] = {
 	  "  - addr: 198.18.2.1\n    weigth: 5\n",
 	  "x.yaml:5: ", "unknown key 'weigth' in backend" },
 	{ "node:\n  mtu: 1500\nvips:\n- vip: 198.18.1.1:80\n",
-	  "x.yaml:4: ", "bad VIP '198.18.1.1:80' (want ADDR:PORT/PROTO)" },
+	  "x.yaml:4: ", "bad VIP '198.18.1.1:80' (want ADDR:PORT/PROTO" },
 	{ "vips:\n- vip: 2001:db8::1:80/tcp\n",
 	  "x.yaml:2: ", "bad VIP '2001:db8::1:80/tcp'" },
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
@@ -561,7 +561,100 @@ static const struct bad bad_files[] = {
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
 	  "  - addr: 198.18.2.1\n    adaptive: load\n",
 	  "x.yaml:5: ", "unknown key 'adaptive' in backend" },
+	/* Control characters only in free text: messages quote the rest. */
+	{ "vips:\n- vip: \"198.18.1.1:80\\n/tcp\"\n",
+	  "x.yaml:2: ", "'vip' contains a control character" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check: {type: http, "
+	  "path: \"/a\\tb\"}\n",
+	  "x.yaml:3: ", "'path' contains a control character" },
+	{ "node:\n  control-group: \"ops\\e\"\n",
+	  "x.yaml:2: ", "'control-group' contains a control character" },
+	/* Every check type and value list, syn too, from the one table. */
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check: ping\n",
+	  "x.yaml:3: ", "(want a mapping or none, tcp, http[:/PATH], "
+	  "https[:/PATH], udp or syn)" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: icmp\n",
+	  "x.yaml:4: ", "bad type 'icmp' (want none, tcp, http, https, udp or syn)" },
+	/* Addresses no VIP or backend can have. */
+	{ "vips:\n- vip: 0.0.0.0:80/tcp\n",
+	  "x.yaml:2: ", "VIP 0.0.0.0 is an unspecified address" },
+	{ "vips:\n- vip: 255.255.255.255:80/udp\n",
+	  "x.yaml:2: ", "VIP 255.255.255.255 is a broadcast address" },
+	{ "vips:\n- vip: 239.1.1.1:5000/udp\n",
+	  "x.yaml:2: ", "VIP 239.1.1.1 is a multicast address" },
+	{ "vips:\n- vip: 127.0.0.1:80/tcp\n",
+	  "x.yaml:2: ", "VIP 127.0.0.1 is a loopback address" },
+	{ "vips:\n- vip: \"[::]:80/tcp\"\n",
+	  "x.yaml:2: ", "VIP :: is an unspecified address" },
+	{ "vips:\n- vip: \"[::1]:80/tcp\"\n",
+	  "x.yaml:2: ", "VIP ::1 is a loopback address" },
+	{ "vips:\n- vip: \"[ff02::1]:80/udp\"\n",
+	  "x.yaml:2: ", "VIP ff02::1 is a multicast address" },
+	{ "vips:\n- vip: \"[::ffff:198.18.1.1]:80/tcp\"\n",
+	  "x.yaml:2: ", "VIP ::ffff:198.18.1.1 is IPv4-mapped: write it as "
+	  "198.18.1.1" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
+	  "  - addr: 198.18.1.1\n",
+	  "x.yaml:4: ", "backend 198.18.1.1 is the VIP's own address" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
+	  "  - addr: 198.18.0.11\n  - addr: ::ffff:198.18.0.11\n",
+	  "x.yaml:5: ", "backend ::ffff:198.18.0.11 is IPv4-mapped: write it "
+	  "as 198.18.0.11" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
+	  "  - addr: 0.0.0.0\n",
+	  "x.yaml:4: ", "backend 0.0.0.0 is an unspecified address" },
+	/* A check must fit its VIP's protocol and port. */
+	{ "vips:\n- vip: 198.18.1.1:53/udp\n  check: http:/health\n",
+	  "x.yaml:3: ", "check http needs a tcp VIP, and 198.18.1.1:53/udp is udp" },
+	{ "vips:\n- vip: 198.18.1.1:53/udp\n  check: {type: https}\n",
+	  "x.yaml:3: ", "check https needs a tcp VIP" },
+	{ "vips:\n- vip: 198.18.1.1:53/udp\n  check: tcp\n",
+	  "x.yaml:3: ", "check tcp needs a tcp VIP" },
+	{ "vips:\n- vip: 198.18.1.1:53/udp\n  check: syn\n",
+	  "x.yaml:3: ", "check syn needs a tcp VIP" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check: udp\n",
+	  "x.yaml:3: ", "check udp needs a udp VIP, and 198.18.1.1:80/tcp is tcp" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n"
+	  "  - addr: 198.18.2.1\n    check: udp\n",
+	  "x.yaml:5: ", "check udp needs a udp VIP" },
+	{ "vips:\n- vip: 198.18.1.1:0/tcp\n  check: tcp\n",
+	  "x.yaml:3: ", "VIP 198.18.1.1:0/tcp takes every port: its tcp check "
+	  "needs a port" },
+	/* Adaptive weights need checks to adapt to. */
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  adaptive: latency\n",
+	  "x.yaml:3: ", "adaptive latency needs a check" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  adaptive: load\n  check: tcp\n",
+	  "x.yaml:3: ", "adaptive load needs an http or https check" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check: syn\n  adaptive: both\n",
+	  "x.yaml:4: ", "adaptive both needs an http or https check" },
 };
+
+/* What the refusals above leave alone. */
+static void test_fits_ok(void **state)
+{
+	static const char *const texts[] = {
+		"vips:\n- vip: 198.18.1.1:0/tcp\n  check: {type: tcp, port: 80}\n",
+		"vips:\n- vip: 198.18.1.1:0/udp\n",
+		"vips:\n- vip: 198.18.1.1:53/udp\n  check: udp\n",
+		"vips:\n- vip: 198.18.1.1:80/tcp\n  check: syn\n  adaptive: latency\n",
+		"vips:\n- vip: 198.18.1.1:80/tcp\n  check: https\n  adaptive: load\n",
+		"vips:\n- vip: \"[2001:db8::1]:80/tcp\"\n  backends:\n"
+		"  - addr: 198.18.0.11\n  - addr: 2001:db8::11\n",
+		"vips:\n- vip: 198.18.1.1:80/tcp\n  check:\n    type: tcp\n"
+		"    interval: 1\n",	/* timeout lowered to 1, as before */
+	};
+	struct xlb_conf c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		parse_ok(texts[i], &c);
+		conf_free(&c);
+	}
+	parse_ok(texts[6], &c);
+	assert_int_equal(c.vips[0].check.timeout_ms, 1000);
+	conf_free(&c);
+}
 
 static void assert_init_state(const struct xlb_conf *c)
 {
@@ -824,7 +917,7 @@ static void test_round_trip_odd(void **state)
 	a.node.xdp_mode = CONF_XDP_GENERIC;
 
 	memset(&v, 0, sizeof(v));
-	assert_int_equal(xlb_parse_vip("[::]:0/udp", &v.key), 0);
+	assert_int_equal(xlb_parse_vip("[2001:db8::5]:0/tcp", &v.key), 0);
 	conf_check_defaults(&v.check);
 	v.check.interval_ms = 4321;	/* none, yet not the defaults */
 	strcpy(v.check.body, "");
@@ -837,6 +930,7 @@ static void test_round_trip_odd(void **state)
 	b.has_check = true;
 	conf_check_defaults(&b.check);
 	b.check.type = CONF_CHECK_HTTP;
+	b.check.port = 8080;	/* the VIP takes every port */
 	strcpy(b.check.host, "h\xc3\xa9te.example");
 	strcpy(b.check.body, "line1\nline2\t\"x\" \\ null");
 	strcpy(b.check.payload, "\x01\x7f~");
@@ -870,14 +964,14 @@ static const char adaptive_yaml[] =
 	"      - addr: 198.18.2.2\n"				/* 11 */
 	"        check: {type: tcp, error-rate: 0}\n"		/* 12 */
 	"      - addr: 198.18.2.3\n"				/* 13 */
-	"        check: udp\n"					/* 14 */
+	"        check: syn\n"					/* 14 */
 	"  - vip: 198.18.1.2:80/tcp\n"				/* 15 */
-	"    all-down: open\n"					/* 16 */
+	"    check: tcp\n"					/* 16 */
 	"    adaptive: latency\n"				/* 17 */
 	"  - vip: 198.18.1.3:80/tcp\n"				/* 18 */
 	"    adaptive: load\n"					/* 19 */
 	"    all-down:\n"					/* 20 */
-	"    check: {type: tcp, error-rate: \"0.3\"}\n";	/* 21 */
+	"    check: {type: http, error-rate: \"0.3\"}\n";	/* 21 */
 
 static void test_adaptive_parse(void **state)
 {
@@ -899,12 +993,12 @@ static void test_adaptive_parse(void **state)
 	assert_int_equal(v->be[0].check.error_pct, 100);
 	assert_int_equal(v->be[1].check.error_pct, 0);
 	/* The short form keeps the default. */
-	assert_check_defaults(&v->be[2].check, CONF_CHECK_UDP);
+	assert_check_defaults(&v->be[2].check, CONF_CHECK_SYN);
 
 	v = &c.vips[1];
 	assert_int_equal(v->all_down, CONF_ALL_DOWN_OPEN);
 	assert_int_equal(v->adaptive, CONF_ADAPTIVE_LATENCY);
-	assert_check_defaults(&v->check, CONF_CHECK_NONE);
+	assert_check_defaults(&v->check, CONF_CHECK_TCP);
 
 	v = &c.vips[2];
 	assert_int_equal(v->all_down, CONF_ALL_DOWN_OPEN);	/* empty */
@@ -1037,6 +1131,7 @@ static void test_adaptive_edits(void **state)
 	assert_int_equal(xlb_parse_vip("198.18.1.1:80/tcp", &v.key), 0);
 	conf_check_defaults(&v.check);
 	assert_int_equal(v.check.error_pct, 30);
+	v.check.type = CONF_CHECK_HTTP;	/* adaptive both needs it */
 	v.all_down = CONF_ALL_DOWN_DROP + 1;
 	assert_int_equal(conf_vip_add(&c, &v), -EINVAL);
 	v.all_down = CONF_ALL_DOWN_DROP;
@@ -1392,6 +1487,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_vip),
 		cmocka_unit_test(test_defaults_derived),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_fits_ok),
 		cmocka_unit_test(test_error_after_vips),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_load_errors),

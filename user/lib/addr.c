@@ -119,6 +119,73 @@ const char *xlb_format_addr(const union xlb_addr *a, __u8 family, char *buf,
 	return buf;
 }
 
+const char *xlb_addr_unusable(const union xlb_addr *a, __u8 family)
+{
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const __u8 zero[16];
+	__u32 h = ntohl(a->v4);
+
+	if (family == XLB_AF_INET) {
+		if (h >> 24 == 0)
+			return "unspecified";
+		if (h >> 24 == 127)
+			return "loopback";
+		if (h >> 28 == 0xe)
+			return "multicast";
+		if (h == 0xffffffff)
+			return "broadcast";
+		return NULL;
+	}
+	if (!memcmp(a->v6, zero, 16))
+		return "unspecified";
+	if (!memcmp(a->v6, zero, 15) && ((const __u8 *)a->v6)[15] == 1)
+		return "loopback";
+	if (((const __u8 *)a->v6)[0] == 0xff)
+		return "multicast";
+	if (!memcmp(a->v6, mapped, sizeof(mapped)))
+		return "IPv4-mapped";
+	return NULL;
+}
+
+static int addr_refused(const char *what, const union xlb_addr *a,
+			__u8 family, const char *why, char *err, size_t len)
+{
+	char s[XLB_ADDR_STRLEN];
+
+	xlb_format_addr(a, family, s, sizeof(s));
+	if (!strcmp(why, "IPv4-mapped"))
+		snprintf(err, len, "%s %s is IPv4-mapped: write it as %s", what,
+			 s, s + 7);
+	else
+		snprintf(err, len, "%s %s is a%s %s address", what, s,
+			 strchr("aeiou", why[0]) ? "n" : "", why);
+	return -EINVAL;
+}
+
+int xlb_vip_addr_ok(const struct xlb_vip_key *k, char *err, size_t len)
+{
+	const char *why = xlb_addr_unusable(&k->addr, k->family);
+
+	return why ? addr_refused("VIP", &k->addr, k->family, why, err, len) :
+		     0;
+}
+
+int xlb_backend_addr_ok(const struct xlb_vip_key *k, const union xlb_addr *a,
+			__u8 family, char *err, size_t len)
+{
+	const char *why = xlb_addr_unusable(a, family);
+	char s[XLB_ADDR_STRLEN];
+
+	if (why)
+		return addr_refused("backend", a, family, why, err, len);
+	if (family == k->family && !memcmp(a, &k->addr, sizeof(*a))) {
+		snprintf(err, len, "backend %s is the VIP's own address",
+			 xlb_format_addr(a, family, s, sizeof(s)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 const char *xlb_proto_name(__u8 proto)
 {
 	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";

@@ -11,6 +11,8 @@
 
 #define XLB_ADDR_STRLEN	46	/* INET6_ADDRSTRLEN */
 #define XLB_VIP_STRLEN	(XLB_ADDR_STRLEN + 16)
+/* How a VIP is written, for messages. */
+#define XLB_VIP_FORM	"ADDR:PORT/PROTO, IPv6 as [ADDR]:PORT/PROTO"
 
 int xlb_parse_addr(const char *s, union xlb_addr *a, __u8 *family);
 int xlb_parse_vip(const char *s, struct xlb_vip_key *k);
@@ -21,6 +23,17 @@ const char *xlb_format_addr(const union xlb_addr *a, __u8 family, char *buf,
 			    size_t len);
 const char *xlb_format_vip(const struct xlb_vip_key *k, char *buf, size_t len);
 const char *xlb_proto_name(__u8 proto);
+
+/* Why a cannot be a VIP or a backend: "unspecified", "loopback",
+ * "multicast", "broadcast", "IPv4-mapped"; NULL if it can. An IPv4-mapped
+ * IPv6 address is refused rather than read as IPv4: it would be a second
+ * spelling of one host. */
+const char *xlb_addr_unusable(const union xlb_addr *a, __u8 family);
+/* A VIP's address, a backend's address behind VIP k: 0 or -EINVAL with a
+ * one-line reason in err. A backend cannot be its VIP's own address. */
+int xlb_vip_addr_ok(const struct xlb_vip_key *k, char *err, size_t len);
+int xlb_backend_addr_ok(const struct xlb_vip_key *k, const union xlb_addr *a,
+			__u8 family, char *err, size_t len);
 
 struct sockaddr_storage;
 /* The socket address of a (address, family, port in network order), for

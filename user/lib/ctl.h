@@ -7,14 +7,23 @@
  * CTL_REPLY_MAX. A request names its verb
  * in "cmd"; the other members are the verb's arguments, in the same text
  * forms as the command line (VIP "198.18.1.1:80/tcp", "[2001:db8::1]:80/tcp";
- * address; check "none|tcp|udp|http:/PATH|https:/PATH"). Every reply has
- * "ok": true|false; a failed one carries "error": a one-line reason naming
- * the problem, and the daemon's state is unchanged.
+ * address; check "none|tcp|syn|udp|http[:/PATH]|https[:/PATH]"). Every
+ * reply has "ok": true|false; a failed one carries "error": a one-line
+ * reason naming the problem, and the daemon's state is unchanged.
+ *
+ * Requests are strict (ctlproto.h parses them; ctlproto.c's table lists
+ * each verb's members): a request without its newline (the client hung
+ * up), anything after the newline or after the object, bytes that are not
+ * JSON, a member given twice, a member the verb does not take, a string
+ * that is not UTF-8 or has a control character, an integer member written
+ * as 100.7 or 1e2: each is refused and nothing runs. Values are checked as
+ * xlb.conf(5) checks them (settings.h holds names, ranges and defaults).
  *
  *   cmd                args                                   reply members
  *   vip-add            vip, [algo], [encap], [check],         -
  *                      [interval], [timeout], [rise], [fall],
- *                      [all_down], [adaptive], [error_rate]
+ *                      [error_rate], [check_port], [all_down],
+ *                      [adaptive]
  *   vip-del            vip                                    -
  *   vip-list           -                                      vips
  *   backend-add        vip, addr, [weight], [mac]             -
@@ -29,9 +38,11 @@
  *                                                              detaches and
  *                                                              exits)
  *
- * vip-add's interval and timeout are seconds, may be fractional; all_down
- * is "open|drop", adaptive "off|latency|load|both" (strings), error_rate a
- * number from 0 to 1 (the fraction of the last 10 checks).
+ * vip-add's interval and timeout are numbers of seconds with at most three
+ * decimals; a timeout above the interval is refused, an absent one is
+ * lowered to it. all_down is "open|drop", adaptive "off|latency|load|both"
+ * (strings), error_rate a number from 0 to 1 (the fraction of the last 10
+ * checks); rise, fall, check_port, weight and limit are integers.
  *
  * vips: [{ "vip", "id", "algo", "encap", "all_down", "adaptive",
  *          "check": {"type", "path", "interval", "timeout", "rise",
@@ -54,5 +65,6 @@
 #define CTL_REPLY_MAX		(64 << 20)	/* a reply: 16k backends listed */
 #define CTL_SOCK_DEFAULT	"/run/xlb/xlbd.sock"
 #define CTL_TIMEOUT_MS		5000	/* a request must arrive this fast */
+#define CTL_FLOWS_LIMIT_MAX	1000000000	/* flows' "limit" */
 
 #endif

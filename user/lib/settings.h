@@ -61,7 +61,7 @@ enum conf_adaptive {
 };
 
 /* Text forms shared by the file, the CLI and the control socket. Parsers
- * return 0 or -EINVAL. Check: "none", "tcp", "udp", "http:/PATH",
+ * return 0 or -EINVAL. Check: "none", "tcp", "syn", "udp", "http:/PATH",
  * "https:/PATH" (sets type and path only). */
 int conf_parse_mode(const char *s, __u8 *mode);	/* ipip gue l2 */
 int conf_parse_algo(const char *s, __u8 *algo);	/* maglev */
@@ -75,17 +75,149 @@ const char *conf_all_down_name(__u8 v);
 const char *conf_adaptive_name(__u8 v);
 void conf_check_defaults(struct conf_check *c);
 
-/* A name table, indexed by the enum it names. */
+/* A name table, indexed by the enum it names: n rows of stride bytes, the
+ * first member of each row its name (NULL: no such value). */
 struct settings_names {
-	const char *const *names;
+	const char *const *first;
+	size_t stride;
 	size_t n;
 };
 extern const struct settings_names settings_mode, settings_algo,
 	settings_check, settings_all_down, settings_adaptive, settings_xdp;
-/* Index of s in names[0..n), or -1. */
-int settings_lookup(const char *const *names, size_t n, const char *s);
+/* Name of value i, or NULL. */
+const char *settings_name(const struct settings_names *t, size_t i);
+/* Index of s in t, or -1. */
+int settings_lookup(const struct settings_names *t, const char *s);
+/* "a, b or c": the valid names, for messages. */
+const char *settings_names_list(const struct settings_names *t, char *buf,
+				size_t len);
+/* The check shorthands: "none, tcp, http[:/PATH], https[:/PATH], udp or
+ * syn". */
+const char *settings_check_list(char *buf, size_t len);
+
+/* What a check type needs: one row per type (settings.c). */
+struct settings_check_type {
+	const char *name;
+	__u8 proto;		/* IPPROTO_TCP/UDP it checks; 0: none */
+	bool http;		/* has a path, a status, X-Load */
+};
+const struct settings_check_type *settings_check_type(enum conf_check_type t);
+
+/* ---- the settings table ---- */
+
+enum setting_type {
+	SETTING_NAME,		/* one of names (an enum) */
+	SETTING_UINT,		/* a decimal integer */
+	SETTING_MS,		/* seconds, at most 3 decimals; kept in ms */
+	SETTING_PCT,		/* a fraction 0..1; kept in whole percent */
+	SETTING_TEXT,		/* free UTF-8 text (settings_text_ok), the
+				 * one kind with control characters */
+	SETTING_TOKEN,		/* an HTTP token: no blank, no control */
+	SETTING_CHECK,		/* a check shorthand or (file) a mapping */
+	SETTING_VIP,		/* ADDR:PORT/PROTO */
+	SETTING_ADDR,		/* an IPv4 or IPv6 address */
+	SETTING_MAC,		/* 02:00:00:00:00:01 */
+};
+
+enum setting_id {
+	SET_VIP,
+	SET_ALGO,
+	SET_ENCAP,
+	SET_CHECK,
+	SET_ALL_DOWN,
+	SET_ADAPTIVE,
+	SET_CHECK_TYPE,
+	SET_PATH,
+	SET_HOST,
+	SET_EXPECT,
+	SET_BODY,
+	SET_PAYLOAD,
+	SET_INTERVAL,
+	SET_TIMEOUT,
+	SET_RISE,
+	SET_FALL,
+	SET_ERROR_RATE,
+	SET_CHECK_PORT,
+	SET_ADDR,
+	SET_WEIGHT,
+	SET_MAC,
+	SET_MAX,
+};
+
+/* The check types a check setting applies to, by what their rows in
+ * settings.c say: a new HTTP-like type gets path and expect by its row. */
+enum setting_scope {
+	SCOPE_NOT_CHECK = 0,	/* a setting of the VIP or the backend */
+	SCOPE_ALL_CHECKS,	/* every type, none too */
+	SCOPE_PROBES,		/* every type that probes: all but none */
+	SCOPE_HTTP,		/* types with .http */
+	SCOPE_UDP,		/* types that check UDP */
+};
+
+/* One setting of a VIP, its check or a backend: how the file, the control
+ * protocol (ctl.h) and xlbctl name it, what values it takes and what it
+ * applies to. Numbers are in the unit kept (ms, percent). */
+struct setting {
+	const char *file;	/* key in xlb.conf; NULL: not there */
+	const char *member;	/* member of a control request; NULL: none */
+	const char *option;	/* xlbctl option, after "--"; NULL: none */
+	enum setting_type type;
+	unsigned long long min, max, def;
+	const struct settings_names *names;	/* SETTING_NAME */
+	enum setting_scope scope;
+	size_t off, size;	/* its field in struct conf_check (scope
+				 * not SCOPE_NOT_CHECK) */
+	unsigned int encaps;	/* 1 << enum xlb_mode it applies to; 0: all */
+	const char *help;	/* for xlbctl's usage */
+};
+extern const struct setting settings[SET_MAX];
+
+/* A value of setting id from its text (the file's scalar, a request's
+ * number or string, a command-line word), with the same grammar in all
+ * three: NAME gives the index, UINT the number, MS milliseconds, PCT
+ * percent. as: the name to use in the message. 0 or -EINVAL, the reason
+ * in err. */
+int settings_parse(enum setting_id id, const char *as, const char *s,
+		   unsigned long long *v, char *err, size_t len);
+/* Whether check setting id means something for check type t. */
+bool settings_applies(enum setting_id id, enum conf_check_type t);
+/* Store a number or name v of check setting id in c's field. */
+void settings_check_store(struct conf_check *c, enum setting_id id,
+			  unsigned long long v);
+
+/* Decimal digits, no sign, no leading zero; too large reads as the
+ * largest value. 0 or -EINVAL. */
+int settings_parse_uint(const char *s, unsigned long long *v);
+/* The range of a number setting as its text form: "0.1..3600 seconds". */
+const char *settings_range(enum setting_id id, char *buf, size_t len);
+/* ms as the file spells seconds (5, 0.5, 2.25); percent as a fraction. */
+const char *settings_fmt_ms(unsigned long long ms, char *buf, size_t len);
+const char *settings_fmt_pct(unsigned int pct, char *buf, size_t len);
+
+/* Text as the file may carry it: len bytes of UTF-8 (shortest forms, no
+ * surrogates), no NUL. The file's parser and the control server both use
+ * it: what passes, the state file can be saved with. */
+bool settings_text_ok(const char *s, size_t len);
+/* settings_text_ok() without control characters: a name, an address,
+ * anything a one-line message may quote. */
+bool settings_line_ok(const char *s, size_t len);
 /* An HTTP path ("/..."), a token (no blank, no control character). */
 bool settings_http_path_ok(const char *s);
 bool settings_http_token_ok(const char *s);
+
+struct xlb_vip_key;
+/* Validation shared by the file and the control socket; 0 or -EINVAL with
+ * a one-line reason in err. */
+/* A check c fits the VIP k: its type checks k's protocol; a port-0 VIP's
+ * check names its port. */
+int settings_check_fits(const struct xlb_vip_key *k,
+			const struct conf_check *c, char *err, size_t len);
+/* Adaptive weights need checks: latency any, load and both HTTP(S). */
+int settings_adaptive_fits(__u8 adaptive, const struct conf_check *c,
+			   char *err, size_t len);
+/* timeout within interval: refused if timeout was given, else lowered
+ * to the interval (a short interval alone needs no timeout too). */
+int settings_timeout_fits(struct conf_check *c, bool timeout_given,
+			  char *err, size_t len);
 
 #endif

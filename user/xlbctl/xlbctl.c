@@ -39,6 +39,7 @@
 #include "addr.h"
 #include "settings.h"
 #include "ctl.h"
+#include "ctlproto.h"
 #include "view.h"
 #include "xlb/config.h"
 #include "xlb/counters.h"
@@ -97,29 +98,30 @@ static void *xrealloc(void *p, size_t n)
 /* ---- parameters: positional arguments and options ---- */
 
 enum ptype {
+	P_SETTING,	/* a number or a name of the settings table */
 	P_VIP,
 	P_ADDR,
 	P_MAC,
-	P_ALGO,
-	P_ENCAP,
 	P_CHECK,
 	P_XDP_MODE,
 	P_IFACE,
 	P_INT,		/* an integer in min..max */
 	P_SECONDS,	/* seconds > 0 in min..max, may be fractional */
-	P_FRACTION,	/* a plain decimal in min..max, such as 0.3 */
-	P_ALL_DOWN,
-	P_ADAPTIVE,
 };
 
+/* A parameter is a row of the settings table (st: its option, request
+ * member, range and help come from there) or one of xlbctl's own. */
 struct param {
-	const char *name;	/* option name (after "--"), or the metavar */
+	const char *name;	/* option name (after "--"), or the metavar;
+				 * NULL: st's option */
 	const char *meta;	/* the value in usage lines */
-	const char *what;	/* the value in messages */
+	const char *what;	/* the value in messages; NULL: the name */
 	enum ptype type;
 	double min, max;	/* P_INT, P_SECONDS */
-	const char *key;	/* member of the request; NULL: used here */
-	const char *help;
+	const char *key;	/* member of the request; NULL: st's, or
+				 * used here */
+	const char *help;	/* NULL: st's, with range and default */
+	const struct setting *st;
 };
 
 enum opt {
@@ -131,6 +133,7 @@ enum opt {
 	O_RISE,
 	O_FALL,
 	O_ERROR_RATE,
+	O_CHECK_PORT,
 	O_ALL_DOWN,
 	O_ADAPTIVE,
 	O_WEIGHT,
@@ -147,77 +150,109 @@ enum opt {
 };
 
 #define OPT(o)	(1U << (o))
+#define SETTING(id, m, t)	{ .meta = (m), .type = (t), .st = &settings[id] }
 
 static const struct param opts[O_MAX] = {
-	[O_ALGO] = { "algo", "NAME", "algorithm", P_ALGO, 0, 0, "algo",
-		     "how new flows pick a backend: maglev (the default)" },
-	[O_ENCAP] = { "encap", "MODE", "encap", P_ENCAP, 0, 0, "encap",
-		      "how packets reach backends: ipip (default), gue, l2" },
-	[O_CHECK] = { "check", "CHECK", "check", P_CHECK, 0, 0, "check",
-		      "none (default), tcp, syn, udp, http:/PATH, https:/PATH" },
-	[O_CHECK_INTERVAL] = { "interval", "S", "interval", P_SECONDS, 0.1,
-			       3600, "interval",
-			       "seconds between two checks of a backend "
-			       "(default 5)" },
-	[O_TIMEOUT] = { "timeout", "S", "timeout", P_SECONDS, 0.05, 3600,
-			"timeout", "seconds a check may take (default 2)" },
-	[O_RISE] = { "rise", "N", "rise", P_INT, 1, 100, "rise",
-		     "checks in a row that bring a backend up "
-		     "(default 2)" },
-	[O_FALL] = { "fall", "N", "fall", P_INT, 1, 100, "fall",
-		     "checks in a row that take a backend down "
-		     "(default 3)" },
-	[O_ERROR_RATE] = { "error-rate", "F", "error rate", P_FRACTION, 0, 1,
-			   "error_rate",
-			   "down if more than F of its last 10 checks failed "
-			   "(0.3)" },
-	[O_ALL_DOWN] = { "all-down", "open|drop", "all-down", P_ALL_DOWN, 0,
-			 0, "all_down",
-			 "all backends down: use them all (open, default) "
-			 "or drop" },
-	[O_ADAPTIVE] = { "adaptive", "MODE", "adaptive", P_ADAPTIVE, 0, 0,
-			 "adaptive",
-			 "weights follow off (default), latency, load or "
-			 "both" },
-	[O_WEIGHT] = { "weight", "N", "weight", P_INT, 0, 65535, "weight",
-		       "share of new flows, 0..65535 (default 100)" },
-	[O_MAC] = { "mac", "MAC", "MAC", P_MAC, 0, 0, "mac",
-		    "the backend's MAC address (for encap l2)" },
+	[O_ALGO] = SETTING(SET_ALGO, "NAME", P_SETTING),
+	[O_ENCAP] = SETTING(SET_ENCAP, "MODE", P_SETTING),
+	[O_CHECK] = SETTING(SET_CHECK, "CHECK", P_CHECK),
+	[O_CHECK_INTERVAL] = SETTING(SET_INTERVAL, "S", P_SETTING),
+	[O_TIMEOUT] = SETTING(SET_TIMEOUT, "S", P_SETTING),
+	[O_RISE] = SETTING(SET_RISE, "N", P_SETTING),
+	[O_FALL] = SETTING(SET_FALL, "N", P_SETTING),
+	[O_ERROR_RATE] = SETTING(SET_ERROR_RATE, "F", P_SETTING),
+	[O_CHECK_PORT] = SETTING(SET_CHECK_PORT, "PORT", P_SETTING),
+	[O_ALL_DOWN] = SETTING(SET_ALL_DOWN, "open|drop", P_SETTING),
+	[O_ADAPTIVE] = SETTING(SET_ADAPTIVE, "MODE", P_SETTING),
+	[O_WEIGHT] = SETTING(SET_WEIGHT, "N", P_SETTING),
+	[O_MAC] = SETTING(SET_MAC, "MAC", P_MAC),
 	[O_INTERVAL] = { "interval", "S", "interval", P_SECONDS, 0, 86400,
-			 NULL, "seconds between two samples (default 1)" },
+			 NULL, "seconds between two samples (default 1)", NULL },
 	[O_VIP] = { "vip", "VIP", "VIP", P_VIP, 0, 0, "vip",
-		    "only flows to this VIP" },
+		    "only flows to this VIP", NULL },
 	[O_BACKEND] = { "backend", "ADDR", "backend address", P_ADDR, 0, 0,
-			"backend", "only flows sent to this backend" },
+			"backend", "only flows sent to this backend", NULL },
 	[O_CLIENT] = { "client", "ADDR", "client address", P_ADDR, 0, 0,
-		       "client", "only flows from this client address" },
-	[O_LIMIT] = { "limit", "N", "limit", P_INT, 0, 1e9, "limit",
-		      "show at most N flows (default 100, 0: all)" },
+		       "client", "only flows from this client address", NULL },
+	[O_LIMIT] = { "limit", "N", "limit", P_INT, 0, CTL_FLOWS_LIMIT_MAX,
+		      "limit",
+		      "show at most N flows (default 100, 0: all)", NULL },
 	[O_COUNT] = { "count", "N", "count", P_INT, 1, 1e9, NULL,
 		      "refresh N times, then exit (default: until "
-		      "interrupted)" },
+		      "interrupted)", NULL },
 	[O_GUE_PORT] = { "gue-port", "N", "GUE port", P_INT, 1, 65535, NULL,
-			 "UDP port that GUE packets arrive on (default 6080)" },
+			 "UDP port that GUE packets arrive on (default 6080)", NULL },
 	[O_MODE] = { "mode", "MODE", "XDP mode", P_XDP_MODE, 0, 0, NULL,
-		     "native or generic (default: native, else generic)" },
+		     "native or generic (default: native, else generic)", NULL },
 };
 
 static const struct param p_vip = {
-	"VIP", "VIP", "VIP", P_VIP, 0, 0, "vip",
-	"ADDR:PORT/PROTO, IPv6 as [ADDR]:PORT/PROTO (PORT 0: all)"
+	"VIP", "VIP", "VIP", P_VIP, .st = &settings[SET_VIP],
 };
 static const struct param p_addr = {
-	"ADDR", "ADDR", "address", P_ADDR, 0, 0, "addr",
-	"the backend's IPv4 or IPv6 address"
+	"ADDR", "ADDR", "address", P_ADDR, .st = &settings[SET_ADDR],
 };
 static const struct param p_weight = {
-	"N", "N", "weight", P_INT, 0, 65535, "weight",
-	"the new weight, 0..65535"
+	"N", "N", "weight", P_SETTING, .st = &settings[SET_WEIGHT],
 };
 static const struct param p_iface = {
 	"IFACE", "IFACE", "interface", P_IFACE, 0, 0, NULL,
-	"the network interface"
+	"the network interface", NULL
 };
+
+static const char *p_name(const struct param *p)
+{
+	return p->name ?: p->st->option;
+}
+
+static const char *p_what(const struct param *p)
+{
+	return p->what ?: p_name(p);
+}
+
+static const char *p_key(const struct param *p)
+{
+	return p->key ?: p->st ? p->st->member : NULL;
+}
+
+/* A setting's help with what the table says of its values. */
+static const char *p_help(const struct param *p, char *buf, size_t len)
+{
+	const struct setting *s = p->st;
+	char vals[160], def[24];
+
+	if (p->help || !s)
+		return p->help ?: "";
+	def[0] = '\0';
+	switch (s->type) {
+	case SETTING_NAME:
+		settings_names_list(s->names, vals, sizeof(vals));
+		snprintf(def, sizeof(def), "%s", settings_name(s->names,
+							       s->def));
+		break;
+	case SETTING_CHECK:
+		settings_check_list(vals, sizeof(vals));
+		snprintf(def, sizeof(def), "none");
+		break;
+	case SETTING_MS:
+		settings_range(s - settings, vals, sizeof(vals));
+		settings_fmt_ms(s->def, def, sizeof(def));
+		break;
+	case SETTING_PCT:
+		settings_range(s - settings, vals, sizeof(vals));
+		settings_fmt_pct((unsigned int)s->def, def, sizeof(def));
+		break;
+	case SETTING_UINT:
+		settings_range(s - settings, vals, sizeof(vals));
+		snprintf(def, sizeof(def), "%llu", s->def);
+		break;
+	default:
+		return s->help;
+	}
+	snprintf(buf, len, "%s: %s%s%s%s", s->help, vals, def[0] ? " (default " : "",
+		 def, def[0] ? ")" : "");
+	return buf;
+}
 
 /* ---- verbs ---- */
 
@@ -268,7 +303,8 @@ static void text_top(const struct cmd *c, json_object *o);
 static void json_reply(const struct cmd *c, json_object *o);
 
 #define CHECK_OPTS	(OPT(O_CHECK) | OPT(O_CHECK_INTERVAL) | \
-			 OPT(O_TIMEOUT) | OPT(O_RISE) | OPT(O_FALL))
+			 OPT(O_TIMEOUT) | OPT(O_RISE) | OPT(O_FALL) | \
+			 OPT(O_CHECK_PORT))
 
 static const struct verb verbs[] = {
 	{ .group = "vip", .name = "add", .cmd = "vip-add",
@@ -364,7 +400,7 @@ static void synopsis(FILE *f, const struct verb *v, int col, int indent)
 			snprintf(tok, sizeof(tok), "%s", v->args[i]->meta);
 		else if (v->opts & OPT(i - v->max))
 			snprintf(tok, sizeof(tok), "[--%s %s]",
-				 opts[i - v->max].name, opts[i - v->max].meta);
+				 p_name(&opts[i - v->max]), opts[i - v->max].meta);
 		else
 			continue;
 		if (col + 1 + (int)strlen(tok) > 78)
@@ -373,14 +409,25 @@ static void synopsis(FILE *f, const struct verb *v, int col, int indent)
 	}
 }
 
+/* "  LEFT  help", the help wrapped at word ends before column 79. */
 static void usage_line(FILE *f, const char *left, const char *help)
 {
-	fprintf(f, "  %-20s %s\n", left, help);
+	int col = fprintf(f, "  %-20s", left), n;
+
+	while (*help) {
+		n = (int)strcspn(help, " ");
+		if (col + 1 + n > 78 && col > 23)
+			col = fprintf(f, "\n%22s", "");
+		col += fprintf(f, " %.*s", n, help);
+		help += n;
+		help += strspn(help, " ");
+	}
+	fputc('\n', f);
 }
 
 static void usage_verb(FILE *f, const struct verb *v)
 {
-	char left[64];
+	char left[64], help[256];
 	int i, col;
 
 	col = fprintf(f, "usage: xlbctl [-s SOCK] [-j] %s",
@@ -391,13 +438,14 @@ static void usage_verb(FILE *f, const struct verb *v)
 	if (v->max || v->opts)
 		fputc('\n', f);
 	for (i = 0; i < v->max; i++)
-		usage_line(f, v->args[i]->meta, v->args[i]->help);
+		usage_line(f, v->args[i]->meta,
+			   p_help(v->args[i], help, sizeof(help)));
 	for (i = 0; i < O_MAX; i++) {
 		if (!(v->opts & OPT(i)))
 			continue;
-		snprintf(left, sizeof(left), "--%s %s", opts[i].name,
+		snprintf(left, sizeof(left), "--%s %s", p_name(&opts[i]),
 			 opts[i].meta);
-		usage_line(f, left, opts[i].help);
+		usage_line(f, left, p_help(&opts[i], help, sizeof(help)));
 	}
 	if (v->pinned)
 		fputs("\nWith --pinned DIR it reads the maps pinned in DIR and "
@@ -449,9 +497,9 @@ static int check_int(const struct param *p, const char *s, double *num)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (!only_chars(s[0] == '-' ? s + 1 : s, "0123456789") || *end)
-		return usage_fail("bad %s '%s' (want an integer)", p->what, s);
+		return usage_fail("bad %s '%s' (want an integer)", p_what(p), s);
 	if (errno == ERANGE || v < p->min || v > p->max)
-		return usage_fail("%s %s out of range %.0f..%.0f", p->what, s,
+		return usage_fail("%s %s out of range %.0f..%.0f", p_what(p), s,
 				  p->min, p->max);
 	*num = (double)v;
 	return 0;
@@ -465,34 +513,27 @@ static int check_seconds(const struct param *p, const char *s, double *num)
 	v = strtod(s, &end);
 	if (!only_chars(s, "0123456789.-+eE") || *end || !isfinite(v))
 		return usage_fail("bad %s '%s' (want seconds, such as 2 or "
-				  "0.5)", p->what, s);
+				  "0.5)", p_what(p), s);
 	if (v <= 0)
-		return usage_fail("%s must be > 0 (got %s)", p->what, s);
+		return usage_fail("%s must be > 0 (got %s)", p_what(p), s);
 	if (v < p->min || v > p->max)
-		return usage_fail("%s %s out of range %g..%g", p->what, s,
+		return usage_fail("%s %s out of range %g..%g", p_what(p), s,
 				  p->min, p->max);
 	*num = v;
 	return 0;
 }
 
-/* Digits, at most one dot with digits on both sides, no leading zero:
- * a number JSON and xlb.conf both read as written. */
-static int check_fraction(const struct param *p, const char *s, double *num)
+/* A row of the settings table, through the parser the file and xlbd
+ * use: what passes here passes there. */
+static int check_setting(const struct param *p, const char *s, double *num)
 {
-	const char *dot = strchr(s, '.');
-	size_t ilen = dot ? (size_t)(dot - s) : strlen(s);
-	double v;
+	unsigned long long v;
+	char msg[256];
 
-	if (!ilen || strspn(s, "0123456789") != ilen ||
-	    (s[0] == '0' && ilen > 1) ||
-	    (dot && (!dot[1] || !only_chars(dot + 1, "0123456789"))))
-		return usage_fail("bad %s '%s' (want a fraction such as 0.3)",
-				  p->what, s);
-	v = strtod(s, NULL);
-	if (v < p->min || v > p->max)
-		return usage_fail("%s %s out of range %g..%g", p->what, s,
-				  p->min, p->max);
-	*num = v;
+	if (settings_parse(p->st - settings, p_what(p), s, &v, msg,
+			   sizeof(msg)))
+		return usage_fail("%s", msg);
+	*num = (double)v;
 	return 0;
 }
 
@@ -504,40 +545,34 @@ static int check_param(const struct param *p, const char *s, double *num)
 	struct conf_check ck;
 	union xlb_addr a;
 	__u8 b, mac[6];
+	char want[128];
 
+	if (!settings_text_ok(s, strlen(s)))
+		return usage_fail("%s is not UTF-8 text", p_what(p));
 	switch (p->type) {
 	case P_VIP:
 		if (xlb_parse_vip(s, &k))
-			return usage_fail("bad VIP '%s' (want ADDR:PORT/PROTO, "
-					  "IPv6 as [ADDR]:PORT/PROTO)", s);
+			return usage_fail("bad VIP '%s' (want " XLB_VIP_FORM
+					  ")", s);
 		return 0;
 	case P_ADDR:
 		if (xlb_parse_addr(s, &a, &b))
 			return usage_fail("bad %s '%s' (want an IPv4 or IPv6 "
-					  "address)", p->what, s);
+					  "address)", p_what(p), s);
 		return 0;
 	case P_MAC:
 		if (xlb_parse_mac(s, mac))
 			return usage_fail("bad MAC '%s' (want six hex bytes "
 					  "such as 02:00:00:00:00:01)", s);
 		return 0;
-	case P_ALGO:
-		if (conf_parse_algo(s, &b))
-			return usage_fail("unknown algorithm '%s' (want "
-					  "maglev)", s);
-		return 0;
-	case P_ENCAP:
-		if (conf_parse_mode(s, &b))
-			return usage_fail("unknown encap '%s' (want ipip, gue "
-					  "or l2)", s);
-		return 0;
+	case P_SETTING:
+		return check_setting(p, s, num);
 	case P_CHECK:
 		memset(&ck, 0, sizeof(ck));
 		if (conf_parse_check(s, &ck))
-			return usage_fail("bad check '%s' (want none, tcp, "
-					  "syn, udp, http:/PATH or "
-					  "https:/PATH)",
-					  s);
+			return usage_fail("bad check '%s' (want %s)", s,
+					  settings_check_list(want,
+							      sizeof(want)));
 		return 0;
 	case P_XDP_MODE:
 		if (strcmp(s, "native") && strcmp(s, "generic"))
@@ -552,18 +587,6 @@ static int check_param(const struct param *p, const char *s, double *num)
 		return check_int(p, s, num);
 	case P_SECONDS:
 		return check_seconds(p, s, num);
-	case P_FRACTION:
-		return check_fraction(p, s, num);
-	case P_ALL_DOWN:
-		if (conf_parse_all_down(s, &b))
-			return usage_fail("bad all-down '%s' (want open or "
-					  "drop)", s);
-		return 0;
-	case P_ADAPTIVE:
-		if (conf_parse_adaptive(s, &b))
-			return usage_fail("bad adaptive '%s' (want off, "
-					  "latency, load or both)", s);
-		return 0;
 	}
 	return 0;
 }
@@ -622,7 +645,7 @@ static int verb_opt(struct cmd *c, int argc, char **argv, int *i)
 	snprintf(name, sizeof(name), "--%.*s", (int)strcspn(a + 2, "="),
 		 a + 2);
 	for (o = 0; o < O_MAX; o++) {
-		if (!(c->v->opts & OPT(o)) || strcmp(opts[o].name, name + 2))
+		if (!(c->v->opts & OPT(o)) || strcmp(p_name(&opts[o]), name + 2))
 			continue;
 		rc = take(argc, argv, i, name, &val);
 		if (rc <= 0)
@@ -735,6 +758,49 @@ static int parse_verb_args(int argc, char **argv, int i, struct cmd *c)
 	return 0;
 }
 
+/* vip add: the check against the VIP, as xlbd and xlb.conf check it. */
+static int vip_add_fits(const struct cmd *c, const struct xlb_vip_key *k,
+			char *msg, size_t len)
+{
+	__u8 adaptive = (__u8)settings[SET_ADAPTIVE].def;
+	struct conf_check ck;
+	int o;
+
+	conf_check_defaults(&ck);
+	if (c->opt[O_CHECK])
+		conf_parse_check(c->opt[O_CHECK], &ck);
+	for (o = 0; o < O_MAX; o++)
+		if (c->opt[o] && opts[o].st && opts[o].st->scope)
+			settings_check_store(&ck, opts[o].st - settings,
+					     (unsigned long long)c->num[o]);
+	if (c->opt[O_ADAPTIVE])
+		adaptive = (__u8)c->num[O_ADAPTIVE];
+	return xlb_vip_addr_ok(k, msg, len) ?:
+	       settings_timeout_fits(&ck, c->opt[O_TIMEOUT], msg, len) ?:
+	       settings_check_fits(k, &ck, msg, len) ?:
+	       settings_adaptive_fits(adaptive, &ck, msg, len);
+}
+
+/* What xlbd checks across a verb's values, with its functions, so that a
+ * mistake costs no round trip. Each value alone is checked already. */
+static int verb_fits(const struct cmd *c)
+{
+	struct xlb_vip_key k;
+	union xlb_addr a;
+	char msg[256];
+	__u8 f;
+	int rc = 0;
+
+	if (!c->v->cmd || xlb_parse_vip(c->arg[0] ?: "", &k))
+		return 0;
+	if (!strcmp(c->v->cmd, "vip-add"))
+		rc = vip_add_fits(c, &k, msg, sizeof(msg));
+	else if (!strcmp(c->v->cmd, "backend-add") &&
+		 !xlb_parse_addr(c->arg[1], &a, &f))
+		rc = xlb_backend_addr_ok(&k, &a, f, msg, sizeof(msg));
+	return rc ? usage_fail("%s", msg) : 0;
+}
+
 static int parse_cmdline(int argc, char **argv, struct cmd *c)
 {
 	int i, rc;
@@ -754,7 +820,7 @@ static int parse_cmdline(int argc, char **argv, struct cmd *c)
 	if (i >= argc)
 		return usage_fail("missing command (xlbctl --help lists them)");
 	rc = find_verb(argc, argv, &i, &c->v);
-	return rc ?: parse_verb_args(argc, argv, i, c);
+	return rc ?: parse_verb_args(argc, argv, i, c) ?: verb_fits(c);
 }
 
 /* ---- JSON helpers ---- */
@@ -816,25 +882,28 @@ static json_object *jfind(json_object *arr, const char *key, const char *val)
 	return NULL;
 }
 
-/* The request: the verb's arguments and options under their keys. */
+/* The request: the verb's arguments and options under their keys.
+ * Numbers of the settings table go as the user typed them (checked with
+ * xlbd's own parser), so that 0.1 stays 0.1 and not 0.10000000000000001. */
 static void add_member(json_object *req, const struct param *p,
 		       const char *s, double num)
 {
+	const char *key = p_key(p);
 	json_object *v;
 
-	if (!p->key)
+	if (!key)
 		return;
-	if (p->type == P_INT)
+	if (p->type == P_INT || (p->type == P_SETTING &&
+				 p->st->type == SETTING_UINT))
 		v = json_object_new_int64((int64_t)num);
 	else if (p->type == P_SECONDS)
 		v = json_object_new_double(num);
-	else if (p->type == P_FRACTION)
-		/* As typed (checked to be a plain decimal): 0.3, not
-		 * 0.29999999999999999. */
-		v = json_object_new_double_s(num, s);
+	else if (p->type == P_SETTING && (p->st->type == SETTING_MS ||
+					  p->st->type == SETTING_PCT))
+		v = json_object_new_double_s(strtod(s, NULL), s);
 	else
 		v = json_object_new_string(s);
-	json_object_object_add(req, p->key, v);
+	json_object_object_add(req, key, v);
 }
 
 static json_object *build_request(const struct cmd *c)
@@ -951,6 +1020,17 @@ static int parse_reply(const char *buf, size_t len, json_object **reply)
 	return 0;
 }
 
+static int own_check(const char *buf, size_t len)
+{
+	json_object *o;
+	char err[256];
+	int rc;
+
+	rc = ctl_parse_request(buf, len, &o, err, sizeof(err));
+	json_object_put(o);
+	return rc ? fail(rc, "%s", err) : 0;
+}
+
 /* One request, one reply (ctl.h). */
 static int ctl_call(const struct cmd *c, json_object *req,
 		    json_object **reply)
@@ -963,12 +1043,15 @@ static int ctl_call(const struct cmd *c, json_object *req,
 
 	if (mlen + 1 > CTL_MSG_MAX)
 		return fail(-EMSGSIZE, "request exceeds %d bytes", CTL_MSG_MAX);
-	fd = connect_xlbd(c->g.sock);
-	if (fd < 0)
-		return fd;
 	buf = xrealloc(NULL, CTL_REPLY_MAX + 1);
 	memcpy(buf, msg, mlen);
 	buf[mlen] = '\n';
+	/* The parser xlbd runs: what it would refuse is not sent. */
+	fd = own_check(buf, mlen + 1) ?: connect_xlbd(c->g.sock);
+	if (fd < 0) {
+		free(buf);
+		return fd;
+	}
 	rc = send_all(fd, c->g.sock, buf, mlen + 1) ?:
 	     recv_all(fd, c->g.sock, buf, &len) ?:
 	     parse_reply(buf, len, reply);

@@ -32,13 +32,6 @@
 #define MTU_MIN			576
 #define MTU_MAX			9216
 #define ICMP_RATE_MAX		1000000
-#define INTERVAL_MIN_MS		100
-#define INTERVAL_MAX_MS		3600000
-#define TIMEOUT_MIN_MS		50
-#define RISE_FALL_MAX		100
-#define WEIGHT_DEFAULT		100
-#define ERROR_PCT_DEFAULT	30	/* error-rate: 0.3 */
-#define ERROR_PCT_MAX		100	/* 1: off */
 /* Refuses /dev/zero and friends; real files are far smaller. */
 #define CONF_FILE_MAX		(64 << 20)
 
@@ -52,15 +45,17 @@
 static void vip_defaults(struct conf_vip *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->mode = XLB_MODE_IPIP;
-	v->algo = XLB_ALGO_MAGLEV;
+	v->mode = (__u8)settings[SET_ENCAP].def;
+	v->algo = (__u8)settings[SET_ALGO].def;
+	v->all_down = (__u8)settings[SET_ALL_DOWN].def;
+	v->adaptive = (__u8)settings[SET_ADAPTIVE].def;
 	conf_check_defaults(&v->check);
 }
 
 static void backend_defaults(struct conf_backend *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->weight = WEIGHT_DEFAULT;
+	b->weight = (__u32)settings[SET_WEIGHT].def;
 	conf_check_defaults(&b->check);
 }
 
@@ -246,7 +241,14 @@ static bool family_ok(__u8 family)
 
 static bool text_ok(const char *s)
 {
-	return strnlen(s, CONF_STR_MAX) < CONF_STR_MAX;
+	size_t n = strnlen(s, CONF_STR_MAX);
+
+	return n < CONF_STR_MAX && settings_text_ok(s, n);
+}
+
+static bool in_range(enum setting_id id, unsigned long long v)
+{
+	return v >= settings[id].min && v <= settings[id].max;
 }
 
 /* What the file would accept, so that conf_write never writes a check
@@ -256,20 +258,24 @@ static bool check_ok(const struct conf_check *c)
 	return (unsigned int)c->type < settings_check.n &&
 	       text_ok(c->path) && settings_http_path_ok(c->path) && text_ok(c->host) &&
 	       settings_http_token_ok(c->host) && text_ok(c->body) &&
-	       text_ok(c->payload) && c->expect_status >= 100 &&
-	       c->expect_status <= 599 && c->interval_ms >= INTERVAL_MIN_MS &&
-	       c->interval_ms <= INTERVAL_MAX_MS &&
-	       c->timeout_ms >= TIMEOUT_MIN_MS &&
-	       c->timeout_ms <= c->interval_ms && c->rise >= 1 &&
-	       c->rise <= RISE_FALL_MAX && c->fall >= 1 &&
-	       c->fall <= RISE_FALL_MAX && c->error_pct <= ERROR_PCT_MAX;
+	       text_ok(c->payload) && in_range(SET_EXPECT, c->expect_status) &&
+	       in_range(SET_INTERVAL, c->interval_ms) &&
+	       in_range(SET_TIMEOUT, c->timeout_ms) &&
+	       c->timeout_ms <= c->interval_ms && in_range(SET_RISE, c->rise) &&
+	       in_range(SET_FALL, c->fall) &&
+	       in_range(SET_ERROR_RATE, c->error_pct);
 }
 
 static bool backend_ok(const struct conf_vip *v, const struct conf_backend *b)
 {
-	if (!family_ok(b->family) || b->weight > MAGLEV_MAX_WEIGHT)
+	char err[CONF_ERR_MAX];
+
+	if (!family_ok(b->family) || !in_range(SET_WEIGHT, b->weight) ||
+	    xlb_backend_addr_ok(&v->key, &b->addr, b->family, err, sizeof(err)))
 		return false;
-	if (b->has_check && !check_ok(&b->check))
+	if (b->has_check && (!check_ok(&b->check) ||
+			     settings_check_fits(&v->key, &b->check, err,
+						 sizeof(err))))
 		return false;
 	/* L2 DSR only rewrites the MAC: the packet keeps the VIP's family. */
 	return v->mode != XLB_MODE_L2 || b->family == v->key.family;
@@ -277,9 +283,14 @@ static bool backend_ok(const struct conf_vip *v, const struct conf_backend *b)
 
 static int vip_ok(const struct conf_vip *v)
 {
+	char err[CONF_ERR_MAX];
 	size_t i;
 
-	if (!family_ok(v->key.family) || v->mode >= XLB_MODE_MAX ||
+	if (!family_ok(v->key.family) ||
+	    xlb_vip_addr_ok(&v->key, err, sizeof(err)) ||
+	    settings_check_fits(&v->key, &v->check, err, sizeof(err)) ||
+	    settings_adaptive_fits(v->adaptive, &v->check, err, sizeof(err)) ||
+	    v->mode >= XLB_MODE_MAX ||
 	    v->algo >= XLB_ALGO_MAX ||
 	    v->all_down >= settings_all_down.n ||
 	    v->adaptive >= settings_adaptive.n ||
@@ -463,7 +474,8 @@ typedef int (*key_fn)(struct parser *p, const struct key *k, yaml_node_t *v,
 /* One key of a mapping: its handler and, for the generic handlers, where
  * the value goes in the object and its bounds. */
 struct key {
-	const char *name;
+	const char *name;		/* NULL: st's name in the file */
+	const struct setting *st;	/* a row of the settings table */
 	key_fn set;
 	size_t off;			/* of the field in the object */
 	size_t size;			/* of the field */
@@ -485,6 +497,16 @@ struct kind {
 	{ .name = (n), .set = (fn), .off = offsetof(type, f),		\
 	  .size = sizeof(((type *)0)->f), .min = (lo), .max = (hi) }
 
+/* A row of the settings table in field f of type. */
+#define SKEY(id, fn, type, f)						\
+	{ .st = &settings[id], .set = (fn), .off = offsetof(type, f),	\
+	  .size = sizeof(((type *)0)->f) }
+
+static const char *key_name(const struct key *k)
+{
+	return k->name ? k->name : k->st->file;
+}
+
 static void *field(void *obj, const struct key *k)
 {
 	return (char *)obj + k->off;
@@ -495,7 +517,7 @@ static const struct key *kind_key(const struct kind *kind, const char *s)
 	size_t i;
 
 	for (i = 0; i < kind->nkeys; i++)
-		if (!strcmp(kind->keys[i].name, s))
+		if (!strcmp(key_name(&kind->keys[i]), s))
 			return &kind->keys[i];
 	return NULL;
 }
@@ -535,7 +557,7 @@ static int walk(struct parser *p, yaml_node_t *map, const struct kind *kind,
 		bit = 1ULL << (k - kind->keys);
 		/* YAML wants unique keys; libyaml does not check. */
 		if (seen & bit)
-			return fail(p, kn, "duplicate key '%s' in %s", k->name,
+			return fail(p, kn, "duplicate key '%s' in %s", key_name(k),
 				    kind->what);
 		seen |= bit;
 		if (is_null(vn))
@@ -560,119 +582,21 @@ static int get_str(struct parser *p, const struct key *k, yaml_node_t *v,
 {
 	if (v->type != YAML_SCALAR_NODE)
 		return fail(p, v, "expected a scalar for '%s', got %s",
-			    k->name, kind_name(v));
+			    key_name(k), kind_name(v));
 	if (strlen(scalar(v)) != v->data.scalar.length)
-		return fail(p, v, "'%s' contains a NUL character", k->name);
+		return fail(p, v, "'%s' contains a NUL character", key_name(k));
+	/* libyaml's reader already holds the file to this; the control
+	 * socket's text goes through the same function. */
+	if (!settings_text_ok(scalar(v), v->data.scalar.length))
+		return fail(p, v, "'%s' is not UTF-8 text", key_name(k));
+	/* Escapes give control characters; only free text may have them,
+	 * the rest is quoted in messages that must stay one line. */
+	if ((!k->st || k->st->type != SETTING_TEXT) &&
+	    !settings_line_ok(scalar(v), v->data.scalar.length))
+		return fail(p, v, "'%s' contains a control character",
+			    key_name(k));
 	*s = scalar(v);
 	return 0;
-}
-
-/* Decimal digits only: no sign, no 0x, no leading zero (YAML 1.1 reads
- * 010 as octal), nothing after. Too large for 64 bits reads as the
- * largest value, to fail the range check rather than look like junk. */
-static int parse_number(const char *s, unsigned long long *v)
-{
-	char *end;
-
-	if (!isdigit((unsigned char)s[0]) || (s[0] == '0' && s[1]))
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno == ERANGE)
-		*v = ULLONG_MAX;
-	return 0;
-}
-
-/* Seconds with at most three decimals ("5", "0.5", "0.25") into ms. */
-static int parse_ms(const char *s, unsigned long long *ms)
-{
-	const char *dot = strchr(s, '.');
-	size_t ilen = dot ? (size_t)(dot - s) : strlen(s);
-	unsigned long long sec, frac = 0;
-	char ibuf[24];
-	size_t i, flen = 0;
-
-	if (!ilen || ilen >= sizeof(ibuf))
-		return -EINVAL;
-	memcpy(ibuf, s, ilen);
-	ibuf[ilen] = '\0';
-	if (parse_number(ibuf, &sec))
-		return -EINVAL;
-	if (dot) {
-		flen = strlen(dot + 1);
-		if (!flen || flen > 3)
-			return -EINVAL;
-	}
-	for (i = 0; i < 3; i++) {
-		if (i < flen && !isdigit((unsigned char)dot[1 + i]))
-			return -EINVAL;
-		frac = frac * 10 + (i < flen ? dot[1 + i] - '0' : 0);
-	}
-	*ms = sec > ULLONG_MAX / 1000 - 1 ? ULLONG_MAX : sec * 1000 + frac;
-	return 0;
-}
-
-/* A fraction from 0 to 1 ("0", "0.3", "1", "1.0", "0.125") into whole
- * percent, rounded half up. -EINVAL if it does not parse, -ERANGE if it is
- * above 1. */
-static int parse_fraction_pct(const char *s, unsigned int *pct)
-{
-	const char *dot = strchr(s, '.'), *d;
-	size_t ilen = dot ? (size_t)(dot - s) : strlen(s);
-	unsigned long long whole;
-	unsigned int milli = 0, n = 0;
-	bool above = false;
-	char ibuf[24];
-
-	if (!ilen || ilen >= sizeof(ibuf))
-		return -EINVAL;
-	memcpy(ibuf, s, ilen);
-	ibuf[ilen] = '\0';
-	if (parse_number(ibuf, &whole))
-		return -EINVAL;
-	if (dot && !dot[1])
-		return -EINVAL;
-	/* Thousandths are enough to round; the rest need only be digits. */
-	for (d = dot ? dot + 1 : ""; *d; d++, n++) {
-		if (!isdigit((unsigned char)*d))
-			return -EINVAL;
-		if (*d != '0')
-			above = true;
-		if (n < 3)
-			milli = milli * 10 + (*d - '0');
-	}
-	for (; n < 3; n++)
-		milli *= 10;
-	if (whole > 1 || (whole == 1 && above))
-		return -ERANGE;
-	*pct = (unsigned int)whole * 100 + (milli + 5) / 10;
-	return 0;
-}
-
-/* Whole percent as the fraction the file spells: 0, 0.05, 0.3, 1. */
-static const char *fmt_pct(unsigned int pct, char *buf, size_t len)
-{
-	if (pct % 100 == 0)
-		snprintf(buf, len, "%u", pct / 100);
-	else if (pct % 10 == 0)
-		snprintf(buf, len, "%u.%u", pct / 100, pct % 100 / 10);
-	else
-		snprintf(buf, len, "%u.%02u", pct / 100, pct % 100);
-	return buf;
-}
-
-/* Milliseconds as seconds, the way the file spells them: 5, 0.5, 2.25. */
-static const char *fmt_ms(unsigned long long ms, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%llu.%03llu", ms / 1000, ms % 1000);
-
-	while (n > 0 && buf[n - 1] == '0')
-		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '.')
-		buf[--n] = '\0';
-	return buf;
 }
 
 static void store_uint(void *dst, size_t size, unsigned long long v)
@@ -699,10 +623,10 @@ static int get_uint(struct parser *p, const struct key *k, yaml_node_t *v,
 	err = get_str(p, k, v, &s);
 	if (err)
 		return err;
-	if (parse_number(s, out))
-		return fail(p, v, "bad number '%s' for %s", s, k->name);
+	if (settings_parse_uint(s, out))
+		return fail(p, v, "bad number '%s' for %s", s, key_name(k));
 	if (*out < k->min || *out > k->max)
-		return fail(p, v, "%s %s out of range %llu..%llu", k->name, s,
+		return fail(p, v, "%s %s out of range %llu..%llu", key_name(k), s,
 			    k->min, k->max);
 	return 0;
 }
@@ -719,25 +643,22 @@ static int set_uint(struct parser *p, const struct key *k, yaml_node_t *v,
 	return err;
 }
 
-static int set_ms(struct parser *p, const struct key *k, yaml_node_t *v,
-		  void *obj)
+/* A row of the settings table, through the parser all three share. */
+static int set_setting(struct parser *p, const struct key *k, yaml_node_t *v,
+		       void *obj)
 {
-	char lo[24], hi[24];
-	unsigned long long ms;
+	char msg[CONF_ERR_MAX];
+	unsigned long long n;
 	const char *s;
 	int err;
 
 	err = get_str(p, k, v, &s);
 	if (err)
 		return err;
-	if (parse_ms(s, &ms))
-		return fail(p, v, "bad duration '%s' for %s (want seconds, e.g. 5 or 0.5)",
-			    s, k->name);
-	if (ms < k->min || ms > k->max)
-		return fail(p, v, "%s %s out of range %s..%s seconds", k->name,
-			    s, fmt_ms(k->min, lo, sizeof(lo)),
-			    fmt_ms(k->max, hi, sizeof(hi)));
-	*(unsigned int *)field(obj, k) = (unsigned int)ms;
+	if (settings_parse(k->st - settings, key_name(k), s, &n, msg,
+			   sizeof(msg)))
+		return fail(p, v, "%s", msg);
+	store_uint(field(obj, k), k->size, n);
 	return 0;
 }
 
@@ -749,16 +670,19 @@ static int set_bool(struct parser *p, const struct key *k, yaml_node_t *v,
 	static const char *const names[] = {
 		"false", "False", "FALSE", "true", "True", "TRUE",
 	};
+	static const struct settings_names bools = {
+		names, sizeof(names[0]), ARRAY_SIZE(names)
+	};
 	const char *s;
 	int err, i;
 
 	err = get_str(p, k, v, &s);
 	if (err)
 		return err;
-	i = settings_lookup(names, ARRAY_SIZE(names), s);
+	i = settings_lookup(&bools, s);
 	if (i < 0)
 		return fail(p, v, "bad boolean '%s' for %s (want true or false)",
-			    s, k->name);
+			    s, key_name(k));
 	*(bool *)field(obj, k) = i >= 3;
 	return 0;
 }
@@ -770,7 +694,7 @@ static int get_sized_str(struct parser *p, const struct key *k,
 
 	if (!err && strlen(*s) >= k->size)
 		return fail(p, v, "%s is too long (at most %zu bytes)",
-			    k->name, k->size - 1);
+			    key_name(k), k->size - 1);
 	return err;
 }
 
@@ -795,24 +719,27 @@ static int set_abs_path(struct parser *p, const struct key *k, yaml_node_t *v,
 	if (err)
 		return err;
 	if (s[0] != '/')
-		return fail(p, v, "%s '%s' is not an absolute path", k->name,
+		return fail(p, v, "%s '%s' is not an absolute path", key_name(k),
 			    s);
 	strcpy(field(obj, k), s);
 	return 0;
 }
 
+/* One of the names of t, its list in the message. */
 static int get_name(struct parser *p, const struct key *k, yaml_node_t *v,
-		    const char *const *names, size_t n, const char *want)
+		    const struct settings_names *t)
 {
+	char want[128];
 	const char *s;
 	int err, i;
 
 	err = get_str(p, k, v, &s);
 	if (err)
 		return err;
-	i = settings_lookup(names, n, s);
+	i = settings_lookup(t, s);
 	if (i < 0)
-		return fail(p, v, "bad %s '%s' (want %s)", k->name, s, want);
+		return fail(p, v, "bad %s '%s' (want %s)", key_name(k), s,
+			    settings_names_list(t, want, sizeof(want)));
 	return i;
 }
 
@@ -837,8 +764,7 @@ static int set_ifname(struct parser *p, const struct key *k, yaml_node_t *v,
 static int set_xdp_mode(struct parser *p, const struct key *k, yaml_node_t *v,
 			void *obj)
 {
-	int i = get_name(p, k, v, settings_xdp.names, settings_xdp.n,
-			 "auto, native or generic");
+	int i = get_name(p, k, v, &settings_xdp);
 
 	if (i < 0)
 		return i;
@@ -858,7 +784,7 @@ static int get_addr(struct parser *p, const struct key *k, yaml_node_t *v,
 		return err;
 	if (xlb_parse_addr(s, a, &family) || family != want)
 		return fail(p, v, "bad IPv%u address '%s' for %s", want, s,
-			    k->name);
+			    key_name(k));
 	return 0;
 }
 
@@ -902,7 +828,7 @@ static int get_mac(struct parser *p, const struct key *k, yaml_node_t *v,
 	if (err)
 		return err;
 	if (xlb_parse_mac(s, mac))
-		return fail(p, v, "bad MAC address '%s' for %s", s, k->name);
+		return fail(p, v, "bad MAC address '%s' for %s", s, key_name(k));
 	return 0;
 }
 
@@ -928,7 +854,7 @@ static int set_ring(struct parser *p, const struct key *k, yaml_node_t *v,
 	if (err)
 		return err;
 	if (!maglev_is_prime((uint32_t)n))
-		return fail(p, v, "%s %llu is not prime", k->name, n);
+		return fail(p, v, "%s %llu is not prime", key_name(k), n);
 	((struct conf_node *)obj)->ring_size = (__u32)n;
 	return 0;
 }
@@ -1006,18 +932,6 @@ struct check_parse {
 	yaml_node_t *timeout;		/* where timeout was given */
 };
 
-static int set_check_type(struct parser *p, const struct key *k,
-			  yaml_node_t *v, void *obj)
-{
-	int i = get_name(p, k, v, settings_check.names, settings_check.n,
-			 "none, tcp, udp, http or https");
-
-	if (i < 0)
-		return i;
-	((struct check_parse *)obj)->c.type = i;
-	return 0;
-}
-
 static int set_http_path(struct parser *p, const struct key *k,
 			 yaml_node_t *v, void *obj)
 {
@@ -1050,45 +964,22 @@ static int set_timeout(struct parser *p, const struct key *k, yaml_node_t *v,
 		       void *obj)
 {
 	((struct check_parse *)obj)->timeout = v;
-	return set_ms(p, k, v, obj);
-}
-
-/* A fraction of checks in the file, whole percent inside. */
-static int set_error_rate(struct parser *p, const struct key *k,
-			  yaml_node_t *v, void *obj)
-{
-	unsigned int pct;
-	const char *s;
-	int err;
-
-	err = get_str(p, k, v, &s);
-	if (err)
-		return err;
-	err = parse_fraction_pct(s, &pct);
-	if (err == -ERANGE)
-		return fail(p, v, "%s %s out of range 0..1", k->name, s);
-	if (err)
-		return fail(p, v, "bad %s '%s' (want a fraction from 0 to 1, e.g. 0.3)",
-			    k->name, s);
-	((struct check_parse *)obj)->c.error_pct = pct;
-	return 0;
+	return set_setting(p, k, v, obj);
 }
 
 static const struct key check_keys[] = {
-	KEY("type", set_check_type),
-	FKEY("path", set_http_path, struct check_parse, c.path, 0, 0),
-	FKEY("host", set_host, struct check_parse, c.host, 0, 0),
-	FKEY("expect", set_uint, struct check_parse, c.expect_status, 100, 599),
-	FKEY("body", set_str, struct check_parse, c.body, 0, 0),
-	FKEY("payload", set_str, struct check_parse, c.payload, 0, 0),
-	FKEY("interval", set_ms, struct check_parse, c.interval_ms,
-	     INTERVAL_MIN_MS, INTERVAL_MAX_MS),
-	FKEY("timeout", set_timeout, struct check_parse, c.timeout_ms,
-	     TIMEOUT_MIN_MS, INTERVAL_MAX_MS),
-	FKEY("rise", set_uint, struct check_parse, c.rise, 1, RISE_FALL_MAX),
-	FKEY("fall", set_uint, struct check_parse, c.fall, 1, RISE_FALL_MAX),
-	KEY("error-rate", set_error_rate),
-	FKEY("port", set_uint, struct check_parse, c.port, 0, 65535),
+	SKEY(SET_CHECK_TYPE, set_setting, struct check_parse, c.type),
+	SKEY(SET_PATH, set_http_path, struct check_parse, c.path),
+	SKEY(SET_HOST, set_host, struct check_parse, c.host),
+	SKEY(SET_EXPECT, set_setting, struct check_parse, c.expect_status),
+	SKEY(SET_BODY, set_str, struct check_parse, c.body),
+	SKEY(SET_PAYLOAD, set_str, struct check_parse, c.payload),
+	SKEY(SET_INTERVAL, set_setting, struct check_parse, c.interval_ms),
+	SKEY(SET_TIMEOUT, set_timeout, struct check_parse, c.timeout_ms),
+	SKEY(SET_RISE, set_setting, struct check_parse, c.rise),
+	SKEY(SET_FALL, set_setting, struct check_parse, c.fall),
+	SKEY(SET_ERROR_RATE, set_setting, struct check_parse, c.error_pct),
+	SKEY(SET_CHECK_PORT, set_setting, struct check_parse, c.port),
 };
 
 static const struct kind check_kind = {
@@ -1100,7 +991,7 @@ static int parse_check(struct parser *p, yaml_node_t *v, struct conf_check *c)
 {
 	static const struct key shorthand = { .name = "check" };
 	struct check_parse cp = { .timeout = NULL };
-	char a[24], b[24];
+	char msg[CONF_ERR_MAX];
 	const char *s;
 	int err;
 
@@ -1110,8 +1001,8 @@ static int parse_check(struct parser *p, yaml_node_t *v, struct conf_check *c)
 		if (err)
 			return err;
 		if (conf_parse_check(s, &cp.c))
-			return fail(p, v, "bad check '%s' (want none, tcp, udp, http:/PATH, https:/PATH or a mapping)",
-				    s);
+			return fail(p, v, "bad check '%s' (want a mapping or %s)",
+				    s, settings_check_list(msg, sizeof(msg)));
 		*c = cp.c;
 		return 0;
 	}
@@ -1121,16 +1012,8 @@ static int parse_check(struct parser *p, yaml_node_t *v, struct conf_check *c)
 	err = walk(p, v, &check_kind, &cp, NULL);
 	if (err)
 		return err;
-	if (cp.c.timeout_ms > cp.c.interval_ms) {
-		/* A short interval alone should not need a timeout too. */
-		if (!cp.timeout)
-			cp.c.timeout_ms = cp.c.interval_ms;
-		else
-			return fail(p, cp.timeout,
-				    "timeout %s exceeds interval %s",
-				    fmt_ms(cp.c.timeout_ms, a, sizeof(a)),
-				    fmt_ms(cp.c.interval_ms, b, sizeof(b)));
-	}
+	if (settings_timeout_fits(&cp.c, cp.timeout != NULL, msg, sizeof(msg)))
+		return fail(p, cp.timeout, "%s", msg);
 	*c = cp.c;
 	return 0;
 }
@@ -1140,6 +1023,7 @@ static int parse_check(struct parser *p, yaml_node_t *v, struct conf_check *c)
 struct be_parse {
 	struct conf_backend b;
 	yaml_node_t *addr;
+	yaml_node_t *check;
 };
 
 static int set_be_addr(struct parser *p, const struct key *k, yaml_node_t *v,
@@ -1172,48 +1056,63 @@ static int set_be_mac(struct parser *p, const struct key *k, yaml_node_t *v,
 static int set_be_check(struct parser *p, const struct key *k, yaml_node_t *v,
 			void *obj)
 {
-	struct conf_backend *b = &((struct be_parse *)obj)->b;
+	struct be_parse *bp = obj;
 	int err;
 
 	(void)k;
-	err = parse_check(p, v, &b->check);
-	if (!err)
-		b->has_check = true;
+	err = parse_check(p, v, &bp->b.check);
+	if (!err) {
+		bp->b.has_check = true;
+		bp->check = v;
+	}
 	return err;
 }
 
 static const struct key backend_keys[] = {
-	KEY("addr", set_be_addr),
-	FKEY("weight", set_uint, struct be_parse, b.weight,
-	     0, MAGLEV_MAX_WEIGHT),
-	KEY("mac", set_be_mac),
+	SKEY(SET_ADDR, set_be_addr, struct be_parse, b.addr),
+	SKEY(SET_WEIGHT, set_setting, struct be_parse, b.weight),
+	SKEY(SET_MAC, set_be_mac, struct be_parse, b.mac),
 	FKEY("drained", set_bool, struct be_parse, b.drained, 0, 0),
-	KEY("check", set_be_check),
+	SKEY(SET_CHECK, set_be_check, struct be_parse, b.check),
 };
 
 static const struct kind backend_kind = {
 	"backend", backend_keys, ARRAY_SIZE(backend_keys), "addr",
 };
 
+/* What only the VIP tells: its address, protocol and mode. */
+static int backend_fits(struct parser *p, const struct be_parse *bp,
+			const struct conf_vip *v)
+{
+	char a[XLB_ADDR_STRLEN], vs[XLB_VIP_STRLEN], msg[CONF_ERR_MAX];
+
+	xlb_format_addr(&bp->b.addr, bp->b.family, a, sizeof(a));
+	xlb_format_vip(&v->key, vs, sizeof(vs));
+	if (xlb_backend_addr_ok(&v->key, &bp->b.addr, bp->b.family, msg,
+				sizeof(msg)))
+		return fail(p, bp->addr, "%s", msg);
+	if (conf_backend_find(v, &bp->b.addr, bp->b.family))
+		return fail(p, bp->addr, "duplicate backend %s in VIP %s", a,
+			    vs);
+	if (v->mode == XLB_MODE_L2 && bp->b.family != v->key.family)
+		return fail(p, bp->addr, "backend %s of VIP %s: l2 cannot change the address family",
+			    a, vs);
+	if (bp->b.has_check &&
+	    settings_check_fits(&v->key, &bp->b.check, msg, sizeof(msg)))
+		return fail(p, bp->check, "%s", msg);
+	return 0;
+}
+
 static int parse_backend(struct parser *p, yaml_node_t *n, struct conf_vip *v)
 {
-	char a[XLB_ADDR_STRLEN], vs[XLB_VIP_STRLEN];
 	struct be_parse bp = { .addr = NULL };
 	int err;
 
 	backend_defaults(&bp.b);
 	bp.b.line = (int)node_line(n);
-	err = walk(p, n, &backend_kind, &bp, NULL);
+	err = walk(p, n, &backend_kind, &bp, NULL) ?: backend_fits(p, &bp, v);
 	if (err)
 		return err;
-	xlb_format_addr(&bp.b.addr, bp.b.family, a, sizeof(a));
-	xlb_format_vip(&v->key, vs, sizeof(vs));
-	if (conf_backend_find(v, &bp.b.addr, bp.b.family))
-		return fail(p, bp.addr, "duplicate backend %s in VIP %s", a,
-			    vs);
-	if (v->mode == XLB_MODE_L2 && bp.b.family != v->key.family)
-		return fail(p, bp.addr, "backend %s of VIP %s: l2 cannot change the address family",
-			    a, vs);
 	if (++p->nbackends > XLB_MAX_BACKENDS)
 		return fail(p, n, "too many backends (at most %d in all VIPs)",
 			    XLB_MAX_BACKENDS);
@@ -1229,6 +1128,8 @@ static int parse_backend(struct parser *p, yaml_node_t *n, struct conf_vip *v)
 struct vip_parse {
 	struct conf_vip v;
 	yaml_node_t *vip;		/* the vip: value, for messages */
+	yaml_node_t *check;		/* the check: value, or NULL */
+	yaml_node_t *adaptive;		/* the adaptive: value, or NULL */
 	yaml_node_t *backends;		/* read last: they need mode and key */
 };
 
@@ -1236,6 +1137,7 @@ static int set_vip_key(struct parser *p, const struct key *k, yaml_node_t *v,
 		       void *obj)
 {
 	struct vip_parse *vp = obj;
+	char msg[CONF_ERR_MAX];
 	const char *s;
 	int err;
 
@@ -1243,64 +1145,28 @@ static int set_vip_key(struct parser *p, const struct key *k, yaml_node_t *v,
 	if (err)
 		return err;
 	if (xlb_parse_vip(s, &vp->v.key))
-		return fail(p, v, "bad VIP '%s' (want ADDR:PORT/PROTO)", s);
+		return fail(p, v, "bad VIP '%s' (want " XLB_VIP_FORM ")", s);
+	if (xlb_vip_addr_ok(&vp->v.key, msg, sizeof(msg)))
+		return fail(p, v, "%s", msg);
 	vp->vip = v;
-	return 0;
-}
-
-static int set_vip_algo(struct parser *p, const struct key *k, yaml_node_t *v,
-			void *obj)
-{
-	int i = get_name(p, k, v, settings_algo.names, settings_algo.n,
-			 "maglev");
-
-	if (i < 0)
-		return i;
-	((struct vip_parse *)obj)->v.algo = (__u8)i;
-	return 0;
-}
-
-static int set_vip_encap(struct parser *p, const struct key *k,
-			 yaml_node_t *v, void *obj)
-{
-	int i = get_name(p, k, v, settings_mode.names, settings_mode.n,
-			 "ipip, gue or l2");
-
-	if (i < 0)
-		return i;
-	((struct vip_parse *)obj)->v.mode = (__u8)i;
 	return 0;
 }
 
 static int set_vip_check(struct parser *p, const struct key *k,
 			 yaml_node_t *v, void *obj)
 {
+	struct vip_parse *vp = obj;
+
 	(void)k;
-	return parse_check(p, v, &((struct vip_parse *)obj)->v.check);
-}
-
-static int set_vip_all_down(struct parser *p, const struct key *k,
-			    yaml_node_t *v, void *obj)
-{
-	int i = get_name(p, k, v, settings_all_down.names, settings_all_down.n,
-			 "open or drop");
-
-	if (i < 0)
-		return i;
-	((struct vip_parse *)obj)->v.all_down = (__u8)i;
-	return 0;
+	vp->check = v;
+	return parse_check(p, v, &vp->v.check);
 }
 
 static int set_vip_adaptive(struct parser *p, const struct key *k,
 			    yaml_node_t *v, void *obj)
 {
-	int i = get_name(p, k, v, settings_adaptive.names, settings_adaptive.n,
-			 "off, latency, load or both");
-
-	if (i < 0)
-		return i;
-	((struct vip_parse *)obj)->v.adaptive = (__u8)i;
-	return 0;
+	((struct vip_parse *)obj)->adaptive = v;
+	return set_setting(p, k, v, obj);
 }
 
 static int set_vip_backends(struct parser *p, const struct key *k,
@@ -1308,24 +1174,37 @@ static int set_vip_backends(struct parser *p, const struct key *k,
 {
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(p, v, "expected a sequence for %s, got %s",
-			    k->name, kind_name(v));
+			    key_name(k), kind_name(v));
 	((struct vip_parse *)obj)->backends = v;
 	return 0;
 }
 
 static const struct key vip_keys[] = {
-	KEY("vip", set_vip_key),
-	KEY("algo", set_vip_algo),
-	KEY("encap", set_vip_encap),
-	KEY("check", set_vip_check),
-	KEY("all-down", set_vip_all_down),
-	KEY("adaptive", set_vip_adaptive),
+	SKEY(SET_VIP, set_vip_key, struct vip_parse, v.key),
+	SKEY(SET_ALGO, set_setting, struct vip_parse, v.algo),
+	SKEY(SET_ENCAP, set_setting, struct vip_parse, v.mode),
+	SKEY(SET_CHECK, set_vip_check, struct vip_parse, v.check),
+	SKEY(SET_ALL_DOWN, set_setting, struct vip_parse, v.all_down),
+	SKEY(SET_ADAPTIVE, set_vip_adaptive, struct vip_parse, v.adaptive),
 	KEY("backends", set_vip_backends),
 };
 
 static const struct kind vip_kind = {
 	"VIP", vip_keys, ARRAY_SIZE(vip_keys), "vip",
 };
+
+/* The check against the VIP, adaptive weights against the check. */
+static int vip_fits(struct parser *p, const struct vip_parse *vp)
+{
+	char msg[CONF_ERR_MAX];
+
+	if (settings_check_fits(&vp->v.key, &vp->v.check, msg, sizeof(msg)))
+		return fail(p, vp->check ?: vp->vip, "%s", msg);
+	if (settings_adaptive_fits(vp->v.adaptive, &vp->v.check, msg,
+				   sizeof(msg)))
+		return fail(p, vp->adaptive, "%s", msg);
+	return 0;
+}
 
 static int parse_backends(struct parser *p, yaml_node_t *seq,
 			  struct conf_vip *v)
@@ -1344,13 +1223,13 @@ static int parse_backends(struct parser *p, yaml_node_t *seq,
 
 static int parse_vip(struct parser *p, yaml_node_t *n, struct xlb_conf *c)
 {
-	struct vip_parse vp = { .vip = NULL, .backends = NULL };
+	struct vip_parse vp = { .vip = NULL };
 	char vs[XLB_VIP_STRLEN];
 	int err;
 
 	vip_defaults(&vp.v);
 	vp.v.line = (int)node_line(n);
-	err = walk(p, n, &vip_kind, &vp, NULL);
+	err = walk(p, n, &vip_kind, &vp, NULL) ?: vip_fits(p, &vp);
 	if (err)
 		return err;
 	if (conf_vip_find(c, &vp.v.key))
@@ -1378,7 +1257,7 @@ static int set_vips(struct parser *p, const struct key *k, yaml_node_t *v,
 
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail(p, v, "expected a sequence for %s, got %s",
-			    k->name, kind_name(v));
+			    key_name(k), kind_name(v));
 	for (it = v->data.sequence.items.start;
 	     it < v->data.sequence.items.top; it++) {
 		err = parse_vip(p, yaml_document_get_node(&p->doc, *it), obj);
@@ -1668,7 +1547,7 @@ static void w_ms(struct writer *w, const char *key, unsigned long long ms)
 {
 	char buf[24];
 
-	w_plain(w, key, fmt_ms(ms, buf, sizeof(buf)));
+	w_plain(w, key, settings_fmt_ms(ms, buf, sizeof(buf)));
 }
 
 static void w_addr(struct writer *w, const char *key, const void *a,
@@ -1697,7 +1576,7 @@ static void write_node(struct writer *w, const struct conf_node *n)
 		w_text(w, "interface", n->ifname, sizeof(n->ifname));
 	w_plain(w, "xdp-mode",
 		(unsigned int)n->xdp_mode < settings_xdp.n ?
-		settings_xdp.names[n->xdp_mode] : "?");
+		settings_name(&settings_xdp, n->xdp_mode) : "?");
 	if (n->has_src4)
 		w_addr(w, "source4", &n->src4, XLB_AF_INET);
 	if (n->has_src6)
@@ -1726,7 +1605,6 @@ static void write_check(struct writer *w, const struct conf_check *c)
 {
 	struct conf_check def;
 	char buf[16];
-	bool http = c->type == CONF_CHECK_HTTP || c->type == CONF_CHECK_HTTPS;
 
 	conf_check_defaults(&def);
 	if (c->type == CONF_CHECK_NONE && check_equal(c, &def)) {
@@ -1736,11 +1614,12 @@ static void write_check(struct writer *w, const struct conf_check *c)
 	w_key(w, "check");
 	w_map(w);
 	w_plain(w, "type", conf_check_name(c->type));
-	if (http || strcmp(c->path, def.path))
+	if (settings_applies(SET_PATH, c->type) || strcmp(c->path, def.path))
 		w_text(w, "path", c->path, sizeof(c->path));
 	if (c->host[0])
 		w_text(w, "host", c->host, sizeof(c->host));
-	if (http || c->expect_status != def.expect_status)
+	if (settings_applies(SET_EXPECT, c->type) ||
+	    c->expect_status != def.expect_status)
 		w_uint(w, "expect", c->expect_status);
 	if (c->body[0])
 		w_text(w, "body", c->body, sizeof(c->body));
@@ -1751,7 +1630,7 @@ static void write_check(struct writer *w, const struct conf_check *c)
 	w_uint(w, "rise", c->rise);
 	w_uint(w, "fall", c->fall);
 	if (c->error_pct != def.error_pct)
-		w_plain(w, "error-rate", fmt_pct(c->error_pct, buf,
+		w_plain(w, "error-rate", settings_fmt_pct(c->error_pct, buf,
 						 sizeof(buf)));
 	if (c->port)
 		w_uint(w, "port", c->port);

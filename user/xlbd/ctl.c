@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "ctl.h"
+#include "ctlproto.h"
 #include "xlbd.h"
 
 struct req {
@@ -49,23 +50,34 @@ static const char *str_arg(struct req *r, const char *name)
 	return json_object_get_string(v);
 }
 
-/* A number argument: absent is fine (*present false), wrong type is not. */
-static int num_arg(struct req *r, const char *name, double min, double max,
-		   double *out, bool *present)
+/* A setting given as a number or a name, read through the parser the file
+ * uses (ctl_parse_request has checked its JSON type; a number's text is
+ * as the client wrote it). Absent is fine: *present false. */
+static int setting_arg(struct req *r, enum setting_id id,
+		       unsigned long long *out, bool *present)
 {
+	const char *name = settings[id].member;
 	json_object *v;
 
 	*present = json_object_object_get_ex(r->in, name, &v);
 	if (!*present)
 		return 0;
-	if (!json_object_is_type(v, json_type_int) &&
-	    !json_object_is_type(v, json_type_double))
-		return fail(r, -EINVAL, "%s must be a number", name);
-	*out = json_object_get_double(v);
-	if (*out < min || *out > max)
-		return fail(r, -EINVAL, "%s %g out of range %g..%g", name, *out,
-			    min, max);
+	if (settings_parse(id, name, json_object_get_string(v), out, r->err,
+			   sizeof(r->err)))
+		return -EINVAL;
 	return 0;
+}
+
+/* A name setting into a __u8 field, kept at its default if absent. */
+static int name_arg(struct req *r, enum setting_id id, __u8 *field)
+{
+	unsigned long long v;
+	bool has;
+	int rc = setting_arg(r, id, &v, &has);
+
+	if (!rc && has)
+		*field = (__u8)v;
+	return rc;
 }
 
 static int vip_arg(struct req *r, struct xlb_vip_key *k)
@@ -75,8 +87,8 @@ static int vip_arg(struct req *r, struct xlb_vip_key *k)
 	if (!s)
 		return fail(r, -EINVAL, "missing vip");
 	if (xlb_parse_vip(s, k))
-		return fail(r, -EINVAL, "bad VIP '%s' (want ADDR:PORT/PROTO, "
-			    "IPv6 as [ADDR]:PORT/PROTO)", s);
+		return fail(r, -EINVAL, "bad VIP '%s' (want " XLB_VIP_FORM ")",
+			    s);
 	return 0;
 }
 
@@ -116,64 +128,59 @@ static struct conf_backend *find_be(struct req *r, struct conf_vip *v,
 	return b;
 }
 
+/* The check settings a request may carry (ctlproto.c's vip-add row). */
 static int check_args(struct req *r, struct conf_check *c)
 {
-	const char *s = str_arg(r, "check");
-	double v;
-	bool has;
+	static const enum setting_id ids[] = {
+		SET_INTERVAL, SET_TIMEOUT, SET_RISE, SET_FALL, SET_ERROR_RATE,
+		SET_CHECK_PORT,
+	};
+	const char *s = str_arg(r, settings[SET_CHECK].member);
+	bool has, timeout_given = false;
+	unsigned long long v;
+	char want[128];
+	size_t i;
 	int rc;
 
 	conf_check_defaults(c);
 	if (s && conf_parse_check(s, c))
-		return fail(r, -EINVAL, "bad check '%s' (want none, tcp, udp, "
-			    "http:/PATH or https:/PATH)", s);
-	rc = num_arg(r, "interval", 0.1, 3600, &v, &has);
-	if (!rc && has)
-		c->interval_ms = (unsigned int)(v * 1000);
-	if (!rc)
-		rc = num_arg(r, "timeout", 0.05, 3600, &v, &has);
-	if (!rc && has)
-		c->timeout_ms = (unsigned int)(v * 1000);
-	if (!rc)
-		rc = num_arg(r, "rise", 1, 100, &v, &has);
-	if (!rc && has)
-		c->rise = (unsigned int)v;
-	if (!rc)
-		rc = num_arg(r, "fall", 1, 100, &v, &has);
-	if (!rc && has)
-		c->fall = (unsigned int)v;
-	if (!rc)
-		rc = num_arg(r, "error_rate", 0, 1, &v, &has);
-	if (!rc && has)
-		c->error_pct = (unsigned int)(v * 100 + 0.5);
-	if (!rc && c->timeout_ms > c->interval_ms)
-		c->timeout_ms = c->interval_ms;
-	return rc;
+		return fail(r, -EINVAL, "bad check '%s' (want %s)", s,
+			    settings_check_list(want, sizeof(want)));
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		rc = setting_arg(r, ids[i], &v, &has);
+		if (rc)
+			return rc;
+		if (has)
+			settings_check_store(c, ids[i], v);
+		timeout_given |= has && ids[i] == SET_TIMEOUT;
+	}
+	return settings_timeout_fits(c, timeout_given, r->err, sizeof(r->err));
 }
 
 static int do_vip_add(struct req *r, struct xlb_conf *c)
 {
-	struct conf_vip v = {};
-	const char *s;
+	struct conf_vip v = {
+		.algo = (__u8)settings[SET_ALGO].def,
+		.mode = (__u8)settings[SET_ENCAP].def,
+		.all_down = (__u8)settings[SET_ALL_DOWN].def,
+		.adaptive = (__u8)settings[SET_ADAPTIVE].def,
+	};
 	char name[XLB_VIP_STRLEN];
 	int rc;
 
 	rc = vip_arg(r, &v.key);
-	if (rc)
-		return rc;
-	if ((s = str_arg(r, "algo")) && conf_parse_algo(s, &v.algo))
-		return fail(r, -EINVAL, "unknown algorithm '%s' (want maglev)",
-			    s);
-	if ((s = str_arg(r, "encap")) && conf_parse_mode(s, &v.mode))
-		return fail(r, -EINVAL, "unknown encap '%s' (want ipip, gue "
-			    "or l2)", s);
-	if ((s = str_arg(r, "all_down")) && conf_parse_all_down(s, &v.all_down))
-		return fail(r, -EINVAL, "bad all-down '%s' (want open or drop)",
-			    s);
-	if ((s = str_arg(r, "adaptive")) && conf_parse_adaptive(s, &v.adaptive))
-		return fail(r, -EINVAL, "bad adaptive '%s' (want off, latency, "
-			    "load or both)", s);
-	rc = check_args(r, &v.check);
+	if (!rc)
+		rc = xlb_vip_addr_ok(&v.key, r->err, sizeof(r->err));
+	rc = rc ?: name_arg(r, SET_ALGO, &v.algo) ?:
+	     name_arg(r, SET_ENCAP, &v.mode) ?:
+	     name_arg(r, SET_ALL_DOWN, &v.all_down) ?:
+	     name_arg(r, SET_ADAPTIVE, &v.adaptive) ?:
+	     check_args(r, &v.check);
+	if (!rc)
+		rc = settings_check_fits(&v.key, &v.check, r->err,
+					 sizeof(r->err)) ?:
+		     settings_adaptive_fits(v.adaptive, &v.check, r->err,
+					    sizeof(r->err));
 	if (rc)
 		return rc;
 	rc = conf_vip_add(c, &v);
@@ -193,14 +200,43 @@ static int do_vip_del(struct req *r, struct xlb_conf *c)
 	return rc ?: conf_vip_del(c, &k);
 }
 
-static int do_backend(struct req *r, struct xlb_conf *c, const char *verb)
+static int backend_add(struct req *r, struct conf_vip *v,
+		       struct conf_backend *nb)
 {
 	char name[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	unsigned long long w = settings[SET_WEIGHT].def;
+	const char *s;
+	bool has;
+	int rc;
+
+	xlb_format_vip(&v->key, name, sizeof(name));
+	xlb_format_addr(&nb->addr, nb->family, addr, sizeof(addr));
+	rc = xlb_backend_addr_ok(&v->key, &nb->addr, nb->family, r->err,
+				 sizeof(r->err)) ?:
+	     setting_arg(r, SET_WEIGHT, &w, &has);
+	if (rc)
+		return rc;
+	nb->weight = (__u32)w;
+	if ((s = str_arg(r, settings[SET_MAC].member))) {
+		if (xlb_parse_mac(s, nb->mac))
+			return fail(r, -EINVAL, "bad MAC '%s'", s);
+		nb->has_mac = true;
+	}
+	if (v->mode == XLB_MODE_L2 && nb->family != v->key.family)
+		return fail(r, -EINVAL, "l2 cannot change the address "
+			    "family (%s behind %s)", addr, name);
+	rc = conf_backend_add(v, nb);
+	if (rc == -EEXIST)
+		return fail(r, rc, "backend %s already in VIP %s", addr, name);
+	return rc;
+}
+
+static int do_backend(struct req *r, struct xlb_conf *c, const char *verb)
+{
 	struct conf_backend nb = {}, *b;
 	struct xlb_vip_key k;
 	struct conf_vip *v;
-	const char *s;
-	double w = 100;
+	unsigned long long w;
 	bool has;
 	int rc;
 
@@ -210,27 +246,8 @@ static int do_backend(struct req *r, struct xlb_conf *c, const char *verb)
 	v = find_vip(r, c, &k);
 	if (!v)
 		return -ENOENT;
-	xlb_format_vip(&k, name, sizeof(name));
-	xlb_format_addr(&nb.addr, nb.family, addr, sizeof(addr));
-	if (!strcmp(verb, "backend-add")) {
-		rc = num_arg(r, "weight", 0, 65535, &w, &has);
-		if (rc)
-			return rc;
-		nb.weight = (__u32)w;
-		if ((s = str_arg(r, "mac"))) {
-			if (xlb_parse_mac(s, nb.mac))
-				return fail(r, -EINVAL, "bad MAC '%s'", s);
-			nb.has_mac = true;
-		}
-		if (v->mode == XLB_MODE_L2 && nb.family != k.family)
-			return fail(r, -EINVAL, "l2 cannot change the address "
-				    "family (%s behind %s)", addr, name);
-		rc = conf_backend_add(v, &nb);
-		if (rc == -EEXIST)
-			return fail(r, rc, "backend %s already in VIP %s", addr,
-				    name);
-		return rc;
-	}
+	if (!strcmp(verb, "backend-add"))
+		return backend_add(r, v, &nb);
 	b = find_be(r, v, &nb.addr, nb.family);
 	if (!b)
 		return -ENOENT;
@@ -240,7 +257,7 @@ static int do_backend(struct req *r, struct xlb_conf *c, const char *verb)
 		b->drained = !strcmp(verb, "backend-drain");
 		return 0;
 	}
-	rc = num_arg(r, "weight", 0, 65535, &w, &has);
+	rc = setting_arg(r, SET_WEIGHT, &w, &has);
 	if (!rc && !has)
 		return fail(r, -EINVAL, "missing weight");
 	if (!rc)
@@ -258,9 +275,9 @@ static int do_flows(struct xlbd *d, struct req *r)
 	struct view_filter f = {};
 	struct xlb_vip_key k;
 	unsigned int total;
+	json_object *lim = NULL;
+	unsigned int n = 0;
 	const char *s;
-	double lim = 0;
-	bool has;
 	int rc;
 
 	if (str_arg(r, "vip")) {
@@ -283,12 +300,11 @@ static int do_flows(struct xlbd *d, struct req *r)
 			return fail(r, -EINVAL, "bad client '%s'", s);
 		f.has_client = true;
 	}
-	rc = num_arg(r, "limit", 0, 1e9, &lim, &has);
-	if (rc)
-		return rc;
+	/* In range: ctl_parse_request checked it. */
+	if (json_object_object_get_ex(r->in, "limit", &lim))
+		n = (unsigned int)json_object_get_int64(lim);
 	json_object_object_add(r->out, "flows",
-			       view_flows(&d->maps, &f, (unsigned int)lim,
-					  &total));
+			       view_flows(&d->maps, &f, n, &total));
 	json_object_object_add(r->out, "total", json_object_new_int(total));
 	return 0;
 }
@@ -416,11 +432,10 @@ int ctl_request(struct xlbd *d, const char *buf, size_t len, json_object *out)
 	struct req r = { .out = out };
 	int rc;
 
-	(void)len;
-	if (!(r.in = json_tokener_parse(buf)) ||
-	    !json_object_is_type(r.in, json_type_object))
-		rc = fail(&r, -EINVAL, "request is not a JSON object");
-	else {
+	/* Framing, JSON, members and their types: a request that fails here
+	 * reaches no verb. */
+	rc = ctl_parse_request(buf, len, &r.in, r.err, sizeof(r.err));
+	if (!rc) {
 		pthread_mutex_lock(&d->lock);
 		rc = dispatch(d, &r);
 		pthread_mutex_unlock(&d->lock);
