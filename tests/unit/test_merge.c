@@ -384,11 +384,11 @@ static void test_conflict_every_setting(void **state)
 	       "    adaptive: latency\n"
 	       "    backends:\n"
 	       "      - {addr: 198.18.0.11, weight: 10, drained: true,"
-	       " mac: 02:00:00:00:00:02, check: udp}\n",
+	       " mac: 02:00:00:00:00:02, check: syn}\n",
 	       "vips:\n"
 	       "  - vip: " VIP1 "\n"
 	       "    encap: l2\n"
-	       "    check: {type: tcp, rise: 5}\n"
+	       "    check: {type: http, rise: 5}\n"
 	       "    all-down: open\n"
 	       "    adaptive: load\n"
 	       "    backends:\n"
@@ -403,11 +403,11 @@ static void test_conflict_every_setting(void **state)
 		       "    adaptive: latency\n"
 		       "    backends:\n"
 		       "      - {addr: 198.18.0.11, weight: 10, drained: true,"
-		       " mac: 02:00:00:00:00:02, check: udp}\n");
+		       " mac: 02:00:00:00:00:02, check: syn}\n");
 	/* all-down: base open, runtime open: only the file changed it. */
 	assert_lines(&m.rep.conflicts,
 		     "VIP " VIP1 ": encap l2 (runtime) -> gue (file)",
-		     "VIP " VIP1 ": check tcp path=\"/health\" interval=5000ms "
+		     "VIP " VIP1 ": check http path=\"/health\" interval=5000ms "
 		     "timeout=2000ms rise=5 (runtime) -> http path=\"/ready\" "
 		     "interval=1000ms timeout=1000ms rise=2 (file)",
 		     "VIP " VIP1 ": adaptive load (runtime) -> latency (file)",
@@ -416,7 +416,7 @@ static void test_conflict_every_setting(void **state)
 		     "VIP " VIP1 " backend 198.18.0.11: mac 02:00:00:00:00:03 "
 		     "(runtime) -> 02:00:00:00:00:02 (file)",
 		     "VIP " VIP1 " backend 198.18.0.11: check tcp (runtime) "
-		     "-> udp (file)", NULL);
+		     "-> syn (file)", NULL);
 	merged_free(&m);
 }
 
@@ -437,14 +437,14 @@ static void test_check_override(void **state)
 	       "vips:\n"
 	       "  - vip: " VIP1 "\n"
 	       "    backends:\n"
-	       "      - {addr: 198.18.0.11, check: udp}\n", &m);
+	       "      - {addr: 198.18.0.11, check: syn}\n", &m);
 	assert_conf_is(&m.out,
 		       "vips:\n"
 		       "  - vip: " VIP1 "\n"
 		       "    backends:\n"
 		       "      - {addr: 198.18.0.11}\n");
 	assert_lines(&m.rep.conflicts,
-		     "VIP " VIP1 " backend 198.18.0.11: check udp (runtime) "
+		     "VIP " VIP1 " backend 198.18.0.11: check syn (runtime) "
 		     "-> (the VIP's) (file)", NULL);
 	merged_free(&m);
 }
@@ -876,7 +876,7 @@ static const char rich[] =
 	"  - vip: " VIP3 "\n"
 	"    encap: l2\n"
 	"    all-down: drop\n"
-	"    check: {type: udp, payload: hi, port: 53}\n"
+	"    check: {type: syn, port: 8443}\n"
 	"    backends:\n"
 	"      - {addr: 2001:db8::31, mac: 02:00:00:00:00:b2}\n"
 	"  - vip: " VIP2 "\n"
@@ -1151,7 +1151,7 @@ static void edit_backends(struct conf_vip *v, struct rng *r, unsigned int p)
 			break;
 		case 4:
 			b->has_check = !b->has_check;
-			b->check.type = CONF_CHECK_UDP;
+			b->check.type = CONF_CHECK_SYN;
 			break;
 		}
 		j++;
@@ -1182,7 +1182,11 @@ static void edit(struct xlb_conf *c, unsigned long long seed, unsigned int p)
 			v->all_down ^= 1;
 			break;
 		case 2:
-			v->adaptive = rnd(&r, 4);
+			/* What a check of any type allows. */
+			v->adaptive = rnd(&r, 2) ? CONF_ADAPTIVE_LATENCY :
+						   CONF_ADAPTIVE_OFF;
+			if (v->check.type == CONF_CHECK_NONE)
+				v->check.type = CONF_CHECK_TCP;
 			break;
 		case 3:
 			v->check.type = CONF_CHECK_TCP;

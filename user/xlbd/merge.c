@@ -289,7 +289,7 @@ static const char *field_text(const struct field *fd, const void *obj,
 	case K_NAME:
 		return fd->name((__u8)v) ?: "?";
 	case K_XDP:
-		return v < settings_xdp.n ? settings_xdp.names[v] : "?";
+		return settings_name(&settings_xdp, v) ?: "?";
 	case K_IP4:
 	case K_IP6:
 		memcpy(&a, p, fd->size);
@@ -529,7 +529,7 @@ static bool vip_same(const void *a, const void *b)
 /* conf.c checks the VIP as it adds it. A backend that does not fit the
  * merged settings (another family under L2) is dropped and reported. */
 static int add_vip(struct merger *m, const char *who, struct xlb_conf *out,
-		   const struct conf_vip *v)
+		   const struct conf_vip *v, const struct conf_vip *file)
 {
 	struct conf_vip bare = *v, *nv;
 	char a[XLB_ADDR_STRLEN];
@@ -542,6 +542,19 @@ static int add_vip(struct merger *m, const char *who, struct xlb_conf *out,
 	bare.be = NULL;
 	bare.nbe = 0;
 	rc = conf_vip_add(out, &bare);
+	if (rc == -EINVAL && file) {
+		/* Settings merged field by field may not fit together (the
+		 * runtime's adaptive weights, the file's check removed):
+		 * the file's settings then win whole. */
+		bare.mode = file->mode;
+		bare.algo = file->algo;
+		bare.check = file->check;
+		bare.all_down = file->all_down;
+		bare.adaptive = file->adaptive;
+		say(m, &m->rep->conflicts, "%s: settings taken whole from the "
+		    "file: merged with the runtime's they do not fit", who);
+		rc = conf_vip_add(out, &bare);
+	}
 	if (rc)
 		return rc;
 	nv = conf_vip_find(out, &v->key);
@@ -573,9 +586,9 @@ static int merge_vip(struct merger *m, const struct conf_vip *base,
 	case GONE:
 		return 0;
 	case KEEP_RUNNING_ONE:
-		return add_vip(m, who, out, run);
+		return add_vip(m, who, out, run, NULL);
 	case TAKE_FILE_ONE:
-		return add_vip(m, who, out, file);
+		return add_vip(m, who, out, file, NULL);
 	default:
 		break;
 	}
@@ -584,7 +597,7 @@ static int merge_vip(struct merger *m, const struct conf_vip *base,
 		     run, &v);
 	rc = merge_backends(m, who, base, file, run, &v);
 	if (!rc)
-		rc = add_vip(m, who, out, &v);
+		rc = add_vip(m, who, out, &v, file);
 	free(v.be);
 	return rc;
 }
