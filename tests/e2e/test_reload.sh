@@ -15,6 +15,10 @@
 #             SIGHUP logs it as such and leaves it
 #   empty     a file with no VIP: SIGHUP refuses it (VIPs stay, logged);
 #             at start the saved state runs, and the log says why
+#   force     `xlbctl reload` answers why an empty file is refused;
+#             `xlbctl reload --force` applies it
+#   config    `xlbctl config` prints the running configuration (runtime
+#             changes included) as a file `xlbd -n` accepts
 #   logs      one line per change with its source, per health transition
 #             with its reason, per refused request
 #
@@ -157,6 +161,42 @@ t_empty() {
 	stop
 }
 
+t_force() {
+	local out rc n
+	start || { fail force "no start"; stop; return; }
+	printf '# nothing\n' > "$CONF"
+	out=$(xlbctl reload 2>&1); rc=$?
+	n=$(xlbctl -j list | tr -d ' \n' | grep -o '"vip":' | wc -l)
+	if [ $rc = 0 ] || [[ $out != *"remove every VIP"* ]] || [ "$n" != 1 ]; then
+		fail force "xlbctl reload of an empty file: exit $rc, '$out', $n VIPs"
+		stop; return
+	fi
+	xlbctl reload --force
+	n=$(xlbctl -j list | tr -d ' \n' | grep -o '"vip":' | wc -l)
+	if [ "$n" = 0 ]; then
+		pass "force (reload refused with the reason: '$out'; --force applied it)"
+	else
+		fail force "reload --force left $n VIPs"
+	fi
+	stop
+}
+
+t_config() {
+	local out
+	start || { fail config "no start"; stop; return; }
+	xlbctl backend drain "$VIP" 198.18.0.12
+	xlbctl config > "$LAB/running.yaml"
+	out=$(lab_ns lb "$LAB_BUILD/xlbd" -n -c "$LAB/running.yaml" 2>&1)
+	if [ "$out" != "configuration OK" ]; then
+		fail config "xlbd -n on xlbctl config: $out"
+	elif ! grep -A2 "addr: 198.18.0.12" "$LAB/running.yaml" | grep -q "drained: true"; then
+		fail config "the runtime drain is not in it: $(cat "$LAB/running.yaml")"
+	else
+		pass "config (the running configuration, drain included, passes xlbd -n)"
+	fi
+	stop
+}
+
 t_logs() {
 	local miss=""
 	cat > "$LAB/conf.yaml" <<-EOF
@@ -192,7 +232,7 @@ t_logs() {
 	fi
 }
 
-CASES=${TESTS:-"merge content restart empty logs"}
+CASES=${TESTS:-"merge content restart empty force config logs"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"

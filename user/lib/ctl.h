@@ -34,6 +34,12 @@
  *   list               -                                      vips
  *   stats              -                                      counters, vips
  *   flows              [vip], [backend], [client], [limit]    flows, total
+ *   reload             [force] (JSON true/false)              - (the -c
+ *                                                              file merged
+ *                                                              as SIGHUP)
+ *   config             -                                      config (the
+ *                                                              running
+ *                                                              xlb.conf)
  *   shutdown           -                                      - (then xlbd
  *                                                              detaches and
  *                                                              exits)

@@ -38,6 +38,7 @@ static const struct ctl_member m_backend_add[] = {
 static const struct ctl_member m_set_weight[] = {
 	S_REQ(SET_VIP), S_REQ(SET_ADDR), S_REQ(SET_WEIGHT),
 };
+static const struct ctl_member m_reload[] = { M("force", CTL_BOOL) };
 static const struct ctl_member m_flows[] = {
 	S(SET_VIP), M("backend", CTL_STRING), M("client", CTL_STRING),
 	M_INT("limit", CTL_FLOWS_LIMIT_MAX),
@@ -59,6 +60,8 @@ static const struct ctl_verb verbs[] = {
 	VERB0("stats"),
 	VERB("flows", m_flows),
 	VERB0("shutdown"),
+	VERB("reload", m_reload),
+	VERB0("config"),
 };
 
 const struct ctl_verb *ctl_verb_find(const char *cmd)
@@ -310,6 +313,11 @@ static int check_member(struct parse *p, const struct ctl_verb *v,
 		if (!json_object_is_type(val, json_type_int) &&
 		    !json_object_is_type(val, json_type_double))
 			return refuse(p, -EINVAL, "%s must be a number", name);
+		return 0;
+	case CTL_BOOL:
+		if (!json_object_is_type(val, json_type_boolean))
+			return refuse(p, -EINVAL, "%s must be true or false",
+				      name);
 		return 0;
 	}
 	return 0;

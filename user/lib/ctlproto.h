@@ -16,6 +16,7 @@ enum ctl_jtype {
 	CTL_STRING,		/* UTF-8 text as settings_text_ok() wants */
 	CTL_INT,		/* a JSON integer: 100, not 100.0 or 1e2 */
 	CTL_NUMBER,		/* an integer or a decimal: 5, 0.5 */
+	CTL_BOOL,		/* true or false */
 };
 
 /* A member a verb takes: a setting (its request name and type come from

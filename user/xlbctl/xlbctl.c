@@ -107,6 +107,7 @@ enum ptype {
 	P_IFACE,
 	P_INT,		/* an integer in min..max */
 	P_SECONDS,	/* seconds > 0 in min..max, may be fractional */
+	P_FLAG,		/* no value: present or not (a JSON true) */
 };
 
 /* A parameter is a row of the settings table (st: its option, request
@@ -146,6 +147,7 @@ enum opt {
 	O_COUNT,
 	O_GUE_PORT,
 	O_MODE,
+	O_FORCE,
 	O_MAX,
 };
 
@@ -184,6 +186,8 @@ static const struct param opts[O_MAX] = {
 			 "UDP port that GUE packets arrive on (default 6080)", NULL },
 	[O_MODE] = { "mode", "MODE", "XDP mode", P_XDP_MODE, 0, 0, NULL,
 		     "native or generic (default: native, else generic)", NULL },
+	[O_FORCE] = { "force", NULL, "force", P_FLAG, 0, 0, "force",
+		      "apply a file that removes every VIP", NULL },
 };
 
 static const struct param p_vip = {
@@ -301,6 +305,7 @@ static void text_stats(const struct cmd *c, json_object *o);
 static void text_flows(const struct cmd *c, json_object *o);
 static void text_top(const struct cmd *c, json_object *o);
 static void json_reply(const struct cmd *c, json_object *o);
+static void text_config(const struct cmd *c, json_object *o);
 
 #define CHECK_OPTS	(OPT(O_CHECK) | OPT(O_CHECK_INTERVAL) | \
 			 OPT(O_TIMEOUT) | OPT(O_RISE) | OPT(O_FALL) | \
@@ -372,6 +377,14 @@ static const struct verb verbs[] = {
 	  .min = 1, .max = 1, .args = { &p_iface },
 	  .run = do_decap_detach,
 	  .help = "detach the decap program from IFACE" },
+	{ .name = "reload", .cmd = "reload",
+	  .opts = OPT(O_FORCE),
+	  .run = do_write,
+	  .help = "re-read xlbd's -c file and merge its changes (as SIGHUP), "
+		  "answering why when it is refused" },
+	{ .name = "config", .cmd = "config",
+	  .run = do_list, .text = text_config, .json = json_reply,
+	  .help = "the running configuration, as a file xlbd -n accepts" },
 	{ .name = "shutdown", .cmd = "shutdown",
 	  .run = do_write,
 	  .help = "stop xlbd: it detaches XDP, removes its pins and exits" },
@@ -398,6 +411,10 @@ static void synopsis(FILE *f, const struct verb *v, int col, int indent)
 	for (i = 0; i < v->max + O_MAX; i++) {
 		if (i < v->max)
 			snprintf(tok, sizeof(tok), "%s", v->args[i]->meta);
+		else if ((v->opts & OPT(i - v->max)) &&
+			 opts[i - v->max].type == P_FLAG)
+			snprintf(tok, sizeof(tok), "[--%s]",
+				 p_name(&opts[i - v->max]));
 		else if (v->opts & OPT(i - v->max))
 			snprintf(tok, sizeof(tok), "[--%s %s]",
 				 p_name(&opts[i - v->max]), opts[i - v->max].meta);
@@ -443,8 +460,8 @@ static void usage_verb(FILE *f, const struct verb *v)
 	for (i = 0; i < O_MAX; i++) {
 		if (!(v->opts & OPT(i)))
 			continue;
-		snprintf(left, sizeof(left), "--%s %s", p_name(&opts[i]),
-			 opts[i].meta);
+		snprintf(left, sizeof(left), "--%s%s%s", p_name(&opts[i]),
+			 opts[i].meta ? " " : "", opts[i].meta ?: "");
 		usage_line(f, left, p_help(&opts[i], help, sizeof(help)));
 	}
 	if (v->pinned)
@@ -587,6 +604,8 @@ static int check_param(const struct param *p, const char *s, double *num)
 		return check_int(p, s, num);
 	case P_SECONDS:
 		return check_seconds(p, s, num);
+	case P_FLAG:
+		return 0;
 	}
 	return 0;
 }
@@ -647,6 +666,13 @@ static int verb_opt(struct cmd *c, int argc, char **argv, int *i)
 	for (o = 0; o < O_MAX; o++) {
 		if (!(c->v->opts & OPT(o)) || strcmp(p_name(&opts[o]), name + 2))
 			continue;
+		if (opts[o].type == P_FLAG) {
+			if (strcmp(a, name))
+				return usage_fail("option %s takes no value",
+						  name);
+			c->opt[o] = "true";
+			return 1;
+		}
 		rc = take(argc, argv, i, name, &val);
 		if (rc <= 0)
 			return rc;
@@ -898,6 +924,8 @@ static void add_member(json_object *req, const struct param *p,
 		v = json_object_new_int64((int64_t)num);
 	else if (p->type == P_SECONDS)
 		v = json_object_new_double(num);
+	else if (p->type == P_FLAG)
+		v = json_object_new_boolean(1);
 	else if (p->type == P_SETTING && (p->st->type == SETTING_MS ||
 					  p->st->type == SETTING_PCT))
 		v = json_object_new_double_s(strtod(s, NULL), s);
@@ -1355,6 +1383,15 @@ static void text_vips(json_object *o, bool with_backends)
 			backend_row(&t, json_object_array_get_idx(bes, j));
 	}
 	table_print(&t);
+}
+
+static void text_config(const struct cmd *c, json_object *o)
+{
+	json_object *t;
+
+	(void)c;
+	if (json_object_object_get_ex(o, "config", &t))
+		fputs(json_object_get_string(t), stdout);
 }
 
 static void text_vip_list(const struct cmd *c, json_object *o)

@@ -353,6 +353,41 @@ static int write_verb(struct xlbd *d, struct req *r, const char *cmd)
 	return 0;
 }
 
+/* SIGHUP's work, answered: the reason when the file is refused. */
+static int do_reload(struct xlbd *d, struct req *r)
+{
+	json_object *f;
+	bool force = json_object_object_get_ex(r->in, "force", &f) &&
+		     json_object_get_boolean(f);
+	int rc = xlbd_reload(d, force, r->err, sizeof(r->err));
+
+	if (rc)
+		xlbd_log(LOG_ERR_, "reload: %s", r->err);
+	return rc;
+}
+
+/* The running configuration as a file xlbd -n accepts (ipvsadm -S). */
+static int do_config(struct xlbd *d, struct req *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (!f)
+		return fail(r, -ENOMEM, "out of memory");
+	rc = conf_write(&d->conf, f);
+	if (fclose(f) && !rc)
+		rc = -ENOMEM;
+	if (!rc)
+		json_object_object_add(r->out, "config",
+				       json_object_new_string_len(text,
+								  (int)len));
+	free(text);
+	return rc ? fail(r, rc, "writing the configuration: %s",
+			 strerror(-rc)) : 0;
+}
+
 static const char *const write_verbs[] = {
 	"vip-add", "vip-del", "backend-add", "backend-del",
 	"backend-set-weight", "backend-drain", "backend-undrain", NULL
@@ -385,6 +420,10 @@ static int dispatch(struct xlbd *d, struct req *r)
 		d->stop = d->shutdown = true;
 		return 0;
 	}
+	if (!strcmp(cmd, "reload"))
+		return do_reload(d, r);
+	if (!strcmp(cmd, "config"))
+		return do_config(d, r);
 	return fail(r, -EINVAL, "unknown command '%s'", cmd);
 }
 

@@ -309,7 +309,12 @@ static void reload(struct xlbd *d)
 {
 	char err[CONF_ERR_MAX] = "";
 
-	if (xlbd_reload(d, false, err, sizeof(err)))
+	int rc;
+
+	pthread_mutex_lock(&d->lock);
+	rc = xlbd_reload(d, false, err, sizeof(err));
+	pthread_mutex_unlock(&d->lock);
+	if (rc)
 		xlbd_log(LOG_ERR_, "SIGHUP: %s; the running configuration "
 			 "stays", err);
 }

@@ -198,7 +198,6 @@ int xlbd_reload(struct xlbd *d, bool force, char *err, size_t len)
 		conf_free(&file);
 		return rc;
 	}
-	pthread_mutex_lock(&d->lock);
 	rc = merge_onto("reload", &file, &d->conf, d->conf.node.state_file,
 			CONF_MERGE_RELOAD, force, &want);
 	if (rc > 0) {
@@ -238,7 +237,6 @@ int xlbd_reload(struct xlbd *d, bool force, char *err, size_t len)
 	xlbd_log(LOG_INFO_, "reload: applied %s, %zu VIPs", d->conf_path,
 		 d->conf.nvips);
 out:
-	pthread_mutex_unlock(&d->lock);
 	conf_free(&want);
 	conf_free(&file);
 	return rc;

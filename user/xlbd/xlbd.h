@@ -83,7 +83,7 @@ void xlbd_revert(struct xlbd *d, struct xlb_conf *tried);
  * Start: the state file, the -c file's changes since BASE merged onto it
  * (merge.h); 0 or -errno (logged). Reload: the same onto the running
  * model, applied and saved, or nothing (err says why); force applies a
- * file that removes every VIP. */
+ * file that removes every VIP; called with d->lock held. */
 int xlbd_load_start(struct xlbd *d, const char *conf_path,
 		    const char *state_file);
 int xlbd_reload(struct xlbd *d, bool force, char *err, size_t len);
