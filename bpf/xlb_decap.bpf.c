@@ -22,7 +22,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Stages return DC_OK to go on, or the counter the packet ends with. */
 #define DC_OK		XLB_DC_MAX
-#define OUTER_HDR_MAX	(60 + 8)	/* IPv4 with options, plus UDP */
+#define OUTER_HDR_MAX	(40 + 8)	/* IPv6, plus UDP */
 
 struct tunnel {
 	__u32 l3_off;		/* outer IP header, after L2 */
@@ -36,18 +36,17 @@ struct tunnel {
 
 static __always_inline_ void key4(struct xlb_decap_key *k, __be32 a)
 {
-	__u32 *w = (__u32 *)k->addr;
-
-	k->prefixlen = 128;
-	w[0] = 0;
-	w[1] = 0;
-	w[2] = bpf_htonl(0xffff);
-	w[3] = a;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->prefixlen = XLB_DECAP_FAMILY_BITS + 32;
+	k->family = XLB_AF_INET;
+	__builtin_memcpy(k->addr, &a, 4);
 }
 
 static __always_inline_ void key6(struct xlb_decap_key *k, const void *a)
 {
-	k->prefixlen = 128;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->prefixlen = XLB_DECAP_FAMILY_BITS + 128;
+	k->family = XLB_AF_INET6;
 	__builtin_memcpy(k->addr, a, 16);
 }
 
@@ -89,7 +88,6 @@ static __always_inline_ int outer4(struct xdp_md *ctx, struct tunnel *t,
 {
 	void *data = PKT(ctx), *end = PKT_END(ctx);
 	struct iphdr *ip = data + t->l3_off;
-	__u32 hlen;
 	int rc;
 
 	if ((void *)(ip + 1) > end)
@@ -98,21 +96,22 @@ static __always_inline_ int outer4(struct xdp_md *ctx, struct tunnel *t,
 	if (ip->protocol == IPPROTO_UDP &&
 	    (ip->frag_off & bpf_htons(IPV4_OFFSET)))
 		return XLB_DC_NOT_TUNNEL;
-	hlen = ip->ihl < 5 ? sizeof(*ip) : ip->ihl * 4;
-	rc = tunnel_of((void *)ip + hlen, end, ip->protocol, gue_port, t);
+	rc = tunnel_of(ip + 1, end, ip->protocol, gue_port, t);
 	if (rc != DC_OK)
 		return rc;
-	if (ip->version != 4 || ip->ihl < 5)
+	/* encap() writes no options. A fixed header length also keeps the
+	 * strip offset a constant the verifier can follow. */
+	if (ip->version != 4 || ip->ihl != 5)
 		return XLB_DC_MALFORMED;
 	/* xlb sets DF: a fragmented tunnel is not the balancer's. */
 	if (ip->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET))
 		return XLB_DC_FRAGMENT;
 	t->len = bpf_ntohs(ip->tot_len);
-	if (t->len < hlen || (void *)ip + t->len > end)
+	if (t->len < sizeof(*ip) || (void *)ip + t->len > end)
 		return XLB_DC_MALFORMED;
-	if (t->gue && !gue_len_ok((void *)ip + hlen, end, t->len - hlen))
+	if (t->gue && !gue_len_ok(ip + 1, end, t->len - sizeof(*ip)))
 		return XLB_DC_MALFORMED;
-	t->hdr += hlen;
+	t->hdr += sizeof(*ip);
 	t->kind = t->gue ? XLB_DC_GUE4 : XLB_DC_IPIP4;
 	key4(&t->src, ip->saddr);
 	key4(&t->dst, ip->daddr);
@@ -211,15 +210,17 @@ static __always_inline_ int inner(struct xdp_md *ctx, struct tunnel *t,
 	return DC_OK;
 }
 
-/* Remove the outer header(s), keeping L2; returns the success counter. */
-static __always_inline_ int strip(struct xdp_md *ctx, const struct tunnel *t)
+/* Remove hdr bytes of outer header(s), keeping L2; returns the success
+ * counter. */
+static __always_inline_ int strip_n(struct xdp_md *ctx,
+				    const struct tunnel *t, const __u32 hdr)
 {
 	void *data, *end;
 
-	if (t->l3_off > L2_MAX || t->hdr > OUTER_HDR_MAX)
+	if (t->l3_off > L2_MAX)
 		return XLB_DC_MALFORMED;
-	if (move_l2_back(ctx, t->l3_off, t->hdr) ||
-	    bpf_xdp_adjust_head(ctx, (int)t->hdr))
+	if (move_l2_back(ctx, t->l3_off, hdr) ||
+	    bpf_xdp_adjust_head(ctx, (int)hdr))
 		return XLB_DC_MALFORMED;
 	data = PKT(ctx);
 	end = PKT_END(ctx);
@@ -227,6 +228,26 @@ static __always_inline_ int strip(struct xdp_md *ctx, const struct tunnel *t)
 		return XLB_DC_MALFORMED;
 	set_l2_proto(data, end, t->l3_off, t->inner_family);
 	return t->kind;
+}
+
+/* One call per header length, each a constant: the verifier then knows
+ * how far the L2 header moves (a length read back from the stack it would
+ * not). */
+static __always_inline_ int strip(struct xdp_md *ctx, const struct tunnel *t)
+{
+	switch (t->kind) {
+	case XLB_DC_IPIP4:
+		return strip_n(ctx, t, sizeof(struct iphdr));
+	case XLB_DC_GUE4:
+		return strip_n(ctx, t, sizeof(struct iphdr) +
+					       sizeof(struct udphdr));
+	case XLB_DC_IPIP6:
+		return strip_n(ctx, t, sizeof(struct ipv6hdr));
+	case XLB_DC_GUE6:
+		return strip_n(ctx, t, sizeof(struct ipv6hdr) +
+					       sizeof(struct udphdr));
+	}
+	return XLB_DC_MALFORMED;
 }
 
 SEC("xdp")

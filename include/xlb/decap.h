@@ -41,15 +41,18 @@ struct xlb_decap_config {
 	__u16 flags;		/* XLB_DECAP_F_* */
 };
 
-/* Key of the three address sets (LPM tries). IPv4 is stored as an
- * IPv4-mapped IPv6 address (::ffff:a.b.c.d, prefixlen 96 + len), so one
- * trie holds both families and an IPv4 prefix never matches IPv6. */
+/* Key of the three address sets (LPM tries). The family byte comes first
+ * and is part of every prefix (prefixlen = 8 + the address prefix), so one
+ * trie holds both families and no IPv6 address (not even ::ffff:a.b.c.d)
+ * matches an IPv4 entry. IPv4 fills addr[0..3]; the rest is zero. */
 struct xlb_decap_key {
 	__u32 prefixlen;
+	__u8 family;		/* enum xlb_family */
 	__u8 addr[16];
+	__u8 pad[3];
 };
 
-#define XLB_DECAP_V4_PREFIX	96
+#define XLB_DECAP_FAMILY_BITS	8
 
 /* Why the program did what it did: every packet bumps exactly one. */
 enum xlb_decap_counter {

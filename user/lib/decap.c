@@ -194,34 +194,22 @@ void xlb_decap_conf_free(struct xlb_decap_conf *c)
 static void key_of(const struct xlb_prefix *p, struct xlb_decap_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	if (p->family == XLB_AF_INET) {
-		k->addr[10] = 0xff;
-		k->addr[11] = 0xff;
-		memcpy(&k->addr[12], &p->addr.v4, 4);
-		k->prefixlen = XLB_DECAP_V4_PREFIX + p->len;
-	} else {
-		memcpy(k->addr, &p->addr, 16);
-		k->prefixlen = p->len;
-	}
+	k->prefixlen = XLB_DECAP_FAMILY_BITS + p->len;
+	k->family = p->family;
+	memcpy(k->addr, &p->addr, 16);
 }
-
-static const __u8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
 
 static int prefix_of(const struct xlb_decap_key *k, struct xlb_prefix *p)
 {
 	memset(p, 0, sizeof(*p));
-	if (k->prefixlen >= XLB_DECAP_V4_PREFIX && k->prefixlen <= 128 &&
-	    !memcmp(k->addr, v4_mapped, sizeof(v4_mapped))) {
-		p->family = XLB_AF_INET;
-		memcpy(&p->addr.v4, &k->addr[12], 4);
-		p->len = (__u8)(k->prefixlen - XLB_DECAP_V4_PREFIX);
-		return 0;
-	}
-	if (k->prefixlen > 128)
+	if ((k->family != XLB_AF_INET && k->family != XLB_AF_INET6) ||
+	    k->prefixlen < XLB_DECAP_FAMILY_BITS)
 		return -EINVAL;
-	p->family = XLB_AF_INET6;
+	p->family = k->family;
+	if (k->prefixlen - XLB_DECAP_FAMILY_BITS > max_len(p->family))
+		return -EINVAL;
+	p->len = (__u8)(k->prefixlen - XLB_DECAP_FAMILY_BITS);
 	memcpy(&p->addr, k->addr, 16);
-	p->len = (__u8)k->prefixlen;
 	return 0;
 }
 
