@@ -209,17 +209,13 @@ static const struct param opts[O_MAX] = {
 	[O_MODE] = { "mode", "MODE", "XDP mode", P_XDP_MODE, 0, 0, NULL,
 		     "native or generic (default: native, else generic)" },
 	[O_OUTER] = { "outer", "LIST", "outer destinations", P_PREFIXES, 0, 0,
-		      NULL, "outer destinations taken, ADDR[/LEN],... "
-		      "(default: IFACE's addresses)" },
+		      NULL, "outer destinations, ADDR[/LEN],... (IFACE's)" },
 	[O_BALANCERS] = { "balancers", "LIST", "balancers", P_PREFIXES, 0, 0,
-			  NULL, "outer sources taken, ADDR[/LEN],... "
-			  "(default: any)" },
+			  NULL, "outer sources, ADDR[/LEN],... (any)" },
 	[O_INNER] = { "inner", "LIST", "inner destinations", P_PREFIXES, 0, 0,
-		      NULL, "inner destinations taken, ADDR[/LEN],... "
-		      "(default: the host's addresses)" },
+		      NULL, "inner destinations, ADDR[/LEN],... (the host's)" },
 	[O_REJECT] = { "reject", "pass|drop", "reject", P_REJECT, 0, 0, NULL,
-		       "tunnels not taken: pass untouched (default) or "
-		       "drop" },
+		       "tunnels refused: pass untouched (default) or drop" },
 };
 
 static const struct param p_vip = {
