@@ -202,8 +202,9 @@ static int do_decap_config(struct runner *r, char **argv, int argc)
 			err = xlb_prefix_list(v, set[i]);
 	if ((v = opt(argv, argc, "gue")))
 		c.gue_port = strtoul(v, NULL, 0);
-	if ((v = opt(argv, argc, "reject")))
-		c.drop = !strcmp(v, "drop");
+	if ((v = opt(argv, argc, "reject")) &&
+	    xlb_decap_parse_reject(v, &c.drop))
+		err = -EINVAL;
 	if (!err)
 		err = xlb_decap_write(&r->dmaps, &c);
 	xlb_decap_conf_free(&c);

@@ -18,6 +18,25 @@
 #include "xlb.h"
 #include "xlb/maps.h"
 
+static const char *const reject_names[] = { "pass", "drop" };
+
+int xlb_decap_parse_reject(const char *s, bool *drop)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (!strcmp(s, reject_names[i])) {
+			*drop = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *xlb_decap_reject_name(bool drop)
+{
+	return reject_names[drop];
+}
+
 /* ---- prefixes ---- */
 
 static __u8 max_len(__u8 family)
@@ -414,7 +433,7 @@ int xlb_decap_view(const struct xlb_decap_maps *m, json_object **out)
 	o = json_object_new_object();
 	json_object_object_add(o, "gue_port", json_object_new_int(c.gue_port));
 	json_object_object_add(o, "reject", json_object_new_string(
-				       c.drop ? "drop" : "pass"));
+				       xlb_decap_reject_name(c.drop)));
 	json_object_object_add(o, "outer", set_json(&c.outer));
 	json_object_object_add(o, "balancers", c.balancers.n ?
 				       set_json(&c.balancers) : NULL);

@@ -38,6 +38,10 @@ struct xlb_decap_conf {
 
 #define XLB_PREFIX_STRLEN	(46 + 4)
 
+/* --reject: "pass" or "drop" (drop true). */
+int xlb_decap_parse_reject(const char *s, bool *drop);
+const char *xlb_decap_reject_name(bool drop);
+
 /* ADDR or ADDR/LEN, either family. */
 int xlb_parse_prefix(const char *s, struct xlb_prefix *p);
 const char *xlb_format_prefix(const struct xlb_prefix *p, char *buf,

@@ -541,6 +541,7 @@ static int check_param(const struct param *p, const char *s, double *num)
 	struct conf_check ck;
 	union xlb_addr a;
 	__u8 b, mac[6];
+	bool bl;
 
 	switch (p->type) {
 	case P_VIP:
@@ -604,7 +605,7 @@ static int check_param(const struct param *p, const char *s, double *num)
 	case P_PREFIXES:
 		return check_prefixes(p, s);
 	case P_REJECT:
-		if (strcmp(s, "pass") && strcmp(s, "drop"))
+		if (xlb_decap_parse_reject(s, &bl))
 			return usage_fail("bad reject '%s' (want pass or "
 					  "drop)", s);
 		return 0;
@@ -1728,7 +1729,8 @@ static int decap_conf(const struct cmd *c, struct xlb_decap_conf *conf)
 	memset(conf, 0, sizeof(*conf));
 	conf->gue_port = c->opt[O_GUE_PORT] ? (__u16)c->num[O_GUE_PORT] :
 					      XLB_GUE_PORT_DEFAULT;
-	conf->drop = c->opt[O_REJECT] && !strcmp(c->opt[O_REJECT], "drop");
+	if (c->opt[O_REJECT])
+		xlb_decap_parse_reject(c->opt[O_REJECT], &conf->drop);
 	return decap_set(c, O_OUTER, c->arg[0], true, &conf->outer,
 			 XLB_MAX_DECAP_DST) ?:
 	       decap_set(c, O_BALANCERS, NULL, false, &conf->balancers,
