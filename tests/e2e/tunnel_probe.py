@@ -57,7 +57,8 @@ def main():
         sniff.join(0.01)
     # Our MAC as the source: scapy would look it up by routing the outer
     # destination, which a forged one need not have.
-    sendp(Ether(src=get_if_hwaddr(o.iface), dst=o.dst_mac) / outer, iface=o.iface, count=2, inter=0.2)
+    sendp(Ether(src=get_if_hwaddr(o.iface), dst=o.dst_mac) / outer,
+          iface=o.iface, count=2, inter=0.2)
     sniff.join()
     print("answered" if sniff.results else "silent")
 
