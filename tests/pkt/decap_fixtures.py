@@ -255,6 +255,19 @@ def cases(g):
     g.run("decap/any-source/inner-dst", "pass",
           tunnel(FOREIGN4, BE4, syn("198.18.1.2")), "=", prog="decap")
     g.bump("decap:reject_inner_dst")
+    # Balancers as prefixes.
+    g.emit(g.decap_config(OUTER, INNER, ["198.18.0.0/28", "2001:db8:b::/48"]))
+    for name, src, want, counter in (
+            ("in-prefix4", "198.18.0.9", "taken", "decap_ipip4"),
+            ("past-prefix4", "198.18.0.16", "=", "reject_outer_src"),
+            ("in-prefix6", "2001:db8:b:7::1", "taken", "decap_ipip6"),
+            ("past-prefix6", "2001:db8:c::1", "=", "reject_outer_src")):
+        dst = BE6 if v6(src) else BE4
+        g.run(f"decap/balancer-prefix/{name}", "pass",
+              tunnel(src, dst, syn(VIP4)),
+              inner_out(syn(VIP4)) if want == "taken" else "=",
+              prog="decap")
+        g.bump("decap:" + counter)
     # A new set replaces the old one: BE4 is gone, BE6 stays.
     g.emit(g.decap_config(["198.18.0.12", BE6], [VIP4, VIP6]))
     g.run("decap/replaced/old-outer", "pass",
