@@ -25,9 +25,6 @@ enum xlb_counter {
 	XLB_C_FLOW_NEW,		/* (event) new flow entry */
 	XLB_C_FLOW_HIT,		/* (event) established flow found */
 	XLB_C_FLOW_RESELECT,	/* (event) flow's backend gone, chose again */
-	XLB_C_DECAP,		/* (decap prog) tunnel header stripped */
-	XLB_C_DECAP_PASS,	/* (decap prog) not ours, passed */
-	XLB_C_DECAP_MALFORMED,	/* (decap prog) tunnel packet that did not parse */
 	XLB_C_MAX,
 };
 
@@ -57,9 +54,6 @@ static const char *const xlb_counter_names[XLB_C_MAX] = {
 	[XLB_C_FLOW_NEW] = "flow_new",
 	[XLB_C_FLOW_HIT] = "flow_hit",
 	[XLB_C_FLOW_RESELECT] = "flow_reselect",
-	[XLB_C_DECAP] = "decap",
-	[XLB_C_DECAP_PASS] = "decap_pass",
-	[XLB_C_DECAP_MALFORMED] = "decap_malformed",
 };
 
 #include <string.h>

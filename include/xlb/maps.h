@@ -17,7 +17,6 @@
 #ifndef XLB_RING_DEFAULT
 #define XLB_RING_DEFAULT	65537	/* prime, per the Maglev paper */
 #endif
-#define XLB_MAX_DECAP_DST	64
 
 #define XLB_MAP_CONFIG		xlb_config_map
 #define XLB_MAP_VIPS		xlb_vips

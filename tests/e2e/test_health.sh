@@ -288,6 +288,9 @@ t_slow() {
 	local i r share ew ok=1 why=""
 	for i in 1 2 3; do
 		ip -n "$P-b$i" addr replace 198.18.1.2/32 dev lo
+		# Decap takes the inner destinations the host held when it
+		# was attached: attaching again adds the new VIP.
+		lab_ns "b$i" "$LAB_BUILD/xlbctl" decap attach eth0
 	done
 	if ! xlbctl vip add "$VIP2" --check http:/health --interval 0.5 --adaptive latency ||
 		! xlbctl backend add "$VIP2" 198.18.0.11 ||

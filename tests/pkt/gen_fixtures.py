@@ -17,6 +17,8 @@ from scapy.all import (ARP, Dot1Q, Ether, ICMP, ICMPv6DestUnreach,
                        raw)
 from scapy.utils import checksum
 
+import decap_fixtures
+
 LB_MAC = "02:00:00:00:00:10"       # ours: clients' packets arrive to it
 ROUTER_MAC = "02:00:00:00:00:01"   # the router that sent them
 GW_MAC = "02:00:00:00:00:fe"       # configured next hop
@@ -207,7 +209,8 @@ def forward(name, vip, pkt=None, **kw):
     back = chain(dl, Raw(raw(inner)), 0x86DD if isinstance(inner, IPv6)
                  else 0x0800)
     run(name + "/decap", "pass", exp, back, prog="decap")
-    bump("decap:decap")
+    bump(f"decap:decap_{'gue' if mode == 'gue' else 'ipip'}"
+         f"{6 if is6(be) else 4}")
     return pkt, exp
 
 
@@ -220,8 +223,20 @@ def setup(rate=None):
         if be:
             mac = f" mac={BE_MAC}" if mode == "l2" else ""
             emit(f"backend {vip} {be}{mac}")
+    # The backends' decap takes what this balancer sends to them.
+    emit(decap_config(outer=[be for _, be in VIPS.values() if be],
+                      balancers=[SRC4, SRC6],
+                      inner=[parse_vip(v)[0] for v in VIPS]))
     counts.clear()
     flow_keys.clear()
+
+
+def decap_config(outer, inner, balancers=None, reject=None, gue=GUE_PORT):
+    line = (f"decap-config outer={','.join(sorted(set(outer)))} "
+            f"inner={','.join(sorted(set(inner)))} gue={gue}")
+    if balancers:
+        line += f" balancers={','.join(balancers)}"
+    return line + (f" reject={reject}" if reject else "")
 
 
 def check_counters():
@@ -648,30 +663,6 @@ def malformed_cases():
         bump("pass_malformed")
     emit("flows 0")
     check_counters()
-    # Decap: a tunnel whose inner packet is cut or not IP is counted and
-    # passed untouched; what is not a tunnel to us passes.
-    tun = Ether(dst=LB_MAC, src=ROUTER_MAC) / IP(src=SRC4, dst="198.18.2.1",
-                                                 proto=4)
-    run("decap/ipip-inner-cut", "pass", tun / Raw(b"\x45" * 10), "=",
-        prog="decap")
-    run("decap/ipip-inner-not-ip", "pass", tun / Raw(b"\x99" * 40), "=",
-        prog="decap")
-    run("decap/ipip-inner-wrong-version", "pass",
-        Ether(dst=LB_MAC, src=ROUTER_MAC) / IP(src=SRC4, dst="198.18.2.1",
-                                               proto=41) / Raw(b"\x45" * 40),
-        "=", prog="decap")
-    run("decap/ipv4-ihl-3", "pass", Ether(raw(tun / Raw(b"\x45" * 40))[:14] +
-                                          b"\x43" + raw(tun)[15:] +
-                                          b"\x45" * 40), "=", prog="decap")
-    run("decap/not-tunnel", "pass", client_pkt("198.18.1.1:80/tcp"), "=",
-        prog="decap")
-    run("decap/gue-other-port", "pass",
-        Ether(dst=LB_MAC, src=ROUTER_MAC) / IP(src=SRC4, dst="198.18.2.1") /
-        UDP(sport=1, dport=6081) / raw(client_pkt("198.18.1.1:80/tcp"))[14:],
-        "=", prog="decap")
-    run("decap/arp", "pass", Ether() / ARP(), "=", prog="decap")
-    emit("decap-counter decap_malformed 4")
-    emit("decap-counter decap_pass 3")
 
 
 # Addresses of the FIB test namespace (tests/fib.sh builds it):
@@ -729,6 +720,7 @@ def main():
     drained_flows_check()
     config_cases()
     malformed_cases()
+    decap_fixtures.cases(sys.modules[__name__])
     sys.stdout.write("\n".join(out) + "\n")
 
 

@@ -12,7 +12,9 @@
  *   weight VIP ADDR N
  *   run NAME lb|decap VERDICT HEXIN HEXOUT   HEXOUT '=' same as in, '*' any
  *   counter NAME N                   balancer counter total since reset
- *   decap-counter NAME N
+ *   decap-counter NAME N             decap counter total since reset
+ *   decap-config KEY=VAL...          outer= balancers= inner= (comma lists
+ *                                    of ADDR[/LEN]) gue=PORT reject=pass|drop
  *   flows N                          flow table entries
  *   traffic VIP [ADDR] new=N         new flows of a VIP or one backend
  *   ingress IFNAME                   later runs arrive on IFNAME (FIB tests)
@@ -34,6 +36,7 @@
 #include <linux/bpf.h>
 
 #include "addr.h"
+#include "decap.h"
 #include "xlb.h"
 #include "xlb_decap.skel.h"
 
@@ -43,6 +46,7 @@
 struct runner {
 	struct xlb *lb;
 	struct xlb_decap_bpf *decap;
+	struct xlb_decap_maps dmaps;
 	struct xlb_config cfg;
 	int passed, failed;
 	int line;
@@ -122,7 +126,9 @@ static int do_reset(struct runner *r, char **argv, int argc)
 
 	xlb_close(r->lb);
 	r->lb = NULL;
+	xlb_decap_maps_close(&r->dmaps);
 	xlb_decap_bpf__destroy(r->decap);
+	r->decap = NULL;
 	if ((v = opt(argv, argc, "flows")))
 		o.flow_entries = strtoul(v, NULL, 0);
 	if ((v = opt(argv, argc, "ring")))
@@ -133,6 +139,10 @@ static int do_reset(struct runner *r, char **argv, int argc)
 	r->decap = xlb_decap_bpf__open_and_load();
 	if (!r->decap)
 		return -errno;
+	err = xlb_decap_maps_of(bpf_program__fd(r->decap->progs.xlb_decap),
+				&r->dmaps);
+	if (err)
+		return err;
 	xlb_config_defaults(&r->cfg);
 	r->cfg.flags |= XLB_CFG_F_NO_FIB;
 	return xlb_set_config(r->lb, &r->cfg);
@@ -175,6 +185,30 @@ static int do_config(struct runner *r, char **argv, int argc)
 		c->flags = atoi(v) ? c->flags & ~XLB_CFG_F_NO_FIB :
 				     c->flags | XLB_CFG_F_NO_FIB;
 	return xlb_set_config(r->lb, c);
+}
+
+/* The decap program's sets and settings, written as xlbctl writes them. */
+static int do_decap_config(struct runner *r, char **argv, int argc)
+{
+	static const char *const sets[] = { "outer", "balancers", "inner" };
+	struct xlb_decap_conf c = { .gue_port = XLB_GUE_PORT_DEFAULT };
+	struct xlb_prefix_set *set[] = { &c.outer, &c.balancers, &c.inner };
+	const char *v;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < 3 && !err; i++)
+		if ((v = opt(argv, argc, sets[i])))
+			err = xlb_prefix_list(v, set[i]);
+	if ((v = opt(argv, argc, "gue")))
+		c.gue_port = strtoul(v, NULL, 0);
+	if ((v = opt(argv, argc, "reject")) &&
+	    xlb_decap_parse_reject(v, &c.drop))
+		err = -EINVAL;
+	if (!err)
+		err = xlb_decap_write(&r->dmaps, &c);
+	xlb_decap_conf_free(&c);
+	return err;
 }
 
 static int parse_mode(const char *s, __u8 *mode)
@@ -300,28 +334,36 @@ static void do_run(struct runner *r, char **argv, int argc)
 }
 
 
+static int decap_counter_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < XLB_DC_MAX; i++)
+		if (!strcmp(xlb_decap_counter_names[i], name))
+			return i;
+	return -1;
+}
+
 static void do_counter(struct runner *r, char **argv, int argc, bool decap)
 {
-	__u64 vals[XLB_C_MAX], want;
+	__u64 vals[XLB_C_MAX + XLB_DC_MAX], want;
 	char name[96];
-	int i, err;
+	int i = -1, err;
 
-	if (argc < 2 || (i = xlb_counter_index(argv[0])) < 0) {
+	if (argc >= 2)
+		i = decap ? decap_counter_index(argv[0]) :
+			    xlb_counter_index(argv[0]);
+	if (i < 0) {
 		fail(r, argc ? argv[0] : "?", "unknown counter");
 		return;
 	}
 	snprintf(name, sizeof(name), "%scounter %s", decap ? "decap-" : "",
 		 argv[0]);
 	want = strtoull(argv[1], NULL, 0);
-	if (decap) {
-		int fd = bpf_map__fd(r->decap->maps.XLB_MAP_COUNTERS);
-		__u32 k;
-
-		for (k = 0, err = 0; k < XLB_C_MAX && !err; k++)
-			err = xlb_percpu_sum(fd, k, &vals[k], 1);
-	} else {
+	if (decap)
+		err = xlb_decap_counters(&r->dmaps, vals);
+	else
 		err = xlb_counters_read(r->lb, vals);
-	}
 	if (err)
 		fail(r, name, "read: %s", strerror(-err));
 	else if (vals[i] != want)
@@ -471,6 +513,8 @@ static int exec_line(struct runner *r, char *line)
 		do_counter(r, argv + 1, argc - 1, false);
 	else if (!strcmp(argv[0], "decap-counter"))
 		do_counter(r, argv + 1, argc - 1, true);
+	else if (!strcmp(argv[0], "decap-config"))
+		err = do_decap_config(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "ingress"))
 		err = argc < 2 || !(r->ifindex = if_nametoindex(argv[1])) ?
 			      -ENODEV : 0;
@@ -492,7 +536,7 @@ static int exec_line(struct runner *r, char *line)
 int main(int argc, char **argv)
 {
 	static char line[4 * MAX_PKT];
-	struct runner r = {};
+	struct runner r = { .dmaps = { -1, -1, -1, -1, -1 } };
 	cpu_set_t cpus;
 	FILE *f = stdin;
 
@@ -511,6 +555,7 @@ int main(int argc, char **argv)
 		exec_line(&r, line);
 	}
 	xlb_close(r.lb);
+	xlb_decap_maps_close(&r.dmaps);
 	xlb_decap_bpf__destroy(r.decap);
 	printf("pktest: %d passed, %d failed\n", r.passed, r.failed);
 	return r.failed || !r.passed;

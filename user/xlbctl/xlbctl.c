@@ -8,8 +8,9 @@
  * it, its text renderer and its help. Replies come from xlbd over its unix
  * socket or, with --pinned, are built here from the pinned maps (view.h) in
  * the same shape; one text and one JSON renderer per verb print either.
- * decap attach/detach need neither: they load the backend's decap program
- * and attach it with libxdp themselves.
+ * decap attach/detach/stats need neither: they load the backend's decap
+ * program, attach it with libxdp and find its maps again from the
+ * interface themselves (lib decap.h).
  *
  * Functions return 0 or -errno and leave a one-line reason in err_msg;
  * main() prints it once as "xlbctl: <reason>".
@@ -37,6 +38,7 @@
 #include <xdp/libxdp.h>
 
 #include "addr.h"
+#include "decap.h"
 #include "settings.h"
 #include "ctl.h"
 #include "ctlproto.h"
@@ -47,7 +49,7 @@
 
 #define REPLY_TIMEOUT_S		10	/* how long xlbd may take to answer */
 #define FLOWS_LIMIT_DEFAULT	100	/* a reply well under CTL_MSG_MAX */
-#define DECAP_PROG_NAME		"xlb_decap"
+#define DECAP_PROG_NAME		XLB_DECAP_PROG_NAME
 #define HELP_SHOWN		1	/* usage printed: exit 0 */
 #define MAX_ARGS		3
 
@@ -108,6 +110,8 @@ enum ptype {
 	P_INT,		/* an integer in min..max */
 	P_SECONDS,	/* seconds > 0 in min..max, may be fractional */
 	P_FLAG,		/* no value: present or not (a JSON true) */
+	P_PREFIXES,	/* ADDR[/LEN],... */
+	P_REJECT,
 };
 
 /* A parameter is a row of the settings table (st: its option, request
@@ -148,6 +152,10 @@ enum opt {
 	O_GUE_PORT,
 	O_MODE,
 	O_FORCE,
+	O_OUTER,
+	O_BALANCERS,
+	O_INNER,
+	O_REJECT,
 	O_MAX,
 };
 
@@ -188,6 +196,14 @@ static const struct param opts[O_MAX] = {
 		     "native or generic (default: native, else generic)", NULL },
 	[O_FORCE] = { "force", NULL, "force", P_FLAG, 0, 0, "force",
 		      "apply a file that removes every VIP", NULL },
+	[O_OUTER] = { "outer", "LIST", "outer destinations", P_PREFIXES, 0, 0,
+		      NULL, "outer destinations, ADDR[/LEN],... (IFACE's)", NULL },
+	[O_BALANCERS] = { "balancers", "LIST", "balancers", P_PREFIXES, 0, 0,
+			  NULL, "outer sources, ADDR[/LEN],... (any)", NULL },
+	[O_INNER] = { "inner", "LIST", "inner destinations", P_PREFIXES, 0, 0,
+		      NULL, "inner destinations, ADDR[/LEN],... (the host's)", NULL },
+	[O_REJECT] = { "reject", "pass|drop", "reject", P_REJECT, 0, 0, NULL,
+		       "tunnels refused: pass untouched (default) or drop", NULL },
 };
 
 static const struct param p_vip = {
@@ -299,6 +315,8 @@ static int do_flows(struct cmd *c);
 static int do_top(struct cmd *c);
 static int do_decap_attach(struct cmd *c);
 static int do_decap_detach(struct cmd *c);
+static int do_decap_stats(struct cmd *c);
+static void text_decap_stats(const struct cmd *c, json_object *o);
 static void text_vip_list(const struct cmd *c, json_object *o);
 static void text_list(const struct cmd *c, json_object *o);
 static void text_stats(const struct cmd *c, json_object *o);
@@ -369,10 +387,11 @@ static const struct verb verbs[] = {
 	  .help = "stats, refreshed every interval until interrupted" },
 	{ .group = "decap", .name = "attach",
 	  .min = 1, .max = 1, .args = { &p_iface },
-	  .opts = OPT(O_GUE_PORT) | OPT(O_MODE),
+	  .opts = OPT(O_GUE_PORT) | OPT(O_MODE) | OPT(O_OUTER) |
+		  OPT(O_BALANCERS) | OPT(O_INNER) | OPT(O_REJECT),
 	  .run = do_decap_attach,
-	  .help = "attach the backend's decap program to IFACE (no xlbd "
-		  "needed)" },
+	  .help = "attach the backend's decap program to IFACE, or update "
+		  "the one attached (no xlbd needed)" },
 	{ .group = "decap", .name = "detach",
 	  .min = 1, .max = 1, .args = { &p_iface },
 	  .run = do_decap_detach,
@@ -385,6 +404,12 @@ static const struct verb verbs[] = {
 	{ .name = "config", .cmd = "config",
 	  .run = do_list, .text = text_config, .json = json_reply,
 	  .help = "the running configuration, as a file xlbd -n accepts" },
+	{ .group = "decap", .name = "stats",
+	  .min = 1, .max = 1, .args = { &p_iface },
+	  .run = do_decap_stats,
+	  .text = text_decap_stats, .json = json_reply,
+	  .help = "the decap program's address sets, settings and "
+		  "counters" },
 	{ .name = "shutdown", .cmd = "shutdown",
 	  .run = do_write,
 	  .help = "stop xlbd: it detaches XDP, removes its pins and exits" },
@@ -554,6 +579,18 @@ static int check_setting(const struct param *p, const char *s, double *num)
 	return 0;
 }
 
+static int check_prefixes(const struct param *p, const char *s)
+{
+	struct xlb_prefix_set set = {};
+	int rc = xlb_prefix_list(s, &set);
+
+	xlb_prefix_set_free(&set);
+	if (rc)
+		return usage_fail("bad %s '%s' (want ADDR or ADDR/LEN, "
+				  "comma-separated)", p->what, s);
+	return 0;
+}
+
 /* Check one value as xlbd would, so that a typo costs no round trip and
  * the message can name the command line's words. */
 static int check_param(const struct param *p, const char *s, double *num)
@@ -563,6 +600,7 @@ static int check_param(const struct param *p, const char *s, double *num)
 	union xlb_addr a;
 	__u8 b, mac[6];
 	char want[128];
+	bool bl;
 
 	if (!settings_text_ok(s, strlen(s)))
 		return usage_fail("%s is not UTF-8 text", p_what(p));
@@ -605,6 +643,13 @@ static int check_param(const struct param *p, const char *s, double *num)
 	case P_SECONDS:
 		return check_seconds(p, s, num);
 	case P_FLAG:
+		return 0;
+	case P_PREFIXES:
+		return check_prefixes(p, s);
+	case P_REJECT:
+		if (xlb_decap_parse_reject(s, &bl))
+			return usage_fail("bad reject '%s' (want pass or "
+					  "drop)", s);
 		return 0;
 	}
 	return 0;
@@ -1771,37 +1816,110 @@ static int decap_attach(const struct cmd *c, struct xdp_program *prog,
 	return rc ? xdp_error(rc, "attach generic XDP to", ifname) : 0;
 }
 
-static int do_decap_attach(struct cmd *c)
+/* One address set from its option, or from the host's addresses (of
+ * ifname, or of every interface with ifname NULL) when the option is not
+ * given. */
+static int decap_set(const struct cmd *c, enum opt o, const char *host_if,
+		     bool host, struct xlb_prefix_set *set, size_t max)
+{
+	int rc;
+
+	if (c->opt[o])
+		rc = xlb_prefix_list(c->opt[o], set);
+	else if (host)
+		rc = xlb_host_addrs(host_if, set);
+	else
+		return 0;
+	if (rc)
+		return fail(rc, "cannot list the %s: %s", opts[o].what,
+			    strerror(-rc));
+	if (host && !set->n)
+		return fail(-EADDRNOTAVAIL, "no %s: %s has no address; give "
+			    "--%s", opts[o].what, host_if ?: "the host",
+			    opts[o].name);
+	if (set->n > max)
+		return fail(-E2BIG, "%zu %s, at most %zu", set->n,
+			    opts[o].what, max);
+	return 0;
+}
+
+/* What the program is told: the options, defaults for the rest. */
+static int decap_conf(const struct cmd *c, struct xlb_decap_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->gue_port = c->opt[O_GUE_PORT] ? (__u16)c->num[O_GUE_PORT] :
+					      XLB_GUE_PORT_DEFAULT;
+	if (c->opt[O_REJECT])
+		xlb_decap_parse_reject(c->opt[O_REJECT], &conf->drop);
+	return decap_set(c, O_OUTER, c->arg[0], true, &conf->outer,
+			 XLB_MAX_DECAP_DST) ?:
+	       decap_set(c, O_BALANCERS, NULL, false, &conf->balancers,
+			 XLB_MAX_DECAP_SRC) ?:
+	       decap_set(c, O_INNER, NULL, true, &conf->inner,
+			 XLB_MAX_DECAP_INNER);
+}
+
+static int decap_write(int prog_fd, const struct xlb_decap_conf *conf,
+		       const char *ifname)
+{
+	struct xlb_decap_maps m;
+	int rc;
+
+	rc = xlb_decap_maps_of(prog_fd, &m);
+	if (rc == -ENOENT)
+		return fail(rc, "the %s on %s has no address sets (an older "
+			    "build); decap detach it first", DECAP_PROG_NAME,
+			    ifname);
+	if (rc)
+		return fail(rc, "cannot open the maps of %s on %s: %s",
+			    DECAP_PROG_NAME, ifname, strerror(-rc));
+	rc = xlb_decap_write(&m, conf);
+	xlb_decap_maps_close(&m);
+	if (rc)
+		return fail(rc, "cannot write the address sets of %s: %s",
+			    DECAP_PROG_NAME, strerror(-rc));
+	return 0;
+}
+
+/* IFACE already runs our program: give it the new sets in place, so that
+ * no packet meets an interface without decap. */
+static int decap_update(const struct cmd *c, const struct attached *a,
+			const struct xlb_decap_conf *conf)
+{
+	int fd, rc;
+
+	if (c->opt[O_MODE] && strcmp(c->opt[O_MODE], a->mode))
+		return fail(-EEXIST, "%s runs %s in %s mode; decap detach it "
+			    "first to change the mode", c->arg[0],
+			    DECAP_PROG_NAME, a->mode);
+	fd = bpf_prog_get_fd_by_id(a->id);
+	if (fd < 0)
+		return fail(-errno, "cannot open XDP program %u: %s", a->id,
+			    strerror(errno));
+	rc = decap_write(fd, conf, c->arg[0]);
+	close(fd);
+	return rc;
+}
+
+static int decap_load_attach(const struct cmd *c, int ifindex,
+			     const struct xlb_decap_conf *conf)
 {
 	const char *ifname = c->arg[0];
-	struct xlb_decap_bpf *skel = NULL;
+	struct xlb_decap_bpf *skel;
 	struct xdp_program *prog = NULL;
-	struct attached a;
-	int ifindex, rc, fd;
+	int rc, fd;
 
-	rc = iface_index(ifname, &ifindex) ?:
-	     xdp_attached(ifname, ifindex, &a);
-	if (rc)
-		return rc;
-	if (a.id)
-		return fail(-EEXIST, "%s already runs XDP program %s (id %u, "
-			    "%s)%s", ifname, a.name, a.id, a.mode,
-			    strcmp(a.name, DECAP_PROG_NAME) ? "" :
-				    "; decap detach it first to change it");
-	skel = xlb_decap_bpf__open();
+	skel = xlb_decap_bpf__open_and_load();
 	if (!skel)
-		return fail(-errno, "cannot open the decap program: %s",
+		return fail(-errno, "cannot load the decap program: %s",
 			    strerror(errno));
-	skel->rodata->gue_port = htons(c->opt[O_GUE_PORT] ?
-				       (__u16)c->num[O_GUE_PORT] :
-				       XLB_GUE_PORT_DEFAULT);
-	rc = xlb_decap_bpf__load(skel);
-	if (rc) {
-		fail(rc, "cannot load the decap program: %s", strerror(-rc));
+	/* The sets before the attach: the first packet already meets them. */
+	rc = decap_write(bpf_program__fd(skel->progs.xlb_decap), conf, ifname);
+	if (rc)
 		goto out;
-	}
 	/* One program, no dispatcher: that needs freplace, which not every
-	 * kernel has; a single attached program outlives us without pins. */
+	 * kernel has; a single attached program outlives us without pins,
+	 * and so do its maps. */
 	setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
 	/* libxdp 1.3 owns the fd it is given (newer ones clone it): give it
 	 * a copy, so that the skeleton's stays valid either way. */
@@ -1822,6 +1940,30 @@ static int do_decap_attach(struct cmd *c)
 out:
 	xdp_program__close(prog);
 	xlb_decap_bpf__destroy(skel);
+	return rc;
+}
+
+static int do_decap_attach(struct cmd *c)
+{
+	const char *ifname = c->arg[0];
+	struct xlb_decap_conf conf;
+	struct attached a;
+	int ifindex, rc;
+
+	rc = iface_index(ifname, &ifindex) ?:
+	     xdp_attached(ifname, ifindex, &a) ?:
+	     decap_conf(c, &conf);
+	if (rc)
+		goto out;
+	if (a.id && strcmp(a.name, DECAP_PROG_NAME))
+		rc = fail(-EEXIST, "%s already runs XDP program %s (id %u, "
+			  "%s)", ifname, a.name, a.id, a.mode);
+	else if (a.id)
+		rc = decap_update(c, &a, &conf);
+	else
+		rc = decap_load_attach(c, ifindex, &conf);
+out:
+	xlb_decap_conf_free(&conf);
 	return rc;
 }
 
@@ -1852,6 +1994,89 @@ static int do_decap_detach(struct cmd *c)
 		return fail(rc, "cannot detach %s from %s: %s",
 			    DECAP_PROG_NAME, ifname, strerror(-rc));
 	return 0;
+}
+
+/* The decap program on IFACE, its maps found through it. */
+static int decap_open(const char *ifname, struct attached *a,
+		      struct xlb_decap_maps *m)
+{
+	int ifindex, fd, rc;
+
+	rc = iface_index(ifname, &ifindex) ?:
+	     xdp_attached(ifname, ifindex, a);
+	if (rc)
+		return rc;
+	if (!a->id)
+		return fail(-ENOENT, "no XDP program on %s", ifname);
+	if (strcmp(a->name, DECAP_PROG_NAME))
+		return fail(-EPERM, "%s runs XDP program %s, not %s", ifname,
+			    a->name, DECAP_PROG_NAME);
+	fd = bpf_prog_get_fd_by_id(a->id);
+	if (fd < 0)
+		return fail(-errno, "cannot open XDP program %u: %s", a->id,
+			    strerror(errno));
+	rc = xlb_decap_maps_of(fd, m);
+	close(fd);
+	if (rc)
+		return fail(rc, "cannot find the maps of %s on %s%s", a->name,
+			    ifname, rc == -ENOENT ? " (an older build?)" : "");
+	return 0;
+}
+
+static int do_decap_stats(struct cmd *c)
+{
+	struct xlb_decap_maps m;
+	json_object *o;
+	struct attached a;
+	int rc;
+
+	rc = decap_open(c->arg[0], &a, &m);
+	if (rc)
+		return rc;
+	rc = xlb_decap_view(&m, &o);
+	xlb_decap_maps_close(&m);
+	if (rc)
+		return fail(rc, "cannot read %s on %s: %s", DECAP_PROG_NAME,
+			    c->arg[0], strerror(-rc));
+	json_object_object_add(o, "interface", json_object_new_string(
+				       c->arg[0]));
+	json_object_object_add(o, "program_id", json_object_new_int64(a.id));
+	json_object_object_add(o, "xdp_mode", json_object_new_string(a.mode));
+	render(c, o);
+	json_object_put(o);
+	return 0;
+}
+
+static void text_decap_set(const char *label, json_object *arr)
+{
+	size_t i, n = arr ? json_object_array_length(arr) : 0;
+
+	printf("%-20s", label);
+	if (!arr)
+		printf(" any");
+	for (i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : " ",
+		       json_object_get_string(json_object_array_get_idx(arr,
+									  i)));
+	putchar('\n');
+}
+
+static void text_decap_stats(const struct cmd *c, json_object *o)
+{
+	json_object *cnt = jget(o, "counters");
+	int i;
+
+	(void)c;
+	printf("%s: %s (id %lld, %s), GUE port %lld, rejected tunnels: %s\n",
+	       jstr(o, "interface", "?"), DECAP_PROG_NAME,
+	       jint(o, "program_id"), jstr(o, "xdp_mode", "?"),
+	       jint(o, "gue_port"), jstr(o, "reject", "?"));
+	text_decap_set("outer destinations", jget(o, "outer"));
+	text_decap_set("balancers", jget(o, "balancers"));
+	text_decap_set("inner destinations", jget(o, "inner"));
+	for (i = 0; i < XLB_DC_MAX; i++)
+		printf("%-20s %lld\n", xlb_decap_counter_names[i],
+		       jint(cnt, xlb_decap_counter_names[i]));
 }
 
 /* ---- main ---- */
