@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "conf.h"
+#include "loop.h"
 #include "view.h"
 #include "xlb.h"
 
@@ -21,7 +22,9 @@ struct xlbd {
 	struct xlb_maps maps;		/* fds of xlb's maps, for views */
 	char pin_dir[CONF_PATH_MAX + 64];
 	int ifindex;
-	int ctl_fd;
+	int ctl_fd;			/* the listening control socket */
+	struct ctl_server *ctl;		/* it and its connections (ctl.c) */
+	struct loop *loop;		/* the main thread's events (loop.h) */
 	bool stop, shutdown;
 	pthread_mutex_t lock;		/* conf and xlb, vs. the other threads */
 	void *metrics;			/* struct MHD_Daemon */
@@ -71,8 +74,9 @@ int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
 /* Save the running configuration to the state file (atomically). */
 void xlbd_save(struct xlbd *d);
 
+/* Bind the control socket and serve it on d->loop (connections are
+ * non-blocking, CTL_TIMEOUT_MS each); ctl_close() closes them all. */
 int ctl_open(struct xlbd *d);
-void ctl_serve_one(struct xlbd *d);
 /* Handle one request (the bytes read, newline included when one came):
  * fills out (members of the reply, "error" on failure); 0 or -errno. */
 int ctl_request(struct xlbd *d, const char *buf, size_t len,
