@@ -602,7 +602,7 @@ static void conn_new(struct ctl_server *s, int fd)
 	struct ctl_conn *c;
 
 	if (s->n >= CTL_CONN_MAX) {
-		xlbd_log(LOG_INFO_, "control: %d connections open; closing "
+		xlbd_log(LOG_DEBUG_, "control: %d connections open; closing "
 			 "the oldest", CTL_CONN_MAX);
 		conn_close(s->head);
 	}
