@@ -263,6 +263,22 @@ t_bad_override() {
 		[ -z "$why" ] || break
 		for pid in $(lab_pids lb xlbd); do kill -9 "$pid" 2>/dev/null; done
 	done
+	# Well formed, but no address of the node: refused when it is bound,
+	# which is before the data plane is loaded or the state saved.
+	if [ -z "$why" ]; then
+		xlbd_once 10 -i eth0 -s "$LAB/xlbd.sock" --pin-root "$LAB/bpf" \
+			--state "$LAB/state.yaml" --metrics 198.18.0.99:9100
+		rc=$?
+		after=$(cat "$LAB/state.yaml"; ls -R "$LAB/bpf"; ls "$LAB")
+		if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ]; then
+			why="--metrics 198.18.0.99:9100: exit $rc"
+		elif ! echo "$OUT" | grep -q "198.18.0.99:9100"; then
+			why="--metrics 198.18.0.99:9100 not named: $OUT"
+		elif [ "$before" != "$after" ]; then
+			why="--metrics 198.18.0.99:9100 changed: $(diff <(echo "$before") <(echo "$after") | head -5)"
+		fi
+		for pid in $(lab_pids lb xlbd); do kill -9 "$pid" 2>/dev/null; done
+	fi
 	[ -z "$why" ] && { lab_xlbd_start ||
 		why="the right flags do not start: $(tail -2 "$LAB/xlbd.log")"; }
 	[ -z "$why" ] && ! xlbctl list | grep -q "$VIP4" &&
@@ -270,7 +286,7 @@ t_bad_override() {
 	if [ -n "$why" ]; then
 		fail bad-override "$why"
 	else
-		pass "bad-override (5 refused in one line, nothing changed, then a clean start)"
+		pass "bad-override (5 refused in one line, an unbindable metrics address refused; nothing changed, then a clean start)"
 	fi
 	fresh
 }

@@ -661,9 +661,9 @@ static int detach(struct xlbd *d, struct locks *l)
 	return rc ? 1 : 0;
 }
 
-/* Locks, then the control socket (before the data plane, so that a
- * socket another daemon answers on stops this one with nothing changed),
- * then the data plane, metrics and checks. */
+/* Locks, then the control socket and the metrics address, then the data
+ * plane and the checks: a socket another daemon answers on, or an address
+ * that cannot be served, stops xlbd with nothing attached or saved. */
 static int start(struct xlbd *d, struct locks *l)
 {
 	int rc;
@@ -676,9 +676,13 @@ static int start(struct xlbd *d, struct locks *l)
 	if (!rc)
 		rc = ctl_open(d);
 	if (!rc)
-		rc = start_dataplane(d);
-	if (!rc)
 		rc = metrics_start(d);
+	if (!rc) {
+		/* The metrics thread reads d->conf and d->xlb. */
+		pthread_mutex_lock(&d->lock);
+		rc = start_dataplane(d);
+		pthread_mutex_unlock(&d->lock);
+	}
 	if (!rc)
 		rc = health_start(d);
 	return rc;

@@ -290,6 +290,9 @@ static void check_histogram(FILE *f, struct xlbd *d)
 		   "xlb_health_check_duration_seconds_count %llu\n", sum, count);
 }
 
+/* The page, or NULL while the data plane is not up yet: metrics start
+ * before it, so that an address that cannot be served stops xlbd before
+ * anything is attached or saved. */
 static char *render(struct xlbd *d, size_t *len)
 {
 	json_object *vips, *counters;
@@ -297,6 +300,10 @@ static char *render(struct xlbd *d, size_t *len)
 	FILE *f;
 
 	pthread_mutex_lock(&d->lock);
+	if (!d->xlb) {
+		pthread_mutex_unlock(&d->lock);
+		return NULL;
+	}
 	vips = xlbd_vips_json(d);
 	counters = view_counters(&d->maps);
 	pthread_mutex_unlock(&d->lock);
@@ -333,8 +340,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		status = MHD_HTTP_NOT_FOUND;
 		body = strdup("xlbd: metrics are at /metrics\n");
 		len = strlen(body);
-	} else {
-		body = render(cls, &len);
+	} else if (!(body = render(cls, &len))) {
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		body = strdup("xlbd: starting\n");
+		len = body ? strlen(body) : 0;
 	}
 	if (!body)
 		return MHD_NO;
