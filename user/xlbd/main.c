@@ -506,15 +506,16 @@ static char *override_doc(const char *key, const char *val)
 	return doc;
 }
 
-/* The parser's "NAME:LINE: reason", less NAME:LINE. */
+/* The parser's "NAME:LINE: reason", less "NAME:LINE: ". */
 static const char *reason(const char *err, const char *name)
 {
 	size_t n = strlen(name);
 
 	if (strncmp(err, name, n) || err[n] != ':')
 		return err;
-	err += n + 1;
-	err += strspn(err, "0123456789");
+	err += n;
+	while (*err == ':' && err[1] >= '0' && err[1] <= '9')
+		err += 1 + strspn(err + 1, "0123456789");
 	if (*err == ':')
 		err++;
 	return err + strspn(err, " ");
@@ -648,7 +649,9 @@ static int detach(struct xlbd *d, struct locks *l)
 		xlbd_log(LOG_INFO_, "nothing pinned in %s", d->pin_dir);
 		return 0;
 	}
-	if (take_locks(d, l))
+	/* The pins only: detaching leaves the state file alone. */
+	l->pins = lock_one(d->pin_dir, "data plane");
+	if (l->pins < 0)
 		return 1;
 	rc = xlb_open(&d->xlb, &o);
 	if (!rc)
