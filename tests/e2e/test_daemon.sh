@@ -102,7 +102,7 @@ t_second_daemon() {
 		elif ! echo "$OUT" | grep -q "pid $pid"; then
 			why="message does not name pid $pid: $OUT"
 		elif [ "$before" != "$after" ]; then
-			why="changed with $args: $(diff <(echo "$before") <(echo "$after") | head -5)"
+			why="changed with $args: $(diff <(echo "$before") <(echo "$after") | head -5 | tr "\n" " ")"
 		elif [ "$(lab_get)" != b1 ]; then
 			why="traffic broken after $args"
 		fi
@@ -135,7 +135,7 @@ t_detach_running() {
 	elif ! echo "$OUT" | grep -q "pid $pid"; then
 		why="message does not name pid $pid: $OUT"
 	elif [ "$before" != "$after" ]; then
-		why="changed: $(diff <(echo "$before") <(echo "$after") | head -5)"
+		why="changed: $(diff <(echo "$before") <(echo "$after") | head -5 | tr "\n" " ")"
 	elif [ "$(lab_get)" != b1 ]; then
 		why="traffic broken"
 	else
@@ -258,7 +258,7 @@ t_bad_override() {
 			! echo "$OUT" | grep -q -- "'${bad#* }'"; then
 			why="$bad: want one line naming '${bad#* }': $OUT"
 		elif [ "$before" != "$after" ]; then
-			why="$bad changed: $(diff <(echo "$before") <(echo "$after") | head -5)"
+			why="$bad changed: $(diff <(echo "$before") <(echo "$after") | head -5 | tr "\n" " ")"
 		fi
 		[ -z "$why" ] || break
 		for pid in $(lab_pids lb xlbd); do kill -9 "$pid" 2>/dev/null; done
@@ -275,7 +275,7 @@ t_bad_override() {
 		elif ! echo "$OUT" | grep -q "198.18.0.99:9100"; then
 			why="--metrics 198.18.0.99:9100 not named: $OUT"
 		elif [ "$before" != "$after" ]; then
-			why="--metrics 198.18.0.99:9100 changed: $(diff <(echo "$before") <(echo "$after") | head -5)"
+			why="--metrics 198.18.0.99:9100 changed: $(diff <(echo "$before") <(echo "$after") | head -5 | tr "\n" " ")"
 		fi
 		for pid in $(lab_pids lb xlbd); do kill -9 "$pid" 2>/dev/null; done
 	fi

@@ -615,7 +615,6 @@ static void conn_new(struct ctl_server *s, int fd)
 	c->srv = s;
 	c->fd = fd;
 	loop_timer_init(&c->deadline, conn_deadline, c);
-	loop_timer_arm(s->d->loop, &c->deadline, CTL_TIMEOUT_MS);
 	c->prev = s->tail;
 	if (s->tail)
 		s->tail->next = c;
@@ -623,6 +622,9 @@ static void conn_new(struct ctl_server *s, int fd)
 		s->head = c;
 	s->tail = c;
 	s->n++;
+	/* No connection without its deadline. */
+	if (loop_timer_arm(s->d->loop, &c->deadline, CTL_TIMEOUT_MS))
+		conn_close(c);
 }
 
 static void resume_accept(void *arg)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
-/* xlbd's shared state, for its parts: lifecycle (xlbd.c), control socket
- * (xlbd_ctl.c), metrics (xlbd_metrics.c). */
+/* xlbd's shared state, for its parts: lifecycle and event loop (main.c,
+ * loop.c), control socket (ctl.c), metrics (metrics.c). */
 #ifndef XLBD_H
 #define XLBD_H
 
