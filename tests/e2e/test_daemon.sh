@@ -219,19 +219,26 @@ t_default_socket() {
 	"$LAB_BUILD/xlbctl" -i eth1 shutdown > /dev/null 2>&1
 	lab_wait 10 test ! -e "$RUN_XLB/eth1.sock"
 	# The only socket left (when no one else has one here now).
-	if [ -z "$why" ] && [ "$(ls "$RUN_XLB" | grep -c '\.sock$')" = 1 ] &&
+	if [ -z "$why" ] && [ "$(ls "$RUN_XLB" 2>/dev/null | grep -c '\.sock$')" = 1 ] &&
 		! "$LAB_BUILD/xlbctl" list | grep -q "$VIP4"; then
 		why="the only socket was not used"
 	fi
 	"$LAB_BUILD/xlbctl" -i eth0 shutdown > /dev/null 2>&1
 	lab_wait 10 test ! -e "$RUN_XLB/eth0.sock"
+	# None left (when no one else has one here now): one line saying so.
+	if [ -z "$why" ] && [ "$(ls "$RUN_XLB" 2>/dev/null | grep -c '\.sock$')" = 0 ]; then
+		out=$("$LAB_BUILD/xlbctl" list 2>&1) &&
+			why="no socket, yet xlbctl list succeeded"
+		[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "no xlbd socket" ||
+			why="no socket: want one line saying so, got: $out"
+	fi
 	for pid in $(lab_pids lb xlbd); do kill -9 "$pid" 2>/dev/null; done
 	ip -n "$P-lb" link del eth1 2>/dev/null
 	rm -f "$RUN_XLB/eth0.sock" "$RUN_XLB/eth1.sock" "$LAB/state1.yaml"*
 	if [ -n "$why" ]; then
 		fail default-socket "$why"
 	else
-		pass "default-socket ($RUN_XLB/eth0.sock and eth1.sock; -i; the only one)"
+		pass "default-socket ($RUN_XLB/eth0.sock and eth1.sock; -i; several, the only one, none)"
 	fi
 	fresh
 }
