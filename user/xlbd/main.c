@@ -423,6 +423,8 @@ static void usage(FILE *f)
 "            [--metrics ADDR:PORT] [-v|-q]\n"
 "       xlbd -n [-c FILE]            check the configuration and exit\n"
 "       xlbd -i IFACE --detach       remove the program and its pins\n"
+"One xlbd per interface; its socket is " CTL_SOCK_DIR "/IFACE" CTL_SOCK_EXT
+" unless -s says.\n"
 "Runs in the foreground; logs to stderr. See xlbd(8), xlb.conf(5).\n");
 }
 
