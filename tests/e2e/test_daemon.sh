@@ -59,7 +59,7 @@ fresh() {
 	rm -rf "$LAB/bpf/xlb"
 	ip -n "$P-lb" link set dev eth0 xdp off 2>/dev/null
 	rm -f "$LAB"/state.yaml* "$LAB"/*.sock "$LAB"/other.yaml* \
-		"$LAB"/hold.*
+		"$LAB"/hold.* "$LAB/big.yaml"
 }
 
 # A daemon with the VIP and backend b1.
@@ -433,6 +433,46 @@ t_slow_client() {
 	fresh
 }
 
+# A client that asks for a list bigger than the socket buffer (2,000
+# backends, about 0.5 MB) and never reads it: others are served meanwhile,
+# and its connection is closed at the reply's deadline.
+t_slow_reader() {
+	local ms why="" i
+	fresh
+	{
+		printf 'vips:\n  - vip: %s\n    backends:\n' "$VIP"
+		for i in $(seq 0 1999); do
+			printf '      - addr: 198.18.%d.%d\n' $((100 + i / 250)) $((1 + i % 250))
+		done
+	} > "$LAB/big.yaml"
+	lab_xlbd_start -c "$LAB/big.yaml" || { fail slow-reader "no start"; return; }
+	lab_ns lb "$LAB_PY" -c '
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"{\"cmd\":\"list\"}\n")
+open(sys.argv[2] + ".ready", "w").close()
+t = time.monotonic()
+while time.monotonic() - t < 15 and not os.path.exists(sys.argv[2] + ".stop"):
+    time.sleep(0.1)
+' "$LAB/xlbd.sock" "$LAB/hold.reader" > /dev/null 2>&1 &
+	HOLD_PID=$!
+	lab_wait 10 test -e "$LAB/hold.reader.ready"
+	sleep 0.5	# the daemon has its request and fills the socket
+	ms=$(list_ms)
+	lab_wait 10 grep -q "reply not taken within" "$LAB/xlbd.log" ||
+		why="the reader was not closed at its deadline"
+	unhold reader
+	# A list of 2,000 backends takes some 100 ms; 2 s leaves room.
+	[ "$ms" -lt 2000 ] || why="xlbctl list took $ms ms${why:+; $why}"
+	if [ -n "$why" ]; then
+		fail slow-reader "$why"
+	else
+		pass "slow-reader (a 2,000-backend list unread: another in $ms ms; closed at its deadline)"
+	fi
+	fresh
+}
+
 # About 1,000 idle TCP connections to the metrics port from the client:
 # a scrape from elsewhere must still answer within 2 s.
 t_metrics_flood() {
@@ -457,7 +497,7 @@ t_metrics_flood() {
 	fresh
 }
 
-CASES=${TESTS:-"second_daemon detach_running two_nodes default_socket bad_override idle_clients slow_client metrics_flood"}
+CASES=${TESTS:-"second_daemon detach_running two_nodes default_socket bad_override idle_clients slow_client slow_reader metrics_flood"}
 
 if ! lab_up 1; then
 	echo "FAIL lab: could not build the lab"
