@@ -596,11 +596,25 @@ static int lock_one(const char *path, const char *what)
 	return fd;
 }
 
+/* The pin directory, made to exist so that it can be locked. */
+static int pin_dir_ready(struct xlbd *d)
+{
+	int rc = ensure_bpffs(d->conf.node.pin_root);
+
+	if (!rc)
+		rc = mkdir_p(d->pin_dir);
+	if (rc)
+		xlbd_log(LOG_ERR_, "pin directory %s: %s", d->pin_dir,
+			 strerror(-rc));
+	return rc;
+}
+
 /* The state file's lock first (it changes nothing on the data plane),
  * then the pin directory's, which must exist. */
 static int take_locks(struct xlbd *d, struct locks *l)
 {
 	char path[CONF_PATH_MAX + 8], *slash;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s.lock", d->conf.node.state_file);
 	slash = strrchr(path, '/');
@@ -613,6 +627,9 @@ static int take_locks(struct xlbd *d, struct locks *l)
 	l->state = lock_one(path, "state file");
 	if (l->state < 0)
 		return l->state;
+	rc = pin_dir_ready(d);
+	if (rc)
+		return rc;
 	l->pins = lock_one(d->pin_dir, "data plane");
 	return l->pins < 0 ? l->pins : 0;
 }
@@ -624,19 +641,6 @@ static void drop_locks(struct locks *l)
 	if (l->state >= 0)
 		close(l->state);
 	l->pins = l->state = -1;
-}
-
-/* The pin directory, made to exist so that it can be locked. */
-static int pin_dir_ready(struct xlbd *d)
-{
-	int rc = ensure_bpffs(d->conf.node.pin_root);
-
-	if (!rc)
-		rc = mkdir_p(d->pin_dir);
-	if (rc)
-		xlbd_log(LOG_ERR_, "pin directory %s: %s", d->pin_dir,
-			 strerror(-rc));
-	return rc;
 }
 
 static int detach(struct xlbd *d, struct locks *l)
@@ -672,9 +676,7 @@ static int start(struct xlbd *d, struct locks *l)
 {
 	int rc;
 
-	rc = pin_dir_ready(d);
-	if (!rc)
-		rc = take_locks(d, l);
+	rc = take_locks(d, l);
 	if (!rc && !(d->loop = loop_new()))
 		rc = -errno;
 	if (!rc)
