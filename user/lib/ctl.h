@@ -2,6 +2,8 @@
 /* The xlbd control protocol, spoken by xlbctl over a unix stream socket.
  *
  * DOC: one request, one reply, then the server closes the connection.
+ * The server reads a request until its newline (or EOF) and serves many
+ * connections at once, none of them able to hold the others up.
  * Each is one JSON object (json-c) on one line ending in "\n"; a request
  * is at most CTL_MSG_MAX bytes (longer ones are refused), a reply at most
  * CTL_REPLY_MAX. A request names its verb
@@ -69,8 +71,18 @@
 
 #define CTL_MSG_MAX		65536	/* a request */
 #define CTL_REPLY_MAX		(64 << 20)	/* a reply: 16k backends listed */
-#define CTL_SOCK_DEFAULT	"/run/xlb/xlbd.sock"
-#define CTL_TIMEOUT_MS		5000	/* a request must arrive this fast */
+/* xlbd's control socket, unless configured (-s, node.control-socket), is
+ * one per data plane: CTL_SOCK_DIR/IFACE.sock. xlbctl finds it with -i
+ * IFACE, or as the only *.sock in CTL_SOCK_DIR. */
+#define CTL_SOCK_DIR		"/run/xlb"
+#define CTL_SOCK_EXT		".sock"
+/* What the configuration holds until the interface is known, and what
+ * state files saved before sockets were per interface hold: xlbd puts
+ * CTL_SOCK_DIR/IFACE.sock in its place. */
+#define CTL_SOCK_DEFAULT	CTL_SOCK_DIR "/xlbd.sock"
+/* A request must arrive whole within this, from the connection's accept;
+ * its reply must be taken within as much again. */
+#define CTL_TIMEOUT_MS		5000
 #define CTL_FLOWS_LIMIT_MAX	1000000000	/* flows' "limit" */
 
 #endif

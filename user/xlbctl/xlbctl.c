@@ -30,7 +30,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_link.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -277,7 +280,8 @@ static const char *p_help(const struct param *p, char *buf, size_t len)
 /* ---- verbs ---- */
 
 struct globals {
-	const char *sock;
+	const char *sock;		/* -s, or found by xlbd_sock() */
+	const char *iface;		/* -i: CTL_SOCK_DIR/IFACE.sock */
 	const char *pinned;
 	bool json;
 };
@@ -509,12 +513,16 @@ static void usage_verbs(FILE *f, const char *group)
 
 static void usage(FILE *f)
 {
-	fputs("usage: xlbctl [-s SOCK] [-j] [--pinned DIR] VERB [ARGS...]\n"
+	fputs("usage: xlbctl [-i IFACE | -s SOCK] [-j] [--pinned DIR] VERB "
+	      "[ARGS...]\n"
 	      "\n"
 	      "Control xlbd, the XDP load balancer, over its unix socket.\n"
 	      "\n"
-	      "  -s, --socket SOCK    xlbd's control socket (default "
-	      CTL_SOCK_DEFAULT ")\n"
+	      "  -i, --interface IFACE\n"
+	      "                       the xlbd of IFACE (socket "
+	      CTL_SOCK_DIR "/IFACE" CTL_SOCK_EXT ")\n"
+	      "  -s, --socket SOCK    xlbd's control socket (default: the "
+	      "only one in " CTL_SOCK_DIR ")\n"
 	      "  -j, --json           JSON output\n"
 	      "  --pinned DIR         read the maps pinned in DIR instead of "
 	      "asking xlbd\n"
@@ -693,6 +701,8 @@ static int global_opt(struct globals *g, int argc, char **argv, int *i)
 	}
 	if ((rc = take(argc, argv, i, "-s", &g->sock)) ||
 	    (rc = take(argc, argv, i, "--socket", &g->sock)) ||
+	    (rc = take(argc, argv, i, "-i", &g->iface)) ||
+	    (rc = take(argc, argv, i, "--interface", &g->iface)) ||
 	    (rc = take(argc, argv, i, "--pinned", &g->pinned)))
 		return rc;
 	return 0;
@@ -995,6 +1005,75 @@ static json_object *build_request(const struct cmd *c)
 
 /* ---- talking to xlbd ---- */
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The only socket in CTL_SOCK_DIR, into path; an error naming them all
+ * when there are several. */
+static int only_socket(char *path, size_t len)
+{
+	char *names[16], list[256] = "";
+	size_t n = 0, i, l = 0;
+	struct dirent *e;
+	struct stat st;
+	DIR *dir;
+
+	dir = opendir(CTL_SOCK_DIR);
+	while (dir && (e = readdir(dir))) {
+		size_t nl = strlen(e->d_name), el = strlen(CTL_SOCK_EXT);
+
+		if (nl <= el || strcmp(e->d_name + nl - el, CTL_SOCK_EXT) ||
+		    fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISSOCK(st.st_mode) || n == sizeof(names) / sizeof(*names))
+			continue;
+		names[n] = strdup(e->d_name);
+		n += names[n] != NULL;
+	}
+	if (dir)
+		closedir(dir);
+	qsort(names, n, sizeof(*names), by_name);
+	for (i = 0; i < n && l < sizeof(list); i++)
+		l += snprintf(list + l, sizeof(list) - l, "%s%s", i ? " " : "",
+			      names[i]);
+	if (n == 1)
+		snprintf(path, len, "%s/%s", CTL_SOCK_DIR, names[0]);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	if (!n)
+		return fail(-ENOENT, "no xlbd socket in %s (is xlbd running? "
+			    "-i IFACE or -s SOCK names one; --pinned DIR "
+			    "reads the data plane directly)", CTL_SOCK_DIR);
+	if (n > 1)
+		return fail(-EINVAL, "several xlbd sockets in %s (%s): choose "
+			    "one with -i IFACE or -s SOCK", CTL_SOCK_DIR, list);
+	return 0;
+}
+
+/* Which socket: -s as given, -i IFACE's, or the only one there is. NULL
+ * with *rc set when none can be chosen. */
+static const char *xlbd_sock(const struct globals *g, int *rc)
+{
+	static char path[108];
+	double unused;
+
+	*rc = 0;
+	if (g->sock && g->iface) {
+		*rc = usage_fail("-s and -i both name the socket: give one");
+	} else if (g->iface) {
+		*rc = check_param(&p_iface, g->iface, &unused);
+		if (!*rc)
+			snprintf(path, sizeof(path), "%s/%s%s", CTL_SOCK_DIR,
+				 g->iface, CTL_SOCK_EXT);
+	} else if (!g->sock) {
+		*rc = only_socket(path, sizeof(path));
+	} else {
+		return g->sock;
+	}
+	return *rc ? NULL : path;
+}
+
 static int connect_xlbd(const char *sock)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -1111,6 +1190,7 @@ static int ctl_call(const struct cmd *c, json_object *req,
 	const char *msg = json_object_to_json_string_ext(req,
 						JSON_C_TO_STRING_PLAIN);
 	size_t mlen = strlen(msg), len;
+	const char *sock;
 	char *buf = NULL;
 	int fd, rc;
 
@@ -1120,13 +1200,15 @@ static int ctl_call(const struct cmd *c, json_object *req,
 	memcpy(buf, msg, mlen);
 	buf[mlen] = '\n';
 	/* The parser xlbd runs: what it would refuse is not sent. */
-	fd = own_check(buf, mlen + 1) ?: connect_xlbd(c->g.sock);
+	rc = own_check(buf, mlen + 1);
+	sock = rc ? NULL : xlbd_sock(&c->g, &rc);
+	fd = sock ? connect_xlbd(sock) : rc;
 	if (fd < 0) {
 		free(buf);
 		return fd;
 	}
-	rc = send_all(fd, c->g.sock, buf, mlen + 1) ?:
-	     recv_all(fd, c->g.sock, buf, &len) ?:
+	rc = send_all(fd, sock, buf, mlen + 1) ?:
+	     recv_all(fd, sock, buf, &len) ?:
 	     parse_reply(buf, len, reply);
 	free(buf);
 	close(fd);
@@ -1537,12 +1619,14 @@ static void text_top(const struct cmd *c, json_object *o)
 {
 	char when[16];
 	time_t now = time(NULL);
+	int rc;
 
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
 	if (isatty(STDOUT_FILENO))
 		fputs("\033[H\033[2J", stdout);
 	printf("xlbctl top  %s %s  every %gs  %s\n\n",
-	       c->g.pinned ? "pinned" : "xlbd", c->g.pinned ?: c->g.sock,
+	       c->g.pinned ? "pinned" : "xlbd",
+	       c->g.pinned ?: xlbd_sock(&c->g, &rc) ?: "?",
 	       c->opt[O_INTERVAL] ? c->num[O_INTERVAL] : 1.0, when);
 	text_stats(c, o);
 }
@@ -2115,7 +2199,7 @@ static int finish(int rc)
 
 int main(int argc, char **argv)
 {
-	struct cmd c = { .g.sock = CTL_SOCK_DEFAULT };
+	struct cmd c = {};
 	int rc;
 
 	setup_logging();

@@ -21,6 +21,7 @@
 #include "addr.h"
 #include "fileio.h"
 #include "conf.h"
+#include "ctl.h"
 #include "maglev.h"
 #include "xlb/config.h"
 #include "xlb/maps.h"
@@ -35,7 +36,6 @@
 /* Refuses /dev/zero and friends; real files are far smaller. */
 #define CONF_FILE_MAX		(64 << 20)
 
-#define CTL_SOCK_DEFAULT	"/run/xlb/xlbd.sock"
 #define PIN_ROOT_DEFAULT	"/sys/fs/bpf"
 #define STATE_DIR		"/var/lib/xlb"
 #define STATE_FILE_DEFAULT	STATE_DIR "/state.yaml"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,6 +20,7 @@
 #include "addr.h"
 #include "ctl.h"
 #include "ctlproto.h"
+#include "loop.h"
 #include "xlbd.h"
 
 struct req {
@@ -427,43 +429,6 @@ static int dispatch(struct xlbd *d, struct req *r)
 	return fail(r, -EINVAL, "unknown command '%s'", cmd);
 }
 
-static void send_reply(int fd, json_object *o)
-{
-	const char *s = json_object_to_json_string_ext(o,
-						       JSON_C_TO_STRING_PLAIN);
-	size_t len = strlen(s), off = 0;
-	ssize_t n;
-
-	/* A client that hung up must not take the daemon with it. */
-	while (off < len && (n = send(fd, s + off, len - off,
-				      MSG_NOSIGNAL)) > 0)
-		off += n;
-	if (send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
-		return;
-}
-
-/* Read one request line, at most CTL_MSG_MAX bytes, within the timeout. */
-static int read_request(int fd, char *buf, size_t max)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len < max - 1) {
-		n = read(fd, buf + len, max - 1 - len);
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += n;
-		if (memchr(buf + len - n, '\n', n))
-			break;
-	}
-	if (len >= max - 1)
-		return -EMSGSIZE;
-	buf[len] = '\0';
-	return (int)len;
-}
-
 /* One request as read from a connection (its newline included when one
  * came) into the reply object out; 0 or -errno, the reason in "error". */
 int ctl_request(struct xlbd *d, const char *buf, size_t len, json_object *out)
@@ -486,43 +451,279 @@ int ctl_request(struct xlbd *d, const char *buf, size_t len, json_object *out)
 	return rc;
 }
 
-void ctl_serve_one(struct xlbd *d)
+/* ---- connections ----
+ * Each control connection is a small state machine on the main loop:
+ * reading (until a newline, EOF, or more than CTL_MSG_MAX bytes), then
+ * writing its reply, then closed. Nothing blocks: a client that sends
+ * nothing, or a byte now and then, or reads its reply slowly, costs a
+ * buffer and a slot until its deadline (CTL_TIMEOUT_MS for the whole
+ * request, as much again for the reply), never the loop's time. At most
+ * CTL_CONN_MAX are open; a new one closes the oldest. */
+#define CTL_CONN_MAX		64
+#define CTL_BUF_MIN		1024	/* first size of a request buffer */
+#define CTL_ACCEPT_PAUSE_MS	100	/* out of fds: accept again after */
+
+struct ctl_conn {
+	struct ctl_server *srv;
+	int fd;
+	char *buf;			/* the request so far, NUL-terminated */
+	size_t len, cap;
+	char *out;			/* the reply and its newline, or NULL */
+	size_t outlen, outoff;
+	struct loop_timer deadline;
+	struct ctl_conn *prev, *next;	/* oldest first */
+};
+
+struct ctl_server {
+	struct xlbd *d;
+	int fd;
+	struct ctl_conn *head, *tail;
+	unsigned int n;
+	struct loop_timer resume;	/* accepting again after EMFILE */
+};
+
+static void conn_close(struct ctl_conn *c)
 {
-	struct timeval tv = { CTL_TIMEOUT_MS / 1000, 0 };
-	json_object *out;
-	const char *err = NULL;
-	char *buf;
-	int fd, rc;
+	struct ctl_server *s = c->srv;
 
-	fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	out = json_object_new_object();
-	buf = malloc(CTL_MSG_MAX + 1);
-	rc = buf ? read_request(fd, buf, CTL_MSG_MAX + 1) : -ENOMEM;
-	if (rc == -EMSGSIZE)
-		err = "request too long";
-	else if (rc < 0)
-		err = strerror(-rc);
-	if (err)
-		json_object_object_add(out, "error",
-				       json_object_new_string(err));
+	loop_timer_cancel(s->d->loop, &c->deadline);
+	loop_del(s->d->loop, c->fd);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
 	else
-		rc = ctl_request(d, buf, (size_t)rc, out);
-	json_object_object_add(out, "ok", json_object_new_boolean(rc >= 0 && !err));
-	if (rc < 0 || err) {
-		json_object *e;
+		s->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		s->tail = c->prev;
+	s->n--;
+	free(c->buf);
+	free(c->out);
+	free(c);
+}
 
-		json_object_object_get_ex(out, "error", &e);
+/* Write what the socket takes; the rest when it says EPOLLOUT. */
+static void send_reply(struct ctl_conn *c)
+{
+	ssize_t n;
+
+	while (c->outoff < c->outlen) {
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0) {		/* the client hung up: its loss */
+			conn_close(c);
+			return;
+		}
+		c->outoff += n;
+	}
+	conn_close(c);
+}
+
+/* The reply object becomes text; the connection turns to writing. */
+static void start_reply(struct ctl_conn *c, json_object *out, bool ok)
+{
+	const char *s;
+	json_object *e;
+
+	json_object_object_add(out, "ok", json_object_new_boolean(ok));
+	if (!ok && json_object_object_get_ex(out, "error", &e))
 		xlbd_log(LOG_INFO_, "control: refused: %s",
 			 json_object_get_string(e));
+	s = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN);
+	c->outlen = strlen(s) + 1;
+	c->out = malloc(c->outlen);
+	free(c->buf);
+	c->buf = NULL;
+	if (!c->out) {
+		json_object_put(out);
+		conn_close(c);
+		return;
 	}
-	send_reply(fd, out);
-	close(fd);
-	free(buf);
+	memcpy(c->out, s, c->outlen - 1);
+	c->out[c->outlen - 1] = '\n';
 	json_object_put(out);
+	loop_timer_arm(c->srv->d->loop, &c->deadline, CTL_TIMEOUT_MS);
+	loop_mod(c->srv->d->loop, c->fd, EPOLLOUT);
+	send_reply(c);
+}
+
+static void reply_error(struct ctl_conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void reply_error(struct ctl_conn *c, const char *fmt, ...)
+{
+	json_object *out = json_object_new_object();
+	char msg[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(out, "error", json_object_new_string(msg));
+	start_reply(c, out, false);
+}
+
+/* A whole request: every byte read, the newline included when one came. */
+static void serve(struct ctl_conn *c)
+{
+	json_object *out = json_object_new_object();
+	int rc;
+
+	c->buf[c->len] = '\0';
+	rc = ctl_request(c->srv->d, c->buf, c->len, out);
+	start_reply(c, out, rc >= 0);
+}
+
+/* 1 when the buffer has room for more, 0 when it is full, or -ENOMEM. */
+static int grow(struct ctl_conn *c)
+{
+	size_t cap;
+	char *b;
+
+	if (c->cap && c->len < c->cap - 1)
+		return 1;
+	if (c->cap == CTL_MSG_MAX + 2)
+		return 0;
+	cap = c->cap ? c->cap * 2 : CTL_BUF_MIN;
+	if (cap > CTL_MSG_MAX + 2)
+		cap = CTL_MSG_MAX + 2;
+	b = realloc(c->buf, cap);
+	if (!b)
+		return -ENOMEM;
+	c->buf = b;
+	c->cap = cap;
+	return 1;
+}
+
+/* Read what has come. One byte past CTL_MSG_MAX tells a request that is
+ * too long; the last byte of the buffer is for the NUL. */
+static int read_request(struct ctl_conn *c)
+{
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		rc = grow(c);
+		if (rc < 0)
+			return rc;
+		if (!rc || c->len > CTL_MSG_MAX)
+			return -EMSGSIZE;
+		n = read(c->fd, c->buf + c->len, c->cap - 1 - c->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 1;	/* EOF: the request is what came */
+		c->len += n;
+		if (c->len > CTL_MSG_MAX)
+			return -EMSGSIZE;
+		if (memchr(c->buf + c->len - n, '\n', n))
+			return 1;
+	}
+}
+
+static void conn_event(void *arg, uint32_t revents)
+{
+	struct ctl_conn *c = arg;
+	int rc;
+
+	(void)revents;
+	if (c->out) {
+		send_reply(c);
+		return;
+	}
+	rc = read_request(c);
+	if (rc == 1)
+		serve(c);
+	else if (rc == -EMSGSIZE)
+		reply_error(c, "request too long (over %d bytes)", CTL_MSG_MAX);
+	else if (rc == -ENOMEM)
+		reply_error(c, "out of memory");
+	else if (rc != -EAGAIN && rc != -EWOULDBLOCK)
+		conn_close(c);		/* reset by the client */
+}
+
+static void conn_deadline(void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	if (c->out) {
+		xlbd_log(LOG_INFO_, "control: reply not taken within %d ms; "
+			 "closing", CTL_TIMEOUT_MS);
+		conn_close(c);
+		return;
+	}
+	reply_error(c, "no complete request within %d ms", CTL_TIMEOUT_MS);
+}
+
+static void conn_new(struct ctl_server *s, int fd)
+{
+	struct ctl_conn *c;
+
+	if (s->n >= CTL_CONN_MAX) {
+		xlbd_log(LOG_DEBUG_, "control: %d connections open; closing "
+			 "the oldest", CTL_CONN_MAX);
+		conn_close(s->head);
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || loop_add(s->d->loop, fd, EPOLLIN, conn_event, c)) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->srv = s;
+	c->fd = fd;
+	loop_timer_init(&c->deadline, conn_deadline, c);
+	c->prev = s->tail;
+	if (s->tail)
+		s->tail->next = c;
+	else
+		s->head = c;
+	s->tail = c;
+	s->n++;
+	/* No connection without its deadline. */
+	if (loop_timer_arm(s->d->loop, &c->deadline, CTL_TIMEOUT_MS))
+		conn_close(c);
+}
+
+static void resume_accept(void *arg)
+{
+	struct ctl_server *s = arg;
+
+	loop_mod(s->d->loop, s->fd, EPOLLIN);
+}
+
+static void ctl_accept(void *arg, uint32_t revents)
+{
+	struct ctl_server *s = arg;
+	int fd, i;
+
+	(void)revents;
+	for (i = 0; i < CTL_CONN_MAX; i++) {
+		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			conn_new(s, fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			/* Out of fds or memory: a level-triggered listener
+			 * would spin; pause it a little. */
+			xlbd_log(LOG_WARN_, "control: accept: %s",
+				 strerror(errno));
+			loop_mod(s->d->loop, s->fd, 0);
+			loop_timer_arm(s->d->loop, &s->resume,
+				       CTL_ACCEPT_PAUSE_MS);
+		}
+		return;
+	}
 }
 
 static int mkdir_parent(const char *path)
@@ -535,6 +736,27 @@ static int mkdir_parent(const char *path)
 		return 0;
 	*slash = '\0';
 	return mkdir(dir, 0755) && errno != EEXIST ? -errno : 0;
+}
+
+/* The listening socket, non-blocking, on d->loop. */
+static int ctl_listen(struct xlbd *d, int fd)
+{
+	struct ctl_server *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	s->d = d;
+	s->fd = fd;
+	loop_timer_init(&s->resume, resume_accept, s);
+	rc = loop_add(d->loop, fd, EPOLLIN, ctl_accept, s);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	d->ctl = s;
+	d->ctl_fd = fd;
+	return 0;
 }
 
 int ctl_open(struct xlbd *d)
@@ -550,13 +772,14 @@ int ctl_open(struct xlbd *d)
 	}
 	strcpy(sa.sun_path, path);
 	rc = mkdir_parent(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (rc || fd < 0) {
 		rc = rc ?: -errno;
 		goto err;
 	}
 	/* A socket file left by a killed daemon: nobody answers on it. */
-	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    errno == EAGAIN) {
 		xlbd_log(LOG_ERR_, "another xlbd answers on %s", path);
 		close(fd);
 		return -EADDRINUSE;
@@ -572,11 +795,12 @@ int ctl_open(struct xlbd *d)
 			xlbd_log(LOG_WARN_, "control group %s not applied",
 				 d->conf.node.ctl_group);
 	}
-	if (!rc && listen(fd, 16))
+	if (!rc && listen(fd, CTL_CONN_MAX))
 		rc = -errno;
+	if (!rc)
+		rc = ctl_listen(d, fd);
 	if (rc)
 		goto err;
-	d->ctl_fd = fd;
 	return 0;
 err:
 	xlbd_log(LOG_ERR_, "control socket %s: %s", path, strerror(-rc));
@@ -587,9 +811,17 @@ err:
 
 void ctl_close(struct xlbd *d)
 {
-	if (d->ctl_fd < 0)
+	struct ctl_server *s = d->ctl;
+
+	if (!s)
 		return;
-	close(d->ctl_fd);
+	while (s->head)
+		conn_close(s->head);
+	loop_timer_cancel(d->loop, &s->resume);
+	loop_del(d->loop, s->fd);
+	close(s->fd);
 	unlink(d->conf.node.ctl_sock);
+	free(s);
+	d->ctl = NULL;
 	d->ctl_fd = -1;
 }

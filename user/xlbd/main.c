@@ -4,19 +4,25 @@
  * configuration, serves xlbctl on a unix socket and metrics over HTTP.
  * SIGTERM/SIGINT stop the daemon and leave the data plane forwarding;
  * SIGHUP re-reads the configuration file; `xlbctl shutdown` or
- * `xlbd --detach` remove the program and its pins. */
+ * `xlbd --detach` remove the program and its pins.
+ *
+ * One daemon per data plane: locks on the pin directory and the state
+ * file (lock.h) are taken before either is touched. The main thread is
+ * one event loop (loop.h): signals, the control socket and each control
+ * connection are its sources; metrics and health checks have threads. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <limits.h>
 #include <net/if.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -30,6 +36,8 @@
 
 #include "addr.h"
 #include "ctl.h"
+#include "lock.h"
+#include "loop.h"
 #include "maglev.h"
 #include "xlbd.h"
 
@@ -218,6 +226,10 @@ static int node_settings(struct xlbd *d, const struct args *a)
 
 	override(n->ifname, sizeof(n->ifname), a->ifname);
 	override(n->ctl_sock, sizeof(n->ctl_sock), a->sock);
+	if (!a->sock && !strcmp(n->ctl_sock, CTL_SOCK_DEFAULT))
+		/* One socket per interface, as the state file. */
+		snprintf(n->ctl_sock, sizeof(n->ctl_sock),
+			 CTL_SOCK_DIR "/%s" CTL_SOCK_EXT, n->ifname);
 	override(n->pin_root, sizeof(n->pin_root), a->pin_root);
 	override(n->metrics, sizeof(n->metrics), a->metrics);
 	if (!n->ifname[0]) {
@@ -327,66 +339,77 @@ static void signals(sigset_t *set)
 	sigaddset(set, SIGHUP);
 }
 
-/* How long the loop may sleep: verdicts wait at most
- * STORE_VERDICT_DELAY_MS for their batch to be saved. */
-static int save_wait_ms(struct xlbd *d, struct timespec *dirty_since)
+/* Verdicts are saved in batches: the first change arms the timer, which
+ * saves whatever changed by then (STORE_VERDICT_DELAY_MS later). */
+static void on_save_timer(void *arg)
 {
-	struct timespec now;
-	long ms;
+	struct xlbd *d = arg;
 
-	if (!d->verdicts_dirty)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!dirty_since->tv_sec && !dirty_since->tv_nsec)
-		*dirty_since = now;
-	ms = (now.tv_sec - dirty_since->tv_sec) * 1000 +
-	     (now.tv_nsec - dirty_since->tv_nsec) / 1000000;
-	if (ms < STORE_VERDICT_DELAY_MS)
-		return (int)(STORE_VERDICT_DELAY_MS - ms);
-	xlbd_save_verdicts(d);
-	memset(dirty_since, 0, sizeof(*dirty_since));
-	return d->verdicts_dirty ? STORE_VERDICT_DELAY_MS : -1;
+	if (d->verdicts_dirty && xlbd_save_verdicts(d))
+		loop_timer_arm(d->loop, &d->save_timer,
+			       STORE_VERDICT_DELAY_MS);
 }
 
+static void on_verdicts(void *arg, uint32_t revents)
+{
+	struct xlbd *d = arg;
+
+	(void)revents;
+	xlbd_on_verdicts(d);
+	if (d->verdicts_dirty && !loop_timer_armed(&d->save_timer))
+		loop_timer_arm(d->loop, &d->save_timer,
+			       STORE_VERDICT_DELAY_MS);
+}
+
+struct sig_src {
+	struct xlbd *d;
+	int fd;
+};
+
+static void on_signal(void *arg, uint32_t revents)
+{
+	struct sig_src *s = arg;
+	struct signalfd_siginfo si;
+
+	(void)revents;
+	while (!s->d->stop && read(s->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(s->d);
+		else
+			s->d->stop = true;
+	}
+}
+
+/* The main loop: until a signal or `xlbctl shutdown` says stop. */
 static int run(struct xlbd *d)
 {
-	struct signalfd_siginfo si;
-	struct timespec dirty_since = {};
-	struct pollfd pfd[3];
+	struct sig_src s = { .d = d };
 	sigset_t set;
+	int rc;
 
 	signals(&set);
-	pfd[0].fd = signalfd(-1, &set, SFD_CLOEXEC);
-	pfd[0].events = POLLIN;
-	pfd[1].fd = d->ctl_fd;
-	pfd[1].events = POLLIN;
-	pfd[2].fd = health_fd(d);
-	pfd[2].events = POLLIN;
-	if (pfd[0].fd < 0)
+	s.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s.fd < 0)
 		return -errno;
-	xlbd_log(LOG_INFO_, "ready: control socket %s", d->conf.node.ctl_sock);
-	while (!d->stop) {
-		if (poll(pfd, 3, save_wait_ms(d, &dirty_since)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if ((pfd[0].revents & POLLIN) &&
-		    read(pfd[0].fd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGHUP)
-				reload(d);
-			else
-				d->stop = true;
-		}
-		if (pfd[1].revents & POLLIN)
-			ctl_serve_one(d);
-		if (pfd[2].revents & POLLIN)
-			xlbd_on_verdicts(d);
-	}
+	rc = loop_add(d->loop, s.fd, EPOLLIN, on_signal, &s);
+	loop_timer_init(&d->save_timer, on_save_timer, d);
+	if (!rc && health_fd(d) >= 0)
+		rc = loop_add(d->loop, health_fd(d), EPOLLIN, on_verdicts, d);
+	if (!rc)
+		xlbd_log(LOG_INFO_, "ready: control socket %s",
+			 d->conf.node.ctl_sock);
+	while (!rc && !d->stop)
+		rc = loop_once(d->loop, -1);
+	if (rc)
+		xlbd_log(LOG_ERR_, "event loop: %s", strerror(-rc));
+	if (health_fd(d) >= 0)
+		loop_del(d->loop, health_fd(d));
+	loop_timer_cancel(d->loop, &d->save_timer);
 	if (d->verdicts_dirty)
 		xlbd_save_verdicts(d);
-	close(pfd[0].fd);
-	return 0;
+	loop_del(d->loop, s.fd);
+	close(s.fd);
+	return rc;
 }
 
 static void usage(FILE *f)
@@ -396,6 +419,8 @@ static void usage(FILE *f)
 "            [--metrics ADDR:PORT] [-v|-q]\n"
 "       xlbd -n [-c FILE]            check the configuration and exit\n"
 "       xlbd -i IFACE --detach       remove the program and its pins\n"
+"One xlbd per interface; its socket is " CTL_SOCK_DIR "/IFACE" CTL_SOCK_EXT
+" unless -s says.\n"
 "Runs in the foreground; logs to stderr. See xlbd(8), xlb.conf(5).\n");
 }
 
@@ -441,6 +466,92 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+/* ---- command-line overrides: the same checks as in a file ---- */
+
+/* Each override of a node setting and the key that sets it in a file. */
+static const struct {
+	const char *opt, *key;
+	size_t off;			/* of the value in struct args */
+} overrides[] = {
+	{ "--interface", "interface", offsetof(struct args, ifname) },
+	{ "--socket", "control-socket", offsetof(struct args, sock) },
+	{ "--pin-root", "pin-root", offsetof(struct args, pin_root) },
+	{ "--state", "state-file", offsetof(struct args, state) },
+	{ "--metrics", "metrics", offsetof(struct args, metrics) },
+};
+
+/* "node:\n  KEY: "VALUE"\n", VALUE in YAML's double-quoted form, which
+ * carries any byte string libyaml accepts in a file. */
+static char *override_doc(const char *key, const char *val)
+{
+	size_t len = strlen(val) * 4 + strlen(key) + 32, n;
+	char *doc = malloc(len);
+	const unsigned char *c;
+
+	if (!doc)
+		return NULL;
+	n = snprintf(doc, len, "node:\n  %s: \"", key);
+	for (c = (const unsigned char *)val; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			n += snprintf(doc + n, len - n, "\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			n += snprintf(doc + n, len - n, "\\x%02x", *c);
+		else
+			doc[n++] = (char)*c;
+	}
+	snprintf(doc + n, len - n, "\"\n");
+	return doc;
+}
+
+/* The parser's "NAME:LINE: reason", less "NAME:LINE: ". */
+static const char *reason(const char *err, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(err, name, n) || err[n] != ':')
+		return err;
+	err += n;
+	while (*err == ':' && err[1] >= '0' && err[1] <= '9')
+		err += 1 + strspn(err + 1, "0123456789");
+	if (*err == ':')
+		err++;
+	return err + strspn(err, " ");
+}
+
+/* Before anything is loaded, attached or saved: a value the file would
+ * refuse is refused here, in one line, rather than saved into the state
+ * file to be refused at every start after. */
+static int check_overrides(const struct args *a)
+{
+	char err[CONF_ERR_MAX];
+	struct xlb_conf c;
+	const char *val;
+	char *doc;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
+		val = *(const char *const *)((const char *)a +
+					     overrides[i].off);
+		if (!val)
+			continue;
+		doc = override_doc(overrides[i].key, val);
+		conf_init(&c);
+		rc = doc ? conf_parse_string(doc, overrides[i].opt, &c, err,
+					     sizeof(err)) : -ENOMEM;
+		conf_free(&c);
+		free(doc);
+		if (rc == -ENOMEM)
+			snprintf(err, sizeof(err), "%s", strerror(ENOMEM));
+		if (rc) {
+			fprintf(stderr, "xlbd: %s: %s\n", overrides[i].opt,
+				reason(err, overrides[i].opt));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static int check_only(const struct args *a)
 {
 	char err[CONF_ERR_MAX];
@@ -458,7 +569,77 @@ static int check_only(const struct args *a)
 	return 0;
 }
 
-static int detach(struct xlbd *d)
+/* ---- one daemon per data plane ---- */
+
+struct locks {
+	int pins, state;		/* fds holding the flocks, or -1 */
+};
+
+static int lock_one(const char *path, const char *what)
+{
+	pid_t pid;
+	int fd = lock_take(path, &pid);
+
+	if (fd == -EBUSY && pid)
+		xlbd_log(LOG_ERR_, "xlbd (pid %d) runs on this %s (%s is "
+			 "locked): stop it first, or use its socket", pid,
+			 what, path);
+	else if (fd == -EBUSY)
+		xlbd_log(LOG_ERR_, "another xlbd runs on this %s (%s is "
+			 "locked)", what, path);
+	else if (fd < 0)
+		xlbd_log(LOG_ERR_, "cannot lock %s: %s", path, strerror(-fd));
+	return fd;
+}
+
+/* The pin directory, made to exist so that it can be locked. */
+static int pin_dir_ready(struct xlbd *d)
+{
+	int rc = ensure_bpffs(d->conf.node.pin_root);
+
+	if (!rc)
+		rc = mkdir_p(d->pin_dir);
+	if (rc)
+		xlbd_log(LOG_ERR_, "pin directory %s: %s", d->pin_dir,
+			 strerror(-rc));
+	return rc;
+}
+
+/* The state file's lock first (it changes nothing on the data plane),
+ * then the pin directory's, which must exist. */
+static int take_locks(struct xlbd *d, struct locks *l)
+{
+	char path[CONF_PATH_MAX + 8], *slash;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s.lock", d->conf.node.state_file);
+	slash = strrchr(path, '/');
+	if (slash && slash != path) {
+		*slash = '\0';
+		if (access(path, F_OK) && mkdir_p(path))
+			xlbd_log(LOG_WARN_, "cannot create %s", path);
+		*slash = '/';
+	}
+	l->state = lock_one(path, "state file");
+	if (l->state < 0)
+		return l->state;
+	rc = pin_dir_ready(d);
+	if (rc)
+		return rc;
+	l->pins = lock_one(d->pin_dir, "data plane");
+	return l->pins < 0 ? l->pins : 0;
+}
+
+static void drop_locks(struct locks *l)
+{
+	if (l->pins >= 0)
+		close(l->pins);
+	if (l->state >= 0)
+		close(l->state);
+	l->pins = l->state = -1;
+}
+
+static int detach(struct xlbd *d, struct locks *l)
 {
 	struct xlb_opts o = { .flow_entries = d->conf.node.flow_entries,
 			      .ring_size = d->conf.node.ring_size,
@@ -469,6 +650,10 @@ static int detach(struct xlbd *d)
 		xlbd_log(LOG_INFO_, "nothing pinned in %s", d->pin_dir);
 		return 0;
 	}
+	/* The pins only: detaching leaves the state file alone. */
+	l->pins = lock_one(d->pin_dir, "data plane");
+	if (l->pins < 0)
+		return 1;
 	rc = xlb_open(&d->xlb, &o);
 	if (!rc)
 		rc = xlb_detach(d->xlb);
@@ -480,14 +665,40 @@ static int detach(struct xlbd *d)
 	return rc ? 1 : 0;
 }
 
+/* Locks, then the control socket and the metrics address, then the data
+ * plane and the checks: a socket another daemon answers on, or an address
+ * that cannot be served, stops xlbd with nothing attached or saved. */
+static int start(struct xlbd *d, struct locks *l)
+{
+	int rc;
+
+	rc = take_locks(d, l);
+	if (!rc && !(d->loop = loop_new()))
+		rc = -errno;
+	if (!rc)
+		rc = ctl_open(d);
+	if (!rc)
+		rc = metrics_start(d);
+	if (!rc) {
+		/* The metrics thread reads d->conf and d->xlb. */
+		pthread_mutex_lock(&d->lock);
+		rc = start_dataplane(d);
+		pthread_mutex_unlock(&d->lock);
+	}
+	if (!rc)
+		rc = health_start(d);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct xlbd d = { .ctl_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct locks l = { -1, -1 };
 	struct args a = {};
 	sigset_t set;
 	int rc;
 
-	if (parse_args(argc, argv, &a))
+	if (parse_args(argc, argv, &a) || check_overrides(&a))
 		return 2;
 	if (a.check_only)
 		return check_only(&a);
@@ -497,20 +708,17 @@ int main(int argc, char **argv)
 	d.conf_path = a.conf;
 	if (load_conf(&d, &a) || node_settings(&d, &a))
 		return 1;
-	if (a.detach)
-		return detach(&d);
+	if (a.detach) {
+		rc = detach(&d, &l);
+		drop_locks(&l);
+		return rc;
+	}
 	/* Blocked before any thread starts (metrics), so that only the
 	 * signalfd sees them. */
 	signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* peers that hang up: an error, not death */
-	rc = start_dataplane(&d);
-	if (!rc)
-		rc = ctl_open(&d);
-	if (!rc)
-		rc = metrics_start(&d);
-	if (!rc)
-		rc = health_start(&d);
+	rc = start(&d, &l);
 	if (!rc)
 		rc = run(&d);
 	health_stop(&d);
@@ -527,5 +735,7 @@ int main(int argc, char **argv)
 	xlb_close(d.xlb);
 	conf_free(&d.conf);
 	conf_free(&d.file);
+	loop_free(d.loop);
+	drop_locks(&l);
 	return rc ? 1 : 0;
 }

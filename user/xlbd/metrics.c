@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* xlbd's views: the VIP list the control socket returns, and the same data
  * in Prometheus text format on the metrics address (libmicrohttpd, its own
- * polling thread; it takes d->lock for the running configuration). */
+ * epoll thread; it takes d->lock for the running configuration). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +13,13 @@
 
 #include "addr.h"
 #include "xlbd.h"
+
+/* Idle or slow clients must not keep a scraper out: few connections per
+ * client address (a scraper needs one or two), a cap on all of them, and
+ * a deadline for a connection that says nothing. */
+#define METRICS_CONN_MAX	64
+#define METRICS_CONN_PER_IP	8
+#define METRICS_IDLE_S		10
 
 static json_object *check_json(const struct conf_check *c)
 {
@@ -283,6 +290,9 @@ static void check_histogram(FILE *f, struct xlbd *d)
 		   "xlb_health_check_duration_seconds_count %llu\n", sum, count);
 }
 
+/* The page, or NULL while the data plane is not up yet: metrics start
+ * before it, so that an address that cannot be served stops xlbd before
+ * anything is attached or saved. */
 static char *render(struct xlbd *d, size_t *len)
 {
 	json_object *vips, *counters;
@@ -290,6 +300,10 @@ static char *render(struct xlbd *d, size_t *len)
 	FILE *f;
 
 	pthread_mutex_lock(&d->lock);
+	if (!d->xlb) {
+		pthread_mutex_unlock(&d->lock);
+		return NULL;
+	}
 	vips = xlbd_vips_json(d);
 	counters = view_counters(&d->maps);
 	pthread_mutex_unlock(&d->lock);
@@ -326,8 +340,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		status = MHD_HTTP_NOT_FOUND;
 		body = strdup("xlbd: metrics are at /metrics\n");
 		len = strlen(body);
-	} else {
-		body = render(cls, &len);
+	} else if (!(body = render(cls, &len))) {
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		body = strdup("xlbd: starting\n");
+		len = body ? strlen(body) : 0;
 	}
 	if (!body)
 		return MHD_NO;
@@ -345,7 +361,8 @@ int metrics_start(struct xlbd *d)
 	const char *spec = d->conf.node.metrics;
 	struct xlb_vip_key k;
 	struct sockaddr_storage ss = {};
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
+	/* epoll, not select: no FD_SETSIZE ceiling on the sockets. */
+	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD;
 	char buf[CONF_STR_MAX + 8];
 
 	if (!spec[0])
@@ -362,6 +379,12 @@ int metrics_start(struct xlbd *d)
 		flags |= MHD_USE_IPv6;
 	d->metrics = MHD_start_daemon(flags, ntohs(k.port), NULL, NULL, handle,
 				      d, MHD_OPTION_SOCK_ADDR, &ss,
+				      MHD_OPTION_CONNECTION_LIMIT,
+				      (unsigned int)METRICS_CONN_MAX,
+				      MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				      (unsigned int)METRICS_CONN_PER_IP,
+				      MHD_OPTION_CONNECTION_TIMEOUT,
+				      (unsigned int)METRICS_IDLE_S,
 				      MHD_OPTION_END);
 	if (!d->metrics) {
 		xlbd_log(LOG_ERR_, "cannot serve metrics on %s", spec);

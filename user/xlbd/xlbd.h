@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
-/* xlbd's shared state, for its parts: lifecycle (xlbd.c), control socket
- * (xlbd_ctl.c), metrics (xlbd_metrics.c). */
+/* xlbd's shared state, for its parts: lifecycle and event loop (main.c,
+ * loop.c), control socket (ctl.c), metrics (metrics.c). */
 #ifndef XLBD_H
 #define XLBD_H
 
@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "state.h"
+#include "loop.h"
 #include "view.h"
 #include "xlb.h"
 
@@ -22,13 +23,16 @@ struct xlbd {
 	struct xlb_maps maps;		/* fds of xlb's maps, for views */
 	char pin_dir[CONF_PATH_MAX + 64];
 	int ifindex;
-	int ctl_fd;
+	int ctl_fd;			/* the listening control socket */
+	struct ctl_server *ctl;		/* it and its connections (ctl.c) */
+	struct loop *loop;		/* the main thread's events (loop.h) */
 	bool stop, shutdown;
 	pthread_mutex_t lock;		/* conf and xlb, vs. the other threads */
 	void *metrics;			/* struct MHD_Daemon */
 	struct health *health;		/* the checker (xlbd_health.c) */
 	unsigned long conf_gen;		/* bumped on every configuration change */
 	bool verdicts_dirty;		/* verdicts changed since the last save */
+	struct loop_timer save_timer;	/* saves them, in batches */
 	struct xlb_conf file;		/* the -c file read at start, saved as
 					 * BASE once it runs (base_pending) */
 	bool base_pending;
@@ -111,8 +115,9 @@ int xlbd_save_verdicts(struct xlbd *d);
  * error (nothing was decided yet). */
 int xlbd_load_verdicts(struct xlbd *d);
 
+/* Bind the control socket and serve it on d->loop (connections are
+ * non-blocking, CTL_TIMEOUT_MS each); ctl_close() closes them all. */
 int ctl_open(struct xlbd *d);
-void ctl_serve_one(struct xlbd *d);
 /* Handle one request (the bytes read, newline included when one came):
  * fills out (members of the reply, "error" on failure); 0 or -errno. */
 int ctl_request(struct xlbd *d, const char *buf, size_t len,
