@@ -41,22 +41,6 @@
 #include "maglev.h"
 #include "xlbd.h"
 
-static enum log_level log_level = LOG_INFO_;
-
-void xlbd_log(enum log_level lvl, const char *fmt, ...)
-{
-	static const char *const names[] = { "error", "warning", "info",
-					     "debug" };
-	va_list ap;
-
-	if (lvl > log_level)
-		return;
-	fprintf(stderr, "xlbd: %s: ", names[lvl]);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* ---- start-up -------------------------------------------------------- */
 
@@ -452,8 +436,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'm': a->metrics = optarg; break;
 		case 'n': a->check_only = true; break;
 		case 'D': a->detach = true; break;
-		case 'v': log_level = LOG_DEBUG_; break;
-		case 'q': log_level = LOG_WARN_; break;
+		case 'v': xlbd_log_level(LOG_DEBUG_); break;
+		case 'q': xlbd_log_level(LOG_WARN_); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}

@@ -77,6 +77,8 @@ void xlbd_on_verdicts(struct xlbd *d);
  * called by the main loop with d->lock held. */
 int xlbd_refresh_vip(struct xlbd *d, const struct conf_vip *cv);
 
+/* log.c: lines at or above the level set (default info) go to stderr. */
+void xlbd_log_level(enum log_level lvl);
 void xlbd_log(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
