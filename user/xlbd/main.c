@@ -503,8 +503,12 @@ int main(int argc, char **argv)
 	d.conf_path = a.conf;
 	if (load_conf(&d, &a) || node_settings(&d, &a))
 		return 1;
-	if (a.detach)
-		return detach(&d);
+	if (a.detach) {
+		rc = detach(&d);
+		xlb_close(d.xlb);
+		conf_free(&d.conf);
+		return rc;
+	}
 	/* Blocked before any thread starts (metrics), so that only the
 	 * signalfd sees them. */
 	signals(&set);
