@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Install what the tests need, build, run every test. Run as root on
 # Debian 12. Ends with the line "N passed, N failed".
+# `make test` builds the normal tree, the ASan+UBSan tree (build-san/) and
+# the libFuzzer targets, then runs tests/run.sh: user space under the
+# sanitizers, each fuzzer bounded (FUZZ_SECONDS, default 25).
 set -eu
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 make -j2
-make test
+make -j2 test
