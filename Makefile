@@ -160,6 +160,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 
 fuzz-build: $(FUZZ_BINS)
 
+# scripts/test.sh runs the same, so keep the two in step.
 test: all san fuzz-build
 	$(Q)bash tests/run.sh
 
