@@ -73,10 +73,16 @@ FUZZ_TIME  ?= 600
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOLS) $(UNIT_BINS)
+# The plain build makes the sanitizer tree and the fuzzers too, so that
+# tests/run.sh, which runs them, never runs stale ones.
+ifneq ($(SAN),1)
+all: san fuzz-build
+endif
 
 help:
-	@echo "make            build BPF objects (build/*.bpf.o), libxlb, tools, tests"
-	@echo "make test       build normal, sanitizer and fuzzer trees, run every test;"
+	@echo "make            build BPF objects (build/*.bpf.o), libxlb, tools, tests,"
+	@echo "                the sanitizer tree (make san) and the fuzzers (make fuzz-build)"
+	@echo "make test       build all that, run every test (tests/run.sh);"
 	@echo "                ends with 'N passed, N failed' (what CI runs, see .ci/run)"
 	@echo "make san        = make SAN=1: ASan+UBSan build of user space in build-san/"
 	@echo "make fuzz       run each libFuzzer target FUZZ_TIME s (default 600), corpus"
@@ -165,7 +171,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 fuzz-build: $(FUZZ_BINS)
 
 # scripts/test.sh runs the same, so keep the two in step.
-test: all san fuzz-build
+test: all
 	$(Q)bash tests/run.sh
 
 fuzz: fuzz-build
