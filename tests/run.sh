@@ -6,7 +6,7 @@
 #   4. end to end: xlbd, xlbctl, curl and HTTP servers in the lab
 #   5. fuzz: each libFuzzer target FUZZ_SECONDS (25) over its seeds, one
 #      pass per target that ran clean
-# Needs root (BPF) and built trees (`make test` builds them). User space runs
+# Needs root (BPF) and built trees (`make` builds them). User space runs
 # from the sanitizer build (RUN_BUILD, default build-san/ when built: `make
 # san`), BPF objects come with it; every ASan/UBSan/LSan report - from a test
 # binary, xlbctl or a daemon in a namespace - lands in a file under
