@@ -1,14 +1,24 @@
 # xlb - XDP layer-4 load balancer. `make help` lists the targets.
 # Quiet by default; V=1 shows the commands.
 
-BUILD    ?= build
+BUILD_DEFAULT := build
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+# SAN=1: AddressSanitizer + UBSan build of all user space, in build-san/.
+# With clang: gcc's UBSan, linked beside its ASan, ignores log_path, and
+# tests/run.sh finds reports by their files.
+ifeq ($(SAN),1)
+BUILD_DEFAULT := build-san
+CC       := $(CLANG)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=undefined
+endif
+BUILD    ?= $(BUILD_DEFAULT)
 
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror $(SAN_FLAGS)
 # Each part sees only the headers it may use, so a forbidden arrow is a
 # compile error: lib uses neither daemon nor CLI, the CLI not the daemon.
 LIB_INC  := -Iinclude -Iuser/lib -I$(BUILD)
@@ -46,18 +56,41 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 
 TOOLS    := $(BUILD)/xlb-pktest $(BUILD)/xlb-bench $(BUILD)/xlbd $(BUILD)/xlbctl
 
-.PHONY: all test bench demo clean help deps
+# libFuzzer targets: every tests/fuzz/fuzz_NAME.c defines
+# LLVMFuzzerTestOneInput and links against lib + daemon parts compiled again
+# with clang, instrumented (objects built by gcc carry no coverage). Seeds in
+# tests/fuzz/corpus/NAME/; tests/fuzz/run.sh never writes into them.
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SAN   := address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer
+FUZZ_OBJS  := $(patsubst user/lib/%.c,$(BUILD)/fuzz/obj/lib/%.o,$(LIB_SRCS)) \
+	      $(patsubst user/xlbd/%.c,$(BUILD)/fuzz/obj/xlbd/%.o,$(XLBD_SRCS))
+FUZZ_LIB   := $(BUILD)/fuzz/libxlb-fuzz.a
+FUZZ_TIME  ?= 600
+
+.PHONY: all test bench demo clean help deps san fuzz-build fuzz
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOLS) $(UNIT_BINS)
+# The plain build makes the sanitizer tree and the fuzzers too, so that
+# tests/run.sh, which runs them, never runs stale ones.
+ifneq ($(SAN),1)
+all: san fuzz-build
+endif
 
 help:
-	@echo "make            build BPF objects (build/*.bpf.o), libxlb, tools, tests"
-	@echo "make test       run every test; ends with 'N passed, N failed'"
+	@echo "make            build BPF objects (build/*.bpf.o), libxlb, tools, tests,"
+	@echo "                the sanitizer tree (make san) and the fuzzers (make fuzz-build)"
+	@echo "make test       build all that, run every test (tests/run.sh);"
+	@echo "                ends with 'N passed, N failed' (what CI runs, see .ci/run)"
+	@echo "make san        = make SAN=1: ASan+UBSan build of user space in build-san/"
+	@echo "make fuzz       run each libFuzzer target FUZZ_TIME s (default 600), corpus"
+	@echo "                kept in build/fuzz/corpus/, crashes in build/fuzz/crashes/"
 	@echo "make bench      ns/packet and live Mpps against floors measured in the same run"
 	@echo "make demo       a packet demo: packets in, what xlb makes of them out"
 	@echo "make deps       install the Debian packages needed (root)"
-	@echo "make clean      remove build/"
+	@echo "make clean      remove build/ and build-san/"
 	@echo "V=1             show commands"
 
 deps:
@@ -111,8 +144,40 @@ $(BUILD)/test_%: tests/unit/test_%.c $(XLBD_LIB) $(LIB)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(XLBD_INC) $< -o $@ $(XLBD_LIB) $(LIB) $(LDLIBS) $(XLBD_LIBS) -lcmocka
 
+# The sanitizer tree: the same rules, BUILD=build-san, SAN_FLAGS set.
+san:
+	$(Q)$(MAKE) --no-print-directory SAN=1 BUILD=build-san all
+
+$(BUILD)/fuzz/obj/lib $(BUILD)/fuzz/obj/xlbd:
+	$(Q)mkdir -p $@
+
+$(BUILD)/fuzz/obj/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h include/xlb/*.h) $(SKELS) | $(BUILD)/fuzz/obj/lib
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(LIB_INC) -c $< -o $@
+
+$(BUILD)/fuzz/obj/xlbd/%.o: user/xlbd/%.c $(wildcard user/lib/*.h user/xlbd/*.h include/xlb/*.h) | $(BUILD)/fuzz/obj/xlbd
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(XLBD_INC) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(XLBD_INC) $< -o $@ \
+		$(FUZZ_LIB) $(LDLIBS) $(XLBD_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# scripts/test.sh runs the same, so keep the two in step.
 test: all
 	$(Q)bash tests/run.sh
+
+fuzz: fuzz-build
+	$(Q)for f in $(FUZZ_BINS); do \
+		bash tests/fuzz/run.sh "$$f" $(FUZZ_TIME) $(BUILD)/fuzz/corpus || exit 1; \
+	done
 
 bench: all
 	$(Q)$(BUILD)/xlb-bench
@@ -125,4 +190,4 @@ demo: all
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
-	$(Q)rm -rf $(BUILD)
+	$(Q)rm -rf $(BUILD) build-san

@@ -5,6 +5,9 @@ set -euo pipefail
 
 PKGS=(
 	make gcc clang			# build: user space, BPF (clang -target bpf)
+	libclang-rt-dev llvm		# libFuzzer + clang's ASan runtime, llvm-symbolizer
+					# (pulls 32-bit runtime libs, not the i386
+					# headers: the BPF build must not need them)
 	libbpf-dev bpftool linux-libc-dev	# libbpf, skeletons, UAPI headers
 	libelf-dev zlib1g-dev		# libbpf's link dependencies
 	libxdp-dev			# decap attach (single-program fallback)

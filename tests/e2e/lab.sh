@@ -135,6 +135,8 @@ lab_pids() { ip netns pids "$P-$1" 2>/dev/null | while read -r p; do
 lab_down() {
 	local ns
 	[ -n "$LAB" ] || return 0
+	# A clean exit first, so a sanitizer build checks xlbd for leaks.
+	lab_xlbd_kill TERM
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
 		ip netns pids "$ns" | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null

@@ -316,7 +316,10 @@ static void requeue(struct health *h, __u64 now)
 			timeheap_push(&h->dl, deadline(t), i);
 			epoll_ctl(h->ep, EPOLL_CTL_MOD, t->fd, &ev);
 		} else if (t->easy) {
+			/* The target moved: every pointer curl holds to it. */
 			curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+			curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+			curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
 		}
 	}
 }

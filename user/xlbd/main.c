@@ -695,6 +695,9 @@ int main(int argc, char **argv)
 	if (a.detach) {
 		rc = detach(&d, &l);
 		drop_locks(&l);
+		xlb_close(d.xlb);
+		conf_free(&d.conf);
+		conf_free(&d.file);
 		return rc;
 	}
 	/* Blocked before any thread starts (metrics), so that only the
