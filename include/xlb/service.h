@@ -28,14 +28,27 @@ struct xlb_vip_key {
 	__u8 family;
 };
 
-#define XLB_VIP_F_NO_FLOWTABLE	(1U << 0)	/* hash every packet, keep no state */
+#define XLB_VIP_F_NO_FLOWTABLE	(1U << 0)	/* flow-table: off - hash every
+						 * packet, keep no state */
 
-/* The value of a VIP: its slot in the per-VIP maps and how it forwards. */
+/* The value of a VIP (layout 2: xlb_vips_v2): its slot in the per-VIP maps,
+ * how it forwards and how its flows are kept. */
 struct xlb_vip {
 	__u32 id;		/* index into xlb_maglev, xlb_vip_stats */
 	__u8 mode;		/* enum xlb_mode */
 	__u8 algo;		/* enum xlb_algo */
 	__u16 flags;		/* XLB_VIP_F_* */
+	__u16 udp_idle_s;	/* idle bound of its non-TCP flows, seconds;
+				 * 0: XLB_IDLE_UDP_S (xlb/flow.h) */
+	__u16 pad;
+};
+
+/* Layout 1 (xlb_vips, before versioned maps): what an upgrade migrates. */
+struct xlb_vip_v1 {
+	__u32 id;
+	__u8 mode;
+	__u8 algo;
+	__u16 flags;
 };
 
 #define XLB_BE_F_ACTIVE		(1U << 0)	/* slot holds a live backend */
