@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -956,4 +957,21 @@ int xlb_traffic_read(const struct xlb *x, bool backend, __u32 id,
 int xlb_flows_clear(struct xlb *x)
 {
 	return vip_flows_drop(x, NULL);
+}
+
+int xlb_kernel_hz(unsigned int *hz)
+{
+	gzFile f = gzopen("/proc/config.gz", "r");
+	char line[128];
+	int err = -ENOENT;
+
+	if (!f)
+		return -ENOENT;
+	while (gzgets(f, line, sizeof(line)))
+		if (sscanf(line, "CONFIG_HZ=%u", hz) == 1 && *hz) {
+			err = 0;
+			break;
+		}
+	gzclose(f);
+	return err;
 }

@@ -116,6 +116,10 @@ int xlb_traffic_read(const struct xlb *x, bool backend, __u32 id,
 /* Empty both flow tables (confirmed and unconfirmed). */
 int xlb_flows_clear(struct xlb *x);
 
+/* The kernel's HZ (what flow ages in jiffies are counted in), from
+ * /proc/config.gz. */
+int xlb_kernel_hz(unsigned int *hz);
+
 /* Sum a per-CPU array entry of u64 words (helper shared with tools). */
 int xlb_percpu_sum(int map_fd, __u32 key, __u64 *out, size_t words);
 
