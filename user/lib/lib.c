@@ -74,8 +74,8 @@ static int pin_paths(struct xlb *x, const char *dir)
 
 	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s", dir);
 	bpf_object__for_each_map(m, x->skel->obj) {
-		if (bpf_map__type(m) == BPF_MAP_TYPE_ARRAY &&
-		    strstr(bpf_map__name(m), ".rodata"))
+		/* .rodata, .kconfig: the program's own, frozen at load. */
+		if (bpf_map__is_internal(m))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m));
 		any |= path_exists(path);
