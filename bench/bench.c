@@ -190,7 +190,10 @@ static struct row rows[] = {
 	{ "xlb established IPv6 IPIP", T_XLB64K, "2001:db8:1::1", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
 	{ "xlb established IPv4 GUE", T_XLB64K, "198.18.1.2", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
 	{ "xlb established IPv4 L2 DSR", T_XLB64K, "198.18.1.4", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
-	{ "xlb non-VIP pass", T_XLB64K, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
+	{ "xlb non-VIP pass (64k tbl)", T_XLB64K, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
+	{ "xlb non-VIP new tuple (64k tbl)", T_XLB64K, "198.18.9.9", 80, true, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
+	{ "xlb non-VIP pass (4M tbl)", T_XLB4M, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
+	{ "xlb non-VIP new tuple (4M tbl)", T_XLB4M, "198.18.9.9", 80, true, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
 };
 #define NROWS	(sizeof(rows) / sizeof(rows[0]))
 #define FWD_FLOOR_ROW	1
@@ -301,6 +304,73 @@ static int floor_flow(struct bench *b)
 	return err;
 }
 
+/* Fill a flow table to max_entries with confirmed flows that no bench
+ * frame matches (clients 198.18.128.0/17), so that established and new-flow
+ * rows meet a full table whatever the round count. */
+static int fill_confirmed(struct xlb *x)
+{
+	int fd = bpf_object__find_map_fd_by_name(xlb_object(x),
+						 XLB_STR(XLB_MAP_FLOWS));
+	struct xlb_flow_key *k = calloc(65536, sizeof(*k));
+	struct xlb_flow *v = calloc(65536, sizeof(*v));
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), i, done, n;
+	int err = 0;
+
+	if (!k || !v || bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -ENOMEM;
+	for (done = 0; !err && done < info.max_entries; done += n) {
+		n = info.max_entries - done < 65536 ? info.max_entries - done :
+						      65536;
+		for (i = 0; i < n; i++) {
+			__u32 id = done + i;
+
+			k[i].src.v4 = htonl(0xc6128000 | (id >> 7));
+			k[i].dst.v4 = htonl(0xc6120101);
+			k[i].sport = htons(1024 + (id & 127));
+			k[i].dport = htons(80);
+			k[i].proto = IPPROTO_TCP;
+			k[i].family = XLB_AF_INET;
+			v[i].gen = 1;
+			v[i].idle_s = XLB_IDLE_TCP_S;
+			v[i].state = XLB_FLOW_ESTABLISHED;
+		}
+		if (bpf_map_update_batch(fd, k, v, &n, NULL))
+			err = -errno;
+	}
+	free(k);
+	free(v);
+	return err;
+}
+
+/* Fill the unconfirmed table the way traffic does: new tuples through
+ * the program, as many as it holds. */
+static int fill_unconfirmed(struct bench *b, struct xlb *x)
+{
+	int fd = bpf_object__find_map_fd_by_name(xlb_object(x),
+						 XLB_STR(XLB_MAP_FLOWS_NEW));
+	int wrap = bpf_program__fd(b->skel->progs.bench_wrap);
+	int prog = xlb_prog_fd(x);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	struct frame f;
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f.b,
+		    .data_size_in = FRAME_LEN);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	make_frame(&f, "198.18.1.1", 80, IPPROTO_TCP);
+	memcpy(b->skel->bss->frame, f.b, FRAME_LEN);
+	b->skel->bss->sport_off = f.sport_off;
+	b->skel->bss->saddr_off = f.saddr_off;
+	b->skel->bss->vary_sport = 1;
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.bench_progs), &zero,
+				&prog, BPF_ANY))
+		return -errno;
+	t.repeat = info.max_entries;
+	return bpf_prog_test_run_opts(wrap, &t) ? -errno : 0;
+}
+
 static bool row_selected(const struct row *r, const char *only)
 {
 	return !only || r - rows == FWD_FLOOR_ROW || strstr(r->name, only);
@@ -319,14 +389,16 @@ static int do_table(int rounds, __u32 repeat, const char *only)
 		return 1;
 	}
 	err = setup_xlb(&b.xlb[0], 65536) ?: setup_xlb(&b.xlb[1], 4U << 20) ?:
-	      floor_flow(&b);
+	      floor_flow(&b) ?: fill_confirmed(b.xlb[0]) ?:
+	      fill_confirmed(b.xlb[1]) ?: fill_unconfirmed(&b, b.xlb[0]) ?:
+	      fill_unconfirmed(&b, b.xlb[1]);
 	if (err) {
 		fprintf(stderr, "xlb-bench: setup: %s\n", strerror(-err));
 		return 1;
 	}
 	printf("xlb-bench: BPF_PROG_TEST_RUN, repeat %u, %d interleaved rounds,"
-	       " medians; every row behind the same frame-restoring wrapper\n",
-	       repeat, rounds);
+	       " medians; every row behind the same frame-restoring wrapper;"
+	       " flow tables full before the first round\n", repeat, rounds);
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < NROWS; i++) {
 			if (!row_selected(&rows[i], only))

@@ -68,7 +68,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, XLB_FLOWS_NEW_MIN);
+	__uint(max_entries, XLB_FLOWS_NEW_DEFAULT);
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_flow);
 } XLB_MAP_FLOWS_NEW SEC(".maps");

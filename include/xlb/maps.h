@@ -17,9 +17,14 @@
 #ifndef XLB_RING_DEFAULT
 #define XLB_RING_DEFAULT	65537	/* prime, per the Maglev paper */
 #endif
-#ifndef XLB_FLOWS_NEW_MIN
-#define XLB_FLOWS_NEW_MIN	4096	/* unconfirmed table: a quarter of the
-					 * flow table, at least this */
+/* The unconfirmed table holds a flow from its first packet to its second
+ * (one RTT). Small so that it stays in cache: a first packet pays a lookup
+ * and an insert here on top of the flow table miss, and with 8192 the
+ * new-flow path costs what it did with one table (README, bench). An entry
+ * evicted early costs only a pick from the ring: the same backend unless
+ * the ring changed within that RTT. */
+#ifndef XLB_FLOWS_NEW_DEFAULT
+#define XLB_FLOWS_NEW_DEFAULT	8192
 #endif
 #define XLB_MAX_DECAP_DST	64
 /* Non-VIP filter: one bit per hash of a VIP address (xlb/hash.h). */

@@ -255,11 +255,10 @@ static int ring_create(__u32 size)
 	return fd < 0 ? -errno : fd;
 }
 
-static __u32 unconfirmed_entries(const struct xlb_opts *o, __u32 flows)
+static __u32 unconfirmed_entries(const struct xlb_opts *o)
 {
-	if (o && o->unconfirmed_entries)
-		return o->unconfirmed_entries;
-	return flows / 4 > XLB_FLOWS_NEW_MIN ? flows / 4 : XLB_FLOWS_NEW_MIN;
+	return o && o->unconfirmed_entries ? o->unconfirmed_entries :
+					     XLB_FLOWS_NEW_DEFAULT;
 }
 
 /* The non-VIP filter from the VIP set: one map update. */
@@ -320,7 +319,7 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 
 	err = bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOWS, flows) ?:
 	      bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOWS_NEW,
-				       unconfirmed_entries(opts, flows));
+				       unconfirmed_entries(opts));
 	if (err)
 		goto fail;
 	/* The rings' size is the inner map template's; libbpf 1.1 cannot

@@ -17,8 +17,7 @@ struct xlb;
 
 struct xlb_opts {
 	__u32 flow_entries;	/* 0: XLB_FLOWS_DEFAULT */
-	__u32 unconfirmed_entries; /* 0: flow_entries / 4, at least
-				    * XLB_FLOWS_NEW_MIN */
+	__u32 unconfirmed_entries; /* 0: XLB_FLOWS_NEW_DEFAULT */
 	__u32 ring_size;	/* 0: XLB_RING_DEFAULT; must be prime */
 	const char *pin_dir;	/* maps pinned here; ones already pinned
 				 * are adopted with their contents */
