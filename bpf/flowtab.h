@@ -174,6 +174,8 @@ static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out)
 	}
 	out->be = be;
 	out->id = f->backend;
+	p->hash = f->hash;
+	p->hashed = 1;
 	count(XLB_C_FLOW_HIT);
 	return 0;
 }
@@ -187,6 +189,7 @@ static __always_inline_ void promote(struct xlb_pkt *p,
 
 	nf.backend = u->backend;
 	nf.gen = u->gen;
+	nf.hash = u->hash;
 	nf.last_seen = now;
 	nf.state = XLB_FLOW_ESTABLISHED;
 	if (p->key.proto != IPPROTO_TCP)
@@ -222,6 +225,8 @@ static __always_inline_ int unconfirmed_lookup(struct xlb_pkt *p,
 	}
 	out->be = be;
 	out->id = u->backend;
+	p->hash = u->hash;
+	p->hashed = 1;
 	count(XLB_C_FLOW_HIT);
 	if (p->flags & PKT_F_ICMP_ERR || is_syn(p))
 		return 0;	/* errors and retransmitted SYNs confirm nothing */
@@ -261,10 +266,12 @@ static __always_inline_ int flow_pick(struct xlb_pkt *p,
 		out->moved->backend = out->id;
 		out->moved->gen = out->be->gen;
 		out->moved->last_seen = nf.last_seen;
+		out->moved->hash = pkt_hash(p);
 		return 0;
 	}
 	nf.backend = out->id;
 	nf.gen = out->be->gen;
+	nf.hash = pkt_hash(p);
 	nf.idle_s = XLB_IDLE_UNCONFIRMED_S;
 	nf.state = XLB_FLOW_UNCONFIRMED;
 	bpf_map_update_elem(&XLB_MAP_FLOWS_NEW, &p->key, &nf, BPF_ANY);

@@ -75,7 +75,10 @@ struct xlb_flow {
 	__u64 last_seen;
 	__u16 idle_s;		/* expires when idle longer (seconds) */
 	__u8 state;		/* enum xlb_flow_state */
-	__u8 pad[5];
+	__u8 pad;
+	__u32 hash;		/* xlb_flow_hash of the key, kept so that an
+				 * established IPv6 or GUE packet (flow label,
+				 * source port) does not hash again */
 };
 
 /* Layout 1 (xlb_flows, before versioned maps): what an upgrade migrates. */

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 
 #include "upgrade.h"
+#include "xlb/hash.h"
 
 /* Counter names of layout 1 (xlb_counters), by index. */
 static const char *const counters_v1[] = {
@@ -38,6 +39,7 @@ static int flow_v1(const void *key, const void *old, void *new)
 	n->gen = o->gen;
 	n->last_seen = o->last_seen;
 	n->state = XLB_FLOW_ESTABLISHED;
+	n->hash = xlb_flow_hash(k);
 	n->idle_s = k->proto == IPPROTO_TCP ? XLB_IDLE_TCP_S : XLB_IDLE_UDP_S;
 	return 0;
 }
