@@ -534,14 +534,20 @@ def health_cases():
 
 
 def drained_flows_check():
-    """The 40 new flows above must have avoided 198.18.2.1: check per-backend
-    new-flow counts indirectly through a fresh, fully drained VIP."""
+    """A VIP whose every backend is drained still serves new flows (a drained
+    backend gets new flows only when nothing else can); an empty VIP
+    drops."""
     emit("reset flows=4096 ring=251")
     emit(f"config src4={SRC4} gw={GW_MAC}")
     vip = "198.18.1.1:80/tcp"
     emit(f"vip {vip} mode=ipip")
+    run("drain/empty-vip-drop", "drop", client_pkt(vip), None)
+    emit("counter drop_no_backend 1")
     emit(f"backend {vip} 198.18.2.1 weight=0")
-    run("drain/all-drained-drop", "drop", client_pkt(vip), None)
+    p = client_pkt(vip, sport=40001)
+    run("drain/all-drained-serves", "tx", p,
+        encap_expect(p, "ipip", "198.18.2.1", CLIENT4, "198.18.1.1",
+                     40001, 80, 6))
     emit("counter drop_no_backend 1")
     emit(f"weight {vip} 198.18.2.1 5")
     p = client_pkt(vip)
@@ -850,6 +856,20 @@ def flowtable_tcp_cases():
     emit("counter flow_syn_reuse 1")
 
 
+def flowtable_drained_cases():
+    """A drained backend gets a new flow only when nothing else can."""
+    ft_setup()
+    emit(f"weight {FT_VIP} 198.18.2.1 0")
+    s1 = tcp(8001, "S")
+    run("ft/all-drained-takes-new", "tx", s1, ft_to("198.18.2.1", s1))
+    emit(f"backend {FT_VIP} 198.18.2.2")
+    s2 = tcp(8002, "S")
+    run("ft/drained-avoided", "tx", s2, ft_to("198.18.2.2", s2))
+    emit(f"health {FT_VIP} 198.18.2.2 down")
+    run("ft/drained-over-down", "tx", tcp(8003, "S"),
+        ft_to("198.18.2.1", tcp(8003, "S")))
+
+
 def flowtable_udp_cases():
     emit("reset flows=4096 ring=251")
     emit(f"config src4={SRC4} gw={GW_MAC} gue={GUE_PORT}")
@@ -919,6 +939,7 @@ def main():
     flowtable_tcp_cases()
     flowtable_udp_cases()
     flowtable_off_cases()
+    flowtable_drained_cases()
     sys.stdout.write("\n".join(out) + "\n")
 
 

@@ -436,6 +436,7 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 {
 	struct maglev_backend *mb = NULL;
 	__u32 count = x->ring_size;
+	bool any_weight = false;
 	int inner, err = 0;
 	size_t i;
 
@@ -444,11 +445,16 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 		if (!mb)
 			return -ENOMEM;
 	}
+	for (i = 0; i < v->nbe; i++)
+		any_weight |= !v->be[i].spec.down && v->be[i].spec.weight;
 	for (i = 0; i < v->nbe; i++) {
 		/* Identity = address; the family is implied by it. */
 		mb[i].id = &v->be[i].spec.addr;
 		mb[i].id_len = sizeof(v->be[i].spec.addr);
-		mb[i].weight = v->be[i].spec.down ? 0 : v->be[i].spec.weight;
+		/* Drained backends take new flows only when nothing else
+		 * can: every live backend drained. */
+		mb[i].weight = v->be[i].spec.down ? 0 :
+			       any_weight ? v->be[i].spec.weight : 1;
 		mb[i].value = v->be[i].slot;
 	}
 	err = maglev_build(mb, v->nbe, x->ring, x->ring_size);
