@@ -116,6 +116,7 @@ test: all
 
 bench: all
 	$(Q)$(BUILD)/xlb-bench
+	$(Q)$(BUILD)/xlb-bench flood --packets 10000000
 	$(Q)bash bench/live.sh
 	$(Q)CHECK=syn bash bench/health_scale.sh
 	$(Q)CHECK=tcp bash bench/health_scale.sh
