@@ -870,6 +870,38 @@ def flowtable_drained_cases():
         ft_to("198.18.2.1", tcp(8003, "S")))
 
 
+def flowtable_icmp_cases():
+    """An ICMP error about a flow goes to the flow's backend (not the
+    ring's) and neither creates nor changes an entry."""
+    ft_setup()
+    a = tcp(9001, "A")
+    run("ft/icmp-flow-1", "tx", a, ft_to("198.18.2.1", a))
+    run("ft/icmp-flow-2", "tx", a, ft_to("198.18.2.1", a))
+    ft_only_b()
+    quote = IP(src="198.18.1.1", dst=CLIENT4, id=1, flags="DF") / \
+        TCP(sport=80, dport=9001)
+    p = Ether(dst=LB_MAC, src=ROUTER_MAC) / \
+        IP(src="198.18.3.3", dst="198.18.1.1", ttl=60, tos=0, id=9) / \
+        ICMP(type=3, code=4, nexthopmtu=1400) / Raw(raw(quote)[:28])
+    p = Ether(raw(p))
+    run("ft/icmp-to-flow-backend", "tx", p,
+        encap_expect(p, "ipip", "198.18.2.1", CLIENT4, "198.18.1.1", 9001,
+                     80, 6))
+    ft_flow(9001, "confirmed", state="established", backend="198.18.2.1")
+    # About an unknown flow: the ring's backend, no entry.
+    quote = IP(src="198.18.1.1", dst=CLIENT4, id=1, flags="DF") / \
+        TCP(sport=80, dport=9002)
+    p = Ether(dst=LB_MAC, src=ROUTER_MAC) / \
+        IP(src="198.18.3.3", dst="198.18.1.1", ttl=60, tos=0, id=9) / \
+        ICMP(type=3, code=4, nexthopmtu=1400) / Raw(raw(quote)[:28])
+    p = Ether(raw(p))
+    run("ft/icmp-unknown-flow-ring", "tx", p,
+        encap_expect(p, "ipip", "198.18.2.2", CLIENT4, "198.18.1.1", 9002,
+                     80, 6))
+    ft_flow(9002, "none")
+    emit("flows 1")
+
+
 def flowtable_udp_cases():
     emit("reset flows=4096 ring=251")
     emit(f"config src4={SRC4} gw={GW_MAC} gue={GUE_PORT}")
@@ -940,6 +972,7 @@ def main():
     flowtable_udp_cases()
     flowtable_off_cases()
     flowtable_drained_cases()
+    flowtable_icmp_cases()
     sys.stdout.write("\n".join(out) + "\n")
 
 
