@@ -113,31 +113,34 @@ static __always_inline_ struct xlb_backend *entry_backend(const struct xlb_flow 
 	return be;
 }
 
-/* A confirmed entry meets a TCP segment: RST ends it, FIN half-closes it,
- * a SYN on a closed or long-idle entry asks for a new pick (returns 1). */
-static __always_inline_ int tcp_track(struct xlb_pkt *p, struct xlb_flow *f,
-				      __u64 now)
+enum track { TRACK_KEEP, TRACK_PICK, TRACK_ENDED };
+
+/* A confirmed entry meets a TCP segment: RST ends it (the segment still
+ * goes to its backend), FIN half-closes it, a SYN on a closed or long-idle
+ * entry asks for a new pick. */
+static __always_inline_ enum track tcp_track(struct xlb_pkt *p,
+					     struct xlb_flow *f, __u64 now)
 {
 	__u8 fl = p->tcp_flags;
 
 	if (fl & TCPF_RST_) {
 		bpf_map_delete_elem(&XLB_MAP_FLOWS, &p->key);
 		count(XLB_C_FLOW_RST);
-		return 0;
+		return TRACK_ENDED;
 	}
 	if (is_syn(p) && (f->state == XLB_FLOW_FIN ||
 			  xlb_flow_idle(f, now) >
 				  (__u64)XLB_SYN_REUSE_IDLE_S * kernel_hz())) {
 		bpf_map_delete_elem(&XLB_MAP_FLOWS, &p->key);
 		count(XLB_C_FLOW_SYN_REUSE);
-		return 1;
+		return TRACK_PICK;
 	}
 	if ((fl & TCPF_FIN_) && f->state != XLB_FLOW_FIN) {
 		f->state = XLB_FLOW_FIN;
 		f->idle_s = XLB_IDLE_TCP_FIN_S;
 		count(XLB_C_FLOW_FIN);
 	}
-	return 0;
+	return TRACK_KEEP;
 }
 
 /* The flow table. 0: the packet follows its entry (out filled); -1: pick
@@ -165,17 +168,22 @@ static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out)
 			out->moved = f;
 		return -1;
 	}
-	if (!(p->flags & PKT_F_ICMP_ERR)) {
-		if (p->key.proto == IPPROTO_TCP && tcp_track(p, f, now))
-			return -1;
-		/* Write only when it changed: fewer dirtied cache lines. */
-		if (f->last_seen != now)
-			f->last_seen = now;
-	}
+	/* Read before tracking: a deleted entry is not ours to read. */
 	out->be = be;
 	out->id = f->backend;
 	p->hash = f->hash;
 	p->hashed = 1;
+	if (!(p->flags & PKT_F_ICMP_ERR)) {
+		enum track t = p->key.proto == IPPROTO_TCP ?
+				       tcp_track(p, f, now) : TRACK_KEEP;
+
+		if (t == TRACK_PICK)
+			return -1;
+		/* Write only when it changed: fewer dirtied cache lines. A
+		 * deleted entry's memory may already be another flow's. */
+		if (t == TRACK_KEEP && f->last_seen != now)
+			f->last_seen = now;
+	}
 	count(XLB_C_FLOW_HIT);
 	return 0;
 }
