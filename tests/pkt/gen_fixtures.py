@@ -920,6 +920,10 @@ def flowtable_udp_cases():
     ft_age(6001, 8, FT_UDP)
     run("ft/udp-expired", "tx", d, ft_to("198.18.2.2", d, FT_UDP, "gue"))
     emit("counter flow_expired 1")
+    # Bounds out of range are refused and change nothing.
+    emit("! vip-set 198.18.1.2:53/udp udp-idle=65536")
+    emit("! vip 198.18.1.7:53/udp mode=gue udp-idle=70000")
+    ft_flow(6001, "unconfirmed", vip=FT_UDP, idle=10)
     # The VIP's default bound when none is set.
     emit("vip-set 198.18.1.2:53/udp udp-idle=0")
     d2 = client_pkt(FT_UDP, sport=6002)

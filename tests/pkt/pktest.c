@@ -26,6 +26,7 @@
  *   flow TCP|UDP SRC:PORT VIP:PORT confirmed|unconfirmed|none [state=S]
  *        [idle=N] [backend=ADDR]     one entry as it stands
  *   flow-age TCP|UDP SRC:PORT VIP:PORT SECONDS   make an entry that old
+ *   ! COMMAND ...                    COMMAND must fail (bad settings)
  * Prints "ok NAME" or "FAIL NAME: why", then "pktest: N passed, N failed".
  */
 #define _GNU_SOURCE
@@ -610,16 +611,26 @@ static void do_traffic(struct runner *r, char **argv, int argc)
 		pass(r, "traffic");
 }
 
-static int exec_line(struct runner *r, char *line)
-{
-	char *argv[MAX_ARGS + 1], *tok, *save;
-	int argc = 0, err = 0;
+static int exec_argv(struct runner *r, char **argv, int argc);
 
-	for (tok = strtok_r(line, " \t\n", &save); tok && argc <= MAX_ARGS;
-	     tok = strtok_r(NULL, " \t\n", &save))
-		argv[argc++] = tok;
-	if (!argc || argv[0][0] == '#')
-		return 0;
+/* "! COMMAND": a command that must be refused (and change nothing). */
+static int expect_failure(struct runner *r, char **argv, int argc)
+{
+	int err = exec_argv(r, argv, argc);
+
+	if (err)
+		pass(r, argv[0]);
+	else
+		fail(r, argv[0], "accepted, want refused");
+	return 0;
+}
+
+/* One command; -errno when it could not be carried out (checks that fail
+ * report themselves). */
+static int exec_argv(struct runner *r, char **argv, int argc)
+{
+	int err = 0;
+
 	if (!strcmp(argv[0], "reset"))
 		err = do_reset(r, argv + 1, argc - 1);
 	else if (!r->lb)
@@ -655,6 +666,22 @@ static int exec_line(struct runner *r, char *line)
 		err = do_flow_age(r, argv + 1, argc - 1);
 	else
 		err = -EINVAL;
+	return err;
+}
+
+static int exec_line(struct runner *r, char *line)
+{
+	char *argv[MAX_ARGS + 1], *tok, *save;
+	int argc = 0, err;
+
+	for (tok = strtok_r(line, " \t\n", &save); tok && argc <= MAX_ARGS;
+	     tok = strtok_r(NULL, " \t\n", &save))
+		argv[argc++] = tok;
+	if (!argc || argv[0][0] == '#')
+		return 0;
+	if (!strcmp(argv[0], "!") && argc > 1)
+		return expect_failure(r, argv + 1, argc - 1);
+	err = exec_argv(r, argv, argc);
 	if (err)
 		fail(r, argv[0], "%s", strerror(-err));
 	return err;
