@@ -50,7 +50,8 @@
  *   UDP expiry per VIP          a confirmed non-TCP entry takes the VIP's
  *                               udp_idle_s (0: XLB_IDLE_UDP_S).
  *   flow-table: off (per VIP)   every packet takes the ring's backend; no
- *                               entry is read or written (XLB_C_FLOW_UNTRACKED).
+ *                               entry is read or written
+ *                               (XLB_C_FLOW_UNTRACKED).
  *   backend gone                (slot not ACTIVE or of another generation)
  *                               the flow picks from the ring again and keeps
  *                               its entry with the new backend.
@@ -86,13 +87,14 @@ struct pick {
 	struct xlb_backend *be;
 	__u32 id;
 	int new_flow;
-	struct xlb_flow *moved;	/* confirmed entry whose backend is gone */
+	struct xlb_flow *moved;	/* confirmed entry, its backend gone */
 };
 
 static __always_inline_ int is_syn(const struct xlb_pkt *p)
 {
-	return p->key.proto == IPPROTO_TCP &&
-	       (p->tcp_flags & (TCPF_SYN_ | TCPF_ACK_ | TCPF_RST_)) == TCPF_SYN_;
+	__u8 fl = p->tcp_flags & (TCPF_SYN_ | TCPF_ACK_ | TCPF_RST_);
+
+	return p->key.proto == IPPROTO_TCP && fl == TCPF_SYN_;
 }
 
 static __always_inline_ int is_rst(const struct xlb_pkt *p)
@@ -101,7 +103,8 @@ static __always_inline_ int is_rst(const struct xlb_pkt *p)
 }
 
 /* The entry's backend, if that slot still holds it. */
-static __always_inline_ struct xlb_backend *entry_backend(const struct xlb_flow *f)
+static __always_inline_ struct xlb_backend *
+entry_backend(const struct xlb_flow *f)
 {
 	__u32 id = f->backend;
 	struct xlb_backend *be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
@@ -237,7 +240,7 @@ static __always_inline_ int unconfirmed_lookup(struct xlb_pkt *p,
 	p->hashed = 1;
 	count(XLB_C_FLOW_HIT);
 	if (p->flags & PKT_F_ICMP_ERR || is_syn(p))
-		return 0;	/* errors and retransmitted SYNs confirm nothing */
+		return 0;	/* errors, retransmitted SYNs confirm nothing */
 	if (is_rst(p)) {
 		bpf_map_delete_elem(&XLB_MAP_FLOWS_NEW, &p->key);
 		count(XLB_C_FLOW_RST);
