@@ -168,7 +168,8 @@ int xlb_attach(struct xlb *x, int ifindex, enum xlb_attach_mode mode,
 			return err;
 		}
 		x->link_fd = fd;
-		return upgrade_finish(x->skel->obj, x->upgrade_fd);
+		return upgrade_finish(x->pin_dir, x->skel->obj,
+				      x->upgrade_fd);
 	}
 	fd = link_create(prog, ifindex, mode == XLB_ATTACH_GENERIC ?
 				      XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
@@ -185,7 +186,8 @@ int xlb_attach(struct xlb *x, int ifindex, enum xlb_attach_mode mode,
 		return err;
 	}
 	x->link_fd = fd;
-	return 0;
+	return x->pin_dir[0] ? upgrade_finish(x->pin_dir, x->skel->obj,
+					      x->upgrade_fd) : 0;
 }
 
 int xlb_detach(struct xlb *x)

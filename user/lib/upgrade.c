@@ -2,9 +2,10 @@
 /* Versioned maps: a map whose layout changes takes a new name (xlb/maps.h),
  * so a new program never reuses a pin of another layout. When a pin of the
  * previous layout is found beside the new maps, its entries are converted
- * into the new map and the old pin is removed; the old map lives on while
- * the old program (still attached) holds it, and upgrade_finish copies
- * what that program added before the swap. */
+ * into the new map; the old program (still attached) goes on with the old
+ * map until the new one replaces it, then upgrade_finish copies what it
+ * added meanwhile and removes the old pins. Until then the old pins stay,
+ * so the old daemon can still be started on them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,15 +169,15 @@ int upgrade_maps(const char *dir, struct bpf_object *obj,
 		new = bpf_object__find_map_fd_by_name(obj, upgrades[i].now);
 		err = new < 0 ? -ENOENT : layout_check(fd, &upgrades[i]);
 		err = err ?: copy_entries(fd, new, &upgrades[i]);
-		if (!err && unlink(path))
-			err = -errno;
 		keep[i] = fd;
 	}
 	return err;
 }
 
-int upgrade_finish(struct bpf_object *obj, int keep[UPGRADE_MAPS])
+int upgrade_finish(const char *dir, struct bpf_object *obj,
+		   int keep[UPGRADE_MAPS])
 {
+	char path[512];
 	int i, new, err = 0;
 
 	for (i = 0; i < UPGRADE_MAPS; i++) {
@@ -187,6 +188,9 @@ int upgrade_finish(struct bpf_object *obj, int keep[UPGRADE_MAPS])
 		new = bpf_object__find_map_fd_by_name(obj, upgrades[i].now);
 		if (!err && upgrades[i].convert == flow_v1 && new >= 0)
 			err = copy_entries(keep[i], new, &upgrades[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, upgrades[i].old);
+		if (!err && unlink(path) && errno != ENOENT)
+			err = -errno;
 		close(keep[i]);
 		keep[i] = -1;
 	}

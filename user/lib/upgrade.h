@@ -15,12 +15,14 @@
 /* Whether dir holds a pin of a previous layout. */
 bool upgrade_pins_exist(const char *dir);
 /* Convert every previous-layout pin in dir into obj's (loaded) map of the
- * new layout and remove the old pin; keep[] holds the old maps open for
- * upgrade_finish. -EPROTO: an old pin of an unknown layout. */
+ * new layout; keep[] holds the old maps open for upgrade_finish. Entries
+ * already in the new maps win, so running it twice is harmless. -EPROTO:
+ * an old pin of an unknown layout. */
 int upgrade_maps(const char *dir, struct bpf_object *obj,
 		 int keep[UPGRADE_MAPS]);
 /* After the new program replaced the old one: copy the flows the old
- * program made meanwhile, and close the old maps. */
-int upgrade_finish(struct bpf_object *obj, int keep[UPGRADE_MAPS]);
+ * program made meanwhile, remove the old pins from dir, close the maps. */
+int upgrade_finish(const char *dir, struct bpf_object *obj,
+		   int keep[UPGRADE_MAPS]);
 
 #endif
