@@ -20,6 +20,14 @@ enum xlb_algo {
 	XLB_ALGO_MAX,
 };
 
+/* Whether an algorithm gives a 5-tuple the same backend on every packet
+ * while the backend set is unchanged: only those may run with
+ * flow-table: off (XLB_VIP_F_NO_FLOWTABLE). */
+static inline int xlb_algo_deterministic(__u8 algo)
+{
+	return algo == XLB_ALGO_MAGLEV;
+}
+
 /* A VIP is matched on address, port and protocol; port 0 takes all ports. */
 struct xlb_vip_key {
 	union xlb_addr addr;

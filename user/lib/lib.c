@@ -477,8 +477,10 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 	return err;
 }
 
-static int vip_opts_check(const struct xlb_vip_opts *o)
+static int vip_opts_check(const struct xlb_vip_opts *o, __u8 algo)
 {
+	if (o->no_flowtable && !xlb_algo_deterministic(algo))
+		return -EINVAL;
 	if (o->udp_idle_s && (o->udp_idle_s < XLB_IDLE_UDP_MIN_S ||
 			      o->udp_idle_s > XLB_IDLE_UDP_MAX_S))
 		return -ERANGE;
@@ -503,7 +505,7 @@ int xlb_vip_add_opts(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
 	if (mode >= XLB_MODE_MAX || algo >= XLB_ALGO_MAX ||
 	    (k->family != XLB_AF_INET && k->family != XLB_AF_INET6))
 		return -EINVAL;
-	err = opts ? vip_opts_check(opts) : 0;
+	err = opts ? vip_opts_check(opts, algo) : 0;
 	if (err)
 		return err;
 	if (vip_find(x, k))
@@ -578,7 +580,7 @@ int xlb_vip_set_opts(struct xlb *x, const struct xlb_vip_key *k,
 
 	if (!v)
 		return -ENOENT;
-	err = vip_opts_check(opts);
+	err = vip_opts_check(opts, v->val.algo);
 	if (err)
 		return err;
 	val = v->val;

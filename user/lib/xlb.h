@@ -78,7 +78,8 @@ struct xlb_vip_opts {
 int xlb_vip_add(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
 		__u8 algo);
 /* xlb_vip_add with flow settings (opts NULL: the defaults). -ERANGE: an
- * idle bound out of range. */
+ * idle bound out of range; -EINVAL: flow table off with an algorithm that
+ * is not deterministic (xlb_algo_deterministic). */
 int xlb_vip_add_opts(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
 		     __u8 algo, const struct xlb_vip_opts *opts);
 /* Change a VIP's flow settings; turning the flow table off drops the VIP's
