@@ -8,9 +8,11 @@
  *   xlb-bench attach IFACE xlb|floor_tx|floor_fwd|floor_ipip
  *	(live bench, LB side) load, configure and attach natively; the
  *	program stays attached after exit.
- *   xlb-bench flood [--packets N] [--flows N]
+ *   xlb-bench flood [--packets N] [--flows N] [--pairs] [--confirm-rate N]
  *	the flow table under SYN, ACK and UDP floods from random sources
  *	(in-kernel, BPF_PROG_TEST_RUN): flows kept and moved of 2,000.
+ *	--pairs: floods of two packets per tuple (ACK, UDP), which confirm,
+ *	against the confirmation budget --confirm-rate (per second per CPU).
  *   xlb-bench gen IFACE --packets N
  *	(live bench, generator side) count_rx on IFACE, push N frames with
  *	BPF_F_TEST_XDP_LIVE_FRAMES, print "mpps X rx N".
@@ -569,12 +571,13 @@ struct flood {
 	int added;
 };
 
-static int flood_setup(struct flood *fl, __u32 flows)
+static int flood_setup(struct flood *fl, __u32 flows, __u32 confirm_rate)
 {
 	static const char *const be4[] = {
 		"198.18.2.1", "198.18.2.2", "198.18.2.3", "198.18.2.4",
 		"198.18.2.5", "198.18.2.6", "198.18.2.7", "198.18.2.8" };
-	struct xlb_opts o = { .flow_entries = flows };
+	struct xlb_opts o = { .flow_entries = flows,
+			      .confirm_rate = confirm_rate };
 	struct xlb_config c;
 	union xlb_addr a;
 	__u8 fam;
@@ -629,6 +632,22 @@ static int flow_slot(struct xlb *x, const struct frame *f, __u32 *slot)
 	return 0;
 }
 
+/* The flow's next packet until it is confirmed: under a confirmation
+ * budget that may take until the next second (bounded: 5 s). */
+static int confirm(struct xlb *x, const struct frame *f, __be32 *outer)
+{
+	__u32 slot;
+	int i, err = 0;
+
+	for (i = 0; i < 50 && !err; i++) {
+		err = send_one(x, f, outer);
+		if (!err && !flow_slot(x, f, &slot))
+			return 0;
+		usleep(100000);
+	}
+	return err ?: -ETIMEDOUT;
+}
+
 /* Client i: 198.18.200.0 + i (outside the floods' 198.19.0.0/16). */
 static int flood_establish(struct flood *fl)
 {
@@ -648,7 +667,7 @@ static int flood_establish(struct flood *fl)
 		*(__u16 *)(p + 24) = xlb_csum_fold(xlb_csum_add(p + 14, 20, 0));
 		*(__be16 *)(p + 34) = htons(10000 + i);
 		err = send_one(fl->x, &e->f, &e->backend) ?:
-		      send_one(fl->x, &e->f, &b2) ?:
+		      confirm(fl->x, &e->f, &b2) ?:
 		      flow_slot(fl->x, &e->f, &e->slot);
 		if (!err && b2 != e->backend)
 			err = -EPROTO;
@@ -692,7 +711,8 @@ static int ring_change(struct flood *fl)
 /* packets random-source frames of one kind through bench_wrap, with a ring
  * change halfway. */
 static int flood_run(struct flood *fl, const char *dst, __u16 dport,
-		     __u8 proto, __u8 flags, __u32 packets, double *secs)
+		     __u8 proto, __u8 flags, bool pairs, __u32 packets,
+		     double *secs)
 {
 	int wrap = bpf_program__fd(fl->skel->progs.bench_wrap);
 	int fd = xlb_prog_fd(fl->x), half, err = 0;
@@ -709,7 +729,9 @@ static int flood_run(struct flood *fl, const char *dst, __u16 dport,
 	fl->skel->bss->sport_off = f.sport_off;
 	fl->skel->bss->saddr_off = f.saddr_off;
 	fl->skel->bss->vary_sport = 1;
-	fl->skel->bss->vary_random = 1;
+	fl->skel->bss->vary_random = !pairs;
+	fl->skel->bss->vary_pairs = pairs;
+	fl->skel->bss->hits = rand();	/* pairs: a new sequence each run */
 	if (bpf_map_update_elem(bpf_map__fd(fl->skel->maps.bench_progs), &zero,
 				&fd, BPF_ANY))
 		return -errno;
@@ -726,16 +748,22 @@ static int flood_run(struct flood *fl, const char *dst, __u16 dport,
 	return err;
 }
 
-static int do_flood(__u32 packets, __u32 flows)
+/* pairs: the two-packet floods (each tuple twice), which confirm; with
+ * confirm_rate they meet the confirmation budget. */
+static int do_flood(__u32 packets, __u32 flows, bool pairs,
+		    __u32 confirm_rate)
 {
 	static const struct {
 		const char *name, *dst;
 		__u16 dport;
 		__u8 proto, flags;
+		bool pairs;
 	} kinds[] = {
-		{ "SYN", "198.18.1.1", 80, IPPROTO_TCP, 0x02 },
-		{ "ACK", "198.18.1.1", 80, IPPROTO_TCP, 0x10 },
-		{ "UDP", "198.18.1.3", 53, IPPROTO_UDP, 0 },
+		{ "SYN", "198.18.1.1", 80, IPPROTO_TCP, 0x02, false },
+		{ "ACK", "198.18.1.1", 80, IPPROTO_TCP, 0x10, false },
+		{ "UDP", "198.18.1.3", 53, IPPROTO_UDP, 0, false },
+		{ "ACK pairs", "198.18.1.1", 80, IPPROTO_TCP, 0x10, true },
+		{ "UDP pairs", "198.18.1.3", 53, IPPROTO_UDP, 0, true },
 	};
 	__u64 before[XLB_C_MAX], after[XLB_C_MAX];
 	struct flood *fl = calloc(1, sizeof(*fl));
@@ -746,7 +774,7 @@ static int do_flood(__u32 packets, __u32 flows)
 	if (!fl)
 		return 1;
 	fl->skel = xlb_bench_bpf__open_and_load();
-	err = fl->skel ? flood_setup(fl, flows) : -errno;
+	err = fl->skel ? flood_setup(fl, flows, confirm_rate) : -errno;
 	err = err ?: flood_establish(fl);
 	if (err) {
 		fprintf(stderr, "xlb-bench: flood setup: %s\n", strerror(-err));
@@ -754,11 +782,14 @@ static int do_flood(__u32 packets, __u32 flows)
 	}
 	printf("xlb-bench flood: %d TCP + %d UDP confirmed flows, flow table "
 	       "%u, each flood %u packets from random sources, a backend "
-	       "added halfway\n", FLOOD_FLOWS, FLOOD_FLOWS, flows, packets);
+	       "added halfway; confirmations %u/s per CPU (0: no limit)\n",
+	       FLOOD_FLOWS, FLOOD_FLOWS, flows, packets, confirm_rate);
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (kinds[i].pairs != pairs)
+			continue;
 		err = xlb_counters_read(fl->x, before) ?:
 		      flood_run(fl, kinds[i].dst, kinds[i].dport,
-				kinds[i].proto, kinds[i].flags, packets,
+				kinds[i].proto, kinds[i].flags, pairs, packets,
 				&secs) ?:
 		      xlb_counters_read(fl->x, after) ?:
 		      flood_check(fl, &kept, &moved);
@@ -768,12 +799,15 @@ static int do_flood(__u32 packets, __u32 flows)
 			return 1;
 		}
 		printf("flood %s: kept %d/%d moved %d  (%.2f Mpps, unconfirmed "
-		       "entries made %llu, confirmed %llu)\n", kinds[i].name,
-		       kept, 2 * FLOOD_FLOWS, moved, packets / secs / 1e6,
+		       "entries made %llu, confirmed %llu, over budget %llu)\n",
+		       kinds[i].name, kept, 2 * FLOOD_FLOWS, moved,
+		       packets / secs / 1e6,
 		       (unsigned long long)(after[XLB_C_FLOW_NEW] -
 					    before[XLB_C_FLOW_NEW]),
 		       (unsigned long long)(after[XLB_C_FLOW_CONFIRMED] -
-					    before[XLB_C_FLOW_CONFIRMED]));
+					    before[XLB_C_FLOW_CONFIRMED]),
+		       (unsigned long long)(after[XLB_C_FLOW_CONFIRM_LIMITED] -
+				before[XLB_C_FLOW_CONFIRM_LIMITED]));
 		bad += kept != 2 * FLOOD_FLOWS || moved;
 	}
 	xlb_close(fl->x);
@@ -788,7 +822,8 @@ static void usage(FILE *f)
 		"usage: xlb-bench [--rounds N] [--repeat N] [--only TEXT]\n"
 		"       xlb-bench attach IFACE xlb|floor_tx|floor_fwd|floor_ipip\n"
 		"       xlb-bench gen IFACE [--packets N]\n"
-		"       xlb-bench flood [--packets N] [--flows N]\n"
+		"       xlb-bench flood [--packets N] [--flows N] [--pairs]"
+		" [--confirm-rate N]\n"
 		"Measures xlb's per-packet cost against floors in the same run.\n");
 }
 
@@ -800,10 +835,14 @@ int main(int argc, char **argv)
 		{ "packets", required_argument, NULL, 'p' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "flows", required_argument, NULL, 'f' },
+		{ "pairs", no_argument, NULL, 'P' },
+		{ "confirm-rate", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	__u32 repeat = 1000000, packets = 5000000, flows = 65536;
+	__u32 confirm_rate = 0;
+	bool pairs = false;
 	const char *only = NULL;
 	int rounds = 5, c;
 	cpu_set_t cpus;
@@ -815,6 +854,8 @@ int main(int argc, char **argv)
 		case 'p': packets = strtoul(optarg, NULL, 0); break;
 		case 'o': only = optarg; break;
 		case 'f': flows = strtoul(optarg, NULL, 0); break;
+		case 'P': pairs = true; break;
+		case 'c': confirm_rate = strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -836,7 +877,7 @@ int main(int argc, char **argv)
 	CPU_SET(0, &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
 	if (optind < argc && !strcmp(argv[optind], "flood"))
-		return do_flood(packets, flows);
+		return do_flood(packets, flows, pairs, confirm_rate);
 	if (optind < argc) {
 		usage(stderr);
 		return 2;

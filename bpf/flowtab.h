@@ -25,9 +25,17 @@
  *                               its first packet takes the ring's backend -
  *                               the one it had, while the ring is unchanged
  *                               (Maglev picks by the same hash everywhere) -
- *                               and its next packet confirms it. Only a
- *                               sender of two packets per 5-tuple can fill
- *                               the flow table, at the rate it sends them.
+ *                               and its next packet confirms it.
+ *   two packets per 5-tuple     (spoofed SYN+ACK or ACK+ACK pairs) look like
+ *                               a client to a DSR balancer, which never sees
+ *                               the server's side: they are confirmed and
+ *                               compete in the flow table's LRU, where flows
+ *                               in use (referenced) outlast them. A per-CPU
+ *                               budget of confirmations a second
+ *                               (confirm_rate, set at load; 0: none) bounds
+ *                               them as Katran bounds new connections: over
+ *                               it, a second packet follows its unconfirmed
+ *                               entry and is not confirmed.
  *   retransmitted SYN           finds its unconfirmed entry (idle bound
  *                               XLB_IDLE_UNCONFIRMED_S, not refreshed by
  *                               SYNs) and goes where the first went, even
@@ -74,6 +82,9 @@
 #define TCPF_SYN_	0x02
 #define TCPF_RST_	0x04
 #define TCPF_ACK_	0x10
+
+/* Confirmations allowed per second per CPU; 0: no limit. Set at load. */
+const volatile __u32 confirm_rate = 0;
 
 /* The kernel's HZ, for idle bounds in seconds against jiffies. */
 extern unsigned int CONFIG_HZ __kconfig __weak;
@@ -191,6 +202,29 @@ static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out)
 	return 0;
 }
 
+/* Whether this CPU may confirm one more flow in the current second. */
+static __always_inline_ int confirm_allowed(__u64 now)
+{
+	struct xlb_confirm_rl *rl;
+	__u32 zero = 0;
+	__u64 sec;
+
+	if (!confirm_rate)
+		return 1;
+	rl = bpf_map_lookup_elem(&XLB_MAP_CONFIRM_RL, &zero);
+	if (!rl)
+		return 1;
+	sec = now / kernel_hz();
+	if (rl->second != sec) {
+		rl->second = sec;
+		rl->used = 0;
+	}
+	if (rl->used >= confirm_rate)
+		return 0;
+	rl->used++;
+	return 1;
+}
+
 /* The flow's second packet: its unconfirmed entry joins the flow table. */
 static __always_inline_ void promote(struct xlb_pkt *p,
 				     const struct xlb_vip *vip,
@@ -244,6 +278,10 @@ static __always_inline_ int unconfirmed_lookup(struct xlb_pkt *p,
 	if (is_rst(p)) {
 		bpf_map_delete_elem(&XLB_MAP_FLOWS_NEW, &p->key);
 		count(XLB_C_FLOW_RST);
+		return 0;
+	}
+	if (!confirm_allowed(now)) {
+		count(XLB_C_FLOW_CONFIRM_LIMITED);
 		return 0;
 	}
 	promote(p, vip, u, now);

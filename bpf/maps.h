@@ -73,6 +73,21 @@ struct {
 	__type(value, struct xlb_flow);
 } XLB_MAP_FLOWS_NEW SEC(".maps");
 
+/* Confirmation budget: per CPU, the current second and confirmations made
+ * in it (flowtab.h, confirm_rate). */
+struct xlb_confirm_rl {
+	__u64 second;
+	__u32 used;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_confirm_rl);
+} XLB_MAP_CONFIRM_RL SEC(".maps");
+
 /* Bits of the VIP addresses (xlb_vip_filter_bit): packets to any other
  * address pass after one array load, before any hash lookup. */
 struct {

@@ -26,6 +26,7 @@ __u32 sport_off;		/* offset of the TCP/UDP source port */
 __u32 saddr_off;		/* offset of the last 2 bytes of the source */
 __u32 vary_sport;		/* new 5-tuple every iteration */
 __u32 vary_random;		/* ... drawn at random (floods) */
+__u32 vary_pairs;		/* ... each tuple twice in a row (floods) */
 __u32 sport_next;
 __u64 hits;			/* floor_fwd lookups that found the flow */
 __u64 rx;			/* count_rx */
@@ -61,7 +62,13 @@ static __always_inline_ int restore_frame(struct xdp_md *ctx)
 	if (vary_sport) {
 		__be16 *sport = data + (sport_off & 0x7f);
 		__be16 *saddr = data + (saddr_off & 0x7f);
-		__u32 n = vary_random ? bpf_get_prandom_u32() : sport_next++;
+		__u32 n = sport_next++;
+
+		/* Odd multiplier: distinct pairs, scattered like random. */
+		if (vary_pairs)
+			n = (n >> 1) * 0x9e3779b1U + hits;
+		else if (vary_random)
+			n = bpf_get_prandom_u32();
 
 		if ((void *)(sport + 1) > end || (void *)(saddr + 1) > end)
 			return -1;

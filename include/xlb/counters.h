@@ -35,6 +35,9 @@ enum xlb_counter {
 	XLB_C_FLOW_FIN,		/* (event) client FIN: entry to FIN state */
 	XLB_C_FLOW_UNTRACKED,	/* (event) picked by hash, no entry kept:
 				 * flow-table off, or RST without entry */
+	XLB_C_FLOW_CONFIRM_LIMITED, /* (event) second packet over the per-CPU
+				 * confirmation budget: served by its
+				 * unconfirmed entry, not confirmed */
 	XLB_C_DECAP,		/* (decap prog) tunnel header stripped */
 	XLB_C_DECAP_PASS,	/* (decap prog) not ours, passed */
 	XLB_C_DECAP_MALFORMED,	/* (decap prog) tunnel packet that did not parse */
@@ -73,6 +76,7 @@ static const char *const xlb_counter_names[XLB_C_MAX] = {
 	[XLB_C_FLOW_RST] = "flow_rst",
 	[XLB_C_FLOW_FIN] = "flow_fin",
 	[XLB_C_FLOW_UNTRACKED] = "flow_untracked",
+	[XLB_C_FLOW_CONFIRM_LIMITED] = "flow_confirm_limited",
 	[XLB_C_DECAP] = "decap",
 	[XLB_C_DECAP_PASS] = "decap_pass",
 	[XLB_C_DECAP_MALFORMED] = "decap_malformed",

@@ -44,6 +44,7 @@
 #define XLB_MAP_FLOWS		xlb_flows_v2
 #define XLB_MAP_FLOWS_NEW	xlb_flows_new
 #define XLB_MAP_VIP_FILTER	xlb_vip_filter
+#define XLB_MAP_CONFIRM_RL	xlb_confirm_rl
 #define XLB_MAP_COUNTERS	xlb_counters_v2
 #define XLB_MAP_VIP_STATS	xlb_vip_stats
 #define XLB_MAP_BE_STATS	xlb_be_stats

@@ -11,6 +11,9 @@
 #           their backend slot, and none of their next packets goes to
 #           another backend; no flood packet was confirmed except tuples
 #           the random draw repeated
+#   pairs   floods of two packets per tuple (ACK pairs, UDP pairs), which
+#           confirm, against a budget of 1,000 confirmations a second per
+#           CPU: the same 2,000 kept, none moved, the rest over budget
 #
 # Prints "PASS name" / "FAIL name: why", then "e2e: N passed, N failed".
 set -u
@@ -33,7 +36,22 @@ t_flood() {
 	fi
 }
 
-for c in ${TESTS:-flood}; do
+t_pairs() {
+	local out bad
+	out=$("$BUILD/xlb-bench" flood --pairs --confirm-rate 1000 \
+		--packets "$PACKETS" 2>&1)
+	bad=$(echo "$out" | grep '^flood ' |
+		grep -cv 'kept 2000/2000 moved 0 .*over budget [1-9]')
+	if [ "$(echo "$out" | grep -c '^flood ')" -ne 2 ] || [ "$bad" -ne 0 ]; then
+		echo "FAIL pairs: $(echo "$out" | tr '\n' ' ')"
+		FAILS=$((FAILS + 1))
+	else
+		echo "PASS pairs ($(echo "$out" | grep '^flood ' | sed 's/ *(.*//' | tr '\n' ';'))"
+		PASSES=$((PASSES + 1))
+	fi
+}
+
+for c in ${TESTS:-flood pairs}; do
 	"t_$c"
 done
 echo "e2e: $PASSES passed, $FAILS failed"

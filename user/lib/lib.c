@@ -319,6 +319,7 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 	for (i = 0; i < XLB_MAX_BACKENDS; i++)
 		x->slot_gen[i] = 1;
 
+	x->skel->rodata->confirm_rate = opts ? opts->confirm_rate : 0;
 	err = bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOWS, flows) ?:
 	      bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOWS_NEW,
 				       unconfirmed_entries(opts));

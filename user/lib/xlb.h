@@ -18,6 +18,8 @@ struct xlb;
 struct xlb_opts {
 	__u32 flow_entries;	/* 0: XLB_FLOWS_DEFAULT */
 	__u32 unconfirmed_entries; /* 0: XLB_FLOWS_NEW_DEFAULT */
+	__u32 confirm_rate;	/* flows confirmed per second per CPU at
+				 * most (flood guard); 0: no limit */
 	__u32 ring_size;	/* 0: XLB_RING_DEFAULT; must be prime */
 	const char *pin_dir;	/* maps pinned here; ones already pinned
 				 * are adopted with their contents */
