@@ -181,6 +181,7 @@ fuzz: fuzz-build
 
 bench: all
 	$(Q)$(BUILD)/xlb-bench
+	$(Q)$(BUILD)/xlb-bench flood --packets 10000000
 	$(Q)bash bench/live.sh
 	$(Q)CHECK=syn bash bench/health_scale.sh
 	$(Q)CHECK=tcp bash bench/health_scale.sh

@@ -8,6 +8,11 @@
  *   xlb-bench attach IFACE xlb|floor_tx|floor_fwd|floor_ipip
  *	(live bench, LB side) load, configure and attach natively; the
  *	program stays attached after exit.
+ *   xlb-bench flood [--packets N] [--flows N] [--pairs] [--confirm-rate N]
+ *	the flow table under SYN, ACK and UDP floods from random sources
+ *	(in-kernel, BPF_PROG_TEST_RUN): flows kept and moved of 2,000.
+ *	--pairs: floods of two packets per tuple (ACK, UDP), which confirm,
+ *	against the confirmation budget --confirm-rate (per second per CPU).
  *   xlb-bench gen IFACE --packets N
  *	(live bench, generator side) count_rx on IFACE, push N frames with
  *	BPF_F_TEST_XDP_LIVE_FRAMES, print "mpps X rx N".
@@ -44,8 +49,8 @@ struct frame {
 };
 
 /* Ethernet + IP + TCP (or UDP) from a client to dst:dport, 128 bytes. */
-static void make_frame(struct frame *f, const char *dst, __u16 dport,
-		       __u8 proto)
+static void make_frame_flags(struct frame *f, const char *dst, __u16 dport,
+			     __u8 proto, __u8 tcp_flags)
 {
 	union xlb_addr src, d;
 	__u8 fam, *p = f->b;
@@ -85,11 +90,17 @@ static void make_frame(struct frame *f, const char *dst, __u16 dport,
 	*(__be16 *)(p + l4 + 2) = htons(dport);
 	if (proto == IPPROTO_TCP) {
 		p[l4 + 12] = 0x50;
-		p[l4 + 13] = 0x10;	/* ACK */
+		p[l4 + 13] = tcp_flags;
 	} else {
 		*(__be16 *)(p + l4 + 4) = htons(FRAME_LEN - l4);
 	}
 	f->sport_off = l4;
+}
+
+static void make_frame(struct frame *f, const char *dst, __u16 dport,
+		       __u8 proto)
+{
+	make_frame_flags(f, dst, dport, proto, 0x10);	/* ACK */
 }
 
 static int vip(struct xlb *x, const char *v, __u8 mode, const char *const *be,
@@ -181,7 +192,10 @@ static struct row rows[] = {
 	{ "xlb established IPv6 IPIP", T_XLB64K, "2001:db8:1::1", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
 	{ "xlb established IPv4 GUE", T_XLB64K, "198.18.1.2", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
 	{ "xlb established IPv4 L2 DSR", T_XLB64K, "198.18.1.4", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
-	{ "xlb non-VIP pass", T_XLB64K, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
+	{ "xlb non-VIP pass (64k tbl)", T_XLB64K, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
+	{ "xlb non-VIP new tuple (64k tbl)", T_XLB64K, "198.18.9.9", 80, true, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
+	{ "xlb non-VIP pass (4M tbl)", T_XLB4M, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
+	{ "xlb non-VIP new tuple (4M tbl)", T_XLB4M, "198.18.9.9", 80, true, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
 };
 #define NROWS	(sizeof(rows) / sizeof(rows[0]))
 #define FWD_FLOOR_ROW	1
@@ -292,6 +306,73 @@ static int floor_flow(struct bench *b)
 	return err;
 }
 
+/* Fill a flow table to max_entries with confirmed flows that no bench
+ * frame matches (clients 198.18.128.0/17), so that established and new-flow
+ * rows meet a full table whatever the round count. */
+static int fill_confirmed(struct xlb *x)
+{
+	int fd = bpf_object__find_map_fd_by_name(xlb_object(x),
+						 XLB_STR(XLB_MAP_FLOWS));
+	struct xlb_flow_key *k = calloc(65536, sizeof(*k));
+	struct xlb_flow *v = calloc(65536, sizeof(*v));
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), i, done, n;
+	int err = 0;
+
+	if (!k || !v || bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -ENOMEM;
+	for (done = 0; !err && done < info.max_entries; done += n) {
+		n = info.max_entries - done < 65536 ? info.max_entries - done :
+						      65536;
+		for (i = 0; i < n; i++) {
+			__u32 id = done + i;
+
+			k[i].src.v4 = htonl(0xc6128000 | (id >> 7));
+			k[i].dst.v4 = htonl(0xc6120101);
+			k[i].sport = htons(1024 + (id & 127));
+			k[i].dport = htons(80);
+			k[i].proto = IPPROTO_TCP;
+			k[i].family = XLB_AF_INET;
+			v[i].gen = 1;
+			v[i].idle_s = XLB_IDLE_TCP_S;
+			v[i].state = XLB_FLOW_ESTABLISHED;
+		}
+		if (bpf_map_update_batch(fd, k, v, &n, NULL))
+			err = -errno;
+	}
+	free(k);
+	free(v);
+	return err;
+}
+
+/* Fill the unconfirmed table the way traffic does: new tuples through
+ * the program, as many as it holds. */
+static int fill_unconfirmed(struct bench *b, struct xlb *x)
+{
+	int fd = bpf_object__find_map_fd_by_name(xlb_object(x),
+						 XLB_STR(XLB_MAP_FLOWS_NEW));
+	int wrap = bpf_program__fd(b->skel->progs.bench_wrap);
+	int prog = xlb_prog_fd(x);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	struct frame f;
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f.b,
+		    .data_size_in = FRAME_LEN);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	make_frame(&f, "198.18.1.1", 80, IPPROTO_TCP);
+	memcpy(b->skel->bss->frame, f.b, FRAME_LEN);
+	b->skel->bss->sport_off = f.sport_off;
+	b->skel->bss->saddr_off = f.saddr_off;
+	b->skel->bss->vary_sport = 1;
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.bench_progs), &zero,
+				&prog, BPF_ANY))
+		return -errno;
+	t.repeat = info.max_entries;
+	return bpf_prog_test_run_opts(wrap, &t) ? -errno : 0;
+}
+
 static bool row_selected(const struct row *r, const char *only)
 {
 	return !only || r - rows == FWD_FLOOR_ROW || strstr(r->name, only);
@@ -310,14 +391,16 @@ static int do_table(int rounds, __u32 repeat, const char *only)
 		return 1;
 	}
 	err = setup_xlb(&b.xlb[0], 65536) ?: setup_xlb(&b.xlb[1], 4U << 20) ?:
-	      floor_flow(&b);
+	      floor_flow(&b) ?: fill_confirmed(b.xlb[0]) ?:
+	      fill_confirmed(b.xlb[1]) ?: fill_unconfirmed(&b, b.xlb[0]) ?:
+	      fill_unconfirmed(&b, b.xlb[1]);
 	if (err) {
 		fprintf(stderr, "xlb-bench: setup: %s\n", strerror(-err));
 		return 1;
 	}
 	printf("xlb-bench: BPF_PROG_TEST_RUN, repeat %u, %d interleaved rounds,"
-	       " medians; every row behind the same frame-restoring wrapper\n",
-	       repeat, rounds);
+	       " medians; every row behind the same frame-restoring wrapper;"
+	       " flow tables full before the first round\n", repeat, rounds);
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < NROWS; i++) {
 			if (!row_selected(&rows[i], only))
@@ -462,12 +545,285 @@ static int do_gen(const char *ifname, __u32 packets)
 	return 0;
 }
 
+
+/* ---- flood: the flow table against SYN, ACK and UDP floods ----
+ *
+ * 1,000 TCP and 1,000 UDP flows are confirmed (two packets each), then each
+ * flood - random-source SYNs, random-source bare ACKs, random-source UDP
+ * datagrams - runs in the kernel behind bench_wrap, with a backend added to
+ * both VIPs halfway (a ring change). After each flood every flow must
+ * still be in the flow table with its backend slot, and its next packet
+ * must reach the backend it had. */
+#define FLOOD_FLOWS	1000
+#define FLOOD_VIP_TCP	"198.18.1.1:80/tcp"
+#define FLOOD_VIP_UDP	"198.18.1.3:53/udp"
+
+struct est_flow {
+	struct frame f;
+	__u32 slot;
+	__be32 backend;
+};
+
+struct flood {
+	struct xlb_bench_bpf *skel;
+	struct xlb *x;
+	struct est_flow est[2 * FLOOD_FLOWS];
+	int added;
+};
+
+static int flood_setup(struct flood *fl, __u32 flows, __u32 confirm_rate)
+{
+	static const char *const be4[] = {
+		"198.18.2.1", "198.18.2.2", "198.18.2.3", "198.18.2.4",
+		"198.18.2.5", "198.18.2.6", "198.18.2.7", "198.18.2.8" };
+	struct xlb_opts o = { .flow_entries = flows,
+			      .confirm_rate = confirm_rate };
+	struct xlb_config c;
+	union xlb_addr a;
+	__u8 fam;
+	int err;
+
+	err = xlb_open(&fl->x, &o);
+	if (err)
+		return err;
+	xlb_config_defaults(&c);
+	c.flags |= XLB_CFG_F_NO_FIB | XLB_CFG_F_HAS_GW | XLB_CFG_F_HAS_SRC4;
+	memcpy(c.gw_mac, router_mac, 6);
+	xlb_parse_addr("198.18.0.10", &a, &fam);
+	c.src4 = a.v4;
+	return xlb_set_config(fl->x, &c) ?:
+	       vip(fl->x, FLOOD_VIP_TCP, XLB_MODE_IPIP, be4, 8) ?:
+	       vip(fl->x, FLOOD_VIP_UDP, XLB_MODE_IPIP, be4, 8);
+}
+
+/* One packet through xlb itself; *outer is the IPIP outer destination. */
+static int send_one(struct xlb *x, const struct frame *f, __be32 *outer)
+{
+	__u8 out[FRAME_LEN + 256];
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f->b,
+		    .data_size_in = FRAME_LEN, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(xlb_prog_fd(x), &t))
+		return -errno;
+	if (t.retval != XDP_TX || t.data_size_out < 34 || out[23] != 4)
+		return -EPROTO;
+	memcpy(outer, out + 30, 4);
+	return 0;
+}
+
+static int flow_slot(struct xlb *x, const struct frame *f, __u32 *slot)
+{
+	int fd = bpf_object__find_map_fd_by_name(xlb_object(x),
+						 XLB_STR(XLB_MAP_FLOWS));
+	struct xlb_flow_key k = {};
+	struct xlb_flow v;
+	const __u8 *p = f->b;
+
+	memcpy(&k.src.v4, p + 26, 4);
+	memcpy(&k.dst.v4, p + 30, 4);
+	memcpy(&k.sport, p + 34, 2);
+	memcpy(&k.dport, p + 36, 2);
+	k.proto = p[23];
+	k.family = XLB_AF_INET;
+	if (bpf_map_lookup_elem(fd, &k, &v))
+		return -ENOENT;
+	*slot = v.backend;
+	return 0;
+}
+
+/* The flow's next packet until it is confirmed: under a confirmation
+ * budget that may take until the next second (bounded: 5 s). */
+static int confirm(struct xlb *x, const struct frame *f, __be32 *outer)
+{
+	__u32 slot;
+	int i, err = 0;
+
+	for (i = 0; i < 50 && !err; i++) {
+		err = send_one(x, f, outer);
+		if (!err && !flow_slot(x, f, &slot))
+			return 0;
+		usleep(100000);
+	}
+	return err ?: -ETIMEDOUT;
+}
+
+/* Client i: 198.18.200.0 + i (outside the floods' 198.19.0.0/16). */
+static int flood_establish(struct flood *fl)
+{
+	__be32 b2;
+	int i, err = 0;
+
+	for (i = 0; i < 2 * FLOOD_FLOWS && !err; i++) {
+		struct est_flow *e = &fl->est[i];
+		bool udp = i >= FLOOD_FLOWS;
+		__u8 *p = e->f.b;
+
+		make_frame_flags(&e->f, "198.18.1.1", 80, IPPROTO_TCP, 0x10);
+		if (udp)
+			make_frame(&e->f, "198.18.1.3", 53, IPPROTO_UDP);
+		p[26] = 198, p[27] = 18, p[28] = 200 + (i >> 8), p[29] = i;
+		*(__u16 *)(p + 24) = 0;
+		*(__u16 *)(p + 24) = xlb_csum_fold(xlb_csum_add(p + 14, 20, 0));
+		*(__be16 *)(p + 34) = htons(10000 + i);
+		err = send_one(fl->x, &e->f, &e->backend) ?:
+		      confirm(fl->x, &e->f, &b2) ?:
+		      flow_slot(fl->x, &e->f, &e->slot);
+		if (!err && b2 != e->backend)
+			err = -EPROTO;
+	}
+	return err;
+}
+
+/* Flows of 2 * FLOOD_FLOWS still in the table with their slot (kept), and
+ * whose next packet went elsewhere (moved). */
+static int flood_check(struct flood *fl, int *kept, int *moved)
+{
+	__be32 now;
+	__u32 slot;
+	int i, err;
+
+	*kept = *moved = 0;
+	for (i = 0; i < 2 * FLOOD_FLOWS; i++) {
+		struct est_flow *e = &fl->est[i];
+
+		*kept += !flow_slot(fl->x, &e->f, &slot) && slot == e->slot;
+		err = send_one(fl->x, &e->f, &now);
+		if (err)
+			return err;
+		*moved += now != e->backend;
+	}
+	return 0;
+}
+
+static int ring_change(struct flood *fl)
+{
+	struct xlb_backend_spec s = { .weight = 100, .family = XLB_AF_INET };
+	struct xlb_vip_key k;
+	int err;
+
+	s.addr.v4 = htonl(0xc6120209 + fl->added++);	/* 198.18.2.9... */
+	err = xlb_parse_vip(FLOOD_VIP_TCP, &k) ?: xlb_backend_add(fl->x, &k, &s);
+	return err ?: xlb_parse_vip(FLOOD_VIP_UDP, &k) ?:
+		      xlb_backend_add(fl->x, &k, &s);
+}
+
+/* packets random-source frames of one kind through bench_wrap, with a ring
+ * change halfway. */
+static int flood_run(struct flood *fl, const char *dst, __u16 dport,
+		     __u8 proto, __u8 flags, bool pairs, __u32 packets,
+		     double *secs)
+{
+	int wrap = bpf_program__fd(fl->skel->progs.bench_wrap);
+	int fd = xlb_prog_fd(fl->x), half, err = 0;
+	__u8 out[FRAME_LEN + 256];
+	struct frame f;
+	__u32 zero = 0;
+	double t0;
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f.b,
+		    .data_size_in = FRAME_LEN, .data_out = out,
+		    .data_size_out = sizeof(out));
+
+	make_frame_flags(&f, dst, dport, proto, flags);
+	memcpy(fl->skel->bss->frame, f.b, FRAME_LEN);
+	fl->skel->bss->sport_off = f.sport_off;
+	fl->skel->bss->saddr_off = f.saddr_off;
+	fl->skel->bss->vary_sport = 1;
+	fl->skel->bss->vary_random = !pairs;
+	fl->skel->bss->vary_pairs = pairs;
+	fl->skel->bss->hits = rand();	/* pairs: a new sequence each run */
+	if (bpf_map_update_elem(bpf_map__fd(fl->skel->maps.bench_progs), &zero,
+				&fd, BPF_ANY))
+		return -errno;
+	t0 = now_s();
+	for (half = 0; half < 2 && !err; half++) {
+		t.repeat = packets / 2;
+		t.data_size_out = sizeof(out);
+		if (bpf_prog_test_run_opts(wrap, &t))
+			err = -errno;
+		if (!err && !half)
+			err = ring_change(fl);
+	}
+	*secs = now_s() - t0;
+	return err;
+}
+
+/* pairs: the two-packet floods (each tuple twice), which confirm; with
+ * confirm_rate they meet the confirmation budget. */
+static int do_flood(__u32 packets, __u32 flows, bool pairs,
+		    __u32 confirm_rate)
+{
+	static const struct {
+		const char *name, *dst;
+		__u16 dport;
+		__u8 proto, flags;
+		bool pairs;
+	} kinds[] = {
+		{ "SYN", "198.18.1.1", 80, IPPROTO_TCP, 0x02, false },
+		{ "ACK", "198.18.1.1", 80, IPPROTO_TCP, 0x10, false },
+		{ "UDP", "198.18.1.3", 53, IPPROTO_UDP, 0, false },
+		{ "ACK pairs", "198.18.1.1", 80, IPPROTO_TCP, 0x10, true },
+		{ "UDP pairs", "198.18.1.3", 53, IPPROTO_UDP, 0, true },
+	};
+	__u64 before[XLB_C_MAX], after[XLB_C_MAX];
+	struct flood *fl = calloc(1, sizeof(*fl));
+	int kept, moved, err, bad = 0;
+	size_t i;
+	double secs = 0;
+
+	if (!fl)
+		return 1;
+	fl->skel = xlb_bench_bpf__open_and_load();
+	err = fl->skel ? flood_setup(fl, flows, confirm_rate) : -errno;
+	err = err ?: flood_establish(fl);
+	if (err) {
+		fprintf(stderr, "xlb-bench: flood setup: %s\n", strerror(-err));
+		return 1;
+	}
+	printf("xlb-bench flood: %d TCP + %d UDP confirmed flows, flow table "
+	       "%u, each flood %u packets from random sources, a backend "
+	       "added halfway; confirmations %u/s per CPU (0: no limit)\n",
+	       FLOOD_FLOWS, FLOOD_FLOWS, flows, packets, confirm_rate);
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (kinds[i].pairs != pairs)
+			continue;
+		err = xlb_counters_read(fl->x, before) ?:
+		      flood_run(fl, kinds[i].dst, kinds[i].dport,
+				kinds[i].proto, kinds[i].flags, pairs, packets,
+				&secs) ?:
+		      xlb_counters_read(fl->x, after) ?:
+		      flood_check(fl, &kept, &moved);
+		if (err) {
+			fprintf(stderr, "xlb-bench: flood %s: %s\n",
+				kinds[i].name, strerror(-err));
+			return 1;
+		}
+		printf("flood %s: kept %d/%d moved %d  (%.2f Mpps, unconfirmed "
+		       "entries made %llu, confirmed %llu, over budget %llu)\n",
+		       kinds[i].name, kept, 2 * FLOOD_FLOWS, moved,
+		       packets / secs / 1e6,
+		       (unsigned long long)(after[XLB_C_FLOW_NEW] -
+					    before[XLB_C_FLOW_NEW]),
+		       (unsigned long long)(after[XLB_C_FLOW_CONFIRMED] -
+					    before[XLB_C_FLOW_CONFIRMED]),
+		       (unsigned long long)(after[XLB_C_FLOW_CONFIRM_LIMITED] -
+				before[XLB_C_FLOW_CONFIRM_LIMITED]));
+		bad += kept != 2 * FLOOD_FLOWS || moved;
+	}
+	xlb_close(fl->x);
+	xlb_bench_bpf__destroy(fl->skel);
+	free(fl);
+	return bad ? 1 : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: xlb-bench [--rounds N] [--repeat N] [--only TEXT]\n"
 		"       xlb-bench attach IFACE xlb|floor_tx|floor_fwd|floor_ipip\n"
 		"       xlb-bench gen IFACE [--packets N]\n"
+		"       xlb-bench flood [--packets N] [--flows N] [--pairs]"
+		" [--confirm-rate N]\n"
 		"Measures xlb's per-packet cost against floors in the same run.\n");
 }
 
@@ -478,10 +834,15 @@ int main(int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "packets", required_argument, NULL, 'p' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "pairs", no_argument, NULL, 'P' },
+		{ "confirm-rate", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	__u32 repeat = 1000000, packets = 5000000;
+	__u32 repeat = 1000000, packets = 5000000, flows = 65536;
+	__u32 confirm_rate = 0;
+	bool pairs = false;
 	const char *only = NULL;
 	int rounds = 5, c;
 	cpu_set_t cpus;
@@ -492,6 +853,9 @@ int main(int argc, char **argv)
 		case 'n': repeat = strtoul(optarg, NULL, 0); break;
 		case 'p': packets = strtoul(optarg, NULL, 0); break;
 		case 'o': only = optarg; break;
+		case 'f': flows = strtoul(optarg, NULL, 0); break;
+		case 'P': pairs = true; break;
+		case 'c': confirm_rate = strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -507,6 +871,13 @@ int main(int argc, char **argv)
 		return do_attach(argv[optind + 1], argv[optind + 2]);
 	if (optind < argc && !strcmp(argv[optind], "gen") && optind + 1 < argc)
 		return do_gen(argv[optind + 1], packets);
+	/* One CPU: the established flows and the flood share its LRU list,
+	 * the worst case for eviction. */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	if (optind < argc && !strcmp(argv[optind], "flood"))
+		return do_flood(packets, flows, pairs, confirm_rate);
 	if (optind < argc) {
 		usage(stderr);
 		return 2;

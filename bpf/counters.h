@@ -8,10 +8,12 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_C_MAX);
+	__uint(max_entries, XLB_C_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } XLB_MAP_COUNTERS SEC(".maps");
+
+_Static_assert(XLB_C_MAX <= XLB_C_SLOTS, "raise XLB_C_SLOTS");
 
 static __always_inline_ void count(__u32 c)
 {

@@ -48,11 +48,13 @@ struct {
 	__array(values, struct xlb_ring);
 } XLB_MAP_MAGLEV SEC(".maps");
 
-/* Sticky flows. One value per flow, seen by every CPU: a flow's packets
- * may arrive on different CPUs (RSS changes, veth), and a per-CPU value
- * would make a CPU that never saw the flow pick again - a different backend
- * when the ring changed in between. Per-CPU LRU lists (no common LRU):
- * inserts take no shared lock. Size set at load time. */
+/* The flow table: confirmed flows only (see flowtab.h). One value per
+ * flow, seen by every CPU: a flow's packets may arrive on different CPUs
+ * (RSS changes, veth), and a per-CPU value would make a CPU that never saw
+ * the flow pick again - a different backend when the ring changed in
+ * between. Per-CPU LRU lists (no common LRU): inserts take no shared lock,
+ * and each CPU evicts from its own share, max_entries / CPUs. Size set at
+ * load time. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
@@ -60,6 +62,40 @@ struct {
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_flow);
 } XLB_MAP_FLOWS SEC(".maps");
+
+/* Unconfirmed flows: one packet seen. Floods churn this table, never the
+ * flow table. Size set at load time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, XLB_FLOWS_NEW_DEFAULT);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_flow);
+} XLB_MAP_FLOWS_NEW SEC(".maps");
+
+/* Confirmation budget: per CPU, the current second and confirmations made
+ * in it (flowtab.h, confirm_rate). */
+struct xlb_confirm_rl {
+	__u64 second;
+	__u32 used;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_confirm_rl);
+} XLB_MAP_CONFIRM_RL SEC(".maps");
+
+/* Bits of the VIP addresses (xlb_vip_filter_bit): packets to any other
+ * address pass after one array load, before any hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_filter);
+} XLB_MAP_VIP_FILTER SEC(".maps");
 
 /* Traffic is counted once per packet, per backend slot (xlb_be_stats). A
  * VIP's traffic is the sum of its live slots plus xlb_vip_stats, where user

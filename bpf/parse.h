@@ -27,6 +27,9 @@ struct xlb_pkt {
 	__u8 flags;		/* PKT_F_* */
 	__u8 hashed;		/* hash is set */
 	__u32 hash;		/* xlb_flow_hash(&key), computed on demand */
+	__u8 tcp_flags;		/* TCP header byte 13 (FIN SYN RST ... ); 0
+				 * for other protocols and ICMP errors */
+	__u8 pad_[3];
 	struct xlb_flow_key key;
 };
 
@@ -255,6 +258,7 @@ static __always_inline_ int parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 			return PARSE_MALFORMED;
 		p->key.sport = th->source;
 		p->key.dport = th->dest;
+		p->tcp_flags = ((__u8 *)th)[13];
 		return PARSE_OK;
 	case IPPROTO_UDP:
 		if ((void *)(uh + 1) > end || p->l4_off + sizeof(*uh) > l3_end)

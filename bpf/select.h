@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
-/* Backend selection: the flow table first, then the VIP's Maglev ring. */
+/* VIP matching and the VIP's Maglev ring. The flow tables are flowtab.h. */
 #ifndef XLB_BPF_SELECT_H
 #define XLB_BPF_SELECT_H
 
@@ -55,70 +55,19 @@ static __always_inline_ int maglev_pick(const struct xlb_vip *vip, __u32 hash,
 	return 0;
 }
 
-struct pick {
-	struct xlb_backend *be;
-	__u32 id;
-	int new_flow;
-};
-
-/* An established flow whose backend slot is still live and of the same
- * generation keeps its backend. Looked up before the VIP: the slot knows its
- * VIP and mode, and a deleted VIP frees its slots, so a hit is always a live
- * VIP's. Fragments have no ports and so no flow. */
-static __always_inline_ int flow_established(const struct xlb_pkt *p,
-					     struct pick *out)
+/* Whether the destination may be a VIP's address. A clear filter bit
+ * proves it is not, so non-VIP traffic (the host's own, scans) passes
+ * after an inlined array load: no hash lookup, no flow table. */
+static __always_inline_ int vip_addr_maybe(const struct xlb_pkt *p)
 {
-	struct xlb_backend *be;
-	struct xlb_flow *f;
-	__u64 now;
-	__u32 id;
+	__u32 bit = xlb_vip_filter_bit(&p->key.dst), zero = 0;
+	struct xlb_vip_filter *vf;
 
-	if (p->flags & PKT_F_FRAG)
-		return -1;
-	f = bpf_map_lookup_elem(&XLB_MAP_FLOWS, &p->key);
-	/* Generation 0 is never a slot's: a zeroed value is a miss. */
-	if (!f || !f->gen)
-		return -1;
-	id = f->backend;
-	be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
-	if (!be || !(be->flags & XLB_BE_F_ACTIVE) || be->gen != f->gen) {
-		count(XLB_C_FLOW_RESELECT);
-		return -1;
-	}
-	/* Write only when it changed: fewer dirtied cache lines. */
-	now = bpf_jiffies64();
-	if (f->last_seen != now)
-		f->last_seen = now;
-	out->be = be;
-	out->id = id;
-	count(XLB_C_FLOW_HIT);
-	return 0;
-}
-
-/* A new flow (or one whose backend is gone) takes the ring's choice. ICMP
- * errors and fragments follow the same choice but create no flow entry. */
-static __always_inline_ int select_new(struct xlb_pkt *p,
-				       const struct xlb_vip *vip,
-				       const struct xlb_config *cfg,
-				       struct pick *out)
-{
-	struct xlb_flow nf;
-
-	if (maglev_pick(vip, pkt_hash(p), cfg->ring_size, &out->id))
-		return -1;
-	out->be = backend_get(out->id, vip->id);
-	if (!out->be)
-		return -1;
-	if (p->flags & (PKT_F_FRAG | PKT_F_ICMP_ERR))
+	vf = bpf_map_lookup_elem(&XLB_MAP_VIP_FILTER, &zero);
+	if (!vf)
 		return 0;
-
-	nf.backend = out->id;
-	nf.gen = out->be->gen;
-	nf.last_seen = bpf_jiffies64();
-	bpf_map_update_elem(&XLB_MAP_FLOWS, &p->key, &nf, BPF_ANY);
-	out->new_flow = 1;
-	count(XLB_C_FLOW_NEW);
-	return 0;
+	return (vf->words[(bit >> 6) & (XLB_VIP_FILTER_WORDS - 1)] >>
+		(bit & 63)) & 1;
 }
 
 #endif

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* xlb: the XDP load balancer. Parse, match a VIP, pick a backend (flow table,
- * then Maglev), encapsulate or rewrite, send. Everything that is not VIP
- * traffic leaves with XDP_PASS untouched. */
+/* xlb: the XDP load balancer. Parse, drop out early when the destination is
+ * no VIP's address, find the flow (flowtab.h) or match the VIP and pick a
+ * backend, encapsulate or rewrite, send. Everything that is not VIP traffic
+ * leaves with XDP_PASS untouched. */
 #include "common.h"
 #include "counters.h"
 #include "maps.h"
 #include "parse.h"
 #include "select.h"
+#include "flowtab.h"
 #include "encap.h"
 #include "xmit.h"
 #include "icmp.h"
@@ -81,18 +83,20 @@ int xlb_balancer(struct xdp_md *ctx)
 	if (rc != PARSE_OK)
 		return verdict(XLB_C_PASS_MALFORMED, XDP_PASS);
 
+	if (!vip_addr_maybe(&p))
+		return verdict(XLB_C_PASS_NOT_VIP, XDP_PASS);
 	cfg = get_config();
 	if (!cfg)
 		return verdict(XLB_C_PASS_NOT_VIP, XDP_PASS);
 
-	if (flow_established(&p, &pk)) {
+	if ((p.flags & PKT_F_FRAG) || flow_lookup(&p, &pk)) {
 		vip = vip_lookup(&p);
 		if (!vip)
 			return verdict(p.flags & PKT_F_FRAG ?
 					       XLB_C_PASS_FRAGMENT :
 					       XLB_C_PASS_NOT_VIP,
 				       XDP_PASS);
-		if (select_new(&p, vip, cfg, &pk))
+		if (flow_select(&p, vip, cfg, &pk))
 			return verdict(XLB_C_DROP_NO_BACKEND, XDP_DROP);
 	}
 

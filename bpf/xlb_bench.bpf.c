@@ -8,7 +8,8 @@
  * one a new source port), then tail-calls the program under test. The
  * floors - XDP_TX, a minimal forwarder, a minimal IPIP encapsulator - run
  * behind the same wrapper, so the wrapper's cost is in every row alike.
- * live_gen is the frame generator for BPF_F_TEST_XDP_LIVE_FRAMES and
+ * Floods (xlb-bench flood) use the same wrapper with a random source port
+ * and source address bits per iteration. live_gen is the frame generator for BPF_F_TEST_XDP_LIVE_FRAMES and
  * count_rx counts (and drops) what comes back. */
 #include "common.h"
 #include "csum.h"
@@ -24,6 +25,8 @@ __u8 frame[BENCH_FRAME];
 __u32 sport_off;		/* offset of the TCP/UDP source port */
 __u32 saddr_off;		/* offset of the last 2 bytes of the source */
 __u32 vary_sport;		/* new 5-tuple every iteration */
+__u32 vary_random;		/* ... drawn at random (floods) */
+__u32 vary_pairs;		/* ... each tuple twice in a row (floods) */
 __u32 sport_next;
 __u64 hits;			/* floor_fwd lookups that found the flow */
 __u64 rx;			/* count_rx */
@@ -60,6 +63,12 @@ static __always_inline_ int restore_frame(struct xdp_md *ctx)
 		__be16 *sport = data + (sport_off & 0x7f);
 		__be16 *saddr = data + (saddr_off & 0x7f);
 		__u32 n = sport_next++;
+
+		/* Odd multiplier: distinct pairs, scattered like random. */
+		if (vary_pairs)
+			n = (n >> 1) * 0x9e3779b1U + hits;
+		else if (vary_random)
+			n = bpf_get_prandom_u32();
 
 		if ((void *)(sport + 1) > end || (void *)(saddr + 1) > end)
 			return -1;

@@ -18,6 +18,8 @@ PKGS=(
 	python3-scapy			# packet fixtures (Debian's python3)
 	curl libcurl4-openssl-dev	# the lab's HTTP clients; health checks
 	openssl				# a TLS backend for the HTTPS check test
+	libssl-dev			# libcrypto: SHA-256 of configurations (merge.c)
+	git				# test_upgrade builds the previous map layout's commit
 )
 
 missing=()

@@ -22,9 +22,22 @@ enum xlb_counter {
 	XLB_C_ICMP_TOO_BIG,	/* (event) too-big reply sent to a client */
 	XLB_C_ICMP_ERR_FWD,	/* (event) ICMP error about a VIP flow forwarded */
 	XLB_C_FRAG_FWD,		/* (event) fragment forwarded by 3-tuple hash */
-	XLB_C_FLOW_NEW,		/* (event) new flow entry */
-	XLB_C_FLOW_HIT,		/* (event) established flow found */
+	XLB_C_FLOW_NEW,		/* (event) new unconfirmed entry (first packet) */
+	XLB_C_FLOW_HIT,		/* (event) packet followed its flow's entry */
 	XLB_C_FLOW_RESELECT,	/* (event) flow's backend gone, chose again */
+	XLB_C_FLOW_CONFIRMED,	/* (event) unconfirmed entry promoted to the
+				 * flow table by the flow's second packet */
+	XLB_C_FLOW_EXPIRED,	/* (event) entry idle past its bound: dropped,
+				 * the packet picked anew */
+	XLB_C_FLOW_SYN_REUSE,	/* (event) SYN on an entry that saw FIN or idled
+				 * XLB_SYN_REUSE_IDLE_S: picked anew */
+	XLB_C_FLOW_RST,		/* (event) RST ended an entry */
+	XLB_C_FLOW_FIN,		/* (event) client FIN: entry to FIN state */
+	XLB_C_FLOW_UNTRACKED,	/* (event) picked by hash, no entry kept:
+				 * flow-table off, or RST without entry */
+	XLB_C_FLOW_CONFIRM_LIMITED, /* (event) second packet over the per-CPU
+				 * confirmation budget: served by its
+				 * unconfirmed entry, not confirmed */
 	XLB_C_MAX,
 };
 
@@ -54,6 +67,13 @@ static const char *const xlb_counter_names[XLB_C_MAX] = {
 	[XLB_C_FLOW_NEW] = "flow_new",
 	[XLB_C_FLOW_HIT] = "flow_hit",
 	[XLB_C_FLOW_RESELECT] = "flow_reselect",
+	[XLB_C_FLOW_CONFIRMED] = "flow_confirmed",
+	[XLB_C_FLOW_EXPIRED] = "flow_expired",
+	[XLB_C_FLOW_SYN_REUSE] = "flow_syn_reuse",
+	[XLB_C_FLOW_RST] = "flow_rst",
+	[XLB_C_FLOW_FIN] = "flow_fin",
+	[XLB_C_FLOW_UNTRACKED] = "flow_untracked",
+	[XLB_C_FLOW_CONFIRM_LIMITED] = "flow_confirm_limited",
 };
 
 #include <string.h>

@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 #include "flow.h"
+#include "maps.h"
 
 #define XLB_HASH_SEED	0x786c6221U	/* "xlb!" */
 
@@ -50,5 +51,19 @@ static inline __u16 xlb_gue_sport(__u32 hash)
 {
 	return 0xc000 | (hash & 0x3fff);
 }
+
+/* The non-VIP filter's bit for a destination address: the address words
+ * folded by XOR, then a multiplicative hash. A clear bit proves the address
+ * is no VIP's; a set bit sends the packet on to the VIP lookup. */
+static inline __u32 xlb_vip_filter_bit(const union xlb_addr *a)
+{
+	__u32 x = a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3];
+
+	return (x * 0x9e3779b1U) >> (32 - XLB_VIP_FILTER_SHIFT);
+}
+
+struct xlb_vip_filter {
+	__u64 words[XLB_VIP_FILTER_WORDS];
+};
 
 #endif

@@ -17,13 +17,34 @@
 #ifndef XLB_RING_DEFAULT
 #define XLB_RING_DEFAULT	65537	/* prime, per the Maglev paper */
 #endif
+/* The unconfirmed table holds a flow from its first packet to its second
+ * (one RTT). Small so that it stays in cache: a first packet pays a lookup
+ * and an insert here on top of the flow table miss, and with 8192 the
+ * new-flow path costs what it did with one table (README, bench). An entry
+ * evicted early costs only a pick from the ring: the same backend unless
+ * the ring changed within that RTT. */
+#ifndef XLB_FLOWS_NEW_DEFAULT
+#define XLB_FLOWS_NEW_DEFAULT	8192
+#endif
+/* Non-VIP filter: one bit per hash of a VIP address (xlb/hash.h). */
+#define XLB_VIP_FILTER_SHIFT	16
+#define XLB_VIP_FILTER_WORDS	((1U << XLB_VIP_FILTER_SHIFT) / 64)
+/* Counter slots: more than XLB_C_MAX, so that new counters keep the
+ * counters map's layout. */
+#define XLB_C_SLOTS		64
 
+/* A map whose layout changes gets a new name (_v2, _v3...): its pin then
+ * never meets a program of another layout, and the loader migrates the
+ * previous one (user/lib/lib.c, map_upgrades). */
 #define XLB_MAP_CONFIG		xlb_config_map
-#define XLB_MAP_VIPS		xlb_vips
+#define XLB_MAP_VIPS		xlb_vips_v2
 #define XLB_MAP_BACKENDS	xlb_backends
 #define XLB_MAP_MAGLEV		xlb_maglev
-#define XLB_MAP_FLOWS		xlb_flows
-#define XLB_MAP_COUNTERS	xlb_counters
+#define XLB_MAP_FLOWS		xlb_flows_v2
+#define XLB_MAP_FLOWS_NEW	xlb_flows_new
+#define XLB_MAP_VIP_FILTER	xlb_vip_filter
+#define XLB_MAP_CONFIRM_RL	xlb_confirm_rl
+#define XLB_MAP_COUNTERS	xlb_counters_v2
 #define XLB_MAP_VIP_STATS	xlb_vip_stats
 #define XLB_MAP_BE_STATS	xlb_be_stats
 #define XLB_MAP_ICMP_RL		xlb_icmp_rl

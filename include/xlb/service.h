@@ -20,6 +20,14 @@ enum xlb_algo {
 	XLB_ALGO_MAX,
 };
 
+/* Whether an algorithm gives a 5-tuple the same backend on every packet
+ * while the backend set is unchanged: only those may run with
+ * flow-table: off (XLB_VIP_F_NO_FLOWTABLE). */
+static inline int xlb_algo_deterministic(__u8 algo)
+{
+	return algo == XLB_ALGO_MAGLEV;
+}
+
 /* A VIP is matched on address, port and protocol; port 0 takes all ports. */
 struct xlb_vip_key {
 	union xlb_addr addr;
@@ -28,14 +36,27 @@ struct xlb_vip_key {
 	__u8 family;
 };
 
-#define XLB_VIP_F_NO_FLOWTABLE	(1U << 0)	/* hash every packet, keep no state */
+#define XLB_VIP_F_NO_FLOWTABLE	(1U << 0)	/* flow-table: off - hash every
+						 * packet, keep no state */
 
-/* The value of a VIP: its slot in the per-VIP maps and how it forwards. */
+/* The value of a VIP (layout 2: xlb_vips_v2): its slot in the per-VIP maps,
+ * how it forwards and how its flows are kept. */
 struct xlb_vip {
 	__u32 id;		/* index into xlb_maglev, xlb_vip_stats */
 	__u8 mode;		/* enum xlb_mode */
 	__u8 algo;		/* enum xlb_algo */
 	__u16 flags;		/* XLB_VIP_F_* */
+	__u16 udp_idle_s;	/* idle bound of its non-TCP flows, seconds;
+				 * 0: XLB_IDLE_UDP_S (xlb/flow.h) */
+	__u16 pad;
+};
+
+/* Layout 1 (xlb_vips, before versioned maps): what an upgrade migrates. */
+struct xlb_vip_v1 {
+	__u32 id;
+	__u8 mode;
+	__u8 algo;
+	__u16 flags;
 };
 
 #define XLB_BE_F_ACTIVE		(1U << 0)	/* slot holds a live backend */

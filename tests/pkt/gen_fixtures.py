@@ -494,7 +494,9 @@ def flow_cases():
     run("flow/percpu-first", "tx", f2, to("198.18.2.3", f2))
     emit("flows-zero")
     run("flow/percpu-empty-value-is-miss", "tx", f2, to("198.18.2.3", f2))
-    emit("counter flow_new 44")
+    # f1's reselect kept its (confirmed) entry with the new backend: not a
+    # new entry, though a new flow for that backend (traffic above).
+    emit("counter flow_new 43")
     emit("counter flow_hit 3")
     emit("counter flow_reselect 1")
     emit(f"vip-del {vip}")
@@ -547,14 +549,20 @@ def health_cases():
 
 
 def drained_flows_check():
-    """The 40 new flows above must have avoided 198.18.2.1: check per-backend
-    new-flow counts indirectly through a fresh, fully drained VIP."""
+    """A VIP whose every backend is drained still serves new flows (a drained
+    backend gets new flows only when nothing else can); an empty VIP
+    drops."""
     emit("reset flows=4096 ring=251")
     emit(f"config src4={SRC4} gw={GW_MAC}")
     vip = "198.18.1.1:80/tcp"
     emit(f"vip {vip} mode=ipip")
+    run("drain/empty-vip-drop", "drop", client_pkt(vip), None)
+    emit("counter drop_no_backend 1")
     emit(f"backend {vip} 198.18.2.1 weight=0")
-    run("drain/all-drained-drop", "drop", client_pkt(vip), None)
+    p = client_pkt(vip, sport=40001)
+    run("drain/all-drained-serves", "tx", p,
+        encap_expect(p, "ipip", "198.18.2.1", CLIENT4, "198.18.1.1",
+                     40001, 80, 6))
     emit("counter drop_no_backend 1")
     emit(f"weight {vip} 198.18.2.1 5")
     p = client_pkt(vip)
@@ -707,6 +715,241 @@ def fib_cases():
     emit("counter drop_no_route 1")
 
 
+# ---- flow tables: unconfirmed/confirmed, TCP state, idle, per-VIP --------
+FT_VIP = "198.18.1.1:80/tcp"
+FT_UDP = "198.18.1.2:53/udp"
+
+
+def ft_setup():
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    emit(f"vip {FT_VIP} mode=ipip")
+    emit(f"backend {FT_VIP} 198.18.2.1")
+
+
+def tcp(sport, flags, vip=FT_VIP):
+    return client_pkt(vip, sport=sport, l4=TCP(sport=sport, dport=80,
+                                               flags=flags))
+
+
+def ft_to(be, pkt, vip=FT_VIP, mode="ipip"):
+    addr, port, pr = parse_vip(vip)
+    l4 = pkt[TCP] if pr == "tcp" else pkt[UDP]
+    return encap_expect(pkt, mode, be, CLIENT4, addr, l4.sport, l4.dport,
+                        6 if pr == "tcp" else 17)
+
+
+def ft_flow(sport, table, vip=FT_VIP, **kw):
+    addr, port, pr = parse_vip(vip)
+    extra = "".join(f" {k}={v}" for k, v in kw.items())
+    emit(f"flow {pr} {CLIENT4}:{sport} {addr}:{port} {table}{extra}")
+
+
+def ft_age(sport, secs, vip=FT_VIP):
+    addr, port, pr = parse_vip(vip)
+    emit(f"flow-age {pr} {CLIENT4}:{sport} {addr}:{port} {secs}")
+
+
+def ft_only_b():
+    """Ring of 198.18.2.2 alone: a fresh pick is .2.2, an entry's .2.1."""
+    emit(f"backend {FT_VIP} 198.18.2.2")
+    emit(f"weight {FT_VIP} 198.18.2.1 0")
+
+
+def flowtable_tcp_cases():
+    ft_setup()
+    syn = tcp(5001, "S")
+    run("ft/syn-first", "tx", syn, ft_to("198.18.2.1", syn))
+    ft_flow(5001, "unconfirmed", state="unconfirmed", idle=10,
+            backend="198.18.2.1")
+    ft_only_b()
+    # A retransmitted SYN goes where the first went, the ring changed.
+    run("ft/syn-retransmit-same-backend", "tx", syn, ft_to("198.18.2.1", syn))
+    ft_flow(5001, "unconfirmed")
+    ack = tcp(5001, "A")
+    run("ft/ack-confirms", "tx", ack, ft_to("198.18.2.1", ack))
+    ft_flow(5001, "confirmed", state="established", idle=3600,
+            backend="198.18.2.1")
+    fin = tcp(5001, "FA")
+    run("ft/fin-keeps-backend", "tx", fin, ft_to("198.18.2.1", fin))
+    ft_flow(5001, "confirmed", state="fin", idle=30)
+    # Half-close under DSR: the client's ACKs of a download go on.
+    run("ft/ack-after-fin", "tx", ack, ft_to("198.18.2.1", ack))
+    ft_flow(5001, "confirmed", state="fin", idle=30)
+    # A new SYN on the tuple after FIN picks anew: not the drained one.
+    run("ft/syn-after-fin-picks-anew", "tx", syn, ft_to("198.18.2.2", syn))
+    ft_flow(5001, "unconfirmed", backend="198.18.2.2")
+    emit("counter flow_syn_reuse 1")
+    emit("counter flow_fin 1")
+
+    # RST goes to the entry's backend and ends the entry.
+    ft_setup()
+    a = tcp(5002, "A")
+    run("ft/rst-setup-1", "tx", a, ft_to("198.18.2.1", a))
+    run("ft/rst-setup-2", "tx", a, ft_to("198.18.2.1", a))
+    ft_only_b()
+    rst = tcp(5002, "R")
+    run("ft/rst-to-entry-backend", "tx", rst, ft_to("198.18.2.1", rst))
+    ft_flow(5002, "none")
+    emit("counter flow_rst 1")
+    # RST without an entry: the ring's backend, no entry made.
+    run("ft/rst-no-entry", "tx", rst, ft_to("198.18.2.2", rst))
+    ft_flow(5002, "none")
+    emit("counter flow_untracked 1")
+    # RST on an unconfirmed entry ends it too.
+    s3 = tcp(5003, "S")
+    run("ft/rst-unconfirmed-setup", "tx", s3, ft_to("198.18.2.2", s3))
+    run("ft/rst-unconfirmed", "tx", tcp(5003, "R"),
+        ft_to("198.18.2.2", tcp(5003, "R")))
+    ft_flow(5003, "none")
+    emit("counter flow_rst 2")
+
+    # A flow arriving without its SYN: first ACK unconfirmed, second
+    # confirms; the bare ACK of a flood never gets further.
+    ft_setup()
+    a = tcp(5004, "A")
+    run("ft/synless-first", "tx", a, ft_to("198.18.2.1", a))
+    ft_flow(5004, "unconfirmed")
+    emit("confirmed 0")
+    run("ft/synless-second-confirms", "tx", a, ft_to("198.18.2.1", a))
+    ft_flow(5004, "confirmed", state="established")
+    emit("counter flow_confirmed 1")
+    for i in range(40):
+        f = tcp(30000 + i, "S" if i % 2 else "A")
+        run(f"ft/flood-{i}", "tx", f, ft_to("198.18.2.1", f))
+    emit("confirmed 1")
+    emit("flows 41")
+
+    # Idle: every packet restarts the bound (last_seen refreshed); past
+    # it the entry expires and the packet picks anew.
+    ft_only_b()
+    ft_age(5004, 3590)
+    run("ft/refresh-within-bound", "tx", a, ft_to("198.18.2.1", a))
+    ft_age(5004, 20)
+    run("ft/refreshed-entry-lives", "tx", a, ft_to("198.18.2.1", a))
+    ft_flow(5004, "confirmed", backend="198.18.2.1")
+    emit("counter flow_expired 0")
+    ft_age(5004, 3601)
+    run("ft/expired-picks-anew", "tx", a, ft_to("198.18.2.2", a))
+    ft_flow(5004, "unconfirmed", backend="198.18.2.2")
+    emit("counter flow_expired 1")
+    # A SYN on a live entry idle under XLB_SYN_REUSE_IDLE_S keeps it;
+    # idle past it, the SYN is a new connection on an old tuple.
+    run("ft/reconfirm", "tx", a, ft_to("198.18.2.2", a))
+    ft_flow(5004, "confirmed", backend="198.18.2.2")
+    emit(f"weight {FT_VIP} 198.18.2.1 1")
+    emit(f"weight {FT_VIP} 198.18.2.2 0")
+    syn = tcp(5004, "S")
+    ft_age(5004, 4)
+    run("ft/syn-recent-keeps", "tx", syn, ft_to("198.18.2.2", syn))
+    ft_age(5004, 6)
+    run("ft/syn-idle-picks-anew", "tx", syn, ft_to("198.18.2.1", syn))
+    emit("counter flow_syn_reuse 1")
+
+
+def flowtable_drained_cases():
+    """A drained backend gets a new flow only when nothing else can."""
+    ft_setup()
+    emit(f"weight {FT_VIP} 198.18.2.1 0")
+    s1 = tcp(8001, "S")
+    run("ft/all-drained-takes-new", "tx", s1, ft_to("198.18.2.1", s1))
+    emit(f"backend {FT_VIP} 198.18.2.2")
+    s2 = tcp(8002, "S")
+    run("ft/drained-avoided", "tx", s2, ft_to("198.18.2.2", s2))
+    emit(f"health {FT_VIP} 198.18.2.2 down")
+    run("ft/drained-over-down", "tx", tcp(8003, "S"),
+        ft_to("198.18.2.1", tcp(8003, "S")))
+
+
+def flowtable_icmp_cases():
+    """An ICMP error about a flow goes to the flow's backend (not the
+    ring's) and neither creates nor changes an entry."""
+    ft_setup()
+    a = tcp(9001, "A")
+    run("ft/icmp-flow-1", "tx", a, ft_to("198.18.2.1", a))
+    run("ft/icmp-flow-2", "tx", a, ft_to("198.18.2.1", a))
+    ft_only_b()
+    quote = IP(src="198.18.1.1", dst=CLIENT4, id=1, flags="DF") / \
+        TCP(sport=80, dport=9001)
+    p = Ether(dst=LB_MAC, src=ROUTER_MAC) / \
+        IP(src="198.18.3.3", dst="198.18.1.1", ttl=60, tos=0, id=9) / \
+        ICMP(type=3, code=4, nexthopmtu=1400) / Raw(raw(quote)[:28])
+    p = Ether(raw(p))
+    run("ft/icmp-to-flow-backend", "tx", p,
+        encap_expect(p, "ipip", "198.18.2.1", CLIENT4, "198.18.1.1", 9001,
+                     80, 6))
+    ft_flow(9001, "confirmed", state="established", backend="198.18.2.1")
+    # About an unknown flow: the ring's backend, no entry.
+    quote = IP(src="198.18.1.1", dst=CLIENT4, id=1, flags="DF") / \
+        TCP(sport=80, dport=9002)
+    p = Ether(dst=LB_MAC, src=ROUTER_MAC) / \
+        IP(src="198.18.3.3", dst="198.18.1.1", ttl=60, tos=0, id=9) / \
+        ICMP(type=3, code=4, nexthopmtu=1400) / Raw(raw(quote)[:28])
+    p = Ether(raw(p))
+    run("ft/icmp-unknown-flow-ring", "tx", p,
+        encap_expect(p, "ipip", "198.18.2.2", CLIENT4, "198.18.1.1", 9002,
+                     80, 6))
+    ft_flow(9002, "none")
+    emit("flows 1")
+
+
+def flowtable_udp_cases():
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC} gue={GUE_PORT}")
+    emit(f"vip {FT_UDP} mode=gue udp-idle=7")
+    emit(f"backend {FT_UDP} 198.18.2.1")
+    d = client_pkt(FT_UDP, sport=6001)
+    run("ft/udp-first", "tx", d, ft_to("198.18.2.1", d, FT_UDP, "gue"))
+    ft_flow(6001, "unconfirmed", vip=FT_UDP, idle=10)
+    emit(f"backend {FT_UDP} 198.18.2.2")
+    emit(f"weight {FT_UDP} 198.18.2.1 0")
+    run("ft/udp-second-confirms", "tx", d,
+        ft_to("198.18.2.1", d, FT_UDP, "gue"))
+    ft_flow(6001, "confirmed", vip=FT_UDP, state="established", idle=7)
+    ft_age(6001, 6, FT_UDP)
+    run("ft/udp-within-idle", "tx", d, ft_to("198.18.2.1", d, FT_UDP, "gue"))
+    ft_age(6001, 8, FT_UDP)
+    run("ft/udp-expired", "tx", d, ft_to("198.18.2.2", d, FT_UDP, "gue"))
+    emit("counter flow_expired 1")
+    # Bounds out of range are refused and change nothing.
+    emit("! vip-set 198.18.1.2:53/udp udp-idle=65536")
+    emit("! vip 198.18.1.7:53/udp mode=gue udp-idle=70000")
+    ft_flow(6001, "unconfirmed", vip=FT_UDP, idle=10)
+    # The VIP's default bound when none is set.
+    emit("vip-set 198.18.1.2:53/udp udp-idle=0")
+    d2 = client_pkt(FT_UDP, sport=6002)
+    run("ft/udp-default-1", "tx", d2, ft_to("198.18.2.2", d2, FT_UDP, "gue"))
+    run("ft/udp-default-2", "tx", d2, ft_to("198.18.2.2", d2, FT_UDP, "gue"))
+    ft_flow(6002, "confirmed", vip=FT_UDP, idle=120)
+
+
+def flowtable_off_cases():
+    """flow-table: off hashes every packet and keeps no state."""
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    emit(f"vip {FT_VIP} mode=ipip flowtable=off")
+    emit(f"backend {FT_VIP} 198.18.2.1")
+    a = tcp(7001, "A")
+    run("ft/off-1", "tx", a, ft_to("198.18.2.1", a))
+    run("ft/off-2", "tx", a, ft_to("198.18.2.1", a))
+    emit("flows 0")
+    ft_only_b()
+    run("ft/off-follows-ring", "tx", a, ft_to("198.18.2.2", a))
+    emit("counter flow_untracked 3")
+    emit("counter flow_new 0")
+    # Switched off on a live VIP: its entries go at once.
+    emit(f"vip-set {FT_VIP}")
+    run("ft/on-1", "tx", a, ft_to("198.18.2.2", a))
+    run("ft/on-2", "tx", a, ft_to("198.18.2.2", a))
+    emit("confirmed 1")
+    emit(f"vip-set {FT_VIP} flowtable=off")
+    emit("flows 0")
+    # Non-VIP traffic makes no entry and never reaches the tables.
+    run("ft/non-vip-pass", "pass", client_pkt("198.18.9.9:80/tcp"), "=")
+    emit("flows 0")
+    emit("counter pass_not_vip 1")
+
+
 def main():
     if sys.argv[1:] == ["fib"]:
         fib_cases()
@@ -720,6 +963,11 @@ def main():
     drained_flows_check()
     config_cases()
     malformed_cases()
+    flowtable_tcp_cases()
+    flowtable_udp_cases()
+    flowtable_off_cases()
+    flowtable_drained_cases()
+    flowtable_icmp_cases()
     decap_fixtures.cases(sys.modules[__name__])
     sys.stdout.write("\n".join(out) + "\n")
 

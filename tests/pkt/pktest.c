@@ -20,6 +20,15 @@
  *   ingress IFNAME                   later runs arrive on IFNAME (FIB tests)
  *   health VIP ADDR up|down          a backend's health (xlb_vip_update)
  *   flows-zero                       every flow's value zeroed (gen 0)
+ * Flow tables (the "flow table" section below):
+ *   vip VIP ... [flowtable=off] [udp-idle=N]   per-VIP flow settings
+ *   vip-set VIP [flowtable=off] [udp-idle=N]   change them (xlb_vip_set_opts)
+ *   flows N                          entries in both tables
+ *   confirmed N                      entries in the (confirmed) flow table
+ *   flow TCP|UDP SRC:PORT VIP:PORT confirmed|unconfirmed|none [state=S]
+ *        [idle=N] [backend=ADDR]     one entry as it stands
+ *   flow-age TCP|UDP SRC:PORT VIP:PORT SECONDS   make an entry that old
+ *   ! COMMAND ...                    COMMAND must fail (bad settings)
  * Prints "ok NAME" or "FAIL NAME: why", then "pktest: N passed, N failed".
  */
 #define _GNU_SOURCE
@@ -224,8 +233,151 @@ static int parse_mode(const char *s, __u8 *mode)
 	return 0;
 }
 
+/* ---- flow table ---- */
+
+static int map_count(struct runner *r, const char *name);
+
+static int vip_opts(char **argv, int argc, struct xlb_vip_opts *o)
+{
+	const char *v;
+
+	memset(o, 0, sizeof(*o));
+	if ((v = opt(argv, argc, "flowtable")))
+		o->no_flowtable = !strcmp(v, "off");
+	if ((v = opt(argv, argc, "udp-idle")))
+		o->udp_idle_s = strtoul(v, NULL, 0);
+	return 0;
+}
+
+/* "tcp 198.19.0.1:1111 198.18.1.1:80" as a flow key. */
+static int flow_key_of(char **argv, struct xlb_flow_key *fk)
+{
+	struct xlb_vip_key s, d;
+	char a[80], b[80];
+
+	snprintf(a, sizeof(a), "%s/%s", argv[1], argv[0]);
+	snprintf(b, sizeof(b), "%s/%s", argv[2], argv[0]);
+	if (xlb_parse_vip(a, &s) || xlb_parse_vip(b, &d) ||
+	    s.family != d.family)
+		return -EINVAL;
+	memset(fk, 0, sizeof(*fk));
+	fk->src = s.addr;
+	fk->dst = d.addr;
+	fk->sport = s.port;
+	fk->dport = d.port;
+	fk->proto = s.proto;
+	fk->family = s.family;
+	return 0;
+}
+
+static int table_fd(struct runner *r, bool confirmed)
+{
+	return bpf_object__find_map_fd_by_name(xlb_object(r->lb),
+		confirmed ? XLB_STR(XLB_MAP_FLOWS) : XLB_STR(XLB_MAP_FLOWS_NEW));
+}
+
+static const char *const state_names[] = { "unconfirmed", "established",
+					   "fin" };
+
+static const char *entry_check(struct runner *r, char **argv, int argc,
+			       const struct xlb_flow *f)
+{
+	static char why[128];
+	struct xlb_backend be;
+	const char *v;
+	__u32 slot = f->backend;
+
+	if ((v = opt(argv, argc, "state")) &&
+	    (f->state >= 3 || strcmp(v, state_names[f->state])))
+		snprintf(why, sizeof(why), "state %u, want %s", f->state, v);
+	else if ((v = opt(argv, argc, "idle")) && f->idle_s != atoi(v))
+		snprintf(why, sizeof(why), "idle bound %u, want %s", f->idle_s,
+			 v);
+	else if ((v = opt(argv, argc, "backend"))) {
+		union xlb_addr a;
+		__u8 fam;
+
+		if (xlb_parse_addr(v, &a, &fam) ||
+		    bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(
+				xlb_object(r->lb), XLB_STR(XLB_MAP_BACKENDS)),
+				&slot, &be) ||
+		    memcmp(&be.addr, &a, sizeof(a)))
+			snprintf(why, sizeof(why), "backend slot %u, want %s",
+				 slot, v);
+		else
+			return NULL;
+	} else
+		return NULL;
+	return why;
+}
+
+static void do_flow(struct runner *r, char **argv, int argc)
+{
+	struct xlb_flow_key k;
+	struct xlb_flow c, u;
+	bool in_c, in_u;
+	const char *why = NULL, *want = argc > 3 ? argv[3] : "";
+
+	if (argc < 4 || flow_key_of(argv, &k)) {
+		fail(r, "flow", "usage: flow PROTO SRC DST TABLE ...");
+		return;
+	}
+	in_c = !bpf_map_lookup_elem(table_fd(r, true), &k, &c);
+	in_u = !bpf_map_lookup_elem(table_fd(r, false), &k, &u);
+	if (!strcmp(want, "none"))
+		why = in_c || in_u ? "entry present, want none" : NULL;
+	else if (!strcmp(want, "confirmed"))
+		why = !in_c ? "not in the flow table" :
+		      in_u ? "also unconfirmed" : entry_check(r, argv, argc, &c);
+	else if (!strcmp(want, "unconfirmed"))
+		why = !in_u ? "not unconfirmed" :
+		      in_c ? "also confirmed" : entry_check(r, argv, argc, &u);
+	else
+		why = "table must be confirmed, unconfirmed or none";
+	if (why)
+		fail(r, "flow", "%s %s %s: %s", argv[0], argv[1], argv[2], why);
+	else
+		pass(r, "flow");
+}
+
+/* Move an entry's last packet SECONDS into the past. */
+static int do_flow_age(struct runner *r, char **argv, int argc)
+{
+	struct xlb_flow_key k;
+	struct xlb_flow f;
+	unsigned int hz;
+	int i, fd, found = 0;
+
+	if (argc < 4 || flow_key_of(argv, &k) || xlb_kernel_hz(&hz))
+		return -EINVAL;
+	for (i = 0; i < 2; i++) {
+		fd = table_fd(r, i);
+		if (bpf_map_lookup_elem(fd, &k, &f))
+			continue;
+		f.last_seen -= (__u64)strtoul(argv[3], NULL, 0) * hz;
+		if (bpf_map_update_elem(fd, &k, &f, BPF_EXIST))
+			return -errno;
+		found++;
+	}
+	return found ? 0 : -ENOENT;
+}
+
+static void do_confirmed(struct runner *r, char **argv, int argc)
+{
+	int n = map_count(r, XLB_STR(XLB_MAP_FLOWS));
+	int want = argc ? atoi(argv[0]) : -1;
+
+	if (n != want)
+		fail(r, "confirmed", "%d entries, want %d", n, want);
+	else
+		pass(r, "confirmed");
+}
+
+/* ---- end of flow table ---- */
+
 static int do_vip(struct runner *r, char **argv, int argc)
 {
+	struct xlb_vip_opts o;
 	struct xlb_vip_key k;
 	__u8 mode;
 
@@ -234,7 +386,11 @@ static int do_vip(struct runner *r, char **argv, int argc)
 		return -EINVAL;
 	if (!strcmp(argv[-1], "vip-del"))
 		return xlb_vip_del(r->lb, &k);
-	return xlb_vip_add(r->lb, &k, mode, XLB_ALGO_MAGLEV);
+	if (vip_opts(argv, argc, &o))
+		return -EINVAL;
+	if (!strcmp(argv[-1], "vip-set"))
+		return xlb_vip_set_opts(r->lb, &k, &o);
+	return xlb_vip_add_opts(r->lb, &k, mode, XLB_ALGO_MAGLEV, &o);
 }
 
 static int do_backend(struct runner *r, char **argv, int argc)
@@ -373,20 +529,25 @@ static void do_counter(struct runner *r, char **argv, int argc, bool decap)
 		pass(r, name);
 }
 
-static int flow_count(struct runner *r)
+static int map_count(struct runner *r, const char *name)
 {
 	struct xlb_flow_key k, next;
 	int fd, n = 0;
 	void *prev = NULL;
 
-	fd = bpf_object__find_map_fd_by_name(xlb_object(r->lb),
-					     XLB_STR(XLB_MAP_FLOWS));
+	fd = bpf_object__find_map_fd_by_name(xlb_object(r->lb), name);
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		k = next;
 		prev = &k;
 		n++;
 	}
 	return n;
+}
+
+static int flow_count(struct runner *r)
+{
+	return map_count(r, XLB_STR(XLB_MAP_FLOWS)) +
+	       map_count(r, XLB_STR(XLB_MAP_FLOWS_NEW));
 }
 
 static int do_health(struct runner *r, char **argv, int argc)
@@ -412,7 +573,7 @@ static int do_health(struct runner *r, char **argv, int argc)
 	return err;
 }
 
-static int do_flows_zero(struct runner *r)
+static int table_zero(struct runner *r, const char *name)
 {
 	int ncpu = 1, fd, err = 0;
 	struct xlb_flow_key k, next;
@@ -422,8 +583,7 @@ static int do_flows_zero(struct runner *r)
 	zero = calloc(ncpu, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
-	fd = bpf_object__find_map_fd_by_name(xlb_object(r->lb),
-					     XLB_STR(XLB_MAP_FLOWS));
+	fd = bpf_object__find_map_fd_by_name(xlb_object(r->lb), name);
 	struct xlb_flow_key *keys = NULL;
 	size_t n = 0, i;
 
@@ -445,6 +605,12 @@ static int do_flows_zero(struct runner *r)
 	free(keys);
 	free(zero);
 	return err;
+}
+
+static int do_flows_zero(struct runner *r)
+{
+	return table_zero(r, XLB_STR(XLB_MAP_FLOWS)) ?:
+	       table_zero(r, XLB_STR(XLB_MAP_FLOWS_NEW));
 }
 
 static void do_flows(struct runner *r, char **argv, int argc)
@@ -487,16 +653,26 @@ static void do_traffic(struct runner *r, char **argv, int argc)
 		pass(r, "traffic");
 }
 
-static int exec_line(struct runner *r, char *line)
-{
-	char *argv[MAX_ARGS + 1], *tok, *save;
-	int argc = 0, err = 0;
+static int exec_argv(struct runner *r, char **argv, int argc);
 
-	for (tok = strtok_r(line, " \t\n", &save); tok && argc <= MAX_ARGS;
-	     tok = strtok_r(NULL, " \t\n", &save))
-		argv[argc++] = tok;
-	if (!argc || argv[0][0] == '#')
-		return 0;
+/* "! COMMAND": a command that must be refused (and change nothing). */
+static int expect_failure(struct runner *r, char **argv, int argc)
+{
+	int err = exec_argv(r, argv, argc);
+
+	if (err)
+		pass(r, argv[0]);
+	else
+		fail(r, argv[0], "accepted, want refused");
+	return 0;
+}
+
+/* One command; -errno when it could not be carried out (checks that fail
+ * report themselves). */
+static int exec_argv(struct runner *r, char **argv, int argc)
+{
+	int err = 0;
+
 	if (!strcmp(argv[0], "reset"))
 		err = do_reset(r, argv + 1, argc - 1);
 	else if (!r->lb)
@@ -526,8 +702,30 @@ static int exec_line(struct runner *r, char *line)
 		err = do_flows_zero(r);
 	else if (!strcmp(argv[0], "flows"))
 		do_flows(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "confirmed"))
+		do_confirmed(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "flow"))
+		do_flow(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "flow-age"))
+		err = do_flow_age(r, argv + 1, argc - 1);
 	else
 		err = -EINVAL;
+	return err;
+}
+
+static int exec_line(struct runner *r, char *line)
+{
+	char *argv[MAX_ARGS + 1], *tok, *save;
+	int argc = 0, err;
+
+	for (tok = strtok_r(line, " \t\n", &save); tok && argc <= MAX_ARGS;
+	     tok = strtok_r(NULL, " \t\n", &save))
+		argv[argc++] = tok;
+	if (!argc || argv[0][0] == '#')
+		return 0;
+	if (!strcmp(argv[0], "!") && argc > 1)
+		return expect_failure(r, argv + 1, argc - 1);
+	err = exec_argv(r, argv, argc);
 	if (err)
 		fail(r, argv[0], "%s", strerror(-err));
 	return err;

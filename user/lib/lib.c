@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
 #include "maglev.h"
+#include "upgrade.h"
+#include "xlb/hash.h"
 #include "xlb.h"
 #include "xlb.skel.h"
 
@@ -35,6 +38,7 @@ struct xlb {
 	char pin_dir[256];		/* "" when not pinned */
 	bool adopted;
 	int link_fd;
+	int upgrade_fd[UPGRADE_MAPS];	/* maps of a previous layout */
 	__u32 ring_size;
 	__u32 *ring;			/* scratch for ring builds */
 	__u32 *ring_keys;		/* 0..ring_size-1 for batch updates */
@@ -70,15 +74,15 @@ static int pin_paths(struct xlb *x, const char *dir)
 
 	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s", dir);
 	bpf_object__for_each_map(m, x->skel->obj) {
-		if (bpf_map__type(m) == BPF_MAP_TYPE_ARRAY &&
-		    strstr(bpf_map__name(m), ".rodata"))
+		/* .rodata, .kconfig: the program's own, frozen at load. */
+		if (bpf_map__is_internal(m))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m));
 		any |= path_exists(path);
 		if (bpf_map__set_pin_path(m, path))
 			return -errno ?: -EINVAL;
 	}
-	x->adopted = any;
+	x->adopted = any || upgrade_pins_exist(dir);
 	return 0;
 }
 
@@ -164,7 +168,8 @@ int xlb_attach(struct xlb *x, int ifindex, enum xlb_attach_mode mode,
 			return err;
 		}
 		x->link_fd = fd;
-		return 0;
+		return upgrade_finish(x->pin_dir, x->skel->obj,
+				      x->upgrade_fd);
 	}
 	fd = link_create(prog, ifindex, mode == XLB_ATTACH_GENERIC ?
 				      XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
@@ -181,7 +186,8 @@ int xlb_attach(struct xlb *x, int ifindex, enum xlb_attach_mode mode,
 		return err;
 	}
 	x->link_fd = fd;
-	return 0;
+	return x->pin_dir[0] ? upgrade_finish(x->pin_dir, x->skel->obj,
+					      x->upgrade_fd) : 0;
 }
 
 int xlb_detach(struct xlb *x)
@@ -251,6 +257,35 @@ static int ring_create(__u32 size)
 	return fd < 0 ? -errno : fd;
 }
 
+static __u32 unconfirmed_entries(const struct xlb_opts *o)
+{
+	return o && o->unconfirmed_entries ? o->unconfirmed_entries :
+					     XLB_FLOWS_NEW_DEFAULT;
+}
+
+/* The non-VIP filter from the VIP set: one map update. */
+static int filter_sync(struct xlb *x)
+{
+	struct xlb_vip_filter *vf = calloc(1, sizeof(*vf));
+	__u32 zero = 0, bit;
+	int err = 0;
+	size_t i;
+
+	if (!vf)
+		return -ENOMEM;
+	for (i = 0; i < XLB_MAX_VIPS; i++) {
+		if (!x->vips[i].used)
+			continue;
+		bit = xlb_vip_filter_bit(&x->vips[i].key.addr);
+		vf->words[bit / 64] |= 1ULL << (bit % 64);
+	}
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.XLB_MAP_VIP_FILTER),
+				&zero, vf, BPF_ANY))
+		err = -errno;
+	free(vf);
+	return err;
+}
+
 int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 {
 	__u32 flows = opts && opts->flow_entries ? opts->flow_entries :
@@ -269,6 +304,8 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 		return -ENOMEM;
 	x->ring_size = ring;
 	x->link_fd = -1;
+	for (i = 0; i < UPGRADE_MAPS; i++)
+		x->upgrade_fd[i] = -1;
 	x->ring = calloc(ring, sizeof(*x->ring));
 	x->ring_keys = calloc(ring, sizeof(*x->ring_keys));
 	x->skel = xlb_bpf__open();
@@ -282,7 +319,10 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 	for (i = 0; i < XLB_MAX_BACKENDS; i++)
 		x->slot_gen[i] = 1;
 
-	err = bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOWS, flows);
+	x->skel->rodata->confirm_rate = opts ? opts->confirm_rate : 0;
+	err = bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOWS, flows) ?:
+	      bpf_map__set_max_entries(x->skel->maps.XLB_MAP_FLOWS_NEW,
+				       unconfirmed_entries(opts));
 	if (err)
 		goto fail;
 	/* The rings' size is the inner map template's; libbpf 1.1 cannot
@@ -300,11 +340,13 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 	close(inner);
 	if (err)
 		goto fail;
-	if (x->adopted) {
+	if (x->pin_dir[0])
+		err = upgrade_maps(x->pin_dir, x->skel->obj, x->upgrade_fd);
+	if (!err && x->adopted)
 		err = adopt(x);
-		if (err)
-			goto fail;
-	}
+	err = err ?: filter_sync(x);
+	if (err)
+		goto fail;
 
 	/* A running data plane keeps its settings until the caller sets
 	 * its own; a new one starts from the defaults. */
@@ -329,6 +371,9 @@ void xlb_close(struct xlb *x)
 		return;
 	for (i = 0; i < XLB_MAX_VIPS; i++)
 		free(x->vips[i].be);
+	for (i = 0; i < UPGRADE_MAPS; i++)
+		if (x->upgrade_fd[i] >= 0)
+			close(x->upgrade_fd[i]);
 	if (x->link_fd >= 0)
 		close(x->link_fd);
 	xlb_bpf__destroy(x->skel);
@@ -394,6 +439,7 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 {
 	struct maglev_backend *mb = NULL;
 	__u32 count = x->ring_size;
+	bool any_weight = false;
 	int inner, err = 0;
 	size_t i;
 
@@ -402,11 +448,16 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 		if (!mb)
 			return -ENOMEM;
 	}
+	for (i = 0; i < v->nbe; i++)
+		any_weight |= !v->be[i].spec.down && v->be[i].spec.weight;
 	for (i = 0; i < v->nbe; i++) {
 		/* Identity = address; the family is implied by it. */
 		mb[i].id = &v->be[i].spec.addr;
 		mb[i].id_len = sizeof(v->be[i].spec.addr);
-		mb[i].weight = v->be[i].spec.down ? 0 : v->be[i].spec.weight;
+		/* Drained backends take new flows only when nothing else
+		 * can: every live backend drained. */
+		mb[i].weight = v->be[i].spec.down ? 0 :
+			       any_weight ? v->be[i].spec.weight : 1;
 		mb[i].value = v->be[i].slot;
 	}
 	err = maglev_build(mb, v->nbe, x->ring, x->ring_size);
@@ -427,8 +478,26 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 	return err;
 }
 
-int xlb_vip_add(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
-		__u8 algo)
+static int vip_opts_check(const struct xlb_vip_opts *o, __u8 algo)
+{
+	if (o->no_flowtable && !xlb_algo_deterministic(algo))
+		return -EINVAL;
+	if (o->udp_idle_s && (o->udp_idle_s < XLB_IDLE_UDP_MIN_S ||
+			      o->udp_idle_s > XLB_IDLE_UDP_MAX_S))
+		return -ERANGE;
+	return 0;
+}
+
+static void vip_opts_apply(struct xlb_vip *v, const struct xlb_vip_opts *o)
+{
+	v->flags &= ~XLB_VIP_F_NO_FLOWTABLE;
+	if (o->no_flowtable)
+		v->flags |= XLB_VIP_F_NO_FLOWTABLE;
+	v->udp_idle_s = (__u16)o->udp_idle_s;
+}
+
+int xlb_vip_add_opts(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
+		     __u8 algo, const struct xlb_vip_opts *opts)
 {
 	struct vip_state *v = NULL;
 	__u32 i;
@@ -437,6 +506,9 @@ int xlb_vip_add(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
 	if (mode >= XLB_MODE_MAX || algo >= XLB_ALGO_MAX ||
 	    (k->family != XLB_AF_INET && k->family != XLB_AF_INET6))
 		return -EINVAL;
+	err = opts ? vip_opts_check(opts, algo) : 0;
+	if (err)
+		return err;
 	if (vip_find(x, k))
 		return -EEXIST;
 	for (i = 0; i < XLB_MAX_VIPS && !v; i++)
@@ -450,14 +522,83 @@ int xlb_vip_add(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
 	v->val.id = v - x->vips;
 	v->val.mode = mode;
 	v->val.algo = algo;
+	if (opts)
+		vip_opts_apply(&v->val, opts);
 	err = ring_install(x, v);
+	/* The filter lets the VIP's packets in before the VIP exists: they
+	 * pass as before, none is lost to a filter that lags. */
+	v->used = true;
+	err = err ?: filter_sync(x);
 	if (!err && bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_VIPS),
 					k, &v->val, BPF_NOEXIST))
 		err = -errno;
+	if (err) {
+		v->used = false;
+		filter_sync(x);
+	}
+	return err;
+}
+
+int xlb_vip_add(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
+		__u8 algo)
+{
+	return xlb_vip_add_opts(x, k, mode, algo, NULL);
+}
+
+/* Delete the entries of one VIP (all VIPs: k NULL) from a flow table. */
+static int flows_drop(int fd, const struct xlb_vip_key *k)
+{
+	struct xlb_flow_key key, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		if (k && (key.family != k->family || key.proto != k->proto ||
+			  memcmp(&key.dst, &k->addr, sizeof(key.dst)) ||
+			  (k->port && key.dport != k->port))) {
+			prev = &key;
+			continue;
+		}
+		/* Deleted: the walk goes on from the previous key. */
+		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+static int vip_flows_drop(struct xlb *x, const struct xlb_vip_key *k)
+{
+	return flows_drop(map_fd(x, x->skel->maps.XLB_MAP_FLOWS), k) ?:
+	       flows_drop(map_fd(x, x->skel->maps.XLB_MAP_FLOWS_NEW), k);
+}
+
+int xlb_vip_set_opts(struct xlb *x, const struct xlb_vip_key *k,
+		     const struct xlb_vip_opts *opts)
+{
+	struct vip_state *v = vip_find(x, k);
+	struct xlb_vip val;
+	int err;
+
+	if (!v)
+		return -ENOENT;
+	err = vip_opts_check(opts, v->val.algo);
 	if (err)
 		return err;
-	v->used = true;
-	return 0;
+	val = v->val;
+	vip_opts_apply(&val, opts);
+	if (bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_VIPS), k, &val,
+				BPF_EXIST))
+		return -errno;
+	v->val = val;
+	/* Off: no entry may outlive the switch. A new idle bound applies to
+	 * flows confirmed from now on. */
+	return opts->no_flowtable ? vip_flows_drop(x, k) : 0;
+}
+
+void xlb_vip_opts_get(const struct xlb_vip *v, struct xlb_vip_opts *o)
+{
+	o->no_flowtable = v->flags & XLB_VIP_F_NO_FLOWTABLE;
+	o->udp_idle_s = v->udp_idle_s ? v->udp_idle_s : XLB_IDLE_UDP_S;
 }
 
 static int percpu_values(int fd, __u32 key, __u64 **vals, size_t *n)
@@ -542,6 +683,8 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
 		return -ENOENT;
 	if (bpf_map_delete_elem(map_fd(x, x->skel->maps.XLB_MAP_VIPS), k))
 		return -errno;
+	v->used = false;
+	filter_sync(x);
 	bpf_map_delete_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
 			    &v->val.id);
 	for (i = 0; i < v->nbe; i++) {
@@ -823,11 +966,22 @@ int xlb_traffic_read(const struct xlb *x, bool backend, __u32 id,
 
 int xlb_flows_clear(struct xlb *x)
 {
-	int fd = map_fd(x, x->skel->maps.XLB_MAP_FLOWS);
-	struct xlb_flow_key k;
+	return vip_flows_drop(x, NULL);
+}
 
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		if (bpf_map_delete_elem(fd, &k))
-			return -errno;
-	return 0;
+int xlb_kernel_hz(unsigned int *hz)
+{
+	gzFile f = gzopen("/proc/config.gz", "r");
+	char line[128];
+	int err = -ENOENT;
+
+	if (!f)
+		return -ENOENT;
+	while (gzgets(f, line, sizeof(line)))
+		if (sscanf(line, "CONFIG_HZ=%u", hz) == 1 && *hz) {
+			err = 0;
+			break;
+		}
+	gzclose(f);
+	return err;
 }

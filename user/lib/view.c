@@ -260,8 +260,16 @@ static bool flow_match(const struct view_filter *f,
 	return true;
 }
 
+static const char *const flow_state_names[XLB_FLOW_STATE_MAX] = {
+	[XLB_FLOW_UNCONFIRMED] = "unconfirmed",
+	[XLB_FLOW_ESTABLISHED] = "established",
+	[XLB_FLOW_FIN] = "fin",
+};
+
 static json_object *flow_json(const struct xlb_flow_key *k,
-			      const struct xlb_backend *be, double idle)
+			      const struct xlb_backend *be,
+			      const struct xlb_flow *fl, __u64 now,
+			      unsigned int hz)
 {
 	json_object *o = json_object_new_object();
 	char a[XLB_ADDR_STRLEN], buf[XLB_VIP_STRLEN];
@@ -280,48 +288,48 @@ static json_object *flow_json(const struct xlb_flow_key *k,
 		xlb_format_vip(&vk, buf, sizeof(buf))));
 	json_object_object_add(o, "backend", json_object_new_string(
 		xlb_format_addr(&be->addr, be->family, a, sizeof(a))));
-	json_object_object_add(o, "idle_s", json_object_new_double(idle));
+	json_object_object_add(o, "state", json_object_new_string(
+		fl->state < XLB_FLOW_STATE_MAX ? flow_state_names[fl->state] :
+						 "?"));
+	json_object_object_add(o, "idle_s", json_object_new_double(
+		(double)xlb_flow_idle(fl, now) / hz));
+	json_object_object_add(o, "idle_limit_s",
+			       json_object_new_int(fl->idle_s));
+	json_object_object_add(o, "expired", json_object_new_boolean(
+		xlb_flow_expired(fl, now, hz)));
 	return o;
 }
 
 json_object *view_flows(const struct xlb_maps *m, const struct view_filter *f,
 			unsigned int limit, unsigned int *total)
 {
-	int ncpu = 1;	/* one shared value per flow */
 	json_object *arr = json_object_new_array();
 	struct xlb_flow_key k, next;
 	struct xlb_flow *vals;
 	unsigned int hz = 250;
 	void *prev = NULL;
 	__u64 now = 0;
-	int c;
 
 	*total = 0;
-	if (ncpu < 1 || !(vals = calloc(ncpu, sizeof(*vals))))
+	if (!(vals = calloc(1, sizeof(*vals))))
 		return arr;
 	jiffies_clock(&now, &hz);
 	while (!bpf_map_get_next_key(m->flows, prev, &next)) {
 		struct xlb_backend be;
-		__u64 last = 0;
-		__u32 slot = 0;
+		__u32 slot;
 
 		k = next;
 		prev = &k;
 		if (bpf_map_lookup_elem(m->flows, &k, vals))
 			continue;
-		/* The CPU that saw the flow last speaks for it. */
-		for (c = 0; c < ncpu; c++)
-			if (vals[c].last_seen >= last && vals[c].last_seen) {
-				last = vals[c].last_seen;
-				slot = vals[c].backend;
-			}
+		slot = vals[0].backend;
 		if (bpf_map_lookup_elem(m->backends, &slot, &be) ||
 		    !flow_match(f, &k, &be))
 			continue;
 		(*total)++;
 		if (!limit || *total <= limit)
-			json_object_array_add(arr, flow_json(&k, &be,
-				now > last ? (double)(now - last) / hz : 0));
+			json_object_array_add(arr, flow_json(&k, &be, &vals[0],
+							     now, hz));
 	}
 	free(vals);
 	return arr;

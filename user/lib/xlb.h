@@ -17,6 +17,9 @@ struct xlb;
 
 struct xlb_opts {
 	__u32 flow_entries;	/* 0: XLB_FLOWS_DEFAULT */
+	__u32 unconfirmed_entries; /* 0: XLB_FLOWS_NEW_DEFAULT */
+	__u32 confirm_rate;	/* flows confirmed per second per CPU at
+				 * most (flood guard); 0: no limit */
 	__u32 ring_size;	/* 0: XLB_RING_DEFAULT; must be prime */
 	const char *pin_dir;	/* maps pinned here; ones already pinned
 				 * are adopted with their contents */
@@ -66,8 +69,27 @@ int xlb_set_config(struct xlb *x, const struct xlb_config *cfg);
 /* A config with the defaults: MTU 1500, ICMP too-big on, GUE port 6080. */
 void xlb_config_defaults(struct xlb_config *cfg);
 
+/* Per-VIP flow settings (see bpf/flowtab.h). */
+struct xlb_vip_opts {
+	bool no_flowtable;	/* flow-table: off - hash every packet */
+	__u32 udp_idle_s;	/* idle bound of non-TCP flows, seconds,
+				 * XLB_IDLE_UDP_MIN_S..XLB_IDLE_UDP_MAX_S;
+				 * 0: XLB_IDLE_UDP_S */
+};
+
 int xlb_vip_add(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
 		__u8 algo);
+/* xlb_vip_add with flow settings (opts NULL: the defaults). -ERANGE: an
+ * idle bound out of range; -EINVAL: flow table off with an algorithm that
+ * is not deterministic (xlb_algo_deterministic). */
+int xlb_vip_add_opts(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
+		     __u8 algo, const struct xlb_vip_opts *opts);
+/* Change a VIP's flow settings; turning the flow table off drops the VIP's
+ * entries. */
+int xlb_vip_set_opts(struct xlb *x, const struct xlb_vip_key *k,
+		     const struct xlb_vip_opts *opts);
+/* A VIP's settings as they act (0 idle shown as the default). */
+void xlb_vip_opts_get(const struct xlb_vip *v, struct xlb_vip_opts *o);
 int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k);
 int xlb_vip_id(const struct xlb *x, const struct xlb_vip_key *k, __u32 *id);
 
@@ -93,7 +115,12 @@ int xlb_backend_slot(const struct xlb *x, const struct xlb_vip_key *k,
 int xlb_counters_read(const struct xlb *x, __u64 out[XLB_C_MAX]);
 int xlb_traffic_read(const struct xlb *x, bool backend, __u32 id,
 		     struct xlb_traffic *out);
+/* Empty both flow tables (confirmed and unconfirmed). */
 int xlb_flows_clear(struct xlb *x);
+
+/* The kernel's HZ (what flow ages in jiffies are counted in), from
+ * /proc/config.gz. */
+int xlb_kernel_hz(unsigned int *hz);
 
 /* Sum a per-CPU array entry of u64 words (helper shared with tools). */
 int xlb_percpu_sum(int map_fd, __u32 key, __u64 *out, size_t words);
