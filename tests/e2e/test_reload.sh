@@ -99,13 +99,14 @@ t_merge() {
 	d1=$(be 198.18.0.11 drained); w2=$(be 198.18.0.12 weight)
 	w3=$(be 198.18.0.13 weight); a4=$(be 198.18.0.14 weight)
 	line=$(grep "file wins" "$LAB/xlbd.log" | grep -F 198.18.0.12)
+	grep -q "reload: VIP $VIP changed" "$LAB/xlbd.log" || line=""
 	stop
 	if [ "$d1" != True ] || [ "$a4" != 100 ]; then
 		fail merge "runtime changes lost: b1 drained=$d1, b4 weight=$a4"
 	elif [ "$w3" != 30 ] || [ "$w2" != 70 ]; then
 		fail merge "file changes not applied: b2 $w2 (want 70), b3 $w3 (want 30)"
 	elif [ -z "$line" ]; then
-		fail merge "no log line for the b2 conflict"
+		fail merge "no log line for the b2 conflict or the changed VIP"
 	else
 		pass "merge (runtime drain and add kept, file weights applied, conflict logged: ${line#*: })"
 	fi

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "merge.h"
 #include "state.h"
 #include "xlbd.h"
@@ -31,6 +32,27 @@ static void log_report(const char *src, const struct merge_report *rep)
 	for (i = 0; i < rep->restart.n; i++)
 		xlbd_log(LOG_WARN_, "%s: %s (not applied until xlbd restarts)",
 			 src, rep->restart.line[i]);
+}
+
+/* One line per VIP a reload added, removed or changed. */
+static void log_changes(const struct xlb_conf *old, const struct xlb_conf *now)
+{
+	char k[XLB_VIP_STRLEN];
+	const struct conf_vip *v;
+	size_t i;
+
+	for (i = 0; i < now->nvips; i++) {
+		v = conf_vip_find(old, &now->vips[i].key);
+		if (!v || !conf_vip_equal(v, &now->vips[i]))
+			xlbd_log(LOG_INFO_, "reload: VIP %s %s (%zu backends)",
+				 xlb_format_vip(&now->vips[i].key, k, sizeof(k)),
+				 v ? "changed" : "added", now->vips[i].nbe);
+	}
+	for (i = 0; i < old->nvips; i++)
+		if (!conf_vip_find(now, &old->vips[i].key))
+			xlbd_log(LOG_INFO_, "reload: VIP %s removed",
+				 xlb_format_vip(&old->vips[i].key, k,
+						sizeof(k)));
 }
 
 /* BASE as saved beside the state file; empty when there is none (first
@@ -233,6 +255,7 @@ int xlbd_reload(struct xlbd *d, bool force, char *err, size_t len)
 			 strerror(-rc));
 		goto out;
 	}
+	log_changes(&old, &d->conf);
 	conf_free(&old);
 	xlbd_log(LOG_INFO_, "reload: applied %s, %zu VIPs", d->conf_path,
 		 d->conf.nvips);
