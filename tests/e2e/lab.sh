@@ -236,3 +236,27 @@ spread() {
 	done
 	echo "${c[b1]:-0} ${c[b2]:-0} ${c[b3]:-0} $failed"
 }
+
+# lab_run_cases CASE...: run t_CASE for each, then print the closing line
+# "e2e: N passed, N failed"; fails when a case did.
+lab_run_cases() {
+	local c
+	for c in "$@"; do
+		"t_$c"
+	done
+	echo "e2e: $PASSES passed, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+}
+
+# lab_main N CASE...: the lab with N backends, then lab_run_cases; a lab
+# that cannot be built is one failure.
+lab_main() {
+	local n=$1
+	shift
+	if ! lab_up "$n"; then
+		echo "FAIL lab: could not build the lab"
+		echo "e2e: 0 passed, 1 failed"
+		return 1
+	fi
+	lab_run_cases "$@"
+}

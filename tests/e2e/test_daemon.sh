@@ -508,8 +508,4 @@ if ! lab_up 1; then
 fi
 write_hold
 LAB_XLBD_ARGS=(--metrics 198.18.0.10:9100)
-for c in $CASES; do
-	"t_$c"
-done
-echo "e2e: $PASSES passed, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+lab_run_cases $CASES

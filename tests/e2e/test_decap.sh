@@ -154,8 +154,4 @@ fi
 # Neighbour discovery starts once link-local addresses leave DAD: until
 # then a first IPv6 request can time out. Wait for one to get through.
 lab_wait 10 lab_get "$VIP6" || echo "  (no IPv6 answer within 10 s)"
-for c in $CASES; do
-	"t_$c"
-done
-echo "e2e: $PASSES passed, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+lab_run_cases $CASES

@@ -348,8 +348,4 @@ if ! lab_xlbd_start || ! xlbctl vip add "$VIP" ||
 	echo "e2e: 0 passed, 1 failed"
 	exit 1
 fi
-for c in $CASES; do
-	"t_$c"
-done
-echo "e2e: $PASSES passed, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+lab_run_cases $CASES

@@ -206,13 +206,4 @@ t_durable() {
 
 CASES=${TESTS:-"nostate down strand durable"}
 
-if ! lab_up 3; then
-	echo "FAIL lab: could not build the lab"
-	echo "e2e: 0 passed, 1 failed"
-	exit 1
-fi
-for c in $CASES; do
-	"t_$c"
-done
-echo "e2e: $PASSES passed, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+lab_main 3 $CASES

@@ -159,13 +159,4 @@ if ! git rev-parse -q --verify "$OLD_REV^{commit}" > /dev/null; then
 	echo "e2e: 0 passed, 1 failed"
 	exit 1
 fi
-if ! lab_up 4; then
-	echo "FAIL lab: could not build the lab"
-	echo "e2e: 0 passed, 1 failed"
-	exit 1
-fi
-for c in $CASES; do
-	"t_$c"
-done
-echo "e2e: $PASSES passed, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+lab_main 4 $CASES

@@ -1303,14 +1303,19 @@ struct row {
 
 struct table {
 	struct row *rows;
-	size_t n;
+	size_t n, cap;
 };
 
 static struct row *row_new(struct table *t, int kind, int indent)
 {
 	struct row *r;
 
-	t->rows = xrealloc(t->rows, (t->n + 1) * sizeof(*t->rows));
+	/* Doubling: a row is ~1 KB and a list may have 16k of them; growing
+	 * by one copied the table once per row (seconds under ASan). */
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->rows = xrealloc(t->rows, t->cap * sizeof(*t->rows));
+	}
 	r = &t->rows[t->n++];
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
