@@ -54,7 +54,8 @@ XLBD_LIBS := -lmicrohttpd -lcurl -lpthread -lm -lcrypto
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 
-TOOLS    := $(BUILD)/xlb-pktest $(BUILD)/xlb-bench $(BUILD)/xlbd $(BUILD)/xlbctl
+TOOLS    := $(BUILD)/xlb-pktest $(BUILD)/xlb-bench $(BUILD)/xlbd $(BUILD)/xlbctl \
+	    $(BUILD)/xlb-difftest
 
 # libFuzzer targets: every tests/fuzz/fuzz_NAME.c defines
 # LLVMFuzzerTestOneInput and links against lib + daemon parts compiled again
@@ -126,6 +127,16 @@ $(XLBD_LIB): $(XLBD_OBJS)
 $(BUILD)/xlb-pktest: tests/pkt/pktest.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LIB_INC) $< -o $@ $(LIB) $(LDLIBS)
+
+# Differential fuzzing (tests/diff): the model is compiled with include/
+# alone, so it cannot use the BPF code's headers or libxlb's.
+$(BUILD)/diff-model.o: tests/diff/model.c tests/diff/model.h $(wildcard include/xlb/*.h) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude -c $< -o $@
+
+$(BUILD)/xlb-difftest: tests/diff/difftest.c $(BUILD)/diff-model.o $(LIB) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LIB_INC) -Itests/diff $< $(BUILD)/diff-model.o -o $@ $(LIB) $(LDLIBS)
 
 $(BUILD)/xlbd: user/xlbd/main.c $(XLBD_LIB) $(LIB) $(wildcard user/xlbd/*.h)
 	$(call msg,CC,$@)
