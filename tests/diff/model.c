@@ -580,7 +580,8 @@ void dm_decap_run(const struct dm_decap *m, const __u8 *in, size_t len,
 	    (ifam != 4 && ifam != 6))
 		return decap_res(m, &p, o, XLB_DC_MALFORMED);
 	if (ifam == 4) {
-		if (ilen < 20 || (inner[0] & 15) < 5 || be16(inner + 2) != ilen)
+		if (ilen < 20 || (inner[0] & 15) < 5 ||
+		    (size_t)(inner[0] & 15) * 4 > ilen || be16(inner + 2) != ilen)
 			return decap_res(m, &p, o, XLB_DC_MALFORMED);
 	} else {
 		if (ilen < 40 || 40 + be16(inner + 4) != ilen)
