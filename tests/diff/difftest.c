@@ -188,6 +188,39 @@ static int map_fd(struct ctx *c, const char *name)
 	return bpf_object__find_map_fd_by_name(xlb_object(c->lb), name);
 }
 
+/* A ring not yet rebuilt after its slots changed hands: some entries of
+ * the first VIP's ring name a slot of another VIP, some a free slot. The
+ * data plane must not use them (the model: no backend). */
+static int stale_ring(struct ctx *c)
+{
+	int rfd = map_fd(c, XLB_STR(XLB_MAP_MAGLEV));
+	struct xlb_vip_key a, b;
+	__u32 id, ring_id, other, j, free_slot = DM_MAX_BE - 1;
+	int fd, err = 0;
+
+	union xlb_addr ba;
+	__u8 fam;
+
+	if (xlb_parse_vip(services[0].vip, &a) ||
+	    xlb_parse_vip(services[9].vip, &b) ||
+	    xlb_parse_addr("2001:db8:2::1", &ba, &fam))
+		return -EINVAL;
+	err = xlb_vip_id(c->lb, &a, &id) ?:
+	      xlb_backend_slot(c->lb, &b, &ba, fam, &other);
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(rfd, &id, &ring_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(ring_id);
+	if (fd < 0)
+		return -errno;
+	for (j = 0; j < RING && !err; j += 7)
+		if (bpf_map_update_elem(fd, &j, j % 2 ? &other : &free_slot, 0))
+			err = -errno;
+	close(fd);
+	return err;
+}
+
 /* The model's configuration, read back from the balancer's maps. */
 static int snapshot(struct ctx *c)
 {
@@ -299,7 +332,8 @@ static int setup(struct ctx *c)
 	cfg->mtu = 1500;
 	cfg->gue_port = htons(GUE);
 	cfg->icmp_rate = ~0U;	/* never runs out: the model has no budget */
-	err = xlb_set_config(c->lb, cfg) ?: add_services(c) ?: snapshot(c);
+	err = xlb_set_config(c->lb, cfg) ?: add_services(c) ?:
+	      stale_ring(c) ?: snapshot(c);
 	if (err)
 		return die("configuring the balancer", err);
 	c->m.kinds = c->kinds;
@@ -820,6 +854,7 @@ static int one_lb(struct ctx *c, const __u8 *in, size_t n)
 {
 	static struct dm_out e;
 	static __u8 got[DM_MAX_PKT];
+	struct xlb_flow fv;
 	__u32 glen, ret;
 	int err;
 
@@ -843,9 +878,21 @@ static int one_lb(struct ctx *c, const __u8 *in, size_t n)
 	else if (ret != DM_DROP &&
 		 (glen != e.len || memcmp(got, e.pkt, glen)))
 		report(c, "lb", "bytes", in, n, &e, got, glen, ret);
-	else if (e.entry && bpf_map_delete_elem(c->flows_new_fd, &e.key))
+	else if (e.entry && bpf_map_lookup_elem(c->flows_new_fd, &e.key, &fv))
 		report(c, "lb", "no unconfirmed entry made", in, n, &e, got,
 		       glen, ret);
+	else if (e.entry && (!fv.last_seen || (fv.last_seen = 0) ||
+			     memcmp(&fv, &e.val, sizeof(fv)))) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "entry {slot %u gen %u idle %u "
+			 "state %u hash %08x}, model {%u %u %u %u %08x}",
+			 fv.backend, fv.gen, fv.idle_s, fv.state, fv.hash,
+			 e.val.backend, e.val.gen, e.val.idle_s, e.val.state,
+			 e.val.hash);
+		report(c, "lb", why, in, n, &e, got, glen, ret);
+	} else if (e.entry && bpf_map_delete_elem(c->flows_new_fd, &e.key))
+		report(c, "lb", "entry vanished", in, n, &e, got, glen, ret);
 	else if (!table_empty(c->flows_new_fd) || !table_empty(c->flows_fd))
 		report(c, "lb", e.entry ? "an entry besides the model's" :
 			     "an entry made, the model makes none", in, n, &e,

@@ -219,7 +219,10 @@ static int pick(const struct dm_lb *m, const struct dm_vip *v, __u32 hash)
 	if (!r || !m->ring_size)
 		return -1;
 	s = r[hash % m->ring_size];
-	if (s >= DM_MAX_BE || !(m->be[s].flags & XLB_BE_F_ACTIVE))
+	/* A ring entry naming a slot that is not live or is another VIP's
+	 * (a ring not yet rebuilt after the slot changed hands) is none. */
+	if (s >= DM_MAX_BE || !(m->be[s].flags & XLB_BE_F_ACTIVE) ||
+	    m->be[s].vip_id != v->v.id)
 		return -1;
 	return (int)s;
 }
@@ -500,6 +503,12 @@ void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
 	if (!rst && !(v->v.flags & XLB_VIP_F_NO_FLOWTABLE)) {
 		o->entry = true;
 		o->key = k;
+		memset(&o->val, 0, sizeof(o->val));
+		o->val.backend = s;
+		o->val.gen = m->be[s].gen;
+		o->val.idle_s = XLB_IDLE_UNCONFIRMED_S;
+		o->val.state = XLB_FLOW_UNCONFIRMED;
+		o->val.hash = hash;
 	}
 	forward(m, &p, s, hash, false, o);
 }

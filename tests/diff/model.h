@@ -68,7 +68,9 @@ struct dm_out {
 	bool skip;		/* a kind switched off: not compared */
 	bool no_icmp;		/* skipped, but must not be a too-big reply */
 	bool entry;		/* an unconfirmed flow entry is made ... */
-	struct xlb_flow_key key; /* ... for this key */
+	struct xlb_flow_key key; /* ... for this key, with this value (all
+				  * but last_seen) */
+	struct xlb_flow val;
 	int counter;		/* decap: the xlb_decap_counter it bumps */
 	const char *why;	/* the model's reason, for reports */
 };
