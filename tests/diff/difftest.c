@@ -524,6 +524,30 @@ static size_t payload_len(void)
 	}
 }
 
+/* Make the too-big reply to the IPv4 TCP packet at ip (header ihl bytes,
+ * to an IPIP VIP with an IPv4 backend: MTU 1500 - 20) need two folds of
+ * its checksum: choose the sequence number (quoted) so that the 32-bit sum
+ * of the ICMP message folds once to more than 16 bits. */
+static void carry_twice(__u8 *ip, size_t ihl)
+{
+	__u8 *seq = ip + ihl + 4;
+	__u32 base = 0x0304 + (1500 - 20), x;
+	size_t i;
+
+	put16(seq, 0);
+	put16(seq + 2, 0xffff);
+	for (i = 0; i < ihl + 8; i += 2)
+		base += (__u32)ip[i] << 8 | ip[i + 1];
+	for (x = 0; x <= 0xffff; x++) {
+		__u32 t = base + x;
+
+		if ((t & 0xffff) + (t >> 16) > 0xffff) {
+			put16(seq, x);
+			return;
+		}
+	}
+}
+
 /* A packet from a client to a VIP (or near one), or the other way when an
  * ICMP error quotes it. */
 static size_t gen_lb(__u8 *f)
@@ -542,7 +566,9 @@ static size_t gen_lb(__u8 *f)
 		rbytes(f + off, 28 + rn(40));
 		return off + 28 + rn(40);
 	}
-	xlb_parse_vip(services[rn(NSERV)].vip, &k);
+	bool edge = what >= 97;	/* a too-big reply whose sum carries twice */
+
+	xlb_parse_vip(services[edge ? 0 : rn(NSERV)].vip, &k);
 	fam = k.family;
 	dst = k.addr;
 	proto = k.proto;
@@ -589,8 +615,14 @@ static size_t gen_lb(__u8 *f)
 		memcpy(f + l4 + 8, q, ql);
 		return l4 + 8 + ql;
 	}
+	if (edge) {
+		proto = 6;
+		dport = 80;
+		dst = k.addr;
+		pay = 1500;
+	}
 	ihl = ip_hdr(f + off, fam, &src, &dst, proto, 0,
-		     what < 23);
+		     what < 23 && !edge);
 	l4 = l4_hdr(f + off + ihl, proto, sport, dport, pay);
 	if (fam == 4)
 		put16(f + off + 2, ihl + l4);
@@ -599,6 +631,12 @@ static size_t gen_lb(__u8 *f)
 	if (fam == 4) {
 		f[off + 10] = f[off + 11] = 0;
 		put16(f + off + 10, csum(f + off, ihl, 0));
+	}
+	if (edge) {
+		f[off + 6] |= 0x40;	/* DF */
+		f[off + 10] = f[off + 11] = 0;
+		put16(f + off + 10, csum(f + off, ihl, 0));
+		carry_twice(f + off, ihl);
 	}
 	off += ihl + l4;
 	if (off < 60 && chance(50)) {	/* Ethernet padding */
