@@ -531,18 +531,23 @@ static size_t payload_len(void)
 static void carry_twice(__u8 *ip, size_t ihl)
 {
 	__u8 *seq = ip + ihl + 4;
-	__u32 base = 0x0304 + (1500 - 20), x;
+	__u32 base, x;
 	size_t i;
 
-	put16(seq, 0);
-	put16(seq + 2, 0xffff);
+	/* Either word order: one's complement sums agree in the end, their
+	 * 32-bit carries do not, and the program sums memory-order words
+	 * (little-endian here). The message: type 3 code 4, zero, MTU. */
+	memset(seq, 0xff, 4);
+	base = 0x0403 + ((1500 - 20) >> 8 | ((1500 - 20) & 0xff) << 8);
 	for (i = 0; i < ihl + 8; i += 2)
-		base += (__u32)ip[i] << 8 | ip[i + 1];
+		base += (__u32)ip[i] | (__u32)ip[i + 1] << 8;
+	base -= 0xffff;		/* seq's first word, chosen below */
 	for (x = 0; x <= 0xffff; x++) {
 		__u32 t = base + x;
 
 		if ((t & 0xffff) + (t >> 16) > 0xffff) {
-			put16(seq, x);
+			seq[0] = x;
+			seq[1] = x >> 8;
 			return;
 		}
 	}
