@@ -6,7 +6,22 @@
  * stateless: each frame meets empty flow tables (it is a flow's first
  * packet: it takes the ring's backend and makes an unconfirmed entry unless
  * it is an RST, or its VIP keeps no flow table) and an ICMP budget too large
- * to run out. */
+ * to run out.
+ *
+ * Where the documents leave a choice open, the model follows what the
+ * programs were seen to do (found by this fuzzer, checked in the code);
+ * each is a fact a document should state:
+ *
+ *   L2 DSR                      no MTU check (nothing is added)
+ *   IPv6 too-big reply          headers + 8 bytes quoted up to 256 bytes;
+ *                               a longer chain: no reply, dropped
+ *   IPv6 fragment header        any, an atomic one (offset 0, M 0) too,
+ *                               makes the packet a fragment
+ *   decap: order of checks      tunnel kind (protocol; UDP port right after
+ *                               a 20/40-byte header; later IPv4 fragment:
+ *                               no tunnel), outer header (version, IHL 5),
+ *                               fragment, lengths, outer destination,
+ *                               outer source, inner header, inner dest. */
 #include <string.h>
 #include "model.h"
 #include "xlb/hash.h"
@@ -296,7 +311,8 @@ static void too_big(const struct dm_lb *m, const struct pkt *p,
 }
 
 /* Forward the IP packet at p->l3 (length p->l3len, then any padding) to
- * backend slot s. icmp: an ICMP error or fragment (never answered). */
+ * backend slot s. never_answer: an ICMP error or a fragment, dropped when
+ * too big. */
 static void forward(const struct dm_lb *m, const struct pkt *p, int s,
 		    __u32 hash, bool never_answer, struct dm_out *o)
 {
