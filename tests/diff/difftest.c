@@ -130,6 +130,7 @@ struct ctx {
 	int flows_fd, flows_new_fd;
 	unsigned int kinds;
 	long frames, lb_frames, decap_frames, skipped, mismatches, max_fail;
+	long sequences;		/* frames sent three times (again()) */
 	__u64 seed;
 	long idx;
 	bool quiet, stats;
@@ -895,7 +896,55 @@ static bool is_too_big_reply(const __u8 *in, const __u8 *out, size_t n)
 	return n >= 12 && !memcmp(out, in + 6, 6) && !memcmp(out + 6, in, 6);
 }
 
-static int one_lb(struct ctx *c, const __u8 *in, size_t n)
+static bool entry_is(struct xlb_flow *got, const struct xlb_flow *want)
+{
+	struct xlb_flow g = *got;
+
+	g.last_seen = 0;
+	return got->last_seen && !memcmp(&g, want, sizeof(g));
+}
+
+/* The same frame twice more: the second packet confirms the entry (flow
+ * table, the unconfirmed one emptied), and a third, after the entry was
+ * aged a few jiffies, refreshes last_seen. Both go where the first went. */
+static void again(struct ctx *c, const __u8 *in, size_t n,
+		  const struct dm_out *e)
+{
+	static __u8 got[DM_MAX_PKT];
+	struct xlb_flow fv, tmp;
+	__u64 aged = 0;
+	__u32 glen, ret;
+	const char *why = NULL;
+
+	c->sequences++;
+	for (int round = 0; round < 2 && !why; round++) {
+		if (test_run(xlb_prog_fd(c->lb), in, n, got, &glen, &ret))
+			why = "test run failed";
+		else if ((int)ret != e->verdict ||
+			 (ret != DM_DROP && (glen != e->len ||
+					     memcmp(got, e->pkt, glen))))
+			why = round ? "third packet: not where the first went" :
+				      "second packet: not where the first went";
+		else if (!bpf_map_lookup_elem(c->flows_new_fd, &e->key, &tmp))
+			why = "confirmed, yet still unconfirmed";
+		else if (bpf_map_lookup_elem(c->flows_fd, &e->key, &fv) ||
+			 !entry_is(&fv, &e->cval))
+			why = "no flow table entry as the model's";
+		else if (round && fv.last_seen <= aged)
+			why = "third packet: last_seen not refreshed";
+		else if (!round) {
+			aged = fv.last_seen - 3;	/* 3 jiffies older */
+			fv.last_seen = aged;
+			if (bpf_map_update_elem(c->flows_fd, &e->key, &fv,
+						BPF_EXIST))
+				why = "aging the entry failed";
+		}
+	}
+	if (why)
+		report(c, "lb", why, in, n, e, got, glen, ret);
+}
+
+static int one_lb(struct ctx *c, const __u8 *in, size_t n, bool clean)
 {
 	static struct dm_out e;
 	static __u8 got[DM_MAX_PKT];
@@ -936,6 +985,8 @@ static int one_lb(struct ctx *c, const __u8 *in, size_t n)
 			 e.val.backend, e.val.gen, e.val.idle_s, e.val.state,
 			 e.val.hash);
 		report(c, "lb", why, in, n, &e, got, glen, ret);
+	} else if (e.entry && e.confirms && clean && chance(20)) {
+		again(c, in, n, &e);
 	} else if (e.entry && bpf_map_delete_elem(c->flows_new_fd, &e.key))
 		report(c, "lb", "entry vanished", in, n, &e, got, glen, ret);
 	else if (!table_empty(c->flows_new_fd) || !table_empty(c->flows_fd))
@@ -1049,27 +1100,28 @@ int main(int argc, char **argv)
 	       (unsigned long long)c.seed, c.kinds & DM_K_ICMP ? "icmp " : "",
 	       c.kinds & DM_K_FRAG ? "frag" : c.kinds ? "" : "none");
 	for (c.idx = 0; c.idx < frames; c.idx++) {
-		bool decap = rn(100) < 30;
+		bool decap = rn(100) < 30, clean;
 		size_t n;
 
 		if (c.idx % 50000 == 0 && c.idx &&
 		    (err = decap_epoch(&c, (int)(c.idx / 50000) % 4)))
 			return die("decap settings", err);
 		n = decap ? gen_decap(&c, f) : gen_lb(f);
-		if (chance(50))
+		clean = chance(50);
+		if (!clean)
 			n = mutate(f, n);
 		if (n > MAX_FRAME)
 			n = MAX_FRAME;
 		if (n < 14)	/* the kernel's minimum for a test run */
 			n = 14;
-		err = decap ? one_decap(&c, f, n) : one_lb(&c, f, n);
+		err = decap ? one_decap(&c, f, n) : one_lb(&c, f, n, clean);
 		if (err)
 			return die("BPF_PROG_TEST_RUN", err);
 		c.frames++;
 	}
-	printf("difftest: frames %ld (lb %ld, decap %ld), skipped %ld, "
-	       "mismatches %ld\n", c.frames, c.lb_frames, c.decap_frames,
-	       c.skipped, c.mismatches);
+	printf("difftest: frames %ld (lb %ld, of them %ld sent thrice; decap "
+	       "%ld), skipped %ld, mismatches %ld\n", c.frames, c.lb_frames,
+	       c.sequences, c.decap_frames, c.skipped, c.mismatches);
 	for (i = 0; c.stats && i < 64 && reasons[i].why; i++)
 		printf("  %8ld %6ld mismatched  %s\n", reasons[i].n,
 		       reasons[i].bad, reasons[i].why);

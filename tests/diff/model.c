@@ -443,7 +443,7 @@ void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
 	const struct dm_vip *v;
 	struct xlb_flow_key k;
 	__u16 sport = 0, dport = 0;
-	bool rst = false;
+	bool rst = false, plain = true;
 	__u32 hash;
 	int s;
 
@@ -500,6 +500,7 @@ void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
 		if (doff < 20 || p.l4 + doff > p.l3 + p.l3len)
 			return pass(o, &p, "TCP data offset lies");
 		rst = in[p.l4 + 13] & 0x04;
+		plain = !(in[p.l4 + 13] & 0x07);	/* no FIN, SYN, RST */
 	} else if (p.proto == 17) {
 		if (p.l4 + 8 > p.l3 + p.l3len)
 			return pass(o, &p, "UDP cut");
@@ -525,6 +526,15 @@ void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
 		o->val.idle_s = XLB_IDLE_UNCONFIRMED_S;
 		o->val.state = XLB_FLOW_UNCONFIRMED;
 		o->val.hash = hash;
+		/* The flow's second packet promotes the entry, its backend
+		 * kept: TCP for XLB_IDLE_TCP_S, the rest for the VIP's
+		 * udp_idle_s (0: XLB_IDLE_UDP_S). */
+		o->confirms = plain;
+		o->cval = o->val;
+		o->cval.state = XLB_FLOW_ESTABLISHED;
+		o->cval.idle_s = p.proto == 6 ? XLB_IDLE_TCP_S :
+				 v->v.udp_idle_s ? v->v.udp_idle_s :
+				 XLB_IDLE_UDP_S;
 	}
 	forward(m, &p, s, hash, false, o);
 }

@@ -71,6 +71,9 @@ struct dm_out {
 	struct xlb_flow_key key; /* ... for this key, with this value (all
 				  * but last_seen) */
 	struct xlb_flow val;
+	bool confirms;		/* the same frame again confirms the entry:
+				 * UDP, or TCP with none of SYN, FIN, RST ... */
+	struct xlb_flow cval;	/* ... into this value of the flow table */
 	int counter;		/* decap: the xlb_decap_counter it bumps */
 	const char *why;	/* the model's reason, for reports */
 };

@@ -26,7 +26,7 @@ MUTANTS=(
 "tcp-doff-bound-plus4~bpf/parse.h~s/p->l4_off \+ th->doff \* 4 > l3_end/p->l4_off + th->doff * 4 + 4 > l3_end/~killed"
 "udp-bound-plus1~bpf/parse.h~s/p->l4_off \+ sizeof\(\*uh\) > l3_end/p->l4_off + sizeof(*uh) + 1 > l3_end/~killed"
 "pick-ignores-owning-vip~bpf/select.h~s/ \|\| be->vip_id != vip_id\)/)/~killed"
-"last-seen-never-refreshed~bpf/flowtab.h~s/\t\tif \(t == TRACK_KEEP && f->last_seen != now\)\n\t\t\tf->last_seen = now;\n//~stateful"
+"last-seen-never-refreshed~bpf/flowtab.h~s/\t\tif \(t == TRACK_KEEP && f->last_seen != now\)\n\t\t\tf->last_seen = now;\n//~killed"
 )
 
 git ls-files -z --cached --others --exclude-standard |
