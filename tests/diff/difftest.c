@@ -20,7 +20,11 @@
  * empty flow tables (after the run the driver deletes the one entry the
  * model says the frame made - which must exist - and checks that both
  * tables are then empty), and the ICMP too-big budget is set too high to
- * run out. So every frame is a flow's first packet.
+ * run out. So every frame is a flow's first packet. One in five clean
+ * TCP segments without SYN/FIN/RST and UDP datagrams that make an entry is
+ * sent twice more (again()): the second must confirm the entry into the
+ * flow table as the model says, the third, after the entry was aged a few
+ * jiffies, must refresh last_seen; all three go to one backend.
  *
  * --kinds icmp,frag turns on the full check of ICMP errors and fragments,
  * whose behaviour issue 9 points 4 and 5 change; the model follows the
