@@ -6,7 +6,8 @@
  * stateless: each frame meets empty flow tables (it is a flow's first
  * packet: it takes the ring's backend and makes an unconfirmed entry unless
  * it is an RST, or its VIP keeps no flow table) and an ICMP budget too large
- * to run out.
+ * to run out. The one step of state it does predict is the next: the same
+ * frame again confirms that entry (cval) when it is no SYN, FIN or RST.
  *
  * Where the documents leave a choice open, the model follows what the
  * programs were seen to do (found by this fuzzer, checked in the code);
