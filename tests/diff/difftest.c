@@ -1062,14 +1062,25 @@ static int parse_kinds(const char *s, unsigned int *k)
 	return 0;
 }
 
+/* A whole non-negative number, or -1. */
+static long long number(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 0);
+	return errno || end == s || *end || v < 0 ? -1 : v;
+}
+
 int main(int argc, char **argv)
 {
 	static struct ctx c = { .max_fail = 10 };
 	static __u8 f[MAX_FRAME + 64];
-	long frames = 200000;
+	long long frames = 200000, seed = -2;	/* -2: not given */
 	int err, i;
 
-	c.seed = (__u64)time(NULL);
+	c.seed = (__u64)time(NULL);	/* unless --seed */
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -1078,11 +1089,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--stats"))
 			c.stats = true;
 		else if (v && !strcmp(a, "--frames") && ++i)
-			frames = strtol(v, NULL, 0);
+			frames = number(v);
 		else if (v && !strcmp(a, "--seed") && ++i)
-			c.seed = strtoull(v, NULL, 0);
+			seed = number(v);
 		else if (v && !strcmp(a, "--max-fail") && ++i)
-			c.max_fail = strtol(v, NULL, 0);
+			c.max_fail = number(v);
 		else if (v && !strcmp(a, "--kinds") && ++i) {
 			if (parse_kinds(v, &c.kinds)) {
 				fprintf(stderr, "xlb-difftest: --kinds: icmp, "
@@ -1096,6 +1107,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (frames < 0 || seed == -1 || c.max_fail < 0) {
+		fprintf(stderr, "xlb-difftest: --frames, --seed and --max-fail "
+			"take whole numbers\n");
+		return 2;
+	}
+	if (seed >= 0)
+		c.seed = seed;
 	libbpf_set_print(NULL);
 	if (setup(&c))
 		return 1;
