@@ -54,7 +54,8 @@ XLBD_LIBS := -lmicrohttpd -lcurl -lpthread -lm -lcrypto
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))
 
-TOOLS    := $(BUILD)/xlb-pktest $(BUILD)/xlb-bench $(BUILD)/xlbd $(BUILD)/xlbctl
+TOOLS    := $(BUILD)/xlb-pktest $(BUILD)/xlb-bench $(BUILD)/xlbd $(BUILD)/xlbctl \
+	    $(BUILD)/xlb-difftest
 
 # libFuzzer targets: every tests/fuzz/fuzz_NAME.c defines
 # LLVMFuzzerTestOneInput and links against lib + daemon parts compiled again
@@ -69,7 +70,7 @@ FUZZ_OBJS  := $(patsubst user/lib/%.c,$(BUILD)/fuzz/obj/lib/%.o,$(LIB_SRCS)) \
 FUZZ_LIB   := $(BUILD)/fuzz/libxlb-fuzz.a
 FUZZ_TIME  ?= 600
 
-.PHONY: all test bench demo clean help deps san fuzz-build fuzz
+.PHONY: all test bench demo clean help deps san fuzz-build fuzz difffuzz
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOLS) $(UNIT_BINS)
@@ -87,6 +88,7 @@ help:
 	@echo "make san        = make SAN=1: ASan+UBSan build of user space in build-san/"
 	@echo "make fuzz       run each libFuzzer target FUZZ_TIME s (default 600), corpus"
 	@echo "                kept in build/fuzz/corpus/, crashes in build/fuzz/crashes/"
+	@echo "make difffuzz   xlb-difftest over DIFF_FRAMES (10M) frames (also in make fuzz)"
 	@echo "make bench      ns/packet and live Mpps against floors measured in the same run"
 	@echo "make demo       a packet demo: packets in, what xlb makes of them out"
 	@echo "make deps       install the Debian packages needed (root)"
@@ -126,6 +128,16 @@ $(XLBD_LIB): $(XLBD_OBJS)
 $(BUILD)/xlb-pktest: tests/pkt/pktest.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LIB_INC) $< -o $@ $(LIB) $(LDLIBS)
+
+# Differential fuzzing (tests/diff): the model is compiled with include/
+# alone, so it cannot use the BPF code's headers or libxlb's.
+$(BUILD)/diff-model.o: tests/diff/model.c tests/diff/model.h $(wildcard include/xlb/*.h) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iinclude -c $< -o $@
+
+$(BUILD)/xlb-difftest: tests/diff/difftest.c $(BUILD)/diff-model.o $(LIB) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LIB_INC) -Itests/diff $< $(BUILD)/diff-model.o -o $@ $(LIB) $(LDLIBS)
 
 $(BUILD)/xlbd: user/xlbd/main.c $(XLBD_LIB) $(LIB) $(wildcard user/xlbd/*.h)
 	$(call msg,CC,$@)
@@ -174,10 +186,16 @@ fuzz-build: $(FUZZ_BINS)
 test: all
 	$(Q)bash tests/run.sh
 
-fuzz: fuzz-build
+fuzz: fuzz-build difffuzz
 	$(Q)for f in $(FUZZ_BINS); do \
 		bash tests/fuzz/run.sh "$$f" $(FUZZ_TIME) $(BUILD)/fuzz/corpus || exit 1; \
 	done
+
+# The differential fuzzer's long run (tests/diff/difftest.c), ~15k frames/s.
+DIFF_FRAMES ?= 10000000
+difffuzz: $(BUILD)/xlb-difftest
+	$(Q)$(BUILD)/xlb-difftest --frames $(DIFF_FRAMES) $(if $(DIFF_SEED),--seed $(DIFF_SEED)) \
+		$(if $(DIFF_KINDS),--kinds $(DIFF_KINDS))
 
 bench: all
 	$(Q)$(BUILD)/xlb-bench

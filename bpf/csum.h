@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
-/* Internet checksums (RFC 1071) over headers we write ourselves. */
+/* Internet checksums (RFC 1071) over headers we write ourselves. The fold
+ * is user space's too (xlb/csum.h, unit-tested). */
 #ifndef XLB_BPF_CSUM_H
 #define XLB_BPF_CSUM_H
 
 #include "common.h"
+#include "xlb/csum.h"
 
-static __always_inline_ __u16 csum_fold(__u32 sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
+#define csum_fold xlb_csum_fold
 
 static __always_inline_ void ipv4_csum(struct iphdr *ip)
 {

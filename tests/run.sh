@@ -6,12 +6,16 @@
 #   4. end to end: xlbd, xlbctl, curl and HTTP servers in the lab
 #   5. fuzz: each libFuzzer target FUZZ_SECONDS (25) over its seeds, one
 #      pass per target that ran clean
+#   6. diff: xlb-difftest, DIFF_FRAMES (200000) random and mutated frames
+#      through the balancer and decap programs and the reference model
+#      (tests/diff/), one pass for a run with no mismatch; DIFF_SEED fixes
+#      the seed (default: a new one, printed), DIFF_KINDS adds icmp,frag
 # Needs root (BPF) and built trees (`make` builds them). User space runs
 # from the sanitizer build (RUN_BUILD, default build-san/ when built: `make
 # san`), BPF objects come with it; every ASan/UBSan/LSan report - from a test
 # binary, xlbctl or a daemon in a namespace - lands in a file under
 # $RUN_BUILD/san/ and counts as a failure of the layer that made it.
-# TESTS=unit|pkt|fib|e2e|fuzz runs one layer.
+# TESTS=unit|pkt|fib|e2e|fuzz|diff runs one layer.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -25,6 +29,7 @@ passed=0
 failed=0
 only=${TESTS:-}
 FUZZ_SECONDS=${FUZZ_SECONDS:-25}
+DIFF_FRAMES=${DIFF_FRAMES:-200000}
 
 add() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
@@ -118,7 +123,19 @@ run_fuzz() {
 	done
 }
 
-for layer in unit pkt fib e2e fuzz; do
+run_diff() {
+	local out p f
+	out=$("$RUN_BUILD/xlb-difftest" --frames "$DIFF_FRAMES" \
+		${DIFF_SEED:+--seed "$DIFF_SEED"} \
+		${DIFF_KINDS:+--kinds "$DIFF_KINDS"} 2>&1)
+	echo "$out" | grep -v '^difftest: [0-9]* passed'
+	p=$(echo "$out" | sed -n 's/^difftest: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+	f=$(echo "$out" | sed -n 's/^difftest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+	[ -n "$p" ] || { echo "difftest: no summary (crashed?)"; p=0; f=1; }
+	add "$p" "$f"
+}
+
+for layer in unit pkt fib e2e fuzz diff; do
 	[ -z "$only" ] || [ "$only" = $layer ] || continue
 	"run_$layer"
 	san_check $layer
