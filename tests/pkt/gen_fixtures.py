@@ -1175,6 +1175,10 @@ IC_UDP = "198.18.1.2:53/udp"
 IC_BE = {IC_V4: ("ipip", "198.18.2.1", "198.18.2.2"),
          IC_V6: ("ipip", "2001:db8:2::1", "2001:db8:2::2"),
          IC_UDP: ("gue", "198.18.2.1", "198.18.2.2")}
+# Other VIPs on the same port: an error addressed to one of them that
+# quotes a packet of IC_V4/IC_V6 is not theirs.
+IC_OTHER = {"198.18.1.5:80/tcp": "198.18.2.5",
+            "[2001:db8:1::5]:80/tcp": "2001:db8:2::5"}
 
 
 def err4(type_, code, quote, dst="198.18.1.1", qlen=None, **icmp):
@@ -1211,6 +1215,9 @@ def icmp_cases():
     for vip, (mode, b1, _) in IC_BE.items():
         emit(f"vip {vip} mode={mode}")
         emit(f"backend {vip} {b1}")
+    for vip, be in IC_OTHER.items():
+        emit(f"vip {vip} mode=ipip")
+        emit(f"backend {vip} {be}")
     for vip, cp in ((IC_V4, 9100), (IC_V6, 9100), (IC_UDP, 9100)):
         d = client_pkt(vip, sport=cp)
         for k in (1, 2):
@@ -1288,17 +1295,21 @@ def icmp_cases():
                                 dst=SRC6),
         "v6-to-other-vip-pass": err6(ICMPv6DestUnreach(), q6, 48,
                                      dst="2001:db8:1::2"),
-        # Quotes that name no flow: a later fragment (no ports), a
-        # protocol no VIP serves.
+        "v4-to-other-vip-same-port-pass": err4(3, 4, q4, dst="198.18.1.5"),
+        "v6-to-other-vip-same-port-pass": err6(ICMPv6DestUnreach(), q6, 48,
+                                               dst="2001:db8:1::5"),
+        # Quotes that name no flow: a later fragment (no ports: its data
+        # looks like the flow's ports here), a protocol no VIP serves.
         "v4-quote-later-frag-pass": err4(3, 4, IP(src="198.18.1.1",
                                                   dst=CLIENT4, frag=10,
                                                   proto=6) /
-                                         Raw(b"\0" * 8)),
+                                         Raw(struct.pack("!HH", 80, 9100) +
+                                             b"\0" * 4)),
         "v6-quote-later-frag-pass": err6(
             ICMPv6PacketTooBig(mtu=1280),
             IPv6(src="2001:db8:1::1", dst=CLIENT6) /
             IPv6ExtHdrFragment(nh=6, offset=10, m=1, id=9) /
-            Raw(b"\0" * 8), 56),
+            Raw(struct.pack("!HH", 80, 9100) + b"\0" * 4), 56),
         "v4-quote-icmp-pass": err4(3, 3, IP(src="198.18.1.1", dst=CLIENT4) /
                                    ICMP(type=0)),
     }
