@@ -64,11 +64,12 @@
  *                               the flow picks from the ring again and keeps
  *                               its entry with the new backend.
  *
- * ICMP errors and fragments follow an entry if there is one (errors) or the
- * ring, and never create or change one. Non-VIP traffic never reaches these
- * tables (select.h, vip_addr_maybe). The flow table is looked up before the
- * VIP: an entry exists only for a live VIP with its flow table on, and a
- * hit needs no VIP lookup. */
+ * ICMP errors and later fragments (PKT_F_FOLLOW) follow an entry if there
+ * is one, or the ring, and never create or change one; a first fragment is
+ * a packet of its flow like any other (frag.h). Non-VIP traffic never
+ * reaches these tables (select.h, vip_addr_maybe). The flow table is looked
+ * up before the VIP: an entry exists only for a live VIP with its flow
+ * table on, and a hit needs no VIP lookup. */
 #ifndef XLB_BPF_FLOWTAB_H
 #define XLB_BPF_FLOWTAB_H
 
@@ -178,7 +179,7 @@ static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out)
 	if (!be) {
 		if (f->gen)	/* a zeroed value is a plain miss */
 			count(XLB_C_FLOW_RESELECT);
-		if (!(p->flags & PKT_F_ICMP_ERR))
+		if (!(p->flags & PKT_F_FOLLOW))
 			out->moved = f;
 		return -1;
 	}
@@ -187,7 +188,7 @@ static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out)
 	out->id = f->backend;
 	p->hash = f->hash;
 	p->hashed = 1;
-	if (!(p->flags & PKT_F_ICMP_ERR)) {
+	if (!(p->flags & PKT_F_FOLLOW)) {
 		enum track t = p->key.proto == IPPROTO_TCP ?
 				       tcp_track(p, f, now) : TRACK_KEEP;
 
@@ -273,8 +274,9 @@ static __always_inline_ int unconfirmed_lookup(struct xlb_pkt *p,
 	p->hash = u->hash;
 	p->hashed = 1;
 	count(XLB_C_FLOW_HIT);
-	if (p->flags & PKT_F_ICMP_ERR || is_syn(p))
-		return 0;	/* errors, retransmitted SYNs confirm nothing */
+	if (p->flags & PKT_F_FOLLOW || is_syn(p))
+		return 0;	/* errors, later fragments, retransmitted SYNs
+				 * confirm nothing */
 	if (is_rst(p)) {
 		bpf_map_delete_elem(&XLB_MAP_FLOWS_NEW, &p->key);
 		count(XLB_C_FLOW_RST);
@@ -303,7 +305,7 @@ static __always_inline_ int flow_pick(struct xlb_pkt *p,
 	out->be = backend_get(out->id, vip->id);
 	if (!out->be)
 		return -1;
-	if (p->flags & (PKT_F_FRAG | PKT_F_ICMP_ERR))
+	if (p->flags & PKT_F_FOLLOW)
 		return 0;
 	if (vip->flags & XLB_VIP_F_NO_FLOWTABLE || is_rst(p)) {
 		count(XLB_C_FLOW_UNTRACKED);
@@ -335,7 +337,7 @@ static __always_inline_ int flow_select(struct xlb_pkt *p,
 					struct pick *out)
 {
 	if (!(vip->flags & XLB_VIP_F_NO_FLOWTABLE) && !out->moved &&
-	    !(p->flags & PKT_F_FRAG) && !unconfirmed_lookup(p, vip, out))
+	    !unconfirmed_lookup(p, vip, out))
 		return 0;
 	return flow_pick(p, vip, cfg, out);
 }

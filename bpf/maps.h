@@ -129,6 +129,35 @@ struct {
 	__type(value, struct xlb_icmp_rl);
 } XLB_MAP_ICMP_RL SEC(".maps");
 
+/* Fragments: what identifies a datagram's fragments (RFC 791, RFC 8200;
+ * proto is the protocol the IPv4 header or the IPv6 fragment header names),
+ * and what its first fragment carried (bpf/frag.h). */
+struct xlb_frag_key {
+	union xlb_addr src;
+	union xlb_addr dst;
+	__be32 id;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+struct xlb_frag {
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;		/* upper-layer protocol */
+	__u8 pad[3];
+};
+
+/* Per-CPU LRU lists, as the flow tables: the fragments of one datagram
+ * normally come in on one CPU (RSS hashes fragments on addresses). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, XLB_FRAGS_DEFAULT);
+	__type(key, struct xlb_frag_key);
+	__type(value, struct xlb_frag);
+} XLB_MAP_FRAGS SEC(".maps");
+
 static __always_inline_ void count_traffic(void *map, __u32 id, __u64 bytes,
 					   int new_flow)
 {

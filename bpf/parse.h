@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /* Parsing: Ethernet with up to two VLAN tags, IPv4 (with options), IPv6 (with
  * hop-by-hop, routing, destination-options and fragment headers), then the
- * ports of TCP/UDP, or the flow an ICMP/ICMPv6 error speaks about. Parsers
- * only read; they fill struct xlb_pkt and return enum parse_rc. */
+ * ports of TCP/UDP, or the flow an ICMP/ICMPv6 error speaks about. A
+ * fragment is noted (id, protocol); a first fragment is parsed as a whole
+ * packet, a later one has no ports until frag.h gives it its first's.
+ * Parsers only read; they fill struct xlb_pkt and return enum parse_rc. */
 #ifndef XLB_BPF_PARSE_H
 #define XLB_BPF_PARSE_H
 
@@ -14,9 +16,16 @@ enum parse_rc {
 	PARSE_MALFORMED,	/* headers cut short or lying: not ours */
 };
 
-#define PKT_F_FRAG	(1U << 0)	/* IPv4 MF/offset, or IPv6 fragment hdr */
+#define PKT_F_FRAG	(1U << 0)	/* a fragment: IPv4 MF or offset, IPv6
+					 * fragment header (not an atomic one) */
 #define PKT_F_ICMP_ERR	(1U << 1)	/* key is the flow an ICMP error quotes */
 #define PKT_F_DF	(1U << 2)	/* IPv4 don't-fragment */
+#define PKT_F_FRAG_LATER (1U << 3)	/* a fragment after the first: no L4
+					 * header, ports from frag.h */
+/* Packets that follow a flow's entry (or the ring) and never make or
+ * change one: ICMP errors about a flow, and later fragments (their first
+ * fragment did what a packet of the flow does). */
+#define PKT_F_FOLLOW	(PKT_F_ICMP_ERR | PKT_F_FRAG_LATER)
 
 struct xlb_pkt {
 	__u32 l3_off;		/* Ethernet + VLAN tags */
@@ -29,7 +38,10 @@ struct xlb_pkt {
 	__u32 hash;		/* xlb_flow_hash(&key), computed on demand */
 	__u8 tcp_flags;		/* TCP header byte 13 (FIN SYN RST ... ); 0
 				 * for other protocols and ICMP errors */
-	__u8 pad_[3];
+	__u8 frag_nh;		/* fragments: the protocol the IPv4 header or
+				 * the IPv6 fragment header names */
+	__u8 pad_[2];
+	__be32 frag_id;		/* fragments: IPv4 id or IPv6 identification */
 	struct xlb_flow_key key;
 };
 
@@ -55,6 +67,9 @@ struct frag_hdr_ {
 	__be16 frag_off;
 	__be32 id;
 };
+
+#define IPV6_FRAG_OFFSET	0xfff8	/* offset, in 8-byte units, << 3 */
+#define IPV6_FRAG_MF		0x0001	/* more fragments */
 
 #define PKT(ctx)	((void *)(long)(ctx)->data)
 #define PKT_END(ctx)	((void *)(long)(ctx)->data_end)
@@ -110,21 +125,40 @@ static __always_inline_ int parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
 	p->key.proto = ip->protocol;
 	p->key.src.v4 = ip->saddr;
 	p->key.dst.v4 = ip->daddr;
-	if (ip->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET))
+	if (ip->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET)) {
 		p->flags |= PKT_F_FRAG;
+		if (ip->frag_off & bpf_htons(IPV4_OFFSET))
+			p->flags |= PKT_F_FRAG_LATER;
+		p->frag_nh = ip->protocol;
+		p->frag_id = ip->id;
+	}
 	if (ip->frag_off & bpf_htons(IPV4_DF))
 		p->flags |= PKT_F_DF;
 	return PARSE_OK;
 }
 
+/* An IPv6 header chain: in, where its first header starts and the
+ * next-header value naming it; out, the upper-layer header and protocol,
+ * and the fragment header met on the way, if any. */
+struct ipv6_chain {
+	__u32 off;
+	__u8 nh;
+	__u8 frag;		/* PKT_F_FRAG, PKT_F_FRAG_LATER */
+	__u8 frag_nh;		/* the fragment header's next header */
+	__u8 pad;
+	__be32 frag_id;
+};
+
 /* Walk the extension headers a VIP packet may carry; anything else ends the
- * chain and is taken as the upper-layer protocol. */
-static __always_inline_ int skip_ipv6_ext(struct xdp_md *ctx, struct xlb_pkt *p,
-					  __u32 l3_end)
+ * chain and is taken as the upper-layer protocol. After the fragment header
+ * of a later fragment come data, not headers: the walk ends there. An atomic
+ * fragment (offset 0, no more fragments) is a whole packet (RFC 6946). */
+static __always_inline_ int ipv6_walk(struct xdp_md *ctx, struct ipv6_chain *c,
+				      __u32 l3_end)
 {
 	void *data = PKT(ctx), *end = PKT_END(ctx);
-	__u8 nh = p->key.proto;
-	__u32 off = p->l4_off;
+	__u32 off = c->off;
+	__u8 nh = c->nh;
 	int i;
 
 #pragma unroll
@@ -146,8 +180,16 @@ static __always_inline_ int skip_ipv6_ext(struct xdp_md *ctx, struct xlb_pkt *p,
 				return PARSE_MALFORMED;
 			nh = fh->nexthdr;
 			off += sizeof(*fh);
-			p->flags |= PKT_F_FRAG;
-			break;
+			if (!(fh->frag_off &
+			      bpf_htons(IPV6_FRAG_OFFSET | IPV6_FRAG_MF)))
+				break;		/* atomic */
+			c->frag = PKT_F_FRAG;
+			c->frag_nh = nh;
+			c->frag_id = fh->id;
+			if (!(fh->frag_off & bpf_htons(IPV6_FRAG_OFFSET)))
+				break;
+			c->frag |= PKT_F_FRAG_LATER;
+			goto done;
 		default:
 			goto done;
 		}
@@ -159,8 +201,10 @@ static __always_inline_ int skip_ipv6_ext(struct xdp_md *ctx, struct xlb_pkt *p,
 	    nh == IPPROTO_DSTOPTS || nh == IPPROTO_FRAGMENT)
 		return PARSE_MALFORMED;
 done:
-	p->key.proto = nh;
-	p->l4_off = off;
+	if (off > l3_end)
+		return PARSE_MALFORMED;
+	c->off = off;
+	c->nh = nh;
 	return PARSE_OK;
 }
 
@@ -168,7 +212,9 @@ static __always_inline_ int parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
 {
 	void *data = PKT(ctx), *end = PKT_END(ctx);
 	struct ipv6hdr *ip6 = data + p->l3_off;
+	struct ipv6_chain c = {};
 	__u32 tot;
+	int rc;
 
 	if ((void *)(ip6 + 1) > end)
 		return PARSE_MALFORMED;
@@ -179,14 +225,22 @@ static __always_inline_ int parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
 		return PARSE_MALFORMED;
 
 	p->l3_len = tot;
-	p->l4_off = p->l3_off + sizeof(*ip6);
 	p->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
 	p->ttl = ip6->hop_limit;
 	p->key.family = XLB_AF_INET6;
-	p->key.proto = ip6->nexthdr;
 	__builtin_memcpy(&p->key.src, &ip6->saddr, 16);
 	__builtin_memcpy(&p->key.dst, &ip6->daddr, 16);
-	return skip_ipv6_ext(ctx, p, p->l3_off + tot);
+	c.off = p->l3_off + sizeof(*ip6);
+	c.nh = ip6->nexthdr;
+	rc = ipv6_walk(ctx, &c, p->l3_off + tot);
+	if (rc)
+		return rc;
+	p->l4_off = c.off;
+	p->key.proto = c.nh;
+	p->flags |= c.frag;
+	p->frag_nh = c.frag_nh;
+	p->frag_id = c.frag_id;
+	return PARSE_OK;
 }
 
 static __always_inline_ int icmp_is_error(__u8 proto, __u8 type)
@@ -198,13 +252,29 @@ static __always_inline_ int icmp_is_error(__u8 proto, __u8 type)
 	       type == ICMPV6_TIME_EXCEED || type == ICMPV6_PARAMPROB;
 }
 
-/* The quoted packet went from the VIP to the client; the flow key is the
- * client-to-VIP direction, so addresses and ports are swapped. */
+static __always_inline_ int addr6_eq(const void *a, const void *b)
+{
+	const __u32 *x = a, *y = b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
+		 (x[3] ^ y[3]));
+}
+
+/* An ICMP error about a VIP flow quotes a packet a backend sent from the
+ * VIP to the client, and is addressed to that packet's source, the VIP. An
+ * error addressed elsewhere (to this node, quoting what looks like a VIP
+ * flow) is not the VIP's: it stays the ICMP packet it is, which matches no
+ * VIP. The quote's IPv4 options (IHL) and IPv6 extension headers are
+ * skipped; a quoted later fragment has no ports. The key becomes the
+ * client-to-VIP flow: the quote's destination and ports swapped. */
 static __always_inline_ int parse_icmp_quote(struct xdp_md *ctx,
-					     struct xlb_pkt *p, __u32 off)
+					     struct xlb_pkt *p, __u32 off,
+					     __u32 l3_end)
 {
 	void *data = PKT(ctx), *end = PKT_END(ctx);
+	union xlb_addr client = {};
 	__be16 *ports;
+	__u32 l4;
 	__u8 proto;
 
 	if (p->key.family == XLB_AF_INET) {
@@ -212,25 +282,37 @@ static __always_inline_ int parse_icmp_quote(struct xdp_md *ctx,
 
 		if ((void *)(ip + 1) > end || ip->version != 4 || ip->ihl < 5)
 			return PARSE_MALFORMED;
+		if (ip->saddr != p->key.dst.v4 ||
+		    (ip->frag_off & bpf_htons(IPV4_OFFSET)))
+			return PARSE_OK;
 		proto = ip->protocol;
-		p->key.src.v4 = ip->daddr;
-		p->key.dst.v4 = ip->saddr;
-		ports = (void *)ip + ip->ihl * 4;
+		client.v4 = ip->daddr;
+		l4 = off + ip->ihl * 4;
 	} else {
 		struct ipv6hdr *ip6 = data + off;
+		struct ipv6_chain c = {};
 
 		if ((void *)(ip6 + 1) > end || ip6->version != 6)
 			return PARSE_MALFORMED;
-		proto = ip6->nexthdr;
-		__builtin_memcpy(&p->key.src, &ip6->daddr, 16);
-		__builtin_memcpy(&p->key.dst, &ip6->saddr, 16);
-		ports = (void *)(ip6 + 1);
+		if (!addr6_eq(&ip6->saddr, &p->key.dst))
+			return PARSE_OK;
+		__builtin_memcpy(&client, &ip6->daddr, 16);
+		c.off = off + sizeof(*ip6);
+		c.nh = ip6->nexthdr;
+		if (ipv6_walk(ctx, &c, l3_end))
+			return PARSE_MALFORMED;
+		if (c.frag & PKT_F_FRAG_LATER)
+			return PARSE_OK;
+		proto = c.nh;
+		l4 = c.off;
 	}
-	p->key.proto = proto;
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return PARSE_OK;	/* about nothing a VIP serves */
-	if ((void *)(ports + 2) > end)
+	ports = data + l4;
+	if ((void *)(ports + 2) > end || l4 + 4 > l3_end)
 		return PARSE_MALFORMED;
+	__builtin_memcpy(&p->key.src, &client, sizeof(client));
+	p->key.proto = proto;
 	p->key.sport = ports[1];
 	p->key.dport = ports[0];
 	p->flags |= PKT_F_ICMP_ERR;
@@ -246,9 +328,9 @@ static __always_inline_ int parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 	struct tcphdr *th = l4;
 	struct udphdr *uh = l4;
 
-	/* Fragments are balanced on addresses and protocol alone: later
-	 * fragments carry no ports, and all must reach one backend. */
-	if (p->flags & PKT_F_FRAG)
+	/* A later fragment has no L4 header: it takes its first fragment's
+	 * ports (frag.h). A first fragment is parsed as a whole packet. */
+	if (p->flags & PKT_F_FRAG_LATER)
 		return PARSE_OK;
 
 	switch (p->key.proto) {
@@ -271,11 +353,13 @@ static __always_inline_ int parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 		if ((p->key.proto == IPPROTO_ICMP) !=
 		    (p->key.family == XLB_AF_INET))
 			return PARSE_OK;	/* ICMP in IPv6, say: not ours */
+		if (p->flags & PKT_F_FRAG)
+			return PARSE_OK;	/* a fragmented error: not ours */
 		if ((void *)icmp + 8 > end || p->l4_off + 8 > l3_end)
 			return PARSE_MALFORMED;
 		if (!icmp_is_error(p->key.proto, icmp->type))
 			return PARSE_OK;	/* echo etc.: matches no VIP */
-		return parse_icmp_quote(ctx, p, p->l4_off + 8);
+		return parse_icmp_quote(ctx, p, p->l4_off + 8, l3_end);
 	default:
 		return PARSE_OK;
 	}

@@ -9,6 +9,7 @@
 #include "parse.h"
 #include "select.h"
 #include "flowtab.h"
+#include "frag.h"
 #include "encap.h"
 #include "xmit.h"
 #include "icmp.h"
@@ -89,7 +90,9 @@ int xlb_balancer(struct xdp_md *ctx)
 	if (!cfg)
 		return verdict(XLB_C_PASS_NOT_VIP, XDP_PASS);
 
-	if ((p.flags & PKT_F_FRAG) || flow_lookup(&p, &pk)) {
+	if ((p.flags & PKT_F_FRAG) && frag_follow(&p))
+		return verdict(XLB_C_DROP_FRAG_ORPHAN, XDP_DROP);
+	if (flow_lookup(&p, &pk)) {
 		vip = vip_lookup(&p);
 		if (!vip)
 			return verdict(p.flags & PKT_F_FRAG ?

@@ -11,7 +11,7 @@ enum xlb_counter {
 	XLB_C_PASS_NOT_IP,	/* not IPv4/IPv6 (ARP, LLDP, ...) */
 	XLB_C_PASS_NOT_VIP,	/* IP, but no VIP matches */
 	XLB_C_PASS_MALFORMED,	/* could not be parsed: handed to the kernel */
-	XLB_C_PASS_FRAGMENT,	/* fragment to a VIP address without wildcard VIP */
+	XLB_C_PASS_FRAGMENT,	/* fragment, but no VIP matches */
 	XLB_C_DROP_NO_BACKEND,	/* VIP has no usable backend */
 	XLB_C_DROP_TOO_BIG,	/* too big after encap and no ICMP sent */
 	XLB_C_DROP_NO_ROUTE,	/* no FIB answer and no gateway MAC */
@@ -21,7 +21,7 @@ enum xlb_counter {
 	XLB_C_REDIRECT,		/* forwarded out of another interface */
 	XLB_C_ICMP_TOO_BIG,	/* (event) too-big reply sent to a client */
 	XLB_C_ICMP_ERR_FWD,	/* (event) ICMP error about a VIP flow forwarded */
-	XLB_C_FRAG_FWD,		/* (event) fragment forwarded by 3-tuple hash */
+	XLB_C_FRAG_FWD,		/* (event) fragment forwarded (with its flow) */
 	XLB_C_FLOW_NEW,		/* (event) new unconfirmed entry (first packet) */
 	XLB_C_FLOW_HIT,		/* (event) packet followed its flow's entry */
 	XLB_C_FLOW_RESELECT,	/* (event) flow's backend gone, chose again */
@@ -38,6 +38,12 @@ enum xlb_counter {
 	XLB_C_FLOW_CONFIRM_LIMITED, /* (event) second packet over the per-CPU
 				 * confirmation budget: served by its
 				 * unconfirmed entry, not confirmed */
+	XLB_C_DROP_FRAG_ORPHAN,	/* later fragment whose first fragment was
+				 * not seen (reordered, or evicted) */
+	XLB_C_FRAG_FIRST,	/* (event) first fragment: its ports kept
+				 * for the later ones (bpf/frag.h) */
+	XLB_C_FRAG_FOLLOWED,	/* (event) later fragment took its first
+				 * fragment's ports */
 	XLB_C_MAX,
 };
 
@@ -74,6 +80,9 @@ static const char *const xlb_counter_names[XLB_C_MAX] = {
 	[XLB_C_FLOW_FIN] = "flow_fin",
 	[XLB_C_FLOW_UNTRACKED] = "flow_untracked",
 	[XLB_C_FLOW_CONFIRM_LIMITED] = "flow_confirm_limited",
+	[XLB_C_DROP_FRAG_ORPHAN] = "drop_frag_orphan",
+	[XLB_C_FRAG_FIRST] = "fragment_first",
+	[XLB_C_FRAG_FOLLOWED] = "fragment_followed",
 };
 
 #include <string.h>

@@ -26,6 +26,13 @@
 #ifndef XLB_FLOWS_NEW_DEFAULT
 #define XLB_FLOWS_NEW_DEFAULT	8192
 #endif
+/* Fragments in flight: a first fragment's ports, kept for the later
+ * fragments of its datagram (bpf/frag.h). A datagram's fragments arrive
+ * within microseconds of each other; at 10 Mpps of first fragments an
+ * entry still lives ~0.8 ms. */
+#ifndef XLB_FRAGS_DEFAULT
+#define XLB_FRAGS_DEFAULT	8192
+#endif
 /* Non-VIP filter: one bit per hash of a VIP address (xlb/hash.h). */
 #define XLB_VIP_FILTER_SHIFT	16
 #define XLB_VIP_FILTER_WORDS	((1U << XLB_VIP_FILTER_SHIFT) / 64)
@@ -48,6 +55,7 @@
 #define XLB_MAP_VIP_STATS	xlb_vip_stats
 #define XLB_MAP_BE_STATS	xlb_be_stats
 #define XLB_MAP_ICMP_RL		xlb_icmp_rl
+#define XLB_MAP_FRAGS		xlb_frags
 
 #define __XLB_STR(x)		#x
 #define XLB_STR(x)		__XLB_STR(x)

@@ -11,10 +11,11 @@ import struct
 import sys
 
 from scapy.all import (ARP, Dot1Q, Ether, ICMP, ICMPv6DestUnreach,
-                       ICMPv6EchoRequest, ICMPv6PacketTooBig, IP, IPOption,
+                       ICMPv6EchoRequest, ICMPv6PacketTooBig,
+                       ICMPv6ParamProblem, ICMPv6TimeExceeded, IP, IPOption,
                        IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
                        IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Raw, TCP, UDP,
-                       raw)
+                       fragment, raw)
 from scapy.utils import checksum
 
 import decap_fixtures
@@ -344,17 +345,19 @@ def forwarding_cases():
 
 
 def fragment_cases():
+    """The old 3-tuple cases, now with their flow's ports (frag_cases has
+    the rest)."""
     setup()
-    # Fragments to a wildcard VIP: hashed on addresses and protocol.
+    # Fragments to a wildcard VIP: hashed with the first fragment's ports.
     inner = IP(src=CLIENT4, dst="198.18.1.3", flags="MF", frag=0, id=77,
                proto=6) / TCP(sport=1, dport=2) / Raw(b"x" * 16)
     p = Ether(raw(Ether(dst=LB_MAC, src=ROUTER_MAC) / inner))
-    exp = encap_expect(p, "ipip", "198.18.2.3", CLIENT4, "198.18.1.3", 0, 0, 6)
+    exp = encap_expect(p, "ipip", "198.18.2.3", CLIENT4, "198.18.1.3", 1, 2, 6)
     run("frag/v4-first-wildcard", "tx", p, exp)
     inner = IP(src=CLIENT4, dst="198.18.1.3", frag=3, id=77, proto=6) / \
         Raw(b"y" * 16)
     p = Ether(raw(Ether(dst=LB_MAC, src=ROUTER_MAC) / inner))
-    exp = encap_expect(p, "ipip", "198.18.2.3", CLIENT4, "198.18.1.3", 0, 0, 6)
+    exp = encap_expect(p, "ipip", "198.18.2.3", CLIENT4, "198.18.1.3", 1, 2, 6)
     run("frag/v4-later-wildcard", "tx", p, exp)
     # v6 fragment to a wildcard UDP VIP via GUE (the hash shows in sport).
     p = Ether(dst=LB_MAC, src=ROUTER_MAC) / \
@@ -362,22 +365,33 @@ def fragment_cases():
         IPv6ExtHdrFragment(nh=17, offset=0, m=1, id=5) / \
         UDP(sport=1000, dport=2000) / Raw(b"z" * 16)
     p = Ether(raw(p))
-    exp = encap_expect(p, "gue", "198.18.2.8", CLIENT6, "2001:db8:1::4", 0, 0,
-                       17)
+    exp = encap_expect(p, "gue", "198.18.2.8", CLIENT6, "2001:db8:1::4",
+                       1000, 2000, 17)
     run("frag/v6-wildcard", "tx", p, exp)
+    flow_keys.update({(CLIENT4, "198.18.1.3", 1, 2, 6),
+                      (CLIENT6, "2001:db8:1::4", 1000, 2000, 17)})
     bump("tx", 3)
     bump("fragment_forwarded", 3)
-    # To a port-specific VIP: handed to the kernel.
+    bump("fragment_first", 2)
+    bump("fragment_followed", 1)
+    # To a port-specific VIP: its first fragment has the port.
     inner = IP(src=CLIENT4, dst="198.18.1.1", flags="MF", proto=6) / \
         TCP(sport=1, dport=80)
-    run("frag/v4-port-vip-pass", "pass",
-        Ether(dst=LB_MAC, src=ROUTER_MAC) / inner, "=")
+    p = Ether(raw(Ether(dst=LB_MAC, src=ROUTER_MAC) / inner))
+    run("frag/v4-port-vip-first", "tx", p,
+        encap_expect(p, "ipip", "198.18.2.1", CLIENT4, "198.18.1.1", 1, 80,
+                     6))
+    flow_keys.add((CLIENT4, "198.18.1.1", 1, 80, 6))
+    bump("tx")
+    bump("fragment_forwarded")
+    bump("fragment_first")
+    # A later fragment whose first was never seen: dropped.
     p = Ether(dst=LB_MAC, src=ROUTER_MAC) / \
         IPv6(src=CLIENT6, dst="2001:db8:1::1") / \
         IPv6ExtHdrFragment(nh=6, offset=1, m=0, id=6) / Raw(b"q" * 16)
-    run("frag/v6-port-vip-pass", "pass", p, "=")
-    bump("pass_fragment", 2)
-    emit("flows 0")
+    run("frag/v6-later-no-first-drop", "drop", p, None)
+    bump("drop_frag_orphan")
+    emit("flows %d" % len(flow_keys))
     check_counters()
 
 
@@ -950,6 +964,431 @@ def flowtable_off_cases():
     emit("counter pass_not_vip 1")
 
 
+# ---- fragments stay with their flow (bpf/frag.h) ----------------------------
+FR_V4 = "198.18.1.3:0/udp"         # wildcard UDP, GUE: the hash shows
+FR_V6 = "[2001:db8:1::4]:0/udp"    # wildcard UDP, IPv6 outer: flow label
+FR_TCP = "198.18.1.1:80/tcp"
+FR_BE = {FR_V4: ("gue", "198.18.2.1", "198.18.2.2"),
+         FR_V6: ("ipip", "2001:db8:2::1", "2001:db8:2::2"),
+         FR_TCP: ("ipip", "198.18.2.1", "198.18.2.2")}
+
+
+def vip_of(vip, port):
+    """A flow's VIP side as pktest's flow commands write it."""
+    addr, _, pr = parse_vip(vip)
+    return (f"[{addr}]:{port}" if is6(addr) else f"{addr}:{port}"), pr
+
+
+def flow_line(vip, sport, dport, table, **kw):
+    addr, _, pr = parse_vip(vip)
+    client = f"[{CLIENT6}]" if is6(addr) else CLIENT4
+    v, pr = vip_of(vip, dport)
+    extra = "".join(f" {k}={v_}" for k, v_ in kw.items())
+    emit(f"flow {pr} {client}:{sport} {v} {table}{extra}")
+
+
+def fragments(vip, sport, dport, fid, payload, proto="udp", sizes=(24, 16),
+              dstopts=False):
+    """The fragments of one client datagram to vip: first, middle...,
+    last; sizes are the first fragments' L4 byte counts (multiples of 8),
+    the last takes the rest. The L4 checksum is the whole datagram's."""
+    addr, _, _ = parse_vip(vip)
+    l4 = TCP(sport=sport, dport=dport, flags="PA") if proto == "tcp" else \
+        UDP(sport=sport, dport=dport)
+    e = Ether(dst=LB_MAC, src=ROUTER_MAC)
+    if is6(addr):
+        whole = IPv6(src=CLIENT6, dst=addr, hlim=61)
+        if dstopts:
+            whole = whole / IPv6ExtHdrDestOpt()
+        whole = IPv6(raw(whole / l4 / Raw(payload)))
+        body = raw(whole.payload)
+        nh = whole.nh
+    else:
+        whole = IP(raw(IP(src=CLIENT4, dst=addr, ttl=61, id=fid) / l4 /
+                          Raw(payload)))
+        body = raw(whole.payload)
+        nh = whole.proto
+    cuts, off = [], 0
+    for n in sizes:
+        cuts.append((off, body[off:off + n], True))
+        off += n
+    cuts.append((off, body[off:], False))
+    out = []
+    for off, chunk, more in cuts:
+        if is6(addr):
+            ip = IPv6(src=CLIENT6, dst=addr, hlim=61) / \
+                IPv6ExtHdrFragment(nh=nh, offset=off // 8, m=int(more),
+                                   id=fid) / Raw(chunk)
+        else:
+            ip = IP(src=CLIENT4, dst=addr, ttl=61, id=fid, proto=nh,
+                    flags="MF" if more else 0, frag=off // 8) / Raw(chunk)
+        out.append(Ether(raw(e / ip)))
+    return out
+
+
+def fr_to(vip, which, pkt, sport, dport):
+    mode, b1, b2 = FR_BE[vip]
+    addr, _, pr = parse_vip(vip)
+    return encap_expect(pkt, mode, b1 if which == 1 else b2,
+                        CLIENT6 if is6(addr) else CLIENT4, addr, sport, dport,
+                        6 if pr == "tcp" else 17)
+
+
+def frag_cases():
+    """Every packet of a flow, fragmented or not, reaches one backend: the
+    issue's case (wildcard UDP VIP, flows whose fragments went elsewhere)
+    made visible by moving the ring after the flows are confirmed: a
+    fragment hashed on anything but its flow (or not following the flow's
+    entry) lands on the ring's new backend."""
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} src6={SRC6} gw={GW_MAC} mtu={MTU} "
+         f"gue={GUE_PORT}")
+    for vip, (mode, b1, _) in FR_BE.items():
+        emit(f"vip {vip} mode={mode}")
+        emit(f"backend {vip} {b1}")
+    n = {"tx": 0, "first": 0, "later": 0}
+    flows = [(FR_V4, 1000 + i, 5000 + i) for i in range(4)] + \
+        [(FR_V6, 1000 + i, 5000 + i) for i in range(4)]
+    for vip, sp, dp in flows:
+        d = client_pkt(vip, sport=sp, dport=dp)
+        for k in (1, 2):
+            run(f"fr/flow-{sp}-{vip[:6]}-datagram{k}", "tx", d,
+                fr_to(vip, 1, d, sp, dp))
+        flow_line(vip, sp, dp, "confirmed")
+        n["tx"] += 2
+    # The ring now holds the second backend alone.
+    for vip, (mode, b1, b2) in FR_BE.items():
+        emit(f"backend {vip} {b2}")
+        emit(f"weight {vip} {b1} 0")
+    for i, (vip, sp, dp) in enumerate(flows):
+        frs = fragments(vip, sp, dp, 300 + i, b"F" * 60)
+        for j, f in enumerate(frs):
+            run(f"fr/flow-{sp}-{vip[:6]}-frag{j}", "tx", f,
+                fr_to(vip, 1, f, sp, dp))
+        d = client_pkt(vip, sport=sp, dport=dp)
+        run(f"fr/flow-{sp}-{vip[:6]}-after", "tx", d, fr_to(vip, 1, d, sp, dp))
+        n["tx"] += len(frs) + 1
+        n["first"] += 1
+        n["later"] += len(frs) - 1
+    emit("frags 8")
+    # A new flow whose first datagram is fragmented: the first fragment
+    # takes the ring's backend and makes the unconfirmed entry; the later
+    # ones follow it and confirm nothing; the next datagram confirms.
+    for vip in (FR_V4, FR_V6):
+        frs = fragments(vip, 7001, 53, 400, b"N" * 40, sizes=(16,))
+        for j, f in enumerate(frs):
+            run(f"fr/new-{vip[:6]}-frag{j}", "tx", f,
+                fr_to(vip, 2, f, 7001, 53))
+        flow_line(vip, 7001, 53, "unconfirmed", backend=FR_BE[vip][2])
+        d = client_pkt(vip, sport=7001, dport=53)
+        run(f"fr/new-{vip[:6]}-datagram", "tx", d, fr_to(vip, 2, d, 7001, 53))
+        flow_line(vip, 7001, 53, "confirmed", backend=FR_BE[vip][2])
+        n["tx"] += len(frs) + 1
+        n["first"] += 1
+        n["later"] += len(frs) - 1
+    # A port-specific TCP VIP: its fragments follow the connection.
+    frs = fragments(FR_TCP, 4444, 80, 500, b"T" * 50, proto="tcp")
+    for j, f in enumerate(frs):
+        run(f"fr/tcp-port-vip-frag{j}", "tx", f,
+            fr_to(FR_TCP, 2, f, 4444, 80))
+    n["tx"] += len(frs)
+    n["first"] += 1
+    n["later"] += len(frs) - 1
+    # IPv6 with a destination-options header in the fragmentable part: the
+    # first fragment walks past it, the later ones carry only data.
+    frs = fragments(FR_V6, 1000, 5000, 600, b"D" * 40, dstopts=True)
+    for j, f in enumerate(frs):
+        run(f"fr/v6-dstopts-frag{j}", "tx", f, fr_to(FR_V6, 1, f, 1000, 5000))
+    n["tx"] += len(frs)
+    n["first"] += 1
+    n["later"] += len(frs) - 1
+    emit(f"counter tx {n['tx']}")
+    emit(f"counter fragment_forwarded {n['first'] + n['later']}")
+    emit(f"counter fragment_first {n['first']}")
+    emit(f"counter fragment_followed {n['later']}")
+    emit("counter drop_frag_orphan 0")
+    emit("frags 12")
+
+    # Reordered: a later fragment before its first is dropped, counted; the
+    # first still reaches the flow's backend, and the retransmitted later
+    # fragment then follows it.
+    frs = fragments(FR_V4, 1001, 5001, 700, b"R" * 40, sizes=(16,))
+    run("fr/orphan-later-first-drop", "drop", frs[1], None)
+    emit("frags 12")
+    run("fr/orphan-then-first", "tx", frs[0], fr_to(FR_V4, 1, frs[0], 1001,
+                                                    5001))
+    run("fr/orphan-resent", "tx", frs[1], fr_to(FR_V4, 1, frs[1], 1001,
+                                                5001))
+    frs6 = fragments(FR_V6, 1001, 5001, 701, b"R" * 40, sizes=(16,))
+    run("fr/orphan6-drop", "drop", frs6[1], None)
+    # A first fragment whose TCP header is cut (RFC 1858's tiny fragment)
+    # is malformed; its later fragments are then orphans.
+    tiny = fragments(FR_TCP, 4445, 80, 702, b"t" * 40, proto="tcp",
+                     sizes=(8,))
+    run("fr/tiny-first-malformed", "pass", tiny[0], "=")
+    run("fr/tiny-later-orphan", "drop", tiny[1], None)
+    emit("counter drop_frag_orphan 3")
+    emit("counter pass_malformed 1")
+    # Not a VIP's port, or a protocol no VIP serves (a large ping to a VIP
+    # address): every fragment passes to the kernel, which reassembles.
+    frs = fragments(FR_TCP, 4446, 81, 703, b"p" * 40, proto="tcp",
+                    sizes=(24,))
+    for j, f in enumerate(frs):
+        run(f"fr/other-port-frag{j}-pass", "pass", f, "=")
+    ping = Ether(raw(Ether(dst=LB_MAC, src=ROUTER_MAC) /
+                     IP(src=CLIENT4, dst="198.18.1.3", id=704) /
+                     ICMP(type=8) / Raw(b"i" * 40)))
+    for j, f in enumerate(fragment(ping[IP], fragsize=24)):
+        run(f"fr/ping-frag{j}-pass", "pass",
+            Ether(raw(Ether(dst=LB_MAC, src=ROUTER_MAC) / f)), "=")
+    emit("counter pass_fragment 4")
+    # A first fragment for a port no VIP serves is kept too (its later
+    # fragments must find their ports to pass); a ping's is not.
+    emit("frags 14")
+    # An atomic fragment (offset 0, no more) is a whole packet.
+    d = Ether(raw(Ether(dst=LB_MAC, src=ROUTER_MAC) /
+                  IPv6(src=CLIENT6, dst="2001:db8:1::4", hlim=61) /
+                  IPv6ExtHdrFragment(nh=17, offset=0, m=0, id=705) /
+                  UDP(sport=1002, dport=5002) / Raw(b"a" * 8)))
+    run("fr/v6-atomic-whole", "tx", d, fr_to(FR_V6, 1, d, 1002, 5002))
+    emit("frags 14")
+    emit("counter fragment_first 14")
+
+    # Too big once encapsulated: a fragment is never answered with a
+    # too-big error (the sender already fragmented; IPv4 needs DF): dropped.
+    big6 = fragments(FR_V6, 1003, 5003, 800, b"B" * 1600, sizes=(1472,))
+    run("fr/v6-too-big-frag-drop", "drop", big6[0], None)
+    big4 = fragments(FR_V4, 1003, 5003, 801, b"B" * 1600, sizes=(1472,))
+    f = big4[0]
+    f[IP].flags = "MF+DF"
+    del f[IP].chksum
+    f = Ether(raw(f))
+    run("fr/v4-too-big-df-frag-drop", "drop", f, None)
+    emit("counter drop_too_big 2")
+    emit("counter icmp_too_big_sent 0")
+
+
+# ---- ICMP errors: addressed to a VIP, every type, odd quotes ---------------
+IC_V4 = "198.18.1.1:80/tcp"
+IC_V6 = "[2001:db8:1::1]:80/tcp"
+IC_UDP = "198.18.1.2:53/udp"
+IC_BE = {IC_V4: ("ipip", "198.18.2.1", "198.18.2.2"),
+         IC_V6: ("ipip", "2001:db8:2::1", "2001:db8:2::2"),
+         IC_UDP: ("gue", "198.18.2.1", "198.18.2.2")}
+# Other VIPs on the same port: an error addressed to one of them that
+# quotes a packet of IC_V4/IC_V6 is not theirs.
+IC_OTHER = {"198.18.1.5:80/tcp": "198.18.2.5",
+            "[2001:db8:1::5]:80/tcp": "2001:db8:2::5"}
+
+
+def err4(type_, code, quote, dst="198.18.1.1", qlen=None, **icmp):
+    """An ICMP error from a router to dst quoting quote's first qlen bytes
+    (default: its IP header and 8 bytes)."""
+    q = raw(quote)
+    q = q[:(qlen if qlen is not None else (q[0] & 15) * 4 + 8)]
+    return Ether(raw(Ether(dst=LB_MAC, src=ROUTER_MAC) /
+                     IP(src="198.18.3.3", dst=dst, ttl=60, id=9) /
+                     ICMP(type=type_, code=code, **icmp) / Raw(q)))
+
+
+def err6(icmp, quote, qlen, dst="2001:db8:1::1"):
+    return Ether(raw(Ether(dst=LB_MAC, src=ROUTER_MAC) /
+                     IPv6(src="2001:db8:3::3", dst=dst, hlim=60) / icmp /
+                     Raw(raw(quote)[:qlen])))
+
+
+def ic_to(vip, which, pkt, client_port):
+    mode, b1, b2 = IC_BE[vip]
+    addr, port, pr = parse_vip(vip)
+    return encap_expect(pkt, mode, b1 if which == 1 else b2,
+                        CLIENT6 if is6(addr) else CLIENT4, addr, client_port,
+                        port, 6 if pr == "tcp" else 17)
+
+
+def icmp_cases():
+    """ICMP errors reach the backend that owns the quoted flow - its entry's
+    backend, not the ring's - for every error type, and only when they are
+    addressed to the VIP the quoted packet came from."""
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} src6={SRC6} gw={GW_MAC} mtu={MTU} "
+         f"gue={GUE_PORT}")
+    for vip, (mode, b1, _) in IC_BE.items():
+        emit(f"vip {vip} mode={mode}")
+        emit(f"backend {vip} {b1}")
+    for vip, be in IC_OTHER.items():
+        emit(f"vip {vip} mode=ipip")
+        emit(f"backend {vip} {be}")
+    for vip, cp in ((IC_V4, 9100), (IC_V6, 9100), (IC_UDP, 9100)):
+        d = client_pkt(vip, sport=cp)
+        for k in (1, 2):
+            run(f"ic/flow-{vip[:6]}-{k}", "tx", d, ic_to(vip, 1, d, cp))
+    for vip, (mode, b1, b2) in IC_BE.items():
+        emit(f"backend {vip} {b2}")
+        emit(f"weight {vip} {b1} 0")
+    tx = 6
+    fwd = 0
+
+    q4 = IP(src="198.18.1.1", dst=CLIENT4, id=1, flags="DF") / \
+        TCP(sport=80, dport=9100)
+    cases4 = {
+        "v4-unreach-host": err4(3, 1, q4),
+        "v4-unreach-port": err4(3, 3, q4),
+        "v4-frag-needed": err4(3, 4, q4, nexthopmtu=1400),
+        "v4-time-exceeded": err4(11, 0, q4),
+        "v4-reassembly-time": err4(11, 1, q4),
+        "v4-param-problem": err4(12, 0, q4, ptr=20),
+        "v4-whole-quote": err4(3, 4, q4 / Raw(b"w" * 100), qlen=200),
+        # The quote's IPv4 options: ports after IHL words, not after 20.
+        "v4-quote-ipopts": err4(3, 4, IP(src="198.18.1.1", dst=CLIENT4,
+                                          options=[IPOption(
+                                              b"\x94\x04\x00\x00")]) /
+                                 TCP(sport=80, dport=9100)),
+        "v4-quote-ihl15": err4(11, 0, IP(src="198.18.1.1", dst=CLIENT4,
+                                          options=[IPOption(b"\x01" * 40)]) /
+                                TCP(sport=80, dport=9100)),
+        # The reply was fragmented: its first fragment has the ports.
+        "v4-quote-first-frag": err4(3, 4, IP(src="198.18.1.1", dst=CLIENT4,
+                                              flags="MF") /
+                                     TCP(sport=80, dport=9100)),
+    }
+    for name, p in cases4.items():
+        run(f"ic/{name}", "tx", p, ic_to(IC_V4, 1, p, 9100))
+        tx += 1
+        fwd += 1
+    # UDP, with options: GUE's source port is the hash of the quoted flow.
+    p = err4(3, 3, IP(src="198.18.1.2", dst=CLIENT4, options=[
+        IPOption(b"\x94\x04\x00\x00")]) / UDP(sport=53, dport=9100),
+        dst="198.18.1.2")
+    run("ic/v4-udp-quote-ipopts", "tx", p, ic_to(IC_UDP, 1, p, 9100))
+    tx += 1
+    fwd += 1
+
+    q6 = IPv6(src="2001:db8:1::1", dst=CLIENT6) / TCP(sport=80, dport=9100)
+    ext = IPv6(src="2001:db8:1::1", dst=CLIENT6) / \
+        IPv6ExtHdrFragment(nh=6, offset=0, m=1, id=9) / \
+        TCP(sport=80, dport=9100)
+    ext2 = IPv6(src="2001:db8:1::1", dst=CLIENT6) / IPv6ExtHdrHopByHop() / \
+        IPv6ExtHdrDestOpt() / IPv6ExtHdrFragment(nh=6, offset=0, m=1,
+                                                 id=9) / \
+        TCP(sport=80, dport=9100)
+    cases6 = {
+        "v6-unreach": err6(ICMPv6DestUnreach(code=1), q6, 48),
+        "v6-too-big": err6(ICMPv6PacketTooBig(mtu=1400), q6, 60),
+        "v6-time-exceeded": err6(ICMPv6TimeExceeded(), q6, 48),
+        "v6-param-problem": err6(ICMPv6ParamProblem(ptr=6), q6, 48),
+        # A fragmented reply: the quote carries a fragment header.
+        "v6-quote-frag": err6(ICMPv6PacketTooBig(mtu=1280), ext, 56),
+        "v6-quote-exthdrs": err6(ICMPv6TimeExceeded(), ext2, 72),
+    }
+    for name, p in cases6.items():
+        run(f"ic/{name}", "tx", p, ic_to(IC_V6, 1, p, 9100))
+        tx += 1
+        fwd += 1
+
+    # Not addressed to the VIP the quote came from: to this node's own
+    # address, to another VIP: handed to the kernel untouched.
+    nv = {
+        "v4-to-node-pass": err4(3, 4, q4, dst=SRC4),
+        "v4-to-other-vip-pass": err4(3, 4, q4, dst="198.18.1.2"),
+        "v4-to-router-pass": err4(11, 0, q4, dst="198.18.3.4"),
+        "v6-to-node-pass": err6(ICMPv6PacketTooBig(mtu=1400), q6, 48,
+                                dst=SRC6),
+        "v6-to-other-vip-pass": err6(ICMPv6DestUnreach(), q6, 48,
+                                     dst="2001:db8:1::2"),
+        "v4-to-other-vip-same-port-pass": err4(3, 4, q4, dst="198.18.1.5"),
+        "v6-to-other-vip-same-port-pass": err6(ICMPv6DestUnreach(), q6, 48,
+                                               dst="2001:db8:1::5"),
+        # Quotes that name no flow: a later fragment (no ports: its data
+        # looks like the flow's ports here), a protocol no VIP serves.
+        "v4-quote-later-frag-pass": err4(3, 4, IP(src="198.18.1.1",
+                                                  dst=CLIENT4, frag=10,
+                                                  proto=6) /
+                                         Raw(struct.pack("!HH", 80, 9100) +
+                                             b"\0" * 4)),
+        "v6-quote-later-frag-pass": err6(
+            ICMPv6PacketTooBig(mtu=1280),
+            IPv6(src="2001:db8:1::1", dst=CLIENT6) /
+            IPv6ExtHdrFragment(nh=6, offset=10, m=1, id=9) /
+            Raw(struct.pack("!HH", 80, 9100) + b"\0" * 4), 56),
+        "v4-quote-icmp-pass": err4(3, 3, IP(src="198.18.1.1", dst=CLIENT4) /
+                                   ICMP(type=0)),
+    }
+    for name, p in nv.items():
+        run(f"ic/{name}", "pass", p, "=")
+    # A fragmented error is not followed (errors are small; a fragment of
+    # one is unusual): it passes, counted as a fragment.
+    p = err4(3, 4, q4)
+    p[IP].flags = "MF"
+    del p[IP].chksum
+    run("ic/v4-fragmented-error-pass", "pass", Ether(raw(p)), "=")
+    # Malformed: the quote's ports beyond the IP length (frame padded), an
+    # extension header beyond the quote.
+    p = err4(3, 4, q4)
+    p[IP].len = 20 + 8 + 20 + 2
+    del p[IP].chksum
+    run("ic/v4-quote-ports-beyond-len", "pass", Ether(raw(p)), "=")
+    p = err6(ICMPv6TimeExceeded(), IPv6(src="2001:db8:1::1", dst=CLIENT6) /
+             IPv6ExtHdrDestOpt(len=4) / TCP(sport=80, dport=9100), 64)
+    run("ic/v6-quote-exthdr-beyond", "pass", p, "=")
+    emit(f"counter tx {tx}")
+    emit(f"counter icmp_error_forwarded {fwd}")
+    emit(f"counter pass_not_vip {len(nv)}")
+    emit("counter pass_fragment 1")
+    emit("counter pass_malformed 2")
+    # Errors made no entry and changed none.
+    emit("flows 3")
+    for vip in IC_BE:
+        addr, port, pr = parse_vip(vip)
+        flow_line(vip, 9100, port, "confirmed", state="established",
+                  backend=IC_BE[vip][1])
+
+
+# ---- L4 header bounds: the exact edge of each length check ----------------
+def l4_bound_cases():
+    """TCP's header (data offset) and UDP's 8 bytes must lie inside the IP
+    packet: one byte short is malformed, exactly fitting is forwarded."""
+    setup()
+    n_tx = n_bad = 0
+    for vip in ("198.18.1.1:80/tcp", "[2001:db8:1::1]:80/tcp"):
+        v6 = is6(parse_vip(vip)[0])
+        tag = "v6" if v6 else "v4"
+        for doff, pay, ok in ((6, 3, False), (6, 0, False), (6, 4, True),
+                              (15, 39, False), (15, 40, True),
+                              (5, 0, True)):
+            p = client_pkt(vip, payload=b"o" * pay,
+                           l4=TCP(sport=40000, dport=80, flags="A",
+                                  dataofs=doff))
+            name = f"bound/{tag}-tcp-doff{doff}-seg{20 + pay}"
+            if ok:
+                forward(name, vip, pkt=p)
+                n_tx += 1
+            else:
+                run(name, "pass", p, "=")
+                n_bad += 1
+    for vip in ("198.18.1.2:53/udp", "[2001:db8:1::2]:443/udp"):
+        v6 = is6(parse_vip(vip)[0])
+        tag = "v6" if v6 else "v4"
+        for ulen, ok in ((7, False), (8, True), (1, False)):
+            p = client_pkt(vip, payload=b"u" * 8)
+            # The IP length ends the packet after ulen bytes of UDP; the
+            # frame still holds the whole header (as padding would).
+            if v6:
+                p[IPv6].plen = ulen
+            else:
+                p[IP].len = 20 + ulen
+                del p[IP].chksum
+            p = Ether(raw(p))
+            name = f"bound/{tag}-udp-len{ulen}"
+            if ok:
+                forward(name, vip, pkt=p)
+                n_tx += 1
+            else:
+                run(name, "pass", p, "=")
+                n_bad += 1
+    emit(f"counter tx {n_tx}")
+    emit(f"counter pass_malformed {n_bad}")
+
+
 def main():
     if sys.argv[1:] == ["fib"]:
         fib_cases()
@@ -968,6 +1407,9 @@ def main():
     flowtable_off_cases()
     flowtable_drained_cases()
     flowtable_icmp_cases()
+    frag_cases()
+    icmp_cases()
+    l4_bound_cases()
     decap_fixtures.cases(sys.modules[__name__])
     sys.stdout.write("\n".join(out) + "\n")
 

@@ -28,6 +28,7 @@
  *   flow TCP|UDP SRC:PORT VIP:PORT confirmed|unconfirmed|none [state=S]
  *        [idle=N] [backend=ADDR]     one entry as it stands
  *   flow-age TCP|UDP SRC:PORT VIP:PORT SECONDS   make an entry that old
+ *   frags N                          fragments in flight (xlb_frags)
  *   ! COMMAND ...                    COMMAND must fail (bad settings)
  * Prints "ok NAME" or "FAIL NAME: why", then "pktest: N passed, N failed".
  */
@@ -529,19 +530,34 @@ static void do_counter(struct runner *r, char **argv, int argc, bool decap)
 		pass(r, name);
 }
 
+/* Entries of a map of the balancer, whatever its key. */
 static int map_count(struct runner *r, const char *name)
 {
-	struct xlb_flow_key k, next;
+	__u8 k[256], next[256];
 	int fd, n = 0;
 	void *prev = NULL;
 
 	fd = bpf_object__find_map_fd_by_name(xlb_object(r->lb), name);
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
+	if (fd < 0)
+		return -1;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(k, next, sizeof(k));
+		prev = k;
 		n++;
 	}
 	return n;
+}
+
+/* "frags N": fragments in flight (xlb_frags entries). */
+static void do_frags(struct runner *r, char **argv, int argc)
+{
+	int n = map_count(r, XLB_STR(XLB_MAP_FRAGS));
+	int want = argc ? atoi(argv[0]) : -1;
+
+	if (n != want)
+		fail(r, "frags", "%d entries, want %d", n, want);
+	else
+		pass(r, "frags");
 }
 
 static int flow_count(struct runner *r)
@@ -704,6 +720,8 @@ static int exec_argv(struct runner *r, char **argv, int argc)
 		do_flows(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "confirmed"))
 		do_confirmed(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "frags"))
+		do_frags(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "flow"))
 		do_flow(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "flow-age"))
