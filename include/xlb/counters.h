@@ -38,6 +38,9 @@ enum xlb_counter {
 	XLB_C_FLOW_CONFIRM_LIMITED, /* (event) second packet over the per-CPU
 				 * confirmation budget: served by its
 				 * unconfirmed entry, not confirmed */
+	XLB_C_DROP_L2_OFFLINK,	/* L2 DSR backend not on-link: the FIB names a
+				 * gateway, which would route the VIP packet
+				 * back here (a loop until TTL) */
 	XLB_C_MAX,
 };
 
@@ -74,6 +77,7 @@ static const char *const xlb_counter_names[XLB_C_MAX] = {
 	[XLB_C_FLOW_FIN] = "flow_fin",
 	[XLB_C_FLOW_UNTRACKED] = "flow_untracked",
 	[XLB_C_FLOW_CONFIRM_LIMITED] = "flow_confirm_limited",
+	[XLB_C_DROP_L2_OFFLINK] = "drop_l2_offlink",
 };
 
 #include <string.h>

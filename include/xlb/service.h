@@ -75,7 +75,9 @@ struct xlb_backend {
 	__u32 gen;
 	__u8 mode;		/* the VIP's enum xlb_mode, copied here so that
 				 * an established flow needs no VIP lookup */
-	__u8 pad;
+	__u8 seq;		/* odd while user space rewrites the slot,
+				 * changed by every rewrite (bpf/select.h
+				 * backend_read, user/lib/lib.c slot_put) */
 	__u16 weight;		/* configured weight (0 = drained); the data
 				 * plane ignores it, a restarted xlbd reads it */
 };

@@ -713,6 +713,15 @@ def fib_cases():
     emit("backend 198.18.1.5:80/tcp 198.18.99.1")
     run("fib/no-route-drop", "drop", client_pkt("198.18.1.5:80/tcp"), None)
     emit("counter drop_no_route 1")
+    # L2 DSR to a backend behind a gateway: the frame keeps the VIP as its
+    # destination, so the gateway would route it back here until its TTL
+    # ran out. Dropped, counted; an on-link backend still goes out.
+    emit("vip 198.18.1.6:80/tcp mode=l2")
+    emit("backend 198.18.1.6:80/tcp 198.18.2.9")
+    run("fib/l2-offlink-no-loop", "drop", client_pkt("198.18.1.6:80/tcp"),
+        None)
+    emit("counter drop_l2_offlink 1")
+    emit("counter tx 2")
 
 
 # ---- flow tables: unconfirmed/confirmed, TCP state, idle, per-VIP --------
