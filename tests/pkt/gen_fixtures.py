@@ -548,6 +548,34 @@ def health_cases():
                      80, 6))
 
 
+def slot_rewrite_cases():
+    """A backend slot is rewritten in three updates (lib.c, slot_put); a
+    packet that loads it midway (the old ACTIVE flag, the new zeroed
+    address) must not be sent anywhere: its flow picks again and, with no
+    other backend, drops. A single plain update exposed exactly that."""
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    vip = "198.18.1.1:80/tcp"
+    emit(f"vip {vip} mode=ipip")
+    emit(f"backend {vip} 198.18.2.1")
+    p = client_pkt(vip, sport=4545)
+    to = encap_expect(p, "ipip", "198.18.2.1", CLIENT4, "198.18.1.1", 4545,
+                      80, 6)
+    run("slot/whole-before", "tx", p, to)
+    run("slot/whole-confirmed", "tx", p, to)
+    emit("confirmed 1")
+    emit(f"slot-mid {vip} 198.18.2.1")
+    run("slot/midway-established-drops", "drop", p, None)
+    run("slot/midway-new-flow-drops", "drop", client_pkt(vip, sport=4546),
+        None)
+    emit("counter drop_no_backend 2")
+    emit("counter tx 2")
+    # A rewrite completed on the same slot is whole again.
+    emit(f"backend-del {vip} 198.18.2.1")
+    emit(f"backend {vip} 198.18.2.1")
+    run("slot/whole-after", "tx", p, to)
+
+
 def drained_flows_check():
     """A VIP whose every backend is drained still serves new flows (a drained
     backend gets new flows only when nothing else can); an empty VIP
@@ -969,6 +997,7 @@ def main():
     mtu_cases()
     flow_cases()
     health_cases()
+    slot_rewrite_cases()
     drained_flows_check()
     config_cases()
     malformed_cases()

@@ -20,6 +20,9 @@
  *   ingress IFNAME                   later runs arrive on IFNAME (FIB tests)
  *   health VIP ADDR up|down          a backend's health (xlb_vip_update)
  *   flows-zero                       every flow's value zeroed (gen 0)
+ *   slot-mid VIP ADDR                the backend's slot as a rewrite that
+ *                                    frees it shows it midway: seq odd,
+ *                                    flags still ACTIVE, address zeroed
  * Flow tables (the "flow table" section below):
  *   vip VIP ... [flowtable=off] [udp-idle=N]   per-VIP flow settings
  *   vip-set VIP [flowtable=off] [udp-idle=N]   change them (xlb_vip_set_opts)
@@ -573,6 +576,31 @@ static int do_health(struct runner *r, char **argv, int argc)
 	return err;
 }
 
+/* What a packet racing slot_put (user/lib/lib.c) can load: the old flags
+ * beside the new, zeroed address. A plain one-update rewrite exposed the
+ * same with an even seq; backend_read must refuse it by the odd seq. */
+static int do_slot_mid(struct runner *r, char **argv, int argc)
+{
+	int fd = bpf_object__find_map_fd_by_name(xlb_object(r->lb),
+						 XLB_STR(XLB_MAP_BACKENDS));
+	struct xlb_backend be;
+	struct xlb_vip_key k;
+	union xlb_addr a;
+	__u8 fam;
+	__u32 slot;
+
+	if (argc < 2 || xlb_parse_vip(argv[0], &k) ||
+	    xlb_parse_addr(argv[1], &a, &fam) ||
+	    xlb_backend_slot(r->lb, &k, &a, fam, &slot))
+		return -EINVAL;
+	if (bpf_map_lookup_elem(fd, &slot, &be))
+		return -errno;
+	memset(&be.addr, 0, sizeof(be.addr));
+	memset(be.mac, 0, sizeof(be.mac));
+	be.seq |= 1;
+	return bpf_map_update_elem(fd, &slot, &be, BPF_ANY) ? -errno : 0;
+}
+
 static int table_zero(struct runner *r, const char *name)
 {
 	int ncpu = 1, fd, err = 0;
@@ -698,6 +726,8 @@ static int exec_argv(struct runner *r, char **argv, int argc)
 		do_traffic(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "health"))
 		err = do_health(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "slot-mid"))
+		err = do_slot_mid(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "flows-zero"))
 		err = do_flows_zero(r);
 	else if (!strcmp(argv[0], "flows"))
