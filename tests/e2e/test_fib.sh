@@ -238,7 +238,90 @@ t_l2_offlink() {
 	stop
 }
 
-CASES=${TESTS:-"fwd6_start fwd6_runtime fwd4_gw mtu6 l2_offlink"}
+# vip_field VIP FIELD: a member of the VIP in xlbctl list -j.
+vip_field() {
+	xlbctl -j list | "$LAB_PY" -c '
+import json, sys
+for v in json.load(sys.stdin)["vips"]:
+    if v["vip"] == sys.argv[1]:
+        print(v[sys.argv[2]])' "$1" "$2"
+}
+
+# flow_total: entries xlbctl flows counts.
+flow_total() {
+	xlbctl -j flows | "$LAB_PY" -c '
+import json, sys
+print(json.load(sys.stdin)["total"])'
+}
+
+# flow-table: off in the file: requests are served, no entry is kept;
+# turned on by a reload (no restart), entries appear, with their state.
+t_flow_off() {
+	local got n ft
+	stop
+	conf <<-EOF
+	vips:
+	  - vip: "$VIP4:80/tcp"
+	    flow-table: off
+	    backends:
+	      - addr: $B1
+	EOF
+	lab_xlbd_start -c "$CONF" || { fail flow_off "no xlbd"; return; }
+	got=$(spread 5)
+	n=$(flow_total)
+	ft=$(vip_field "$VIP4:80/tcp" flow_table)
+	if [ "$got" != "5 0 0 0" ]; then
+		fail flow_off "requests: $got (b1 b2 b3 failed)"
+	elif [ "$n" != 0 ] || [ "$ft" != off ]; then
+		fail flow_off "flow-table off: $n entries, list says '$ft'"
+	else
+		sed -i '/flow-table: off/d' "$CONF"
+		xlbctl reload > /dev/null
+		spread 2 > /dev/null
+		if [ "$(vip_field "$VIP4:80/tcp" flow_table)" != on ] ||
+			[ "$(flow_total)" -lt 1 ]; then
+			fail flow_off "reload to on: no entries"
+		elif ! xlbctl flows | grep -q "STATE"; then
+			fail flow_off "xlbctl flows shows no STATE column"
+		else
+			pass "flow_off (5 requests, 0 entries; on by reload: $(
+				flow_total) entries)"
+		fi
+	fi
+	stop
+}
+
+# udp-idle from xlbctl and from the file, visible in list -j, changed by
+# a reload in place; out of range refused.
+t_udp_idle() {
+	local vip="$VIP4:53/udp"
+	stop
+	conf <<-EOF
+	vips:
+	  - vip: "$vip"
+	    udp-idle: 30
+	EOF
+	lab_xlbd_start -c "$CONF" || { fail udp_idle "no xlbd"; return; }
+	if [ "$(vip_field "$vip" udp_idle)" != 30 ]; then
+		fail udp_idle "file udp-idle 30: list says $(vip_field "$vip" udp_idle)"
+	elif ! xlbctl vip add "$VIP4:54/udp" --udp-idle 7 > /dev/null ||
+		[ "$(vip_field "$VIP4:54/udp" udp_idle)" != 7 ]; then
+		fail udp_idle "xlbctl --udp-idle 7 not shown"
+	elif xlbctl vip add "$VIP4:55/udp" --udp-idle 0 > /dev/null 2>&1; then
+		fail udp_idle "udp-idle 0 accepted"
+	else
+		sed -i 's/udp-idle: 30/udp-idle: 45/' "$CONF"
+		xlbctl reload > /dev/null
+		if [ "$(vip_field "$vip" udp_idle)" != 45 ]; then
+			fail udp_idle "reload to 45: $(vip_field "$vip" udp_idle)"
+		else
+			pass "udp_idle (file 30, xlbctl 7, reload 45; 0 refused)"
+		fi
+	fi
+	stop
+}
+
+CASES=${TESTS:-"fwd6_start fwd6_runtime fwd4_gw mtu6 l2_offlink flow_off udp_idle"}
 
 if ! lab_up 1; then
 	echo "FAIL lab: did not come up"

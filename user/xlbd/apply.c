@@ -110,9 +110,28 @@ int xlbd_refresh_vip(struct xlbd *d, const struct conf_vip *cv)
 	return rc;
 }
 
+/* A VIP's flow settings as the data plane takes them. */
+static void vip_opts(const struct conf_vip *v, struct xlb_vip_opts *o)
+{
+	o->no_flowtable = v->flow_table == CONF_FLOW_TABLE_OFF;
+	o->udp_idle_s = v->udp_idle;
+}
+
+/* Changed flow settings are set in place: no restart, the ring stays. */
+static bool opts_differ(const struct xlb_vip *have,
+			const struct xlb_vip_opts *want)
+{
+	struct xlb_vip_opts o;
+
+	xlb_vip_opts_get(have, &o);
+	return o.no_flowtable != want->no_flowtable ||
+	       o.udp_idle_s != want->udp_idle_s;
+}
+
 static int sync_vip(struct xlbd *d, const struct conf_vip *want, char *err,
 		    size_t len)
 {
+	struct xlb_vip_opts o;
 	char name[XLB_VIP_STRLEN];
 	struct xlb_vip_key k;
 	struct xlb_vip v;
@@ -129,8 +148,12 @@ static int sync_vip(struct xlbd *d, const struct conf_vip *want, char *err,
 		rc = xlb_vip_del(d->xlb, &want->key);
 		have = false;
 	}
+	vip_opts(want, &o);
 	if (!have && !rc)
-		rc = xlb_vip_add(d->xlb, &want->key, want->mode, want->algo);
+		rc = xlb_vip_add_opts(d->xlb, &want->key, want->mode,
+				      want->algo, &o);
+	else if (!rc && opts_differ(&v, &o))
+		rc = xlb_vip_set_opts(d->xlb, &want->key, &o);
 	if (rc) {
 		snprintf(err, len, "VIP %s: %s", name, strerror(-rc));
 		return rc;

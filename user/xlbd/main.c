@@ -213,6 +213,9 @@ static int node_settings(struct xlbd *d, const struct args *a)
 static int start_dataplane(struct xlbd *d)
 {
 	struct xlb_opts o = { .flow_entries = d->conf.node.flow_entries,
+			      .unconfirmed_entries =
+				      d->conf.node.unconfirmed_entries,
+			      .confirm_rate = d->conf.node.confirm_rate,
 			      .ring_size = d->conf.node.ring_size,
 			      .pin_dir = d->pin_dir };
 	struct xlb_conf want;
@@ -603,6 +606,9 @@ static void drop_locks(struct locks *l)
 static int detach(struct xlbd *d, struct locks *l)
 {
 	struct xlb_opts o = { .flow_entries = d->conf.node.flow_entries,
+			      .unconfirmed_entries =
+				      d->conf.node.unconfirmed_entries,
+			      .confirm_rate = d->conf.node.confirm_rate,
 			      .ring_size = d->conf.node.ring_size,
 			      .pin_dir = d->pin_dir };
 	int rc;
