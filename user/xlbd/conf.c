@@ -302,7 +302,7 @@ static int vip_ok(const struct conf_vip *v)
 	    settings_flow_table_fits(v->flow_table, v->algo, err,
 				     sizeof(err)) ||
 	    v->flow_table >= settings_flow_table.n ||
-	    v->udp_idle < settings[SET_UDP_IDLE].min ||
+	    (v->udp_idle && v->udp_idle < settings[SET_UDP_IDLE].min) ||
 	    v->udp_idle > settings[SET_UDP_IDLE].max ||
 	    (v->key.proto != IPPROTO_TCP && v->key.proto != IPPROTO_UDP) ||
 	    !check_ok(&v->check))
@@ -330,6 +330,9 @@ int conf_vip_add(struct xlb_conf *c, const struct conf_vip *v)
 	err = vip_copy(&copy, v);
 	if (err)
 		return err;
+	/* A VIP built by hand (zeroed) has the default idle bound. */
+	if (!copy.udp_idle)
+		copy.udp_idle = (__u32)settings[SET_UDP_IDLE].def;
 	err = append(&c->vips, c->nvips, sizeof(copy), &copy);
 	if (err) {
 		free(copy.be);
