@@ -574,6 +574,15 @@ def slot_rewrite_cases():
     emit(f"backend-del {vip} 198.18.2.1")
     emit(f"backend {vip} 198.18.2.1")
     run("slot/whole-after", "tx", p, to)
+    # Concurrent: a writer thread frees and refills the slot while the
+    # packet runs again and again; no run may see a mix of two versions.
+    # (Each swap rebuilds the ring, which waits for an RCU grace period:
+    # tens of swaps a second, so this is a stress check of the new order;
+    # slot/midway-* above is what fails with the old reader.)
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    emit(f"vip {vip} mode=ipip")
+    emit(f"race {vip} 198.18.2.1 198.18.2.2 1000 {hexs(p)}")
 
 
 def drained_flows_check():
