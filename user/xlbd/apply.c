@@ -255,16 +255,21 @@ static bool checked_before(const struct xlb_conf *cur,
 	return cb && cb->has_mac == b->has_mac;
 }
 
+/* Forwarding on the interface, read once per check: [0] IPv4, [1] IPv6. */
+struct fwd_state {
+	bool on[2];
+};
+
 static int check_backend(const struct xlb_conf *cur, const struct conf_node *n,
-			 const struct conf_vip *v, const struct conf_backend *b,
-			 char *err, size_t len)
+			 const struct fwd_state *fw, const struct conf_vip *v,
+			 const struct conf_backend *b, char *err, size_t len)
 {
 	char vip[XLB_VIP_STRLEN], be[XLB_ADDR_STRLEN], cmd[96];
 	__u32 need;
 
 	xlb_format_vip(&v->key, vip, sizeof(vip));
 	xlb_format_addr(&b->addr, b->family, be, sizeof(be));
-	if (needs_fib(n, v, b) && !forwards(n->ifname, b->family) &&
+	if (needs_fib(n, v, b) && !fw->on[b->family == XLB_AF_INET6] &&
 	    !checked_before(cur, n, v, b)) {
 		snprintf(err, len, "VIP %s backend %s needs a FIB next hop but "
 			 "IPv%c forwarding is off on %s%s: %s", vip, be,
@@ -292,13 +297,15 @@ static int check_backend(const struct xlb_conf *cur, const struct conf_node *n,
 static int check_conf(const struct xlbd *d, const struct xlb_conf *want,
 		      char *err, size_t len)
 {
+	const struct conf_node *n = &want->node;
+	struct fwd_state fw = { { forwards(n->ifname, XLB_AF_INET),
+				  forwards(n->ifname, XLB_AF_INET6) } };
 	size_t i, j;
 	int rc = 0;
 
 	for (i = 0; i < want->nvips && !rc; i++)
 		for (j = 0; j < want->vips[i].nbe && !rc; j++)
-			rc = check_backend(&d->conf, &want->node,
-					   &want->vips[i],
+			rc = check_backend(&d->conf, n, &fw, &want->vips[i],
 					   &want->vips[i].be[j], err, len);
 	return rc;
 }
