@@ -62,7 +62,9 @@
  *                               (XLB_C_FLOW_UNTRACKED).
  *   backend gone                (slot not ACTIVE or of another generation)
  *                               the flow picks from the ring again and keeps
- *                               its entry with the new backend.
+ *                               its entry with the new backend. A slot read
+ *                               while user space rewrites it (select.h,
+ *                               backend_read) counts as gone: never half.
  *
  * ICMP errors and fragments follow an entry if there is one (errors) or the
  * ring, and never create or change one. Non-VIP traffic never reaches these
@@ -95,7 +97,7 @@ static __always_inline_ __u32 kernel_hz(void)
 }
 
 struct pick {
-	struct xlb_backend be;	/* a whole version of the slot (select.h) */
+	struct xlb_backend be;	/* one whole version of the slot */
 	__u32 id;
 	int new_flow;
 	struct xlb_flow *moved;	/* confirmed entry, its backend gone */
