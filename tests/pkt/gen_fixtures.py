@@ -759,6 +759,15 @@ def fib_cases():
         None)
     emit("counter drop_l2_offlink 1")
     emit("counter tx 2")
+    # IPv6 forwarding off on the ingress interface (IPv4 on): the FIB
+    # refuses every IPv6 next hop, so an IPv6-outer tunnel drops. xlbd
+    # refuses such a backend without a gateway-mac (tests/e2e/test_fib.sh).
+    emit(f"config src4={SRC4} src6={SRC6} fib=1")
+    emit("vip 198.18.1.7:80/tcp mode=ipip")
+    emit("backend 198.18.1.7:80/tcp 2001:db8:2::7")
+    run("fib/ipv6-forwarding-off-drop", "drop",
+        client_pkt("198.18.1.7:80/tcp"), None)
+    emit("counter drop_no_route 2")
 
 
 # ---- flow tables: unconfirmed/confirmed, TCP state, idle, per-VIP --------
