@@ -1056,6 +1056,7 @@ static void test_error_rate_values(void **state)
 static void test_flow_settings(void **state)
 {
 	struct xlb_conf a;
+	char msg[CONF_ERR_MAX];
 	char *t;
 
 	(void)state;
@@ -1081,6 +1082,19 @@ static void test_flow_settings(void **state)
 	assert_null(strstr(strstr(t, "udp-idle") + 1, "udp-idle"));
 	free(t);
 	conf_free(&a);
+
+	/* Off needs a deterministic algorithm: one that is not is refused
+	 * by the function the file, xlbd and xlbctl share. */
+	assert_int_equal(settings_flow_table_fits(CONF_FLOW_TABLE_OFF,
+						  XLB_ALGO_MAGLEV, msg,
+						  sizeof(msg)), 0);
+	assert_int_equal(settings_flow_table_fits(CONF_FLOW_TABLE_ON,
+						  XLB_ALGO_MAX, msg,
+						  sizeof(msg)), 0);
+	assert_int_equal(settings_flow_table_fits(CONF_FLOW_TABLE_OFF,
+						  XLB_ALGO_MAX, msg,
+						  sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "flow-table off needs a deterministic"));
 }
 
 static void test_adaptive_round_trip(void **state)
