@@ -56,10 +56,7 @@ static __always_inline_ int move_l2_back(struct xdp_md *ctx, __u32 l2_len,
 
 static __always_inline_ __u32 encap_overhead(__u8 outer_family, __u8 mode)
 {
-	__u32 len = outer_family == XLB_AF_INET ? sizeof(struct iphdr) :
-						 sizeof(struct ipv6hdr);
-
-	return mode == XLB_MODE_GUE ? len + sizeof(struct udphdr) : len;
+	return xlb_encap_overhead(outer_family, mode);
 }
 
 /* Write the last EtherType of the L2 header (the one before L3). */

@@ -62,7 +62,9 @@
  *                               (XLB_C_FLOW_UNTRACKED).
  *   backend gone                (slot not ACTIVE or of another generation)
  *                               the flow picks from the ring again and keeps
- *                               its entry with the new backend.
+ *                               its entry with the new backend. A slot read
+ *                               while user space rewrites it (select.h,
+ *                               backend_read) counts as gone: never half.
  *
  * ICMP errors and later fragments (PKT_F_FOLLOW) follow an entry if there
  * is one, or the ring, and never create or change one; a first fragment is
@@ -96,7 +98,7 @@ static __always_inline_ __u32 kernel_hz(void)
 }
 
 struct pick {
-	struct xlb_backend *be;
+	struct xlb_backend be;	/* one whole version of the slot */
 	__u32 id;
 	int new_flow;
 	struct xlb_flow *moved;	/* confirmed entry, its backend gone */
@@ -114,18 +116,14 @@ static __always_inline_ int is_rst(const struct xlb_pkt *p)
 	return p->key.proto == IPPROTO_TCP && (p->tcp_flags & TCPF_RST_);
 }
 
-/* The entry's backend, if that slot still holds it. */
-static __always_inline_ struct xlb_backend *
-entry_backend(const struct xlb_flow *f)
+/* The entry's backend, if that slot still holds it: 0 and out filled. */
+static __always_inline_ int entry_backend(const struct xlb_flow *f,
+					  struct xlb_backend *out)
 {
-	__u32 id = f->backend;
-	struct xlb_backend *be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
-
 	/* Generation 0 is never a slot's: a zeroed value is a miss. */
-	if (!be || !f->gen || !(be->flags & XLB_BE_F_ACTIVE) ||
-	    be->gen != f->gen)
-		return NULL;
-	return be;
+	if (!f->gen || backend_read(f->backend, out) || out->gen != f->gen)
+		return -1;
+	return 0;
 }
 
 enum track { TRACK_KEEP, TRACK_PICK, TRACK_ENDED };
@@ -162,7 +160,6 @@ static __always_inline_ enum track tcp_track(struct xlb_pkt *p,
  * (out->moved set when a confirmed flow lost its backend). */
 static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out)
 {
-	struct xlb_backend *be;
 	struct xlb_flow *f;
 	__u64 now;
 
@@ -175,8 +172,7 @@ static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out)
 		count(XLB_C_FLOW_EXPIRED);
 		return -1;
 	}
-	be = entry_backend(f);
-	if (!be) {
+	if (entry_backend(f, &out->be)) {
 		if (f->gen)	/* a zeroed value is a plain miss */
 			count(XLB_C_FLOW_RESELECT);
 		if (!(p->flags & PKT_F_FOLLOW))
@@ -184,7 +180,6 @@ static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out)
 		return -1;
 	}
 	/* Read before tracking: a deleted entry is not ours to read. */
-	out->be = be;
 	out->id = f->backend;
 	p->hash = f->hash;
 	p->hashed = 1;
@@ -254,22 +249,21 @@ static __always_inline_ int unconfirmed_lookup(struct xlb_pkt *p,
 					       const struct xlb_vip *vip,
 					       struct pick *out)
 {
-	struct xlb_backend *be;
 	struct xlb_flow *u;
 	__u64 now;
+	int have;
 
 	u = bpf_map_lookup_elem(&XLB_MAP_FLOWS_NEW, &p->key);
 	if (!u)
 		return -1;
 	now = bpf_jiffies64();
-	be = entry_backend(u);
-	if (!be || xlb_flow_expired(u, now, kernel_hz())) {
+	have = !entry_backend(u, &out->be);
+	if (!have || xlb_flow_expired(u, now, kernel_hz())) {
 		bpf_map_delete_elem(&XLB_MAP_FLOWS_NEW, &p->key);
-		if (be || u->gen)
-			count(be ? XLB_C_FLOW_EXPIRED : XLB_C_FLOW_RESELECT);
+		if (have || u->gen)
+			count(have ? XLB_C_FLOW_EXPIRED : XLB_C_FLOW_RESELECT);
 		return -1;
 	}
-	out->be = be;
 	out->id = u->backend;
 	p->hash = u->hash;
 	p->hashed = 1;
@@ -302,8 +296,7 @@ static __always_inline_ int flow_pick(struct xlb_pkt *p,
 
 	if (maglev_pick(vip, pkt_hash(p), cfg->ring_size, &out->id))
 		return -1;
-	out->be = backend_get(out->id, vip->id);
-	if (!out->be)
+	if (backend_get(out->id, vip->id, &out->be))
 		return -1;
 	if (p->flags & PKT_F_FOLLOW)
 		return 0;
@@ -315,13 +308,13 @@ static __always_inline_ int flow_pick(struct xlb_pkt *p,
 	out->new_flow = 1;	/* new to this backend */
 	if (out->moved) {
 		out->moved->backend = out->id;
-		out->moved->gen = out->be->gen;
+		out->moved->gen = out->be.gen;
 		out->moved->last_seen = nf.last_seen;
 		out->moved->hash = pkt_hash(p);
 		return 0;
 	}
 	nf.backend = out->id;
-	nf.gen = out->be->gen;
+	nf.gen = out->be.gen;
 	nf.hash = pkt_hash(p);
 	nf.idle_s = XLB_IDLE_UNCONFIRMED_S;
 	nf.state = XLB_FLOW_UNCONFIRMED;

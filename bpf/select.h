@@ -25,14 +25,40 @@ static __always_inline_ struct xlb_vip *vip_lookup(const struct xlb_pkt *p)
 	return bpf_map_lookup_elem(&XLB_MAP_VIPS, &k);
 }
 
-/* A backend slot that is live and still belongs to this VIP. */
-static __always_inline_ struct xlb_backend *backend_get(__u32 id, __u32 vip_id)
+/* A whole version of backend slot id, copied to out. User space rewrites
+ * a slot in three map updates (user/lib/lib.c, slot_put): seq made odd,
+ * then the new contents (seq still odd), then seq made even and new. A
+ * copy taken between two reads of one even seq is therefore one version,
+ * never the old flags with the new address: a packet racing a rewrite
+ * sees a miss (the flow picks again) instead. Loads stay in program order
+ * (barrier() here, the JIT, and x86's load ordering). 0, or -1: no slot,
+ * not ACTIVE, or being rewritten. */
+static __always_inline_ int backend_read(__u32 id, struct xlb_backend *out)
 {
 	struct xlb_backend *be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &id);
+	__u8 seq;
 
-	if (!be || !(be->flags & XLB_BE_F_ACTIVE) || be->vip_id != vip_id)
-		return NULL;
-	return be;
+	if (!be)
+		return -1;
+	seq = *(volatile __u8 *)&be->seq;
+	if (seq & 1)
+		return -1;
+	asm volatile("" ::: "memory");
+	__builtin_memcpy(out, be, sizeof(*out));
+	asm volatile("" ::: "memory");
+	if (*(volatile __u8 *)&be->seq != seq ||
+	    !(out->flags & XLB_BE_F_ACTIVE))
+		return -1;
+	return 0;
+}
+
+/* A backend slot that is live and still belongs to this VIP. */
+static __always_inline_ int backend_get(__u32 id, __u32 vip_id,
+					struct xlb_backend *out)
+{
+	if (backend_read(id, out) || out->vip_id != vip_id)
+		return -1;
+	return 0;
 }
 
 static __always_inline_ int maglev_pick(const struct xlb_vip *vip, __u32 hash,

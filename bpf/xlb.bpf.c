@@ -108,5 +108,5 @@ int xlb_balancer(struct xdp_md *ctx)
 		count(XLB_C_ICMP_ERR_FWD);
 	if (p.flags & PKT_F_FRAG)
 		count(XLB_C_FRAG_FWD);
-	return forward(ctx, &p, cfg, pk.be);
+	return forward(ctx, &p, cfg, &pk.be);
 }

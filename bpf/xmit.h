@@ -74,7 +74,22 @@ static __always_inline_ int xmit(struct xdp_md *ctx,
 	return XDP_TX;
 }
 
-/* L2 DSR: the packet is unchanged but for the MACs. */
+/* Whether the FIB's next hop is dst itself. On a route with a gateway
+ * bpf_fib_lookup writes the gateway's address over the destination. */
+static __always_inline_ int fib_onlink(const struct bpf_fib_lookup *fib,
+				       __u8 family, const union xlb_addr *dst)
+{
+	if (family == XLB_AF_INET)
+		return fib->ipv4_dst == dst->v4;
+	return !((fib->ipv6_dst[0] ^ dst->v6[0]) |
+		 (fib->ipv6_dst[1] ^ dst->v6[1]) |
+		 (fib->ipv6_dst[2] ^ dst->v6[2]) |
+		 (fib->ipv6_dst[3] ^ dst->v6[3]));
+}
+
+/* L2 DSR: the packet is unchanged but for the MACs. Its destination is the
+ * VIP, so only a backend on-link can take it: a gateway would route it
+ * back to us. */
 static __always_inline_ int xmit_l2(struct xdp_md *ctx,
 				    const struct xlb_config *cfg,
 				    const struct xlb_pkt *p,
@@ -95,6 +110,10 @@ static __always_inline_ int xmit_l2(struct xdp_md *ctx,
 	if (!(cfg->flags & XLB_CFG_F_NO_FIB) &&
 	    fib_next_hop(ctx, be->family, &p->key.src, &be->addr, &fib) ==
 		    BPF_FIB_LKUP_RET_SUCCESS) {
+		if (!fib_onlink(&fib, be->family, &be->addr)) {
+			count(XLB_C_DROP_L2_OFFLINK);
+			return XDP_DROP;
+		}
 		return fib_send(ctx, eth, &fib);
 	}
 	count(XLB_C_DROP_NO_ROUTE);

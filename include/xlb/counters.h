@@ -44,6 +44,9 @@ enum xlb_counter {
 				 * for the later ones (bpf/frag.h) */
 	XLB_C_FRAG_FOLLOWED,	/* (event) later fragment took its first
 				 * fragment's ports */
+	XLB_C_DROP_L2_OFFLINK,	/* L2 DSR backend not on-link: the FIB names a
+				 * gateway, which would route the VIP packet
+				 * back here (a loop until TTL) */
 	XLB_C_MAX,
 };
 
@@ -83,6 +86,7 @@ static const char *const xlb_counter_names[XLB_C_MAX] = {
 	[XLB_C_DROP_FRAG_ORPHAN] = "drop_frag_orphan",
 	[XLB_C_FRAG_FIRST] = "fragment_first",
 	[XLB_C_FRAG_FOLLOWED] = "fragment_followed",
+	[XLB_C_DROP_L2_OFFLINK] = "drop_l2_offlink",
 };
 
 #include <string.h>

@@ -14,6 +14,20 @@ enum xlb_mode {
 	XLB_MODE_MAX,
 };
 
+/* Bytes a tunnel adds to a packet: the outer IP header, and for GUE its UDP
+ * header (variant 1 has no GUE header of its own). outer_family is the
+ * backend's (XLB_AF_*, xlb/flow.h). */
+static inline __u32 xlb_encap_overhead(__u8 outer_family, __u8 mode)
+{
+	__u32 len = outer_family == XLB_AF_INET ? 20 : 40;
+
+	return mode == XLB_MODE_GUE ? len + 8 : len;
+}
+
+/* The least MTU an IPv6 link may have (RFC 8200): an IPv6 client never
+ * takes a packet-too-big below it. */
+#define XLB_IPV6_MIN_MTU	1280
+
 /* How a new flow picks its backend. */
 enum xlb_algo {
 	XLB_ALGO_MAGLEV = 0,
@@ -75,7 +89,9 @@ struct xlb_backend {
 	__u32 gen;
 	__u8 mode;		/* the VIP's enum xlb_mode, copied here so that
 				 * an established flow needs no VIP lookup */
-	__u8 pad;
+	__u8 seq;		/* odd while user space rewrites the slot,
+				 * changed by every rewrite (bpf/select.h
+				 * backend_read, user/lib/lib.c slot_put) */
 	__u16 weight;		/* configured weight (0 = drained); the data
 				 * plane ignores it, a restarted xlbd reads it */
 };

@@ -562,6 +562,43 @@ def health_cases():
                      80, 6))
 
 
+def slot_rewrite_cases():
+    """A backend slot is rewritten in three updates (lib.c, slot_put); a
+    packet that loads it midway (the old ACTIVE flag, the new zeroed
+    address) must not be sent anywhere: its flow picks again and, with no
+    other backend, drops. A single plain update exposed exactly that."""
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    vip = "198.18.1.1:80/tcp"
+    emit(f"vip {vip} mode=ipip")
+    emit(f"backend {vip} 198.18.2.1")
+    p = client_pkt(vip, sport=4545)
+    to = encap_expect(p, "ipip", "198.18.2.1", CLIENT4, "198.18.1.1", 4545,
+                      80, 6)
+    run("slot/whole-before", "tx", p, to)
+    run("slot/whole-confirmed", "tx", p, to)
+    emit("confirmed 1")
+    emit(f"slot-mid {vip} 198.18.2.1")
+    run("slot/midway-established-drops", "drop", p, None)
+    run("slot/midway-new-flow-drops", "drop", client_pkt(vip, sport=4546),
+        None)
+    emit("counter drop_no_backend 2")
+    emit("counter tx 2")
+    # A rewrite completed on the same slot is whole again.
+    emit(f"backend-del {vip} 198.18.2.1")
+    emit(f"backend {vip} 198.18.2.1")
+    run("slot/whole-after", "tx", p, to)
+    # Concurrent: a writer thread frees and refills the slot while the
+    # packet runs again and again; no run may see a mix of two versions.
+    # (Each swap rebuilds the ring, which waits for an RCU grace period:
+    # tens of swaps a second, so this is a stress check of the new order;
+    # slot/midway-* above is what fails with the old reader.)
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    emit(f"vip {vip} mode=ipip")
+    emit(f"race {vip} 198.18.2.1 198.18.2.2 1000 {hexs(p)}")
+
+
 def drained_flows_check():
     """A VIP whose every backend is drained still serves new flows (a drained
     backend gets new flows only when nothing else can); an empty VIP
@@ -727,6 +764,24 @@ def fib_cases():
     emit("backend 198.18.1.5:80/tcp 198.18.99.1")
     run("fib/no-route-drop", "drop", client_pkt("198.18.1.5:80/tcp"), None)
     emit("counter drop_no_route 1")
+    # L2 DSR to a backend behind a gateway: the frame keeps the VIP as its
+    # destination, so the gateway would route it back here until its TTL
+    # ran out. Dropped, counted; an on-link backend still goes out.
+    emit("vip 198.18.1.6:80/tcp mode=l2")
+    emit("backend 198.18.1.6:80/tcp 198.18.2.9")
+    run("fib/l2-offlink-no-loop", "drop", client_pkt("198.18.1.6:80/tcp"),
+        None)
+    emit("counter drop_l2_offlink 1")
+    emit("counter tx 2")
+    # IPv6 forwarding off on the ingress interface (IPv4 on): the FIB
+    # refuses every IPv6 next hop, so an IPv6-outer tunnel drops. xlbd
+    # refuses such a backend without a gateway-mac (tests/e2e/test_fib.sh).
+    emit(f"config src4={SRC4} src6={SRC6} fib=1")
+    emit("vip 198.18.1.7:80/tcp mode=ipip")
+    emit("backend 198.18.1.7:80/tcp 2001:db8:2::7")
+    run("fib/ipv6-forwarding-off-drop", "drop",
+        client_pkt("198.18.1.7:80/tcp"), None)
+    emit("counter drop_no_route 2")
 
 
 # ---- flow tables: unconfirmed/confirmed, TCP state, idle, per-VIP --------
@@ -1399,6 +1454,7 @@ def main():
     mtu_cases()
     flow_cases()
     health_cases()
+    slot_rewrite_cases()
     drained_flows_check()
     config_cases()
     malformed_cases()

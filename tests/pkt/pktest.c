@@ -20,6 +20,14 @@
  *   ingress IFNAME                   later runs arrive on IFNAME (FIB tests)
  *   health VIP ADDR up|down          a backend's health (xlb_vip_update)
  *   flows-zero                       every flow's value zeroed (gen 0)
+ *   race VIP ADDR1 ADDR2 MS HEXIN    for MS ms a thread swaps the VIP's one
+ *                                    (IPv4, IPIP) backend between ADDR1 and
+ *                                    ADDR2 (del, add: one slot) while HEXIN
+ *                                    runs again and again: every tx must
+ *                                    go to ADDR1 or ADDR2, never a mix
+ *   slot-mid VIP ADDR                the backend's slot as a rewrite that
+ *                                    frees it shows it midway: seq odd,
+ *                                    flags still ACTIVE, address zeroed
  * Flow tables (the "flow table" section below):
  *   vip VIP ... [flowtable=off] [udp-idle=N]   per-VIP flow settings
  *   vip-set VIP [flowtable=off] [udp-idle=N]   change them (xlb_vip_set_opts)
@@ -35,7 +43,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,6 +599,134 @@ static int do_health(struct runner *r, char **argv, int argc)
 	return err;
 }
 
+struct racer {
+	struct xlb *lb;
+	struct xlb_vip_key k;
+	struct xlb_backend_spec be[2];
+	volatile int stop;
+	long swaps;
+	int err;
+};
+
+/* The writer: the backend leaves its slot (freed: zeroed) and the other
+ * takes it, over and over. */
+static void *race_writer(void *arg)
+{
+	struct racer *w = arg;
+	int i = 0;
+
+	while (!w->stop && !w->err) {
+		w->err = xlb_backend_del(w->lb, &w->k, &w->be[i].addr,
+					 w->be[i].family) ?:
+			 xlb_backend_add(w->lb, &w->k, &w->be[!i]);
+		i = !i;
+		w->swaps++;
+	}
+	return NULL;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The reader: what a packet may see while slots are rewritten. */
+static void do_race(struct runner *r, char **argv, int argc)
+{
+	static __u8 in[MAX_PKT], out[MAX_PKT + 256];
+	struct racer w = { .lb = r->lb };
+	long runs = 0, to[2] = { 0, 0 }, bad = 0, drops = 0;
+	double end;
+	pthread_t th;
+	int nin, i;
+	LIBBPF_OPTS(bpf_test_run_opts, t);
+
+	if (argc < 5 || xlb_parse_vip(argv[0], &w.k) ||
+	    (nin = unhex(argv[4], in, sizeof(in))) < 0) {
+		fail(r, "race", "race needs VIP ADDR1 ADDR2 MS HEXIN");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		w.be[i].weight = 1;
+		if (xlb_parse_addr(argv[1 + i], &w.be[i].addr,
+				   &w.be[i].family)) {
+			fail(r, "race", "bad address %s", argv[1 + i]);
+			return;
+		}
+	}
+	if (xlb_backend_add(r->lb, &w.k, &w.be[0]) ||
+	    pthread_create(&th, NULL, race_writer, &w)) {
+		fail(r, "race", "setup: %s", strerror(errno));
+		return;
+	}
+	end = now_ms() + atoi(argv[3]);
+	while (now_ms() < end && !w.err) {
+		t.data_in = in;
+		t.data_size_in = nin;
+		t.data_out = out;
+		t.data_size_out = sizeof(out);
+		t.repeat = 1;
+		if (bpf_prog_test_run_opts(xlb_prog_fd(r->lb), &t))
+			break;
+		runs++;
+		if (t.retval == XDP_DROP) {
+			drops++;
+			continue;
+		}
+		for (i = 0; i < 2; i++)
+			if (t.retval == XDP_TX && t.data_size_out >= 34 &&
+			    !memcmp(out + 30, &w.be[i].addr.v4, 4))
+				break;
+		if (i < 2)
+			to[i]++;
+		else if (bad++ < 3)
+			hexdump("mixed", out, t.data_size_out > 34 ? 34 :
+				t.data_size_out);
+	}
+	w.stop = 1;
+	pthread_join(th, NULL);
+	printf("race: %ld packets, %ld swaps: %ld to %s, %ld to %s, %ld "
+	       "dropped, %ld elsewhere\n", runs, w.swaps, to[0], argv[1],
+	       to[1], argv[2], drops, bad);
+	if (w.err)
+		fail(r, "race", "writer: %s", strerror(-w.err));
+	else if (bad)
+		fail(r, "race", "%ld packets went to a half-written slot", bad);
+	else if (!to[0] || !to[1] || w.swaps < 2)
+		fail(r, "race", "no race ran (to %ld/%ld, %ld swaps)", to[0],
+		     to[1], w.swaps);
+	else
+		pass(r, "race");
+}
+
+/* What a packet racing slot_put (user/lib/lib.c) can load: the old flags
+ * beside the new, zeroed address. A plain one-update rewrite exposed the
+ * same with an even seq; backend_read must refuse it by the odd seq. */
+static int do_slot_mid(struct runner *r, char **argv, int argc)
+{
+	int fd = bpf_object__find_map_fd_by_name(xlb_object(r->lb),
+						 XLB_STR(XLB_MAP_BACKENDS));
+	struct xlb_backend be;
+	struct xlb_vip_key k;
+	union xlb_addr a;
+	__u8 fam;
+	__u32 slot;
+
+	if (argc < 2 || xlb_parse_vip(argv[0], &k) ||
+	    xlb_parse_addr(argv[1], &a, &fam) ||
+	    xlb_backend_slot(r->lb, &k, &a, fam, &slot))
+		return -EINVAL;
+	if (bpf_map_lookup_elem(fd, &slot, &be))
+		return -errno;
+	memset(&be.addr, 0, sizeof(be.addr));
+	memset(be.mac, 0, sizeof(be.mac));
+	be.seq |= 1;
+	return bpf_map_update_elem(fd, &slot, &be, BPF_ANY) ? -errno : 0;
+}
+
 static int table_zero(struct runner *r, const char *name)
 {
 	int ncpu = 1, fd, err = 0;
@@ -714,6 +852,10 @@ static int exec_argv(struct runner *r, char **argv, int argc)
 		do_traffic(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "health"))
 		err = do_health(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "race"))
+		do_race(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "slot-mid"))
+		err = do_slot_mid(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "flows-zero"))
 		err = do_flows_zero(r);
 	else if (!strcmp(argv[0], "flows"))

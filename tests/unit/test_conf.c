@@ -328,6 +328,8 @@ static void test_defaults_vip(void **state)
 	assert_check_defaults(&v->check, CONF_CHECK_NONE);
 	assert_int_equal(v->all_down, CONF_ALL_DOWN_OPEN);
 	assert_int_equal(v->adaptive, CONF_ADAPTIVE_OFF);
+	assert_int_equal(v->flow_table, CONF_FLOW_TABLE_ON);
+	assert_int_equal(v->udp_idle, XLB_IDLE_UDP_S);
 	assert_int_equal(v->nbe, 1);
 	assert_int_equal(v->be[0].weight, 100);
 	assert_false(v->be[0].has_mac);
@@ -550,6 +552,16 @@ static const struct bad bad_files[] = {
 	  "x.yaml:3: ", "bad all-down 'closed' (want open or drop)" },
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  algo: maglev\n  all-down: Drop\n",
 	  "x.yaml:4: ", "bad all-down 'Drop'" },
+	{ "vips:\n- vip: 198.18.1.1:53/udp\n  udp-idle: 0\n",
+	  "x.yaml:3: ", "udp-idle 0 out of range 1..65535" },
+	{ "vips:\n- vip: 198.18.1.1:53/udp\n  udp-idle: 65536\n",
+	  "x.yaml:3: ", "udp-idle 65536 out of range 1..65535" },
+	{ "vips:\n- vip: 198.18.1.1:53/udp\n  flow-table: false\n",
+	  "x.yaml:3: ", "bad flow-table 'false' (want on or off)" },
+	{ "node:\n  confirm-rate: 4294967296\n",
+	  "x.yaml:2: ", "confirm-rate" },
+	{ "node:\n  unconfirmed-entries: 100\n",
+	  "x.yaml:2: ", "unconfirmed-entries" },
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  adaptive: yes\n",
 	  "x.yaml:3: ", "bad adaptive 'yes' (want off, latency, load or both)" },
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  adaptive: load\n"
@@ -1040,6 +1052,51 @@ static void test_error_rate_values(void **state)
 	}
 }
 
+/* Flow settings: read, written only when not the default, read back. */
+static void test_flow_settings(void **state)
+{
+	struct xlb_conf a;
+	char msg[CONF_ERR_MAX];
+	char *t;
+
+	(void)state;
+	parse_ok("node:\n  confirm-rate: 4294967295\n"
+		 "  unconfirmed-entries: 2048\n"
+		 "vips:\n- vip: 198.18.1.1:53/udp\n  flow-table: off\n"
+		 "  udp-idle: 30\n- vip: 198.18.1.2:53/udp\n"
+		 "  flow-table: on\n", &a);
+	assert_int_equal(a.node.confirm_rate, 4294967295u);
+	assert_int_equal(a.node.unconfirmed_entries, 2048);
+	assert_int_equal(a.vips[0].flow_table, CONF_FLOW_TABLE_OFF);
+	assert_int_equal(a.vips[0].udp_idle, 30);
+	assert_int_equal(a.vips[1].flow_table, CONF_FLOW_TABLE_ON);
+	assert_int_equal(a.vips[1].udp_idle, XLB_IDLE_UDP_S);
+	assert_false(conf_vip_equal(&a.vips[0], &a.vips[1]));
+	round_trip(&a);
+	t = write_text(&a);
+	assert_non_null(strstr(t, "flow-table: off\n"));
+	assert_non_null(strstr(t, "udp-idle: 30\n"));
+	assert_non_null(strstr(t, "confirm-rate: 4294967295\n"));
+	assert_null(strstr(t, "flow-table: on"));
+	/* The second VIP's default idle bound is left out. */
+	assert_null(strstr(strstr(t, "udp-idle") + 1, "udp-idle"));
+	free(t);
+	conf_free(&a);
+
+	/* Off needs a deterministic algorithm: one that is not is refused
+	 * by the function the file, xlbd and xlbctl share. */
+	assert_int_equal(settings_flow_table_fits(CONF_FLOW_TABLE_OFF,
+						  XLB_ALGO_MAGLEV, msg,
+						  sizeof(msg)), 0);
+	assert_int_equal(settings_flow_table_fits(CONF_FLOW_TABLE_ON,
+						  XLB_ALGO_MAX, msg,
+						  sizeof(msg)), 0);
+	assert_int_equal(settings_flow_table_fits(CONF_FLOW_TABLE_OFF,
+						  XLB_ALGO_MAX, msg,
+						  sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "flow-table off needs a deterministic"));
+}
+
 static void test_adaptive_round_trip(void **state)
 {
 	struct xlb_conf a, b;
@@ -1496,6 +1553,7 @@ int main(void)
 		cmocka_unit_test(test_adaptive_parse),
 		cmocka_unit_test(test_error_rate_values),
 		cmocka_unit_test(test_adaptive_round_trip),
+		cmocka_unit_test(test_flow_settings),
 		cmocka_unit_test(test_adaptive_equal),
 		cmocka_unit_test(test_adaptive_edits),
 		cmocka_unit_test(test_save),

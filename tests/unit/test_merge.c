@@ -693,6 +693,10 @@ static const struct node_case {
 	  "needs restart: flow-entries 65536 (running) -> 131072 (file)" },
 	{ "  ring-size: 1009\n",
 	  "needs restart: ring-size 65537 (running) -> 1009 (file)" },
+	{ "  unconfirmed-entries: 4096\n",
+	  "needs restart: unconfirmed-entries 8192 (running) -> 4096 (file)" },
+	{ "  confirm-rate: 100000\n",
+	  "needs restart: confirm-rate 0 (running) -> 100000 (file)" },
 	{ "  metrics: 198.18.0.10:9100\n",
 	  "needs restart: metrics \"\" (running) -> \"198.18.0.10:9100\" "
 	  "(file)" },

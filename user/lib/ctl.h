@@ -25,7 +25,7 @@
  *   vip-add            vip, [algo], [encap], [check],         -
  *                      [interval], [timeout], [rise], [fall],
  *                      [error_rate], [check_port], [all_down],
- *                      [adaptive]
+ *                      [adaptive], [flow_table], [udp_idle]
  *   vip-del            vip                                    -
  *   vip-list           -                                      vips
  *   backend-add        vip, addr, [weight], [mac]             -
@@ -48,11 +48,13 @@
  *
  * vip-add's interval and timeout are numbers of seconds with at most three
  * decimals; a timeout above the interval is refused, an absent one is
- * lowered to it. all_down is "open|drop", adaptive "off|latency|load|both"
- * (strings), error_rate a number from 0 to 1 (the fraction of the last 10
- * checks); rise, fall, check_port, weight and limit are integers.
+ * lowered to it. all_down is "open|drop", adaptive "off|latency|load|both",
+ * flow_table "on|off" (strings), error_rate a number from 0 to 1 (the
+ * fraction of the last 10 checks); rise, fall, check_port, weight, limit
+ * and udp_idle (seconds) are integers.
  *
- * vips: [{ "vip", "id", "algo", "encap", "all_down", "adaptive",
+ * vips: [{ "vip", "id", "algo", "encap", "flow_table", "udp_idle",
+ *          "all_down", "adaptive",
  *          "check": {"type", "path", "interval", "timeout", "rise",
  *          "fall"}, "packets", "bytes", "new_flows", "backends": [{ "addr",
  *          "slot", "weight", "drained", "mac"?, "health": "up|down|unknown",
@@ -61,7 +63,9 @@
  *          "new_flows" }] }]
  * counters: { "<name>": N, ... } (enum xlb_counter names), plus
  *          "flows_in_table": N, "flow_table_size": N
- * flows: [{ "client": "ADDR:PORT", "vip", "backend", "idle_s" }]
+ * flows: [{ "client": "ADDR:PORT", "vip", "backend", "state"
+ *          ("unconfirmed|established|fin"), "idle_s", "idle_limit_s",
+ *          "expired" }]
  *
  * Changes are applied to the data plane, then to the running
  * configuration, which xlbd saves atomically to its state file.

@@ -28,7 +28,7 @@ static const struct ctl_member m_vip_add[] = {
 	S_REQ(SET_VIP), S(SET_ALGO), S(SET_ENCAP), S(SET_CHECK),
 	S(SET_INTERVAL), S(SET_TIMEOUT), S(SET_RISE), S(SET_FALL),
 	S(SET_ERROR_RATE), S(SET_CHECK_PORT), S(SET_ALL_DOWN),
-	S(SET_ADAPTIVE),
+	S(SET_ADAPTIVE), S(SET_FLOW_TABLE), S(SET_UDP_IDLE),
 };
 static const struct ctl_member m_vip[] = { S_REQ(SET_VIP) };
 static const struct ctl_member m_backend[] = { S_REQ(SET_VIP), S_REQ(SET_ADDR) };

@@ -115,6 +115,13 @@ static int adopt(struct xlb *x)
 		if (bpf_map_lookup_elem(bfd, &slot, &be))
 			return -errno;
 		x->slot_gen[slot] = be.gen;
+		/* A writer stopped within slot_put: each update is whole, so
+		 * the contents are one version; publish it. */
+		if (be.seq & 1) {
+			be.seq++;
+			if (bpf_map_update_elem(bfd, &slot, &be, BPF_ANY))
+				return -errno;
+		}
 		if (!(be.flags & (XLB_BE_F_ACTIVE | XLB_BE_F_DOWN)))
 			continue;
 		if (be.vip_id >= XLB_MAX_VIPS || !x->vips[be.vip_id].used)
@@ -661,6 +668,46 @@ static void stats_vip_reset(struct xlb *x, __u32 vip_id)
 	free(vals);
 }
 
+/* Whether going from a to b changes only what a packet reads in one load
+ * (the flags byte) or never reads (the weight): one update is then whole. */
+static bool slot_change_atomic(const struct xlb_backend *a,
+			       const struct xlb_backend *b)
+{
+	struct xlb_backend t = *a;
+
+	t.flags = b->flags;
+	t.weight = b->weight;
+	return !memcmp(&t, b, sizeof(t));
+}
+
+/* Write slot so that no packet takes a mix of two versions: a map update
+ * copies the value in no set order, so a packet could read the old ACTIVE
+ * flag with the new (zeroed) address. Three updates instead: seq made odd
+ * (contents as they were), the new contents under that odd seq, then seq
+ * made even; bpf/select.h, backend_read, takes a copy only between two
+ * reads of one even seq. Each update changes the seq byte alone or the
+ * contents alone, so no update can show a new seq with old contents. */
+static int slot_put(struct xlb *x, __u32 slot, struct xlb_backend *nb)
+{
+	int fd = map_fd(x, x->skel->maps.XLB_MAP_BACKENDS);
+	struct xlb_backend old;
+	__u8 odd;
+
+	if (bpf_map_lookup_elem(fd, &slot, &old))
+		return -errno;
+	nb->seq = old.seq;
+	if (!(old.seq & 1) && slot_change_atomic(&old, nb))
+		return bpf_map_update_elem(fd, &slot, nb, BPF_ANY) ? -errno : 0;
+	odd = old.seq | 1;
+	old.seq = odd;
+	nb->seq = odd;
+	if (bpf_map_update_elem(fd, &slot, &old, BPF_ANY) ||
+	    bpf_map_update_elem(fd, &slot, nb, BPF_ANY))
+		return -errno;
+	nb->seq = (__u8)(odd + 1);
+	return bpf_map_update_elem(fd, &slot, nb, BPF_ANY) ? -errno : 0;
+}
+
 static void slot_free(struct xlb *x, __u32 slot)
 {
 	struct xlb_backend be = {};
@@ -669,8 +716,7 @@ static void slot_free(struct xlb *x, __u32 slot)
 	 * again, even if the slot is reused at once. */
 	x->slot_gen[slot]++;
 	be.gen = x->slot_gen[slot];
-	bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_BACKENDS), &slot,
-			    &be, BPF_ANY);
+	slot_put(x, slot, &be);
 	x->slot_used[slot] = false;
 }
 
@@ -725,10 +771,7 @@ static int slot_write(struct xlb *x, const struct vip_state *v,
 	be.mode = v->val.mode;
 	be.weight = (__u16)b->spec.weight;
 	be.gen = x->slot_gen[b->slot];
-	if (bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_BACKENDS),
-				&b->slot, &be, BPF_ANY))
-		return -errno;
-	return 0;
+	return slot_put(x, b->slot, &be);
 }
 
 /* Give a new backend a live slot; the caller rebuilds the ring. */

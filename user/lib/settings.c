@@ -52,6 +52,11 @@ static const char *const adaptive_names[] = {
 	[CONF_ADAPTIVE_BOTH] = "both",
 };
 
+static const char *const flow_table_names[] = {
+	[CONF_FLOW_TABLE_ON] = "on",
+	[CONF_FLOW_TABLE_OFF] = "off",
+};
+
 static const char *const xdp_names[] = {
 	[CONF_XDP_AUTO] = "auto",
 	[CONF_XDP_NATIVE] = "native",
@@ -68,6 +73,7 @@ const struct settings_names settings_check = {
 const struct settings_names settings_all_down = NAMES(all_down_names);
 const struct settings_names settings_adaptive = NAMES(adaptive_names);
 const struct settings_names settings_xdp = NAMES(xdp_names);
+const struct settings_names settings_flow_table = NAMES(flow_table_names);
 
 const char *settings_name(const struct settings_names *t, size_t i)
 {
@@ -211,6 +217,11 @@ const char *conf_adaptive_name(__u8 v)
 	return name_or(&settings_adaptive, v);
 }
 
+const char *conf_flow_table_name(__u8 v)
+{
+	return name_or(&settings_flow_table, v);
+}
+
 /* ---- the table ---- */
 
 /* A check setting: its scope and its field in struct conf_check. */
@@ -236,6 +247,14 @@ const struct setting settings[SET_MAX] = {
 		.def = CONF_ADAPTIVE_OFF, .names = &settings_adaptive,
 		.help = "weights follow check latency, the X-Load of HTTP "
 			"checks (load) or both; needs a check" },
+	[SET_FLOW_TABLE] = { "flow-table", "flow_table", "flow-table",
+		SETTING_NAME, .def = CONF_FLOW_TABLE_ON,
+		.names = &settings_flow_table,
+		.help = "off: pick a backend for every packet by its hash and "
+			"keep no flow state (deterministic algorithms only)" },
+	[SET_UDP_IDLE] = { "udp-idle", "udp_idle", "udp-idle", SETTING_UINT,
+		XLB_IDLE_UDP_MIN_S, XLB_IDLE_UDP_MAX_S, XLB_IDLE_UDP_S,
+		.help = "seconds a UDP (non-TCP) flow keeps its backend idle" },
 	[SET_CHECK_TYPE] = { "type", NULL, NULL, SETTING_NAME,
 		.def = CONF_CHECK_NONE, .names = &settings_check,
 		CHECK(SCOPE_ALL_CHECKS, type) },
@@ -644,6 +663,16 @@ int settings_adaptive_fits(__u8 adaptive, const struct conf_check *c,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int settings_flow_table_fits(__u8 flow_table, __u8 algo, char *err,
+			     size_t len)
+{
+	if (flow_table != CONF_FLOW_TABLE_OFF || xlb_algo_deterministic(algo))
+		return 0;
+	snprintf(err, len, "flow-table off needs a deterministic algorithm, "
+		 "not %s", conf_algo_name(algo));
+	return -EINVAL;
 }
 
 int settings_timeout_fits(struct conf_check *c, bool timeout_given,

@@ -60,6 +60,13 @@ enum conf_adaptive {
 	CONF_ADAPTIVE_BOTH,
 };
 
+/* A VIP's flow table (the data plane's XLB_VIP_F_NO_FLOWTABLE). */
+enum conf_flow_table {
+	CONF_FLOW_TABLE_ON = 0,		/* default: flows keep their backend */
+	CONF_FLOW_TABLE_OFF,		/* hash every packet, keep no state:
+					 * deterministic algorithms only */
+};
+
 /* Text forms shared by the file, the CLI and the control socket. Parsers
  * return 0 or -EINVAL. Check: "none", "tcp", "syn", "udp", "http:/PATH",
  * "https:/PATH" (sets type and path only). */
@@ -73,6 +80,7 @@ int conf_parse_all_down(const char *s, __u8 *v);	/* open drop */
 int conf_parse_adaptive(const char *s, __u8 *v);	/* off latency load both */
 const char *conf_all_down_name(__u8 v);
 const char *conf_adaptive_name(__u8 v);
+const char *conf_flow_table_name(__u8 v);	/* on off */
 void conf_check_defaults(struct conf_check *c);
 
 /* A name table, indexed by the enum it names: n rows of stride bytes, the
@@ -83,7 +91,8 @@ struct settings_names {
 	size_t n;
 };
 extern const struct settings_names settings_mode, settings_algo,
-	settings_check, settings_all_down, settings_adaptive, settings_xdp;
+	settings_check, settings_all_down, settings_adaptive, settings_xdp,
+	settings_flow_table;
 /* Name of value i, or NULL. */
 const char *settings_name(const struct settings_names *t, size_t i);
 /* Index of s in t, or -1. */
@@ -126,6 +135,8 @@ enum setting_id {
 	SET_CHECK,
 	SET_ALL_DOWN,
 	SET_ADAPTIVE,
+	SET_FLOW_TABLE,
+	SET_UDP_IDLE,
 	SET_CHECK_TYPE,
 	SET_PATH,
 	SET_HOST,
@@ -215,6 +226,10 @@ int settings_check_fits(const struct xlb_vip_key *k,
 /* Adaptive weights need checks: latency any, load and both HTTP(S). */
 int settings_adaptive_fits(__u8 adaptive, const struct conf_check *c,
 			   char *err, size_t len);
+/* flow-table: off needs an algorithm that gives a 5-tuple one backend on
+ * every packet (xlb_algo_deterministic). */
+int settings_flow_table_fits(__u8 flow_table, __u8 algo, char *err,
+			     size_t len);
 /* timeout within interval: refused if timeout was given, else lowered
  * to the interval (a short interval alone needs no timeout too). */
 int settings_timeout_fits(struct conf_check *c, bool timeout_given,

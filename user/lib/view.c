@@ -117,6 +117,7 @@ static json_object *vip_json(const struct xlb_maps *m,
 {
 	json_object *o = json_object_new_object(), *bes;
 	struct xlb_traffic sum = {}, gone = {};
+	struct xlb_vip_opts fo;
 	char buf[XLB_VIP_STRLEN];
 	__u32 i;
 
@@ -127,6 +128,13 @@ static json_object *vip_json(const struct xlb_maps *m,
 			       json_object_new_string(conf_algo_name(v->algo)));
 	json_object_object_add(o, "encap",
 			       json_object_new_string(conf_mode_name(v->mode)));
+	/* The flow settings as the data plane holds them. */
+	xlb_vip_opts_get(v, &fo);
+	json_object_object_add(o, "flow_table", json_object_new_string(
+		conf_flow_table_name(fo.no_flowtable ? CONF_FLOW_TABLE_OFF :
+						       CONF_FLOW_TABLE_ON)));
+	json_object_object_add(o, "udp_idle",
+			       json_object_new_int((int)fo.udp_idle_s));
 	bes = json_object_new_array();
 	for (i = 0; i < XLB_MAX_BACKENDS; i++)
 		if ((all[i].flags & (XLB_BE_F_ACTIVE | XLB_BE_F_DOWN)) &&

@@ -144,6 +144,8 @@ enum opt {
 	O_CHECK_PORT,
 	O_ALL_DOWN,
 	O_ADAPTIVE,
+	O_FLOW_TABLE,
+	O_UDP_IDLE,
 	O_WEIGHT,
 	O_MAC,
 	O_INTERVAL,
@@ -177,6 +179,8 @@ static const struct param opts[O_MAX] = {
 	[O_CHECK_PORT] = SETTING(SET_CHECK_PORT, "PORT", P_SETTING),
 	[O_ALL_DOWN] = SETTING(SET_ALL_DOWN, "open|drop", P_SETTING),
 	[O_ADAPTIVE] = SETTING(SET_ADAPTIVE, "MODE", P_SETTING),
+	[O_FLOW_TABLE] = SETTING(SET_FLOW_TABLE, "on|off", P_SETTING),
+	[O_UDP_IDLE] = SETTING(SET_UDP_IDLE, "S", P_SETTING),
 	[O_WEIGHT] = SETTING(SET_WEIGHT, "N", P_SETTING),
 	[O_MAC] = SETTING(SET_MAC, "MAC", P_MAC),
 	[O_INTERVAL] = { "interval", "S", "interval", P_SECONDS, 0, 86400,
@@ -337,7 +341,8 @@ static const struct verb verbs[] = {
 	{ .group = "vip", .name = "add", .cmd = "vip-add",
 	  .min = 1, .max = 1, .args = { &p_vip },
 	  .opts = OPT(O_ALGO) | OPT(O_ENCAP) | CHECK_OPTS |
-		  OPT(O_ERROR_RATE) | OPT(O_ALL_DOWN) | OPT(O_ADAPTIVE),
+		  OPT(O_ERROR_RATE) | OPT(O_ALL_DOWN) | OPT(O_ADAPTIVE) |
+		  OPT(O_FLOW_TABLE) | OPT(O_UDP_IDLE),
 	  .run = do_write,
 	  .help = "add a VIP, without backends; checks apply to each backend" },
 	{ .group = "vip", .name = "del", .cmd = "vip-del",
@@ -844,6 +849,8 @@ static int vip_add_fits(const struct cmd *c, const struct xlb_vip_key *k,
 			char *msg, size_t len)
 {
 	__u8 adaptive = (__u8)settings[SET_ADAPTIVE].def;
+	__u8 ft = (__u8)settings[SET_FLOW_TABLE].def;
+	__u8 algo = (__u8)settings[SET_ALGO].def;
 	struct conf_check ck;
 	int o;
 
@@ -856,7 +863,12 @@ static int vip_add_fits(const struct cmd *c, const struct xlb_vip_key *k,
 					     (unsigned long long)c->num[o]);
 	if (c->opt[O_ADAPTIVE])
 		adaptive = (__u8)c->num[O_ADAPTIVE];
+	if (c->opt[O_FLOW_TABLE])
+		ft = (__u8)c->num[O_FLOW_TABLE];
+	if (c->opt[O_ALGO])
+		algo = (__u8)c->num[O_ALGO];
 	return xlb_vip_addr_ok(k, msg, len) ?:
+	       settings_flow_table_fits(ft, algo, msg, len) ?:
 	       settings_timeout_fits(&ck, c->opt[O_TIMEOUT], msg, len) ?:
 	       settings_check_fits(k, &ck, msg, len) ?:
 	       settings_adaptive_fits(adaptive, &ck, msg, len);
@@ -1472,6 +1484,11 @@ static void vip_row(struct table *t, json_object *v, bool count_backends)
 	     nondefault(jstr(v, "all_down", NULL), "open"));
 	cell(r, "adaptive", false, "%s",
 	     nondefault(jstr(v, "adaptive", NULL), "off"));
+	cell(r, "flow-table", false, "%s",
+	     nondefault(jstr(v, "flow_table", NULL), "on"));
+	if (jget(v, "udp_idle") &&
+	    jint(v, "udp_idle") != (long long)settings[SET_UDP_IDLE].def)
+		cell(r, "udp-idle", false, "%llds", jint(v, "udp_idle"));
 }
 
 static void backend_row(struct table *t, json_object *b)
@@ -1605,6 +1622,7 @@ static void text_flows(const struct cmd *c, json_object *o)
 	cell(r, NULL, false, "CLIENT");
 	cell(r, NULL, false, "VIP");
 	cell(r, NULL, false, "BACKEND");
+	cell(r, NULL, false, "STATE");
 	cell(r, NULL, true, "IDLE");
 	for (i = 0; i < jlen(flows); i++) {
 		f = json_object_array_get_idx(flows, i);
@@ -1612,6 +1630,7 @@ static void text_flows(const struct cmd *c, json_object *o)
 		cell(r, NULL, false, "%s", jstr(f, "client", "?"));
 		cell(r, NULL, false, "%s", jstr(f, "vip", "?"));
 		cell(r, NULL, false, "%s", jstr(f, "backend", "?"));
+		cell(r, NULL, false, "%s", jstr(f, "state", "?"));
 		cell(r, NULL, true, "%.1fs", jnum(f, "idle_s"));
 	}
 	table_print(&t);

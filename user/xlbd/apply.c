@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include "addr.h"
 #include "state.h"
@@ -109,9 +110,28 @@ int xlbd_refresh_vip(struct xlbd *d, const struct conf_vip *cv)
 	return rc;
 }
 
+/* A VIP's flow settings as the data plane takes them. */
+static void vip_opts(const struct conf_vip *v, struct xlb_vip_opts *o)
+{
+	o->no_flowtable = v->flow_table == CONF_FLOW_TABLE_OFF;
+	o->udp_idle_s = v->udp_idle;
+}
+
+/* Changed flow settings are set in place: no restart, the ring stays. */
+static bool opts_differ(const struct xlb_vip *have,
+			const struct xlb_vip_opts *want)
+{
+	struct xlb_vip_opts o;
+
+	xlb_vip_opts_get(have, &o);
+	return o.no_flowtable != want->no_flowtable ||
+	       o.udp_idle_s != want->udp_idle_s;
+}
+
 static int sync_vip(struct xlbd *d, const struct conf_vip *want, char *err,
 		    size_t len)
 {
+	struct xlb_vip_opts o;
 	char name[XLB_VIP_STRLEN];
 	struct xlb_vip_key k;
 	struct xlb_vip v;
@@ -128,8 +148,12 @@ static int sync_vip(struct xlbd *d, const struct conf_vip *want, char *err,
 		rc = xlb_vip_del(d->xlb, &want->key);
 		have = false;
 	}
+	vip_opts(want, &o);
 	if (!have && !rc)
-		rc = xlb_vip_add(d->xlb, &want->key, want->mode, want->algo);
+		rc = xlb_vip_add_opts(d->xlb, &want->key, want->mode,
+				      want->algo, &o);
+	else if (!rc && opts_differ(&v, &o))
+		rc = xlb_vip_set_opts(d->xlb, &want->key, &o);
 	if (rc) {
 		snprintf(err, len, "VIP %s: %s", name, strerror(-rc));
 		return rc;
@@ -167,8 +191,127 @@ static int apply_node(struct xlbd *d, const struct conf_node *n)
 	return xlb_set_config(d->xlb, &c);
 }
 
-int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
-	       size_t len)
+/* ---- what the data plane would refuse -------------------------------- */
+
+/* Whether the kernel forwards family on ifname: bpf_fib_lookup answers
+ * BPF_FIB_LKUP_RET_FWD_DISABLED on an ingress interface that does not,
+ * for IPv4 and IPv6 each by its own sysctl. Unreadable reads as on: the
+ * check must not refuse what it cannot see. */
+static bool forwards(const char *ifname, __u8 family)
+{
+	char path[128], v = '1';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/forwarding",
+		 family == XLB_AF_INET ? "ipv4" : "ipv6", ifname);
+	f = fopen(path, "r");
+	if (f) {
+		v = (char)fgetc(f);
+		fclose(f);
+	}
+	return v != '0';
+}
+
+/* The sysctl that turns it on, as sysctl(8) spells it (a dot in an
+ * interface name, as in a VLAN's, becomes a slash). */
+static const char *forward_sysctl(const char *ifname, __u8 family, char *buf,
+				  size_t len)
+{
+	char name[IF_NAMESIZE];
+	size_t i;
+
+	snprintf(name, sizeof(name), "%s", ifname);
+	for (i = 0; name[i]; i++)
+		if (name[i] == '.')
+			name[i] = '/';
+	snprintf(buf, len, "sysctl -w net.%s.conf.%s.forwarding=1",
+		 family == XLB_AF_INET ? "ipv4" : "ipv6", name);
+	return buf;
+}
+
+/* Whether the backend's packets need a next hop from the FIB: tunnels do
+ * unless a gateway MAC stands in (bpf/xmit.h, xmit); L2 DSR does unless the
+ * backend has a MAC, and no gateway helps it (xmit_l2). */
+static bool needs_fib(const struct conf_node *n, const struct conf_vip *v,
+		      const struct conf_backend *b)
+{
+	if (v->mode == XLB_MODE_L2)
+		return !b->has_mac;
+	return !n->has_gw;
+}
+
+/* Already running with the same node: checked when it was added. */
+static bool checked_before(const struct xlb_conf *cur,
+			   const struct conf_node *n, const struct conf_vip *v,
+			   const struct conf_backend *b)
+{
+	const struct conf_vip *cv = conf_vip_find(cur, &v->key);
+	const struct conf_backend *cb;
+
+	if (!cv || cv->mode != v->mode || cur->node.has_gw != n->has_gw ||
+	    strcmp(cur->node.ifname, n->ifname))
+		return false;
+	cb = conf_backend_find(cv, &b->addr, b->family);
+	return cb && cb->has_mac == b->has_mac;
+}
+
+/* Forwarding on the interface, read once per check: [0] IPv4, [1] IPv6. */
+struct fwd_state {
+	bool on[2];
+};
+
+static int check_backend(const struct xlb_conf *cur, const struct conf_node *n,
+			 const struct fwd_state *fw, const struct conf_vip *v,
+			 const struct conf_backend *b, char *err, size_t len)
+{
+	char vip[XLB_VIP_STRLEN], be[XLB_ADDR_STRLEN], cmd[96];
+	__u32 need;
+
+	xlb_format_vip(&v->key, vip, sizeof(vip));
+	xlb_format_addr(&b->addr, b->family, be, sizeof(be));
+	if (needs_fib(n, v, b) && !fw->on[b->family == XLB_AF_INET6] &&
+	    !checked_before(cur, n, v, b)) {
+		snprintf(err, len, "VIP %s backend %s needs a FIB next hop but "
+			 "IPv%c forwarding is off on %s%s: %s", vip, be,
+			 b->family == XLB_AF_INET ? '4' : '6', n->ifname,
+			 v->mode == XLB_MODE_L2 ? " (or give the backend a mac)" :
+			 " and no gateway-mac is set",
+			 forward_sysctl(n->ifname, b->family, cmd, sizeof(cmd)));
+		return -EINVAL;
+	}
+	/* An IPv6 client is never told of an MTU below 1280: a smaller room
+	 * after the tunnel would make it retry at 1280 forever. */
+	need = XLB_IPV6_MIN_MTU + xlb_encap_overhead(b->family, v->mode);
+	if (v->key.family == XLB_AF_INET6 && v->mode != XLB_MODE_L2 &&
+	    n->mtu < need) {
+		snprintf(err, len, "mtu %u is too small for VIP %s to backend "
+			 "%s: IPv6 needs %u (1280 and the tunnel's %u bytes)",
+			 n->mtu, vip, be, need, need - XLB_IPV6_MIN_MTU);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* What the data plane could not carry, refused before anything is written,
+ * with one line saying what to change. */
+static int check_conf(const struct xlbd *d, const struct xlb_conf *want,
+		      char *err, size_t len)
+{
+	const struct conf_node *n = &want->node;
+	struct fwd_state fw = { { forwards(n->ifname, XLB_AF_INET),
+				  forwards(n->ifname, XLB_AF_INET6) } };
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < want->nvips && !rc; i++)
+		for (j = 0; j < want->vips[i].nbe && !rc; j++)
+			rc = check_backend(&d->conf, n, &fw, &want->vips[i],
+					   &want->vips[i].be[j], err, len);
+	return rc;
+}
+
+static int apply(struct xlbd *d, const struct xlb_conf *want, char *err,
+		 size_t len)
 {
 	struct xlb_vip_key *keys;
 	struct xlb_vip v;
@@ -205,6 +348,12 @@ int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
 	return rc;
 }
 
+int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
+	       size_t len)
+{
+	return check_conf(d, want, err, len) ?: apply(d, want, err, len);
+}
+
 void xlbd_revert(struct xlbd *d, struct xlb_conf *tried)
 {
 	struct xlb_conf keep = d->conf;
@@ -213,7 +362,7 @@ void xlbd_revert(struct xlbd *d, struct xlb_conf *tried)
 	/* The diff runs against d->conf, which must say what the maps may
 	 * hold (tried) while the model's own version is applied again. */
 	d->conf = *tried;
-	if (xlbd_apply(d, &keep, err, sizeof(err)))
+	if (apply(d, &keep, err, sizeof(err)))
 		xlbd_log(LOG_ERR_, "undoing a change: %s", err);
 	d->conf = keep;
 }

@@ -28,6 +28,7 @@
 
 #define FLOWS_MIN		1024
 #define FLOWS_MAX		67108864
+#define UNCONFIRMED_MIN		256
 #define RING_MIN		251
 #define RING_MAX		1000003
 #define MTU_MIN			576
@@ -49,6 +50,8 @@ static void vip_defaults(struct conf_vip *v)
 	v->algo = (__u8)settings[SET_ALGO].def;
 	v->all_down = (__u8)settings[SET_ALL_DOWN].def;
 	v->adaptive = (__u8)settings[SET_ADAPTIVE].def;
+	v->flow_table = (__u8)settings[SET_FLOW_TABLE].def;
+	v->udp_idle = (__u32)settings[SET_UDP_IDLE].def;
 	conf_check_defaults(&v->check);
 }
 
@@ -66,6 +69,7 @@ void conf_init(struct xlb_conf *c)
 	memset(c, 0, sizeof(*c));
 	n->xdp_mode = CONF_XDP_AUTO;
 	n->flow_entries = XLB_FLOWS_DEFAULT;
+	n->unconfirmed_entries = XLB_FLOWS_NEW_DEFAULT;
 	n->ring_size = XLB_RING_DEFAULT;
 	n->mtu = XLB_MTU_DEFAULT;
 	n->icmp_too_big = true;
@@ -228,7 +232,8 @@ bool conf_vip_equal(const struct conf_vip *a, const struct conf_vip *b)
 	 * only a hand-built VIP can hold. */
 	return key_equal(&a->key, &b->key) && a->mode == b->mode &&
 	       a->algo == b->algo && a->all_down == b->all_down &&
-	       a->adaptive == b->adaptive &&
+	       a->adaptive == b->adaptive && a->flow_table == b->flow_table &&
+	       a->udp_idle == b->udp_idle &&
 	       check_equal(&a->check, &b->check) &&
 	       a->nbe == b->nbe && backends_within(a, b) &&
 	       backends_within(b, a);
@@ -294,6 +299,11 @@ static int vip_ok(const struct conf_vip *v)
 	    v->algo >= XLB_ALGO_MAX ||
 	    v->all_down >= settings_all_down.n ||
 	    v->adaptive >= settings_adaptive.n ||
+	    settings_flow_table_fits(v->flow_table, v->algo, err,
+				     sizeof(err)) ||
+	    v->flow_table >= settings_flow_table.n ||
+	    (v->udp_idle && v->udp_idle < settings[SET_UDP_IDLE].min) ||
+	    v->udp_idle > settings[SET_UDP_IDLE].max ||
 	    (v->key.proto != IPPROTO_TCP && v->key.proto != IPPROTO_UDP) ||
 	    !check_ok(&v->check))
 		return -EINVAL;
@@ -320,6 +330,9 @@ int conf_vip_add(struct xlb_conf *c, const struct conf_vip *v)
 	err = vip_copy(&copy, v);
 	if (err)
 		return err;
+	/* A VIP built by hand (zeroed) has the default idle bound. */
+	if (!copy.udp_idle)
+		copy.udp_idle = (__u32)settings[SET_UDP_IDLE].def;
 	err = append(&c->vips, c->nvips, sizeof(copy), &copy);
 	if (err) {
 		free(copy.be);
@@ -888,6 +901,10 @@ static const struct key node_keys[] = {
 	KEY("gateway-mac", set_gw_mac),
 	FKEY("flow-entries", set_uint, struct conf_node, flow_entries,
 	     FLOWS_MIN, FLOWS_MAX),
+	FKEY("unconfirmed-entries", set_uint, struct conf_node,
+	     unconfirmed_entries, UNCONFIRMED_MIN, FLOWS_MAX),
+	FKEY("confirm-rate", set_uint, struct conf_node, confirm_rate,
+	     0, UINT32_MAX),
 	FKEY("ring-size", set_ring, struct conf_node, ring_size,
 	     RING_MIN, RING_MAX),
 	FKEY("mtu", set_uint, struct conf_node, mtu, MTU_MIN, MTU_MAX),
@@ -1186,6 +1203,8 @@ static const struct key vip_keys[] = {
 	SKEY(SET_CHECK, set_vip_check, struct vip_parse, v.check),
 	SKEY(SET_ALL_DOWN, set_setting, struct vip_parse, v.all_down),
 	SKEY(SET_ADAPTIVE, set_vip_adaptive, struct vip_parse, v.adaptive),
+	SKEY(SET_FLOW_TABLE, set_setting, struct vip_parse, v.flow_table),
+	SKEY(SET_UDP_IDLE, set_setting, struct vip_parse, v.udp_idle),
 	KEY("backends", set_vip_backends),
 };
 
@@ -1203,6 +1222,9 @@ static int vip_fits(struct parser *p, const struct vip_parse *vp)
 	if (settings_adaptive_fits(vp->v.adaptive, &vp->v.check, msg,
 				   sizeof(msg)))
 		return fail(p, vp->adaptive, "%s", msg);
+	if (settings_flow_table_fits(vp->v.flow_table, vp->v.algo, msg,
+				     sizeof(msg)))
+		return fail(p, vp->vip, "%s", msg);
 	return 0;
 }
 
@@ -1584,6 +1606,8 @@ static void write_node(struct writer *w, const struct conf_node *n)
 	if (n->has_gw)
 		w_mac(w, "gateway-mac", n->gw_mac);
 	w_uint(w, "flow-entries", n->flow_entries);
+	w_uint(w, "unconfirmed-entries", n->unconfirmed_entries);
+	w_uint(w, "confirm-rate", n->confirm_rate);
 	w_uint(w, "ring-size", n->ring_size);
 	w_uint(w, "mtu", n->mtu);
 	w_bool(w, "icmp-too-big", n->icmp_too_big);
@@ -1667,6 +1691,10 @@ static void write_vip(struct writer *w, const struct conf_vip *v)
 		w_plain(w, "all-down", conf_all_down_name(v->all_down));
 	if (v->adaptive != CONF_ADAPTIVE_OFF)
 		w_plain(w, "adaptive", conf_adaptive_name(v->adaptive));
+	if (v->flow_table != settings[SET_FLOW_TABLE].def)
+		w_plain(w, "flow-table", conf_flow_table_name(v->flow_table));
+	if (v->udp_idle != settings[SET_UDP_IDLE].def)
+		w_uint(w, "udp-idle", v->udp_idle);
 	w_key(w, "backends");
 	w_seq(w);
 	for (i = 0; i < v->nbe; i++)

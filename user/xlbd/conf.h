@@ -41,6 +41,8 @@ struct conf_vip {
 	struct conf_check check;	/* default: none */
 	__u8 all_down;			/* enum conf_all_down */
 	__u8 adaptive;			/* enum conf_adaptive */
+	__u8 flow_table;		/* enum conf_flow_table */
+	__u32 udp_idle;			/* seconds, default XLB_IDLE_UDP_S */
 	struct conf_backend *be;
 	size_t nbe;
 	int line;
@@ -55,6 +57,8 @@ struct conf_node {
 	bool has_gw;
 	__u8 gw_mac[6];
 	__u32 flow_entries;		/* default XLB_FLOWS_DEFAULT */
+	__u32 unconfirmed_entries;	/* default XLB_FLOWS_NEW_DEFAULT */
+	__u32 confirm_rate;		/* per CPU per second; 0: no limit */
 	__u32 ring_size;		/* default XLB_RING_DEFAULT, prime */
 	__u16 mtu;			/* default 1500 */
 	bool icmp_too_big;		/* default true */

@@ -166,8 +166,12 @@ static int do_vip_add(struct req *r, struct xlb_conf *c)
 		.mode = (__u8)settings[SET_ENCAP].def,
 		.all_down = (__u8)settings[SET_ALL_DOWN].def,
 		.adaptive = (__u8)settings[SET_ADAPTIVE].def,
+		.flow_table = (__u8)settings[SET_FLOW_TABLE].def,
+		.udp_idle = (__u32)settings[SET_UDP_IDLE].def,
 	};
 	char name[XLB_VIP_STRLEN];
+	unsigned long long idle;
+	bool has_idle;
 	int rc;
 
 	rc = vip_arg(r, &v.key);
@@ -177,12 +181,18 @@ static int do_vip_add(struct req *r, struct xlb_conf *c)
 	     name_arg(r, SET_ENCAP, &v.mode) ?:
 	     name_arg(r, SET_ALL_DOWN, &v.all_down) ?:
 	     name_arg(r, SET_ADAPTIVE, &v.adaptive) ?:
+	     name_arg(r, SET_FLOW_TABLE, &v.flow_table) ?:
+	     setting_arg(r, SET_UDP_IDLE, &idle, &has_idle) ?:
 	     check_args(r, &v.check);
+	if (!rc && has_idle)
+		v.udp_idle = (__u32)idle;
 	if (!rc)
 		rc = settings_check_fits(&v.key, &v.check, r->err,
 					 sizeof(r->err)) ?:
 		     settings_adaptive_fits(v.adaptive, &v.check, r->err,
-					    sizeof(r->err));
+					    sizeof(r->err)) ?:
+		     settings_flow_table_fits(v.flow_table, v.algo, r->err,
+					      sizeof(r->err));
 	if (rc)
 		return rc;
 	rc = conf_vip_add(c, &v);

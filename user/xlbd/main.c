@@ -73,28 +73,6 @@ static int iface_addr(const char *ifname, int family, void *out)
 	return rc;
 }
 
-/* bpf_fib_lookup finds no next hop on an interface that does not forward;
- * without a gateway MAC every tunnelled packet would then drop. */
-static void check_forwarding(const struct conf_node *n)
-{
-	char path[128], v = '0';
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding",
-		 n->ifname);
-	f = fopen(path, "r");
-	if (f) {
-		v = (char)fgetc(f);
-		fclose(f);
-	}
-	if (v != '1' && !n->has_gw)
-		xlbd_log(LOG_WARN_, "IPv4 forwarding is off on %s and no "
-			 "gateway-mac is set: the FIB gives no next hop and "
-			 "tunnelled packets drop (sysctl "
-			 "net.ipv4.conf.%s.forwarding=1)", n->ifname,
-			 n->ifname);
-}
-
 /* The outer source defaults to the interface's primary address. */
 void xlbd_default_sources(struct conf_node *n)
 {
@@ -229,13 +207,15 @@ static int node_settings(struct xlbd *d, const struct args *a)
 	snprintf(d->pin_dir, sizeof(d->pin_dir), "%s/xlb/%s", n->pin_root,
 		 n->ifname);
 	xlbd_default_sources(n);
-	check_forwarding(n);
 	return 0;
 }
 
 static int start_dataplane(struct xlbd *d)
 {
 	struct xlb_opts o = { .flow_entries = d->conf.node.flow_entries,
+			      .unconfirmed_entries =
+				      d->conf.node.unconfirmed_entries,
+			      .confirm_rate = d->conf.node.confirm_rate,
 			      .ring_size = d->conf.node.ring_size,
 			      .pin_dir = d->pin_dir };
 	struct xlb_conf want;
@@ -626,6 +606,9 @@ static void drop_locks(struct locks *l)
 static int detach(struct xlbd *d, struct locks *l)
 {
 	struct xlb_opts o = { .flow_entries = d->conf.node.flow_entries,
+			      .unconfirmed_entries =
+				      d->conf.node.unconfirmed_entries,
+			      .confirm_rate = d->conf.node.confirm_rate,
 			      .ring_size = d->conf.node.ring_size,
 			      .pin_dir = d->pin_dir };
 	int rc;

@@ -68,6 +68,10 @@ static const struct field node_fields[] = {
 	     "(none)") },
 	{ F(struct conf_node, "flow-entries", K_UINT, flow_entries),
 	  .bound = true },
+	{ F(struct conf_node, "unconfirmed-entries", K_UINT,
+	    unconfirmed_entries), .bound = true },
+	{ F(struct conf_node, "confirm-rate", K_UINT, confirm_rate),
+	  .bound = true },
 	{ F(struct conf_node, "ring-size", K_UINT, ring_size), .bound = true },
 	{ F(struct conf_node, "mtu", K_UINT, mtu) },
 	{ F(struct conf_node, "icmp-too-big", K_BOOL, icmp_too_big) },
@@ -90,6 +94,9 @@ static const struct field vip_fields[] = {
 	  .name = conf_all_down_name },
 	{ F(struct conf_vip, "adaptive", K_NAME, adaptive),
 	  .name = conf_adaptive_name },
+	{ F(struct conf_vip, "flow-table", K_NAME, flow_table),
+	  .name = conf_flow_table_name },
+	{ F(struct conf_vip, "udp-idle", K_UINT, udp_idle) },
 };
 
 static const struct field be_fields[] = {
@@ -551,6 +558,8 @@ static int add_vip(struct merger *m, const char *who, struct xlb_conf *out,
 		bare.check = file->check;
 		bare.all_down = file->all_down;
 		bare.adaptive = file->adaptive;
+		bare.flow_table = file->flow_table;
+		bare.udp_idle = file->udp_idle;
 		say(m, &m->rep->conflicts, "%s: settings taken whole from the "
 		    "file: merged with the runtime's they do not fit", who);
 		rc = conf_vip_add(out, &bare);

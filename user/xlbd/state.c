@@ -124,7 +124,8 @@ static struct conf_backend *sorted_copy(const struct conf_vip *v)
 
 	if (!s)
 		return NULL;
-	memcpy(s, v->be, v->nbe * sizeof(*s));
+	if (v->nbe)	/* a VIP without backends has no array */
+		memcpy(s, v->be, v->nbe * sizeof(*s));
 	qsort(s, v->nbe, sizeof(*s), cmp_be);
 	return s;
 }
