@@ -8,6 +8,10 @@
  * it is an RST, or its VIP keeps no flow table) and an ICMP budget too large
  * to run out. The one step of state it does predict is the next: the same
  * frame again confirms that entry (cval) when it is no SYN, FIN or RST.
+ * Fragments (README "fragments stay with their flow") are the exception:
+ * the model keeps first fragments' ports in its own table (dm_frags),
+ * which the driver empties with the program's xlb_frags after each frame
+ * or datagram.
  *
  * Where the documents leave a choice open, the model follows what the
  * programs were seen to do (found by this fuzzer, checked in the code);
@@ -16,8 +20,9 @@
  *   L2 DSR                      no MTU check (nothing is added)
  *   IPv6 too-big reply          headers + 8 bytes quoted up to 256 bytes;
  *                               a longer chain: no reply, dropped
- *   IPv6 fragment header        any, an atomic one (offset 0, M 0) too,
- *                               makes the packet a fragment
+ *   later fragment to a         the non-VIP filter (include/xlb/hash.h)
+ *   non-VIP address             decides: where a VIP's bit collides, an
+ *                               orphan is dropped, elsewhere it passes
  *   decap: order of checks      tunnel kind (protocol; UDP port right after
  *                               a 20/40-byte header; later IPv4 fragment:
  *                               no tunnel), outer header (version, IHL 5),
@@ -397,8 +402,9 @@ static bool icmp_error(int fam, __u8 type)
 	return type >= 1 && type <= 4;
 }
 
-/* Issue 9 point 5: an error addressed to a VIP goes to the backend of the
- * quoted flow (quoted header's options or extension headers skipped). */
+/* An ICMP error of any type addressed to a VIP, quoting a packet from that
+ * VIP, goes to the backend of the quoted flow (quoted IPv4 options and IPv6
+ * extension headers skipped); a quoted later fragment has no ports. */
 static void lb_icmp_error(const struct dm_lb *m, const struct pkt *p,
 			  struct dm_out *o)
 {
