@@ -653,7 +653,8 @@ static size_t gen_lb(__u8 *f)
 		size_t qh, ql, ql4;
 		__u8 ip_p = fam == 4 ? 1 : 58;
 
-		qh = ip_hdr(q, fam, &dst, &src, proto, 0, false);
+		/* sometimes quoting a fragment: only a first one is followed */
+		qh = ip_hdr(q, fam, &dst, &src, proto, 0, chance(20));
 		ql4 = l4_hdr(q + qh, proto, dport, sport, 0);
 		ql = qh + ql4;
 		if (fam == 4)
