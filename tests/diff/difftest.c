@@ -42,7 +42,7 @@
  * A mismatch prints the seed and frame index (rerun with --seed S --frames
  * INDEX+1 to reproduce), the frame, expected and got. Ends with
  * "difftest: N passed, M failed" (one pass for a clean run) after
- * "difftest: frames F (lb L, decap D), skipped K, mismatches M". */
+ * "difftest: frames F (lb L, ...; decap D), mismatches M". */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
