@@ -26,20 +26,23 @@
  * flow table as the model says, the third, after the entry was aged a few
  * jiffies, must refresh last_seen; all three go to one backend.
  *
- * --kinds icmp,frag turns on the full check of ICMP errors and fragments,
- * whose behaviour issue 9 points 4 and 5 change; the model follows the
- * issue. Off (the default), they are generated all the same but compared
- * only where today's behaviour and the issue's agree: an ICMP error
- * addressed to a VIP address about a flow of that VIP, quoting no IPv6
- * extension header; a fragment is only checked never to get a too-big
- * reply. The rest is counted as skipped.
+ * ICMP errors of every type (quoting packets with IPv4 options, IPv6
+ * extension and fragment headers) and fragments are checked in full.
+ * Fragments keep state the model does predict, the first fragment's ports
+ * (xlb_frags, the model's dm_frags): each frame meets an empty table, so a
+ * later fragment alone is an orphan; two in five clean later fragments
+ * come after their first fragment (sent just before, its offset cleared),
+ * their own leading bytes often changed so that only the first's ports
+ * can take them to the right backend. After each frame, both tables are
+ * emptied; a frame alone must leave an entry in xlb_frags exactly when
+ * the model kept a first fragment's ports.
  *
- * Usage: xlb-difftest [--frames N] [--seed S] [--kinds icmp,frag]
- *                     [--max-fail N] [--quiet]
+ * Usage: xlb-difftest [--frames N] [--seed S] [--max-fail N] [--quiet]
+ *                     [--stats]
  * A mismatch prints the seed and frame index (rerun with --seed S --frames
  * INDEX+1 to reproduce), the frame, expected and got. Ends with
  * "difftest: N passed, M failed" (one pass for a clean run) after
- * "difftest: frames F (lb L, decap D), skipped K, mismatches M". */
+ * "difftest: frames F (lb L, ...; decap D), mismatches M". */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -131,10 +134,11 @@ struct ctx {
 	struct xlb_decap_maps dmaps;
 	struct dm_lb m;
 	struct dm_decap dm;
-	int flows_fd, flows_new_fd;
-	unsigned int kinds;
-	long frames, lb_frames, decap_frames, skipped, mismatches, max_fail;
+	int flows_fd, flows_new_fd, frags_fd;
+	struct dm_frags frags;	/* the model's first fragments */
+	long frames, lb_frames, decap_frames, mismatches, max_fail;
 	long sequences;		/* frames sent three times (again()) */
+	long frag_seqs;		/* later fragments sent after their first */
 	__u64 seed;
 	long idx;
 	bool quiet, stats;
@@ -341,7 +345,8 @@ static int setup(struct ctx *c)
 	      stale_ring(c) ?: snapshot(c);
 	if (err)
 		return die("configuring the balancer", err);
-	c->m.kinds = c->kinds;
+	c->m.frags = &c->frags;
+	c->frags_fd = map_fd(c, XLB_STR(XLB_MAP_FRAGS));
 	c->flows_fd = map_fd(c, XLB_STR(XLB_MAP_FLOWS));
 	c->flows_new_fd = map_fd(c, XLB_STR(XLB_MAP_FLOWS_NEW));
 	c->decap = xlb_decap_bpf__open_and_load();
@@ -360,6 +365,11 @@ static void put16(__u8 *p, unsigned int v)
 {
 	p[0] = v >> 8;
 	p[1] = v;
+}
+
+static unsigned int be16(const __u8 *p)
+{
+	return (unsigned int)p[0] << 8 | p[1];
 }
 
 static void rbytes(__u8 *p, size_t n)
@@ -398,13 +408,18 @@ static unsigned int csum(const __u8 *p, size_t n, __u32 s)
 	return ~s & 0xffff;
 }
 
+/* Where ip_hdr() put the fragment offset field (IPv4: flags and offset;
+ * IPv6: the fragment header's), from the IP header's start; 0: none. */
+static size_t frag_at;
+
 /* An IP header from src to dst, protocol proto, payload plen bytes
- * following; IPv4 options or IPv6 extension headers at random. Returns its
- * length; *l4proto_at is where the last next-header byte lives. */
+ * following; IPv4 options or IPv6 extension headers at random, fragment
+ * fields when frag_ok. Returns its length. */
 static size_t ip_hdr(__u8 *ip, int fam, const union xlb_addr *src,
 		     const union xlb_addr *dst, __u8 proto, size_t plen,
 		     bool frag_ok)
 {
+	frag_at = 0;
 	if (fam == 4) {
 		size_t opt = chance(20) ? 4 * (1 + rn(10)) : 0;
 
@@ -413,9 +428,11 @@ static size_t ip_hdr(__u8 *ip, int fam, const union xlb_addr *src,
 		put16(ip + 2, 20 + opt + plen);
 		put16(ip + 4, rnd());
 		put16(ip + 6, chance(80) ? 0x4000 : 0);
-		if (frag_ok && chance(50))
+		if (frag_ok && chance(50)) {
 			put16(ip + 6, (chance(50) ? 0x2000 : 0) |
 				      (chance(50) ? rn(0x2000) : 0));
+			frag_at = 6;
+		}
 		ip[8] = 1 + rn(255);
 		ip[9] = proto;
 		memcpy(ip + 12, &src->v4, 4);
@@ -453,11 +470,15 @@ static size_t ip_hdr(__u8 *ip, int fam, const union xlb_addr *src,
 
 			*nh = t;
 			memset(ip + off, 0, hl);
-			if (t == 44)
+			if (t == 44) {
 				put16(ip + off + 2, (chance(50) ? rn(0x2000) << 3
 					      : 0) | (chance(50) ? 1 : 0));
-			else
+				put16(ip + off + 4, rnd());
+				put16(ip + off + 6, rnd());
+				frag_at = off + 2;
+			} else {
 				ip[off + 1] = hl / 8 - 1;
+			}
 			if (t == 43)
 				ip[off + 2] = 0, ip[off + 3] = 0;
 			nh = ip + off;
@@ -560,6 +581,32 @@ static void carry_twice(__u8 *ip, size_t ihl)
 	}
 }
 
+/* A later fragment's first (first_len 0: none), sent before it. */
+static __u8 first[MAX_FRAME];
+static size_t first_len;
+
+/* The first fragment of the later fragment at ip (frame f, n bytes): the
+ * same frame with its offset cleared and more fragments set; then the
+ * later fragment's leading bytes, where the first has its ports, often
+ * changed. */
+static void first_of(__u8 *f, size_t n, __u8 *ip, int fam, size_t l4)
+{
+	size_t at = ip - f + frag_at;
+
+	memcpy(first, f, n);
+	first_len = n;
+	if (fam == 4) {
+		put16(first + at, (first[at] & 0x40) << 8 | 0x2000);
+		put16(first + (ip - f) + 10, 0);
+		put16(first + (ip - f) + 10,
+		      csum(first + (ip - f), (ip[0] & 15) * 4, 0));
+	} else {
+		put16(first + at, (first[at + 1] & 6) | 1);
+	}
+	if (chance(50))
+		rbytes(f + l4, 4);
+}
+
 /* A packet from a client to a VIP (or near one), or the other way when an
  * ICMP error quotes it. */
 static size_t gen_lb(__u8 *f)
@@ -572,7 +619,10 @@ static size_t gen_lb(__u8 *f)
 	__u8 proto;
 	size_t off, ihl, l4, pay = payload_len();
 	static __u8 body[MAX_FRAME];
+	size_t ipo;
+	bool later;
 
+	first_len = 0;
 	if (what < 3) {			/* not IP */
 		off = l2_hdr(f, LB_MAC, chance(50) ? 0x0806 : rnd() & 0xffff);
 		rbytes(f + off, 28 + rn(40));
@@ -603,7 +653,8 @@ static size_t gen_lb(__u8 *f)
 		size_t qh, ql, ql4;
 		__u8 ip_p = fam == 4 ? 1 : 58;
 
-		qh = ip_hdr(q, fam, &dst, &src, proto, 0, false);
+		/* sometimes quoting a fragment: only a first one is followed */
+		qh = ip_hdr(q, fam, &dst, &src, proto, 0, chance(20));
 		ql4 = l4_hdr(q + qh, proto, dport, sport, 0);
 		ql = qh + ql4;
 		if (fam == 4)
@@ -650,11 +701,16 @@ static size_t gen_lb(__u8 *f)
 		put16(f + off + 10, csum(f + off, ihl, 0));
 		carry_twice(f + off, ihl);
 	}
+	ipo = off;
+	later = frag_at && (fam == 4 ? be16(f + off + 6) & 0x1fff :
+			be16(f + off + frag_at) & 0xfff8);
 	off += ihl + l4;
 	if (off < 60 && chance(50)) {	/* Ethernet padding */
 		memset(f + off, 0, 60 - off);
 		off = 60;
 	}
+	if (later && chance(40))
+		first_of(f, off, f + ipo, fam, ipo + ihl);
 	return off;
 }
 
@@ -861,19 +917,22 @@ static int test_run(int fd, const __u8 *in, size_t n, __u8 *out,
 	return 0;
 }
 
+/* Keys of any of the tables looked at (flows, xlb_frags). */
+#define KEY_MAX	64
+
 static bool table_empty(int fd)
 {
-	struct xlb_flow_key k;
+	__u8 k[KEY_MAX];
 
-	return bpf_map_get_next_key(fd, NULL, &k) && errno == ENOENT;
+	return bpf_map_get_next_key(fd, NULL, k) && errno == ENOENT;
 }
 
 static void clear_table(int fd)
 {
-	struct xlb_flow_key k;
+	__u8 k[KEY_MAX];
 
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		bpf_map_delete_elem(fd, &k);
+	while (!bpf_map_get_next_key(fd, NULL, k))
+		bpf_map_delete_elem(fd, k);
 }
 
 static void report(struct ctx *c, const char *prog, const char *why,
@@ -948,11 +1007,15 @@ static void again(struct ctx *c, const __u8 *in, size_t n,
 		report(c, "lb", why, in, n, e, got, glen, ret);
 }
 
-static int one_lb(struct ctx *c, const __u8 *in, size_t n, bool clean)
+/* One frame to the balancer. first: a datagram's first fragment, whose
+ * kept ports the next frame (its later fragment) uses. */
+static int one_lb(struct ctx *c, const __u8 *in, size_t n, bool clean,
+		  bool first)
 {
 	static struct dm_out e;
 	static __u8 got[DM_MAX_PKT];
 	struct xlb_flow fv;
+	bool alone = table_empty(c->frags_fd);
 	__u32 glen, ret;
 	int err;
 
@@ -962,15 +1025,6 @@ static int one_lb(struct ctx *c, const __u8 *in, size_t n, bool clean)
 		return err;
 	c->lb_frames++;
 	tally("lb", &e);
-	if (e.skip) {
-		c->skipped++;
-		if (e.no_icmp && ret == DM_TX && is_too_big_reply(in, got, glen))
-			report(c, "lb", "too-big reply to a fragment", in, n,
-			       &e, got, glen, ret);
-		clear_table(c->flows_new_fd);
-		clear_table(c->flows_fd);
-		return 0;
-	}
 	if ((int)ret != e.verdict)
 		report(c, "lb", "verdict", in, n, &e, got, glen, ret);
 	else if (ret != DM_DROP &&
@@ -997,8 +1051,16 @@ static int one_lb(struct ctx *c, const __u8 *in, size_t n, bool clean)
 		report(c, "lb", e.entry ? "an entry besides the model's" :
 			     "an entry made, the model makes none", in, n, &e,
 		       got, glen, ret);
+	else if (alone && table_empty(c->frags_fd) == e.frag_kept)
+		report(c, "lb", e.frag_kept ? "first fragment's ports not kept"
+			     : "fragment ports kept, the model keeps none",
+		       in, n, &e, got, glen, ret);
 	clear_table(c->flows_new_fd);
 	clear_table(c->flows_fd);
+	if (!first) {
+		clear_table(c->frags_fd);
+		c->frags.n = 0;
+	}
 	if (ret == DM_TX && glen <= MAX_FRAME && !is_too_big_reply(in, got, glen)) {
 		memcpy(c->last_tx, got, glen);
 		c->last_tx_len = glen;
@@ -1044,24 +1106,6 @@ static int one_decap(struct ctx *c, const __u8 *in, size_t n)
 	return 0;
 }
 
-static int parse_kinds(const char *s, unsigned int *k)
-{
-	char buf[64], *save, *tok;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	*k = 0;
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "icmp"))
-			*k |= DM_K_ICMP;
-		else if (!strcmp(tok, "frag"))
-			*k |= DM_K_FRAG;
-		else if (strcmp(tok, "none"))
-			return -EINVAL;
-	}
-	return 0;
-}
-
 /* A whole non-negative number, or -1. */
 static long long number(const char *s)
 {
@@ -1094,16 +1138,10 @@ int main(int argc, char **argv)
 			seed = number(v);
 		else if (v && !strcmp(a, "--max-fail") && ++i)
 			c.max_fail = number(v);
-		else if (v && !strcmp(a, "--kinds") && ++i) {
-			if (parse_kinds(v, &c.kinds)) {
-				fprintf(stderr, "xlb-difftest: --kinds: icmp, "
-					"frag or none, comma-separated\n");
-				return 2;
-			}
-		} else {
+		else {
 			fprintf(stderr, "usage: xlb-difftest [--frames N] "
-				"[--seed S] [--kinds icmp,frag] [--max-fail N]"
-				" [--quiet]\n");
+				"[--seed S] [--max-fail N] [--quiet] "
+				"[--stats]\n");
 			return 2;
 		}
 	}
@@ -1118,9 +1156,7 @@ int main(int argc, char **argv)
 	if (setup(&c))
 		return 1;
 	rng_s = c.seed * 0x9e3779b97f4a7c15ULL + 1;
-	printf("difftest: seed %llu, kinds %s%s\n",
-	       (unsigned long long)c.seed, c.kinds & DM_K_ICMP ? "icmp " : "",
-	       c.kinds & DM_K_FRAG ? "frag" : c.kinds ? "" : "none");
+	printf("difftest: seed %llu\n", (unsigned long long)c.seed);
 	for (c.idx = 0; c.idx < frames; c.idx++) {
 		bool decap = rn(100) < 30, clean;
 		size_t n;
@@ -1136,14 +1172,22 @@ int main(int argc, char **argv)
 			n = MAX_FRAME;
 		if (n < 14)	/* the kernel's minimum for a test run */
 			n = 14;
-		err = decap ? one_decap(&c, f, n) : one_lb(&c, f, n, clean);
+		if (!decap && first_len) {
+			c.frag_seqs++;
+			err = one_lb(&c, first, first_len, true, true);
+			if (err)
+				return die("BPF_PROG_TEST_RUN", err);
+		}
+		err = decap ? one_decap(&c, f, n) : one_lb(&c, f, n, clean,
+							   false);
 		if (err)
 			return die("BPF_PROG_TEST_RUN", err);
 		c.frames++;
 	}
-	printf("difftest: frames %ld (lb %ld, of them %ld sent thrice; decap "
-	       "%ld), skipped %ld, mismatches %ld\n", c.frames, c.lb_frames,
-	       c.sequences, c.decap_frames, c.skipped, c.mismatches);
+	printf("difftest: frames %ld (lb %ld, of them %ld sent thrice, %ld "
+	       "later fragments after their first; decap %ld), mismatches "
+	       "%ld\n", c.frames, c.lb_frames, c.sequences, c.frag_seqs,
+	       c.decap_frames, c.mismatches);
 	for (i = 0; c.stats && i < 64 && reasons[i].why; i++)
 		printf("  %8ld %6ld mismatched  %s\n", reasons[i].n,
 		       reasons[i].bad, reasons[i].why);

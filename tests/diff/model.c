@@ -8,6 +8,10 @@
  * it is an RST, or its VIP keeps no flow table) and an ICMP budget too large
  * to run out. The one step of state it does predict is the next: the same
  * frame again confirms that entry (cval) when it is no SYN, FIN or RST.
+ * Fragments (README "fragments stay with their flow") are the exception:
+ * the model keeps first fragments' ports in its own table (dm_frags),
+ * which the driver empties with the program's xlb_frags after each frame
+ * or datagram.
  *
  * Where the documents leave a choice open, the model follows what the
  * programs were seen to do (found by this fuzzer, checked in the code);
@@ -16,8 +20,9 @@
  *   L2 DSR                      no MTU check (nothing is added)
  *   IPv6 too-big reply          headers + 8 bytes quoted up to 256 bytes;
  *                               a longer chain: no reply, dropped
- *   IPv6 fragment header        any, an atomic one (offset 0, M 0) too,
- *                               makes the packet a fragment
+ *   later fragment to a         the non-VIP filter (include/xlb/hash.h)
+ *   non-VIP address             decides: where a VIP's bit collides, an
+ *                               orphan is dropped, elsewhere it passes
  *   decap: order of checks      tunnel kind (protocol; UDP port right after
  *                               a 20/40-byte header; later IPv4 fragment:
  *                               no tunnel), outer header (version, IHL 5),
@@ -72,6 +77,8 @@ struct pkt {
 	size_t l4;		/* offset of the L4 header */
 	__u8 proto;
 	bool frag, later_frag, df;
+	__u8 frag_nh;		/* fragments: the protocol the fragment names */
+	__u32 frag_id;		/* fragments: the datagram's identification */
 	bool quote;		/* a quoted header: lengths may exceed it */
 	__u8 tos, ttl;
 	union xlb_addr src, dst;
@@ -134,6 +141,8 @@ static int parse_ip(struct pkt *p)
 		p->df = fo & 0x4000;
 		p->frag = fo & 0x3fff;
 		p->later_frag = fo & 0x1fff;
+		p->frag_nh = ip[9];
+		p->frag_id = be16(ip + 4);
 		p->tos = ip[1];
 		p->ttl = ip[8];
 		p->proto = ip[9];
@@ -167,12 +176,21 @@ static int parse_ip(struct pkt *p)
 			unsigned int fo = be16(h + 2);
 
 			hl = 8;
-			/* any fragment header, an atomic one too */
+			if (p->l4 + hl > p->l3 + p->l3len)
+				return -1;
+			p->proto = h[0];
+			p->l4 += hl;
+			if (!(fo & 0xfff9))
+				continue;	/* atomic: a whole packet */
 			p->frag = true;
-			p->later_frag = p->later_frag || (fo & 0xfff8);
-		} else {
-			hl = (h[1] + 1) * 8;
+			p->frag_nh = h[0];
+			p->frag_id = (__u32)be16(h + 4) << 16 | be16(h + 6);
+			if (!(fo & 0xfff8))
+				continue;	/* first: headers go on */
+			p->later_frag = true;	/* then data, not headers */
+			return 0;
 		}
+		hl = (h[1] + 1) * 8;
 		if (p->l4 + hl > p->l3 + p->l3len)
 			return -1;
 		p->proto = h[0];
@@ -384,8 +402,9 @@ static bool icmp_error(int fam, __u8 type)
 	return type >= 1 && type <= 4;
 }
 
-/* Issue 9 point 5: an error addressed to a VIP goes to the backend of the
- * quoted flow (quoted header's options or extension headers skipped). */
+/* An ICMP error of any type addressed to a VIP, quoting a packet from that
+ * VIP, goes to the backend of the quoted flow (quoted IPv4 options and IPv6
+ * extension headers skipped); a quoted later fragment has no ports. */
 static void lb_icmp_error(const struct dm_lb *m, const struct pkt *p,
 			  struct dm_out *o)
 {
@@ -414,27 +433,63 @@ static void lb_icmp_error(const struct dm_lb *m, const struct pkt *p,
 	forward(m, p, s, xlb_flow_hash(&k), true, o);
 }
 
-/* Whether today's behaviour and issue 9's agree on this ICMP error: it is
- * addressed to a VIP address, quotes a packet from that address, and the
- * quote has no IPv6 extension header, is no fragment's and holds the
- * ports. */
-static bool icmp_settled(const struct dm_lb *m, const struct pkt *p)
+/* The non-VIP filter (include/xlb/hash.h): one bit per address hash, set
+ * for every VIP address. Only a later fragment's fate depends on it being
+ * a filter (a dropped orphan, not a pass): it is modelled as such. */
+static bool vip_filter_maybe(const struct dm_lb *m, const union xlb_addr *a)
 {
-	size_t q = p->l4 + 8, end = p->l3 + p->l3len;
-	const __u8 *h = p->b + q;
+	__u32 bit = xlb_vip_filter_bit(a) % (XLB_VIP_FILTER_WORDS * 64);
 
-	/* Ports past the IP packet's end, in Ethernet padding: today's
-	 * program reads them (bpf/parse.h parse_icmp_quote bounds the quote
-	 * by the frame), the issue's must not. Reported, not settled. */
+	for (int i = 0; i < m->nvips; i++)
+		if (xlb_vip_filter_bit(&m->vips[i].key.addr) %
+		    (XLB_VIP_FILTER_WORDS * 64) == bit)
+			return true;
+	return false;
+}
 
-	if (!vip_addr(m, &p->dst, p->fam))
-		return false;
-	if (p->fam == 4)
-		return q + 20 <= end && !memcmp(h + 12, &p->dst.v4, 4) &&
-		       !(be16(h + 6) & 0x3fff) &&	/* no fragment */
-		       q + (h[0] & 15) * 4 + 4 <= end;	/* ports quoted */
-	return q + 44 <= end && !memcmp(h + 8, &p->dst, 16) &&
-	       (h[6] == 6 || h[6] == 17);
+/* Fragments kept or dropped: those of the protocols a VIP serves (TCP,
+ * UDP, and for IPv6 a destination-options header before them). */
+static bool frag_may_be_vip(const struct pkt *p)
+{
+	return p->frag_nh == 6 || p->frag_nh == 17 ||
+	       (p->frag_nh == 60 && p->fam == 6);
+}
+
+static struct dm_frag *frag_find(struct dm_frags *t, const struct pkt *p)
+{
+	for (int i = 0; t && i < t->n; i++) {
+		struct dm_frag *f = &t->e[i];
+
+		if (f->family == p->fam && f->proto == p->frag_nh &&
+		    f->id == p->frag_id && !memcmp(&f->src, &p->src, 16) &&
+		    !memcmp(&f->dst, &p->dst, 16))
+			return f;
+	}
+	return NULL;
+}
+
+/* A first fragment: its ports kept (a datagram's first again replaces). */
+static void frag_keep(const struct dm_lb *m, const struct pkt *p,
+		      __u16 sport, __u16 dport, struct dm_out *o)
+{
+	struct dm_frags *t = m->frags;
+	struct dm_frag *f = frag_find(t, p);
+
+	if (!t || (!f && t->n == DM_MAX_FRAGS))
+		return;
+	if (!f) {
+		f = &t->e[t->n++];
+		memset(f, 0, sizeof(*f));
+		f->src = p->src;
+		f->dst = p->dst;
+		f->id = p->frag_id;
+		f->proto = p->frag_nh;
+		f->family = p->fam;
+	}
+	f->sport = sport;
+	f->dport = dport;
+	f->l4proto = p->proto;
+	o->frag_kept = true;
 }
 
 void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
@@ -444,55 +499,24 @@ void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
 	const struct dm_vip *v;
 	struct xlb_flow_key k;
 	__u16 sport = 0, dport = 0;
-	bool rst = false, plain = true;
+	bool rst = false, plain = true, whole;
 	__u32 hash;
 	int s;
 
 	memset(o, 0, offsetof(struct dm_out, pkt));
-	o->skip = o->no_icmp = o->entry = false;
+	o->entry = o->confirms = o->frag_kept = false;
 	p.fam = parse_l2(&p);
 	if (!p.fam)
 		return pass(o, &p, "not IP");
 	if (parse_ip(&p))
 		return pass(o, &p, "malformed IP");
+	/* A fragmented error is no error about a flow. */
 	if (!p.frag && p.proto == (p.fam == 4 ? 1 : 58) &&
-	    p.l4 + 8 <= p.l3 + p.l3len && icmp_error(p.fam, in[p.l4])) {
-		if (!(m->kinds & DM_K_ICMP) && !icmp_settled(m, &p)) {
-			o->skip = true;
-			return pass(o, &p, "ICMP error (kind off)");
-		}
+	    p.l4 + 8 <= p.l3 + p.l3len && icmp_error(p.fam, in[p.l4]))
 		return lb_icmp_error(m, &p, o);
-	}
-	if (!vip_addr(m, &p.dst, p.fam))
-		return pass(o, &p, "not a VIP address");
-	if (p.frag) {
-		if (!(m->kinds & DM_K_FRAG)) {
-			o->skip = o->no_icmp = true;
-			return pass(o, &p, "fragment (kind off)");
-		}
-		/* Issue 9 point 4, fresh fragment table: a first fragment
-		 * carries the ports; a later one whose first was not seen
-		 * has none (hashed on addresses, wildcard VIPs only). */
-		if (p.later_frag || p.l4 + 4 > p.l3 + p.l3len ||
-		    (p.proto != 6 && p.proto != 17)) {
-			v = vip_find(m, &p.dst, p.fam, 0, p.proto);
-			if (!v)
-				return pass(o, &p, "later fragment, port VIP");
-		} else {
-			sport = be16(in + p.l4);
-			dport = be16(in + p.l4 + 2);
-			v = vip_lookup(m, &p.dst, p.fam, dport, p.proto);
-			if (!v)
-				return pass(o, &p, "fragment: no VIP");
-		}
-		key_of(&k, &p.src, &p.dst, p.fam, sport, dport, p.proto);
-		hash = xlb_flow_hash(&k);
-		s = pick(m, v, hash);
-		if (s < 0)
-			return res(o, DM_DROP, "fragment: no backend");
-		return forward(m, &p, s, hash, true, o);
-	}
-	if (p.proto == 6) {
+	/* A later fragment has no L4 header; the rest are parsed whole. */
+	if (p.later_frag) {
+	} else if (p.proto == 6) {
 		size_t doff;
 
 		if (p.l4 + 20 > p.l3 + p.l3len)
@@ -502,23 +526,44 @@ void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
 			return pass(o, &p, "TCP data offset lies");
 		rst = in[p.l4 + 13] & 0x04;
 		plain = !(in[p.l4 + 13] & 0x07);	/* no FIN, SYN, RST */
+		sport = be16(in + p.l4);
+		dport = be16(in + p.l4 + 2);
 	} else if (p.proto == 17) {
 		if (p.l4 + 8 > p.l3 + p.l3len)
 			return pass(o, &p, "UDP cut");
-	} else {
-		return pass(o, &p, "other protocol");
+		sport = be16(in + p.l4);
+		dport = be16(in + p.l4 + 2);
 	}
-	sport = be16(in + p.l4);
-	dport = be16(in + p.l4 + 2);
+	if (!vip_filter_maybe(m, &p.dst))
+		return pass(o, &p, "not a VIP address");
+	if (p.frag && frag_may_be_vip(&p)) {
+		const struct dm_frag *f = frag_find(m->frags, &p);
+
+		if (!p.later_frag) {
+			frag_keep(m, &p, sport, dport, o);
+		} else if (!f) {
+			return res(o, DM_DROP, "later fragment, orphan");
+		} else {
+			sport = f->sport;
+			dport = f->dport;
+			p.proto = f->l4proto;
+		}
+	}
+	whole = !p.frag;
 	v = vip_lookup(m, &p.dst, p.fam, dport, p.proto);
-	if (!v)
-		return pass(o, &p, "no VIP");
+	if (!v || (whole && p.proto != 6 && p.proto != 17))
+		return pass(o, &p, !v ? (p.frag ? "fragment: no VIP" :
+				     "no VIP") : "other protocol");
 	key_of(&k, &p.src, &p.dst, p.fam, sport, dport, p.proto);
 	hash = xlb_flow_hash(&k);
 	s = pick(m, v, hash);
 	if (s < 0)
-		return res(o, DM_DROP, "no backend");
-	if (!rst && !(v->v.flags & XLB_VIP_F_NO_FLOWTABLE)) {
+		return res(o, DM_DROP, p.later_frag ?
+			   "later fragment: no backend" : "no backend");
+	/* Later fragments follow (the ring, in a fresh table) and never
+	 * make an entry; a first fragment is a packet of its flow. */
+	if (!p.later_frag && !rst &&
+	    !(v->v.flags & XLB_VIP_F_NO_FLOWTABLE)) {
 		o->entry = true;
 		o->key = k;
 		memset(&o->val, 0, sizeof(o->val));
@@ -537,7 +582,8 @@ void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
 				 v->v.udp_idle_s ? v->v.udp_idle_s :
 				 XLB_IDLE_UDP_S;
 	}
-	forward(m, &p, s, hash, false, o);
+	/* Fragments are never answered too big. */
+	forward(m, &p, s, hash, p.frag, o);
 }
 
 /* ---- the decap program ---- */

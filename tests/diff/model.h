@@ -25,10 +25,24 @@
 /* Verdicts as XDP numbers them. */
 enum { DM_DROP = 1, DM_PASS = 2, DM_TX = 3 };
 
-/* Frame kinds whose behaviour other branches are changing: their model
- * follows issue 9 (points 4 and 5) and is checked only when switched on. */
-#define DM_K_ICMP	(1U << 0)	/* ICMP errors: only to a VIP, all types */
-#define DM_K_FRAG	(1U << 1)	/* fragments follow the first's ports */
+/* What first fragments left for their later ones (README: fragments stay
+ * with their flow): the model's own table, kept by the driver across the
+ * frames of one datagram and emptied with the program's. */
+#define DM_MAX_FRAGS	8
+
+struct dm_frag {
+	union xlb_addr src, dst;
+	__u32 id;
+	__u8 proto;		/* the protocol the fragment names */
+	__u8 family;
+	__u16 sport, dport;	/* host order: the first fragment's ports */
+	__u8 l4proto;		/* and its upper-layer protocol */
+};
+
+struct dm_frags {
+	struct dm_frag e[DM_MAX_FRAGS];
+	int n;
+};
 
 struct dm_vip {
 	struct xlb_vip_key key;
@@ -45,7 +59,7 @@ struct dm_lb {
 	struct xlb_backend be[DM_MAX_BE];	/* by slot */
 	__u32 ring_size;
 	__u32 *ring[DM_MAX_VIPS];		/* by VIP id; NULL: none */
-	unsigned int kinds;			/* DM_K_* */
+	struct dm_frags *frags;			/* state: first fragments */
 };
 
 struct dm_prefix {
@@ -65,8 +79,7 @@ struct dm_out {
 	int verdict;
 	__u8 pkt[DM_MAX_PKT];
 	size_t len;		/* meaningful for DM_TX and DM_PASS */
-	bool skip;		/* a kind switched off: not compared */
-	bool no_icmp;		/* skipped, but must not be a too-big reply */
+	bool frag_kept;		/* a first fragment's ports were kept */
 	bool entry;		/* an unconfirmed flow entry is made ... */
 	struct xlb_flow_key key; /* ... for this key, with this value (all
 				  * but last_seen) */
