@@ -7,7 +7,6 @@
 #include "maps.h"
 #include "parse.h"
 
-#define MAGLEV_NONE_	0xffffffffU
 
 static __always_inline_ struct xlb_vip *vip_lookup(const struct xlb_pkt *p)
 {
@@ -75,7 +74,7 @@ static __always_inline_ int maglev_pick(const struct xlb_vip *vip, __u32 hash,
 		return -1;
 	slot = hash % ring_size;
 	ring_val = bpf_map_lookup_elem(ring, &slot);
-	if (!ring_val || *ring_val == MAGLEV_NONE_)
+	if (!ring_val || *ring_val == XLB_RING_NONE)
 		return -1;
 	*id = *ring_val;
 	return 0;

@@ -47,6 +47,9 @@
 #define XLB_MAP_VIPS		xlb_vips_v2
 #define XLB_MAP_BACKENDS	xlb_backends
 #define XLB_MAP_MAGLEV		xlb_maglev
+/* A ring slot's value when no backend has weight: the ring builder writes
+ * it, the balancer reads it as "no backend". */
+#define XLB_RING_NONE		0xffffffffU
 #define XLB_MAP_FLOWS		xlb_flows_v2
 #define XLB_MAP_FLOWS_NEW	xlb_flows_new
 #define XLB_MAP_VIP_FILTER	xlb_vip_filter

@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MAGLEV_NONE	UINT32_MAX	/* slot value when no backend has weight */
+#include "xlb/maps.h"
+
+#define MAGLEV_NONE	XLB_RING_NONE	/* slot value when no backend has weight */
 #define MAGLEV_MAX_WEIGHT	65535
 
 struct maglev_backend {
