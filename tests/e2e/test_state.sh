@@ -29,10 +29,12 @@ cd "$(dirname "$0")/../.." || exit 1
 
 DEF_STATE=/var/lib/xlb/eth0.yaml
 DEF_VERDICTS=/var/lib/xlb/eth0.health
+# Everything xlbd keeps beside the default state file.
+DEF_FILES=("$DEF_STATE" "$DEF_VERDICTS" /var/lib/xlb/eth0.base.yaml "$DEF_STATE.lock")
 cleanup() {
 	keep
 	[ -n "$LAB" ] && umount "$LAB/small" 2>/dev/null
-	rm -f "$DEF_STATE" "$DEF_VERDICTS"
+	rm -f "${DEF_FILES[@]}"
 	lab_down
 }
 trap cleanup EXIT
@@ -73,7 +75,7 @@ stop_xlbd() {
 
 t_nostate() {
 	local before after out
-	rm -f "$DEF_STATE" "$DEF_VERDICTS"
+	rm -f "${DEF_FILES[@]}"
 	nostate_start() {
 		lab_ns lb "$LAB_BUILD/xlbd" -i eth0 -s "$LAB/xlbd.sock" \
 			--pin-root "$LAB/bpf" < /dev/null >> "$LAB/xlbd.log" 2>&1 &
@@ -87,7 +89,7 @@ t_nostate() {
 	after=$(list_shape)
 	out=$(spread 30)
 	stop_xlbd
-	rm -f "$DEF_STATE" "$DEF_VERDICTS"
+	rm -f "${DEF_FILES[@]}"
 	if [ "$before" != "$after" ]; then
 		fail nostate "list before: $(echo $before) / after: $(echo $after)"
 	elif [ "${out##* }" != 0 ] || [ -z "$before" ]; then
