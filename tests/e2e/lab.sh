@@ -177,6 +177,15 @@ lab_xlbd_kill() {
 	return 0
 }
 
+# lab_xlbd_reset: a clean slate on the lb node: xlbd stopped (SIGTERM), its
+# program and pins removed, its state files ($LAB/state.*) gone.
+lab_xlbd_reset() {
+	lab_xlbd_kill TERM
+	lab_ns lb "$LAB_BUILD/xlbd" -i eth0 --pin-root "$LAB/bpf" \
+		--state "$LAB/state.yaml" --detach > /dev/null 2>&1
+	rm -f "$LAB"/state.*
+}
+
 xlbctl() { "$LAB_BUILD/xlbctl" -s "$LAB/xlbd.sock" "$@"; }
 
 # lab_backends VIP: "addr health effective_weight transitions latency_ms

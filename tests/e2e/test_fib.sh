@@ -29,13 +29,8 @@ conf() {
 	cat > "$CONF"
 }
 
-# stop: no daemon, no pins, no state (a clean slate).
-stop() {
-	lab_xlbd_kill TERM
-	lab_ns lb "$LAB_BUILD/xlbd" -i eth0 --pin-root "$LAB/bpf" \
-		--state "$LAB/state.yaml" --detach > /dev/null 2>&1
-	rm -f "$LAB"/state.*
-}
+# stop: a clean slate (lab.sh).
+stop() { lab_xlbd_reset; }
 
 # xlbd_refused: xlbd with $CONF exits at once (not running); its log
 # ends with the reason.

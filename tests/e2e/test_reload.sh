@@ -55,12 +55,10 @@ start() {
 	lab_xlbd_start -c "$CONF"
 }
 
-# stop: SIGTERM, remove pins, state and the file (a clean slate).
+# stop: a clean slate (lab.sh), and no -c file.
 stop() {
-	lab_xlbd_kill TERM
-	lab_ns lb "$LAB_BUILD/xlbd" -i eth0 --pin-root "$LAB/bpf" \
-		--state "$LAB/state.yaml" --detach > /dev/null 2>&1
-	rm -f "$LAB"/state.* "$LAB/conf.yaml"
+	lab_xlbd_reset
+	rm -f "$LAB/conf.yaml"
 }
 
 # hup: SIGHUP and wait for the n-th reload verdict in the log.

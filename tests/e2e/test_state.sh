@@ -65,13 +65,8 @@ for v in json.load(sys.stdin)["vips"]:
 '
 }
 
-# stop_xlbd: SIGTERM the lab's xlbd and remove its pins (a clean slate).
-stop_xlbd() {
-	lab_xlbd_kill TERM
-	lab_ns lb "$LAB_BUILD/xlbd" -i eth0 --pin-root "$LAB/bpf" --detach \
-		> /dev/null 2>&1
-	rm -f "$LAB/state.yaml" "$LAB/state.health"
-}
+# stop_xlbd: a clean slate (lab.sh).
+stop_xlbd() { lab_xlbd_reset; }
 
 t_nostate() {
 	local before after out
