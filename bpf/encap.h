@@ -22,7 +22,7 @@ static __always_inline_ int move_l2(struct xdp_md *ctx, __u32 l2_len,
 	if (data + shift + L2_MAX > end)
 		return -1;
 	if (l2_len == ETH_HLEN) {	/* untagged: the common case */
-		__builtin_memcpy(data, data + shift, ETH_HLEN);
+		eth_copy(data, data + shift);
 		return 0;
 	}
 #pragma unroll

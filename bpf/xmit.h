@@ -68,8 +68,8 @@ static __always_inline_ int xmit(struct xdp_md *ctx,
 		count(XLB_C_DROP_NO_ROUTE);
 		return XDP_DROP;
 	}
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, cfg->gw_mac, ETH_ALEN);
+	mac_copy(eth->h_source, eth->h_dest);
+	mac_copy(eth->h_dest, cfg->gw_mac);
 	count(XLB_C_TX);
 	return XDP_TX;
 }
@@ -102,8 +102,8 @@ static __always_inline_ int xmit_l2(struct xdp_md *ctx,
 	if ((void *)(eth + 1) > end)
 		return XDP_ABORTED;
 	if (be->flags & XLB_BE_F_HAS_MAC) {
-		__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-		__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
+		mac_copy(eth->h_source, eth->h_dest);
+		mac_copy(eth->h_dest, be->mac);
 		count(XLB_C_TX);
 		return XDP_TX;
 	}
