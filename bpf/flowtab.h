@@ -60,6 +60,11 @@
  *   flow-table: off (per VIP)   every packet takes the ring's backend; no
  *                               entry is read or written
  *                               (XLB_C_FLOW_UNTRACKED).
+ *   ring changed, no entry      a TCP packet that is no SYN, without entry
+ *                               in either table, takes the VIP's previous
+ *                               ring (prev_pick), kept XLB_RING_PREV_S
+ *                               after a change: the flow is older than
+ *                               the change (moved here by ECMP).
  *   backend gone                (slot not ACTIVE or of another generation)
  *                               the flow picks from the ring again and keeps
  *                               its entry with the new backend. A slot read
@@ -284,6 +289,32 @@ static __always_inline_ int unconfirmed_lookup(struct xlb_pkt *p,
 	return 0;
 }
 
+/* A TCP packet that is no SYN and has no entry belongs to a flow that
+ * began earlier. While the VIP's previous ring is kept (its last change
+ * less than XLB_RING_PREV_S ago), that ring names the backend the flow
+ * had, wherever the flow was balanced before: on this node, or on a peer
+ * that had the same table, before ECMP moved the flow here. A backend
+ * that is gone (its slot no longer this VIP's) leaves the current ring to
+ * pick. Anything else (SYNs, UDP, where a first datagram looks like any
+ * other) takes the current ring, and so does every packet of a VIP
+ * without flow table: there a connection's SYN took the current ring and
+ * nothing would keep its next packets with it. 0: out filled. */
+static __always_inline_ int prev_pick(struct xlb_pkt *p,
+				      const struct xlb_vip *vip,
+				      const struct xlb_config *cfg,
+				      struct pick *out)
+{
+	if (p->key.proto != IPPROTO_TCP || is_syn(p) ||
+	    vip->flags & XLB_VIP_F_NO_FLOWTABLE)
+		return -1;
+	if (ring_pick(&XLB_MAP_RING_PREV, vip, pkt_hash(p), cfg->ring_size,
+		      &out->id) ||
+	    backend_get(out->id, vip->id, &out->be))
+		return -1;
+	count(XLB_C_FLOW_PREV_RING);
+	return 0;
+}
+
 /* A flow without an entry takes the ring's backend; its first packet
  * makes an unconfirmed entry (a confirmed flow that lost its backend gets
  * the new one in place). */
@@ -294,9 +325,10 @@ static __always_inline_ int flow_pick(struct xlb_pkt *p,
 {
 	struct xlb_flow nf = {};
 
-	if (maglev_pick(vip, pkt_hash(p), cfg->ring_size, &out->id))
-		return -1;
-	if (backend_get(out->id, vip->id, &out->be))
+	if (prev_pick(p, vip, cfg, out) &&
+	    (ring_pick(&XLB_MAP_MAGLEV, vip, pkt_hash(p), cfg->ring_size,
+		       &out->id) ||
+	     backend_get(out->id, vip->id, &out->be)))
 		return -1;
 	if (p->flags & PKT_F_FOLLOW)
 		return 0;

@@ -48,6 +48,18 @@ struct {
 	__array(values, struct xlb_ring);
 } XLB_MAP_MAGLEV SEC(".maps");
 
+/* Each VIP's ring as it was before its last change, for XLB_RING_PREV_S
+ * (user space drops it then): a TCP packet that is no SYN and finds no
+ * entry belongs to a flow older than the change (ECMP moved it here from
+ * a peer, or the table lost it), and the old ring names the backend it
+ * had. flowtab.h, prev_pick. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__array(values, struct xlb_ring);
+} XLB_MAP_RING_PREV SEC(".maps");
+
 /* The flow table: confirmed flows only (see flowtab.h). One value per
  * flow, seen by every CPU: a flow's packets may arrive on different CPUs
  * (RSS changes, veth), and a per-CPU value would make a CPU that never saw

@@ -60,8 +60,10 @@ static __always_inline_ int backend_get(__u32 id, __u32 vip_id,
 	return 0;
 }
 
-static __always_inline_ int maglev_pick(const struct xlb_vip *vip, __u32 hash,
-					__u32 ring_size, __u32 *id)
+/* The slot the VIP's ring in rings (XLB_MAP_MAGLEV, or the previous one)
+ * gives hash. */
+static __always_inline_ int ring_pick(void *rings, const struct xlb_vip *vip,
+				      __u32 hash, __u32 ring_size, __u32 *id)
 {
 	__u32 vip_id = vip->id, slot;
 	__u32 *ring_val;
@@ -69,7 +71,7 @@ static __always_inline_ int maglev_pick(const struct xlb_vip *vip, __u32 hash,
 
 	if (!ring_size)
 		return -1;
-	ring = bpf_map_lookup_elem(&XLB_MAP_MAGLEV, &vip_id);
+	ring = bpf_map_lookup_elem(rings, &vip_id);
 	if (!ring)
 		return -1;
 	slot = hash % ring_size;

@@ -47,6 +47,9 @@ enum xlb_counter {
 	XLB_C_DROP_L2_OFFLINK,	/* L2 DSR backend not on-link: the FIB names a
 				 * gateway, which would route the VIP packet
 				 * back here (a loop until TTL) */
+	XLB_C_FLOW_PREV_RING,	/* (event) a TCP packet without SYN or entry
+				 * took the VIP's previous ring's backend
+				 * (bpf/flowtab.h, prev_pick) */
 	XLB_C_MAX,
 };
 
@@ -87,6 +90,7 @@ static const char *const xlb_counter_names[XLB_C_MAX] = {
 	[XLB_C_FRAG_FIRST] = "fragment_first",
 	[XLB_C_FRAG_FOLLOWED] = "fragment_followed",
 	[XLB_C_DROP_L2_OFFLINK] = "drop_l2_offlink",
+	[XLB_C_FLOW_PREV_RING] = "flow_prev_ring",
 };
 
 #include <string.h>

@@ -33,6 +33,10 @@
 #ifndef XLB_FRAGS_DEFAULT
 #define XLB_FRAGS_DEFAULT	8192
 #endif
+/* How long a VIP's ring before its last change stays in xlb_ring_prev
+ * (bpf/maps.h): a TCP flow older than the change that reaches this node
+ * without an entry within it still finds its backend. */
+#define XLB_RING_PREV_S		120
 /* Non-VIP filter: one bit per hash of a VIP address (xlb/hash.h). */
 #define XLB_VIP_FILTER_SHIFT	16
 #define XLB_VIP_FILTER_WORDS	((1U << XLB_VIP_FILTER_SHIFT) / 64)
@@ -47,6 +51,7 @@
 #define XLB_MAP_VIPS		xlb_vips_v2
 #define XLB_MAP_BACKENDS	xlb_backends
 #define XLB_MAP_MAGLEV		xlb_maglev
+#define XLB_MAP_RING_PREV	xlb_ring_prev
 /* A ring slot's value when no backend has weight: the ring builder writes
  * it, the balancer reads it as "no backend". */
 #define XLB_RING_NONE		0xffffffffU

@@ -230,17 +230,78 @@ static int stale_ring(struct ctx *c)
 	return err;
 }
 
+static int map_fd(struct ctx *c, const char *name);
+
+/* Previous rings: every service with two or more backends changes its
+ * weights once, so its first ring becomes its previous one (bpf/maps.h,
+ * XLB_MAP_RING_PREV). libxlb keeps none for a VIP without flow table; one
+ * is put there by hand all the same, which the balancer must ignore. */
+static int prev_rings(struct ctx *c)
+{
+	int rfd = map_fd(c, XLB_STR(XLB_MAP_MAGLEV));
+	int pfd = map_fd(c, XLB_STR(XLB_MAP_RING_PREV));
+	struct xlb_backend_spec spec[4];
+	struct xlb_vip_key k;
+	__u32 id, ring_id;
+	int n, i, fd, err;
+
+	for (size_t s = 0; s < NSERV; s++) {
+		if (xlb_parse_vip(services[s].vip, &k))
+			return -EINVAL;
+		n = xlb_vip_backends(c->lb, &k, spec, 4);
+		if (n < 2)
+			continue;
+		for (i = 0; i < n; i++)
+			spec[i].weight = n - i;
+		fd = -1;
+		if (services[s].off &&
+		    !xlb_vip_id(c->lb, &k, &id) &&
+		    !bpf_map_lookup_elem(rfd, &id, &ring_id))
+			fd = bpf_map_get_fd_by_id(ring_id);
+		err = xlb_vip_update(c->lb, &k, spec, n);
+		if (!err && fd >= 0 &&
+		    bpf_map_update_elem(pfd, &id, &fd, BPF_ANY))
+			err = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int read_ring(int outer_fd, __u32 i, __u32 **out)
+{
+	__u32 id, j;
+	int fd;
+
+	free(*out);
+	*out = NULL;
+	if (bpf_map_lookup_elem(outer_fd, &i, &id))
+		return 0;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	*out = calloc(RING, sizeof(__u32));
+	for (j = 0; *out && j < RING; j++)
+		if (bpf_map_lookup_elem(fd, &j, &(*out)[j]))
+			(*out)[j] = ~0U;
+	close(fd);
+	return *out ? 0 : -ENOMEM;
+}
+
 /* The model's configuration, read back from the balancer's maps. */
 static int snapshot(struct ctx *c)
 {
 	int vfd = map_fd(c, XLB_STR(XLB_MAP_VIPS));
 	int bfd = map_fd(c, XLB_STR(XLB_MAP_BACKENDS));
 	int rfd = map_fd(c, XLB_STR(XLB_MAP_MAGLEV));
+	int pfd = map_fd(c, XLB_STR(XLB_MAP_RING_PREV));
 	struct xlb_vip_key k, *prev = NULL;
 	__u32 i, zero = 0;
 	int cfd = map_fd(c, XLB_STR(XLB_MAP_CONFIG));
 
-	if (vfd < 0 || bfd < 0 || rfd < 0 || cfd < 0)
+	if (vfd < 0 || bfd < 0 || rfd < 0 || pfd < 0 || cfd < 0)
 		return -ENOENT;
 	if (bpf_map_lookup_elem(cfd, &zero, &c->m.cfg))
 		return -errno;
@@ -259,21 +320,11 @@ static int snapshot(struct ctx *c)
 			return -errno;
 	c->m.ring_size = RING;
 	for (i = 0; i < DM_MAX_VIPS; i++) {
-		__u32 id, j;
-		int fd;
+		int err = read_ring(rfd, i, &c->m.ring[i]) ?:
+			  read_ring(pfd, i, &c->m.prev[i]);
 
-		free(c->m.ring[i]);
-		c->m.ring[i] = NULL;
-		if (bpf_map_lookup_elem(rfd, &i, &id))
-			continue;
-		fd = bpf_map_get_fd_by_id(id);
-		if (fd < 0)
-			return -errno;
-		c->m.ring[i] = calloc(RING, sizeof(__u32));
-		for (j = 0; j < RING; j++)
-			if (bpf_map_lookup_elem(fd, &j, &c->m.ring[i][j]))
-				c->m.ring[i][j] = ~0U;
-		close(fd);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -342,7 +393,7 @@ static int setup(struct ctx *c)
 	cfg->gue_port = htons(GUE);
 	cfg->icmp_rate = ~0U;	/* never runs out: the model has no budget */
 	err = xlb_set_config(c->lb, cfg) ?: add_services(c) ?:
-	      stale_ring(c) ?: snapshot(c);
+	      prev_rings(c) ?: stale_ring(c) ?: snapshot(c);
 	if (err)
 		return die("configuring the balancer", err);
 	c->m.frags = &c->frags;

@@ -244,10 +244,10 @@ static void key_of(struct xlb_flow_key *k, const union xlb_addr *s,
 	k->family = fam;
 }
 
-/* The backend slot the ring gives, -1 when none. */
-static int pick(const struct dm_lb *m, const struct dm_vip *v, __u32 hash)
+/* The backend slot ring r gives, -1 when none. */
+static int ring_slot(const struct dm_lb *m, const __u32 *r,
+		     const struct dm_vip *v, __u32 hash)
 {
-	const __u32 *r = v->v.id < DM_MAX_VIPS ? m->ring[v->v.id] : NULL;
 	__u32 s;
 
 	if (!r || !m->ring_size)
@@ -259,6 +259,23 @@ static int pick(const struct dm_lb *m, const struct dm_vip *v, __u32 hash)
 	    m->be[s].vip_id != v->v.id)
 		return -1;
 	return (int)s;
+}
+
+/* The backend slot for a flow without entry. A TCP packet that is no SYN
+ * (an ICMP error or later fragment about TCP counts: no flags) began
+ * before the VIP's last change: the previous ring's slot, if it has a
+ * live one; VIPs without flow table and everything else: the ring's. */
+static int pick(const struct dm_lb *m, const struct dm_vip *v, __u32 hash,
+		int proto, bool syn)
+{
+	bool id_ok = v->v.id < DM_MAX_VIPS;
+	int s = -1;
+
+	if (id_ok && proto == 6 && !syn &&
+	    !(v->v.flags & XLB_VIP_F_NO_FLOWTABLE))
+		s = ring_slot(m, m->prev[v->v.id], v, hash);
+	return s >= 0 ? s : ring_slot(m, id_ok ? m->ring[v->v.id] : NULL, v,
+					hash);
 }
 
 static size_t overhead(const struct xlb_backend *be)
@@ -427,7 +444,7 @@ static void lb_icmp_error(const struct dm_lb *m, const struct pkt *p,
 	if (!v)
 		return pass(o, p, "icmp error: no VIP");
 	key_of(&k, &q.dst, &q.src, p->fam, dport, sport, q.proto);
-	s = pick(m, v, xlb_flow_hash(&k));
+	s = pick(m, v, xlb_flow_hash(&k), q.proto, false);
 	if (s < 0)
 		return res(o, DM_DROP, "icmp error: no backend");
 	forward(m, p, s, xlb_flow_hash(&k), true, o);
@@ -499,7 +516,7 @@ void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
 	const struct dm_vip *v;
 	struct xlb_flow_key k;
 	__u16 sport = 0, dport = 0;
-	bool rst = false, plain = true, whole;
+	bool rst = false, plain = true, syn = false, whole;
 	__u32 hash;
 	int s;
 
@@ -525,6 +542,7 @@ void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
 		if (doff < 20 || p.l4 + doff > p.l3 + p.l3len)
 			return pass(o, &p, "TCP data offset lies");
 		rst = in[p.l4 + 13] & 0x04;
+		syn = (in[p.l4 + 13] & 0x16) == 0x02;	/* SYN, no ACK/RST */
 		plain = !(in[p.l4 + 13] & 0x07);	/* no FIN, SYN, RST */
 		sport = be16(in + p.l4);
 		dport = be16(in + p.l4 + 2);
@@ -556,7 +574,7 @@ void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
 				     "no VIP") : "other protocol");
 	key_of(&k, &p.src, &p.dst, p.fam, sport, dport, p.proto);
 	hash = xlb_flow_hash(&k);
-	s = pick(m, v, hash);
+	s = pick(m, v, hash, p.proto, syn);
 	if (s < 0)
 		return res(o, DM_DROP, p.later_frag ?
 			   "later fragment: no backend" : "no backend");

@@ -59,6 +59,8 @@ struct dm_lb {
 	struct xlb_backend be[DM_MAX_BE];	/* by slot */
 	__u32 ring_size;
 	__u32 *ring[DM_MAX_VIPS];		/* by VIP id; NULL: none */
+	__u32 *prev[DM_MAX_VIPS];		/* the ring before the VIP's
+						 * last change, while kept */
 	struct dm_frags *frags;			/* state: first fragments */
 };
 

@@ -476,9 +476,10 @@ def flow_cases():
     run("flow/kept-after-add", "tx", f1, to("198.18.2.1", f1))
     emit(f"weight {vip} 198.18.2.1 0")
     run("flow/kept-after-drain", "tx", f1, to("198.18.2.1", f1))
-    # New flows never go to the drained backend.
+    # New flows (SYNs) never go to the drained backend.
     for i in range(40):
-        f = client_pkt(vip, sport=20000 + i)
+        f = client_pkt(vip, sport=20000 + i,
+                       l4=TCP(sport=20000 + i, dport=80, flags="S"))
         run(f"flow/new-avoids-drained-{i}", "tx", f, None)
     emit("counter flow_new 41")
     emit("counter flow_hit 2")
@@ -861,10 +862,15 @@ def flowtable_tcp_cases():
     run("ft/rst-to-entry-backend", "tx", rst, ft_to("198.18.2.1", rst))
     ft_flow(5002, "none")
     emit("counter flow_rst 1")
-    # RST without an entry: the ring's backend, no entry made.
+    # RST without an entry: the previous ring's backend while the ring
+    # changed recently (it may end a flow from before the change), then the
+    # ring's; no entry made.
+    run("ft/rst-no-entry-prev-ring", "tx", rst, ft_to("198.18.2.1", rst))
+    emit("counter flow_prev_ring 1")
+    emit("ring-prev-drop")
     run("ft/rst-no-entry", "tx", rst, ft_to("198.18.2.2", rst))
     ft_flow(5002, "none")
-    emit("counter flow_untracked 1")
+    emit("counter flow_untracked 2")
     # RST on an unconfirmed entry ends it too.
     s3 = tcp(5003, "S")
     run("ft/rst-unconfirmed-setup", "tx", s3, ft_to("198.18.2.2", s3))
@@ -949,6 +955,7 @@ def flowtable_icmp_cases():
                      80, 6))
     ft_flow(9001, "confirmed", state="established", backend="198.18.2.1")
     # About an unknown flow: the ring's backend, no entry.
+    emit("ring-prev-drop")
     quote = IP(src="198.18.1.1", dst=CLIENT4, id=1, flags="DF") / \
         TCP(sport=80, dport=9002)
     p = Ether(dst=LB_MAC, src=ROUTER_MAC) / \
@@ -990,6 +997,49 @@ def flowtable_udp_cases():
     run("ft/udp-default-1", "tx", d2, ft_to("198.18.2.2", d2, FT_UDP, "gue"))
     run("ft/udp-default-2", "tx", d2, ft_to("198.18.2.2", d2, FT_UDP, "gue"))
     ft_flow(6002, "confirmed", vip=FT_UDP, idle=120)
+
+
+def flowtable_prev_ring_cases():
+    """A TCP packet with neither SYN nor entry began before the VIP's last
+    ring change (ECMP moved it here from a peer with the same table): it
+    takes the previous ring's backend while that ring is kept."""
+    ft_setup()
+    emit(f"backend {FT_VIP} 198.18.2.2 weight=0")
+    # One build: the ring is .2.2 alone, the previous one .2.1 alone.
+    emit(f"weights {FT_VIP} 198.18.2.1=0 198.18.2.2=1")
+    a = tcp(8001, "A")
+    run("prev/ack-no-entry", "tx", a, ft_to("198.18.2.1", a))
+    ft_flow(8001, "unconfirmed", backend="198.18.2.1")
+    run("prev/ack-confirms", "tx", a, ft_to("198.18.2.1", a))
+    ft_flow(8001, "confirmed", backend="198.18.2.1")
+    emit("counter flow_prev_ring 1")
+    s = tcp(8002, "S")
+    run("prev/syn-current-ring", "tx", s, ft_to("198.18.2.2", s))
+    emit("ring-prev-drop")
+    a3 = tcp(8003, "A")
+    run("prev/dropped-current-ring", "tx", a3, ft_to("198.18.2.2", a3))
+    emit("counter flow_prev_ring 1")
+
+    # The previous ring's backend removed: the current ring picks.
+    ft_setup()
+    emit(f"backend {FT_VIP} 198.18.2.2 weight=0")
+    emit(f"backend-del {FT_VIP} 198.18.2.1")
+    a4 = tcp(8004, "A")
+    run("prev/removed-backend-current-ring", "tx", a4,
+        ft_to("198.18.2.2", a4))
+    emit("counter flow_prev_ring 0")
+
+    # UDP: a first datagram looks like any other; the current ring.
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC} gue={GUE_PORT}")
+    emit(f"vip {FT_UDP} mode=gue")
+    emit(f"backend {FT_UDP} 198.18.2.1")
+    emit(f"backend {FT_UDP} 198.18.2.2 weight=0")
+    emit(f"weights {FT_UDP} 198.18.2.1=0 198.18.2.2=1")
+    d = client_pkt(FT_UDP, sport=8005)
+    run("prev/udp-current-ring", "tx", d,
+        ft_to("198.18.2.2", d, FT_UDP, "gue"))
+    emit("counter flow_prev_ring 0")
 
 
 def flowtable_off_cases():
@@ -1461,6 +1511,7 @@ def main():
     flowtable_tcp_cases()
     flowtable_udp_cases()
     flowtable_off_cases()
+    flowtable_prev_ring_cases()
     flowtable_drained_cases()
     flowtable_icmp_cases()
     frag_cases()

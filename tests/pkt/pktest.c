@@ -20,6 +20,8 @@
  *   ingress IFNAME                   later runs arrive on IFNAME (FIB tests)
  *   health VIP ADDR up|down          a backend's health (xlb_vip_update)
  *   flows-zero                       every flow's value zeroed (gen 0)
+ *   ring-prev-drop                   every VIP's previous ring dropped
+ *   weights VIP ADDR=W...            several weights, one ring build
  *   race VIP ADDR1 ADDR2 MS HEXIN    for MS ms a thread swaps the VIP's one
  *                                    (IPv4, IPIP) backend between ADDR1 and
  *                                    ADDR2 (del, add: one slot) while HEXIN
@@ -599,6 +601,43 @@ static int do_health(struct runner *r, char **argv, int argc)
 	return err;
 }
 
+/* weights VIP ADDR=W...: new weights for several backends, one ring build. */
+static int do_weights(struct runner *r, char **argv, int argc)
+{
+	struct xlb_backend_spec *all;
+	struct xlb_vip_key k;
+	int n, i, j, err = 0;
+
+	if (argc < 2 || xlb_parse_vip(argv[0], &k))
+		return -EINVAL;
+	all = calloc(XLB_MAX_BACKENDS, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	n = xlb_vip_backends(r->lb, &k, all, XLB_MAX_BACKENDS);
+	for (j = 1; j < argc && !err; j++) {
+		char *eq = strchr(argv[j], '=');
+		union xlb_addr a;
+		__u8 fam;
+
+		err = -EINVAL;
+		if (!eq)
+			break;
+		*eq = 0;
+		if (xlb_parse_addr(argv[j], &a, &fam))
+			break;
+		for (i = 0; i < n; i++)
+			if (all[i].family == fam &&
+			    !memcmp(&all[i].addr, &a, sizeof(a))) {
+				all[i].weight = atoi(eq + 1);
+				err = 0;
+			}
+	}
+	if (!err)
+		err = xlb_vip_update(r->lb, &k, all, n);
+	free(all);
+	return err;
+}
+
 struct racer {
 	struct xlb *lb;
 	struct xlb_vip_key k;
@@ -856,6 +895,10 @@ static int exec_argv(struct runner *r, char **argv, int argc)
 		do_race(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "slot-mid"))
 		err = do_slot_mid(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "weights"))
+		err = do_weights(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "ring-prev-drop"))
+		xlb_ring_prev_expire(r->lb, 0);
 	else if (!strcmp(argv[0], "flows-zero"))
 		err = do_flows_zero(r);
 	else if (!strcmp(argv[0], "flows"))

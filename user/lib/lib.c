@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <arpa/inet.h>
@@ -31,6 +32,9 @@ struct vip_state {
 	struct xlb_vip val;
 	struct be_state *be;
 	size_t nbe;
+	time_t prev_since;		/* CLOCK_MONOTONIC s when the ring in
+					 * XLB_MAP_RING_PREV was replaced; 0:
+					 * none kept */
 };
 
 struct xlb {
@@ -88,6 +92,14 @@ static int pin_paths(struct xlb *x, const char *dir)
 
 /* Rebuild the model from the maps of a running data plane: VIPs from
  * xlb_vips, backends (with weights and generations) from xlb_backends. */
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 static int adopt(struct xlb *x)
 {
 	int vfd = bpf_map__fd(x->skel->maps.XLB_MAP_VIPS);
@@ -97,7 +109,7 @@ static int adopt(struct xlb *x)
 	struct vip_state *v;
 	struct xlb_vip val;
 	void *prev = NULL;
-	__u32 slot;
+	__u32 slot, inner_id;
 
 	while (!bpf_map_get_next_key(vfd, prev, &next)) {
 		k = next;
@@ -108,6 +120,12 @@ static int adopt(struct xlb *x)
 		v->used = true;
 		v->key = k;
 		v->val = val;
+		/* A previous ring the last process kept lives one more
+		 * window from now: its age went with that process. */
+		if (!bpf_map_lookup_elem(
+			    bpf_map__fd(x->skel->maps.XLB_MAP_RING_PREV),
+			    &val.id, &inner_id))
+			v->prev_since = mono_s() ?: 1;
 	}
 	for (slot = 0; slot < XLB_MAX_BACKENDS; slot++) {
 		struct be_state *arr, *b;
@@ -339,7 +357,8 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 		err = inner;
 		goto fail;
 	}
-	err = bpf_map__set_inner_map_fd(x->skel->maps.XLB_MAP_MAGLEV, inner);
+	err = bpf_map__set_inner_map_fd(x->skel->maps.XLB_MAP_MAGLEV, inner) ?:
+	      bpf_map__set_inner_map_fd(x->skel->maps.XLB_MAP_RING_PREV, inner);
 	if (!err && opts && opts->pin_dir)
 		err = pin_paths(x, opts->pin_dir);
 	if (!err)
@@ -441,6 +460,52 @@ int xlb_vip_id(const struct xlb *x, const struct xlb_vip_key *k, __u32 *id)
 	return 0;
 }
 
+/* The ring about to be replaced becomes the VIP's previous ring (bpf/maps.h,
+ * XLB_MAP_RING_PREV). Best effort: without it, flows older than the change
+ * that arrive without an entry take the new ring, as before. */
+static void ring_keep_prev(struct xlb *x, struct vip_state *v)
+{
+	__u32 inner_id;
+	int fd;
+
+	if (v->val.flags & XLB_VIP_F_NO_FLOWTABLE)
+		return;		/* its packets follow the current ring */
+	if (bpf_map_lookup_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
+				&v->val.id, &inner_id))
+		return;		/* the VIP's first ring */
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return;
+	if (!bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_RING_PREV),
+				 &v->val.id, &fd, BPF_ANY))
+		v->prev_since = mono_s() ?: 1;
+	close(fd);
+}
+
+static void ring_prev_drop(struct xlb *x, struct vip_state *v)
+{
+	bpf_map_delete_elem(map_fd(x, x->skel->maps.XLB_MAP_RING_PREV),
+			    &v->val.id);
+	v->prev_since = 0;
+}
+
+int xlb_ring_prev_expire(struct xlb *x, unsigned int max_age_s)
+{
+	time_t now = mono_s();
+	int n = 0;
+	__u32 i;
+
+	for (i = 0; i < XLB_MAX_VIPS; i++) {
+		struct vip_state *v = &x->vips[i];
+
+		if (!v->prev_since || now - v->prev_since < (time_t)max_age_s)
+			continue;
+		ring_prev_drop(x, v);
+		n++;
+	}
+	return n;
+}
+
 /* Build the VIP's ring from its backend set and swap it in. */
 static int ring_install(struct xlb *x, struct vip_state *v)
 {
@@ -475,6 +540,7 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 	inner = ring_create(x->ring_size);
 	if (inner < 0)
 		return inner;
+	ring_keep_prev(x, v);
 	if (bpf_map_update_batch(inner, x->ring_keys, x->ring, &count, NULL) ||
 	    bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
 				&v->val.id, &inner, BPF_ANY))
@@ -596,6 +662,10 @@ int xlb_vip_set_opts(struct xlb *x, const struct xlb_vip_key *k,
 	if (bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_VIPS), k, &val,
 				BPF_EXIST))
 		return -errno;
+	/* Flows of a VIP without flow table followed the current ring
+	 * whatever came before: none belongs to its previous ring. */
+	if ((val.flags ^ v->val.flags) & XLB_VIP_F_NO_FLOWTABLE)
+		ring_prev_drop(x, v);
 	v->val = val;
 	/* Off: no entry may outlive the switch. A new idle bound applies to
 	 * flows confirmed from now on. */
@@ -732,6 +802,8 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
 	v->used = false;
 	filter_sync(x);
 	bpf_map_delete_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
+			    &v->val.id);
+	bpf_map_delete_elem(map_fd(x, x->skel->maps.XLB_MAP_RING_PREV),
 			    &v->val.id);
 	for (i = 0; i < v->nbe; i++) {
 		slot_free(x, v->be[i].slot);

@@ -91,6 +91,9 @@ int xlb_vip_set_opts(struct xlb *x, const struct xlb_vip_key *k,
 /* A VIP's settings as they act (0 idle shown as the default). */
 void xlb_vip_opts_get(const struct xlb_vip *v, struct xlb_vip_opts *o);
 int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k);
+/* Drop the previous rings (bpf/maps.h, XLB_MAP_RING_PREV) replaced at
+ * least max_age_s ago; returns how many. */
+int xlb_ring_prev_expire(struct xlb *x, unsigned int max_age_s);
 int xlb_vip_id(const struct xlb *x, const struct xlb_vip_key *k, __u32 *id);
 
 int xlb_backend_add(struct xlb *x, const struct xlb_vip_key *k,

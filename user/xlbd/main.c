@@ -325,6 +325,18 @@ static void on_verdicts(void *arg, uint32_t revents)
 			       STORE_VERDICT_DELAY_MS);
 }
 
+/* Previous rings (bpf/maps.h, XLB_MAP_RING_PREV) live XLB_RING_PREV_S
+ * after their VIP's last change, give or take this tick. */
+#define PREV_RING_TICK_MS	5000
+
+static void on_prev_timer(void *arg)
+{
+	struct xlbd *d = arg;
+
+	xlb_ring_prev_expire(d->xlb, XLB_RING_PREV_S);
+	loop_timer_arm(d->loop, &d->prev_timer, PREV_RING_TICK_MS);
+}
+
 struct sig_src {
 	struct xlbd *d;
 	int fd;
@@ -357,6 +369,8 @@ static int run(struct xlbd *d)
 		return -errno;
 	rc = loop_add(d->loop, s.fd, EPOLLIN, on_signal, &s);
 	loop_timer_init(&d->save_timer, on_save_timer, d);
+	loop_timer_init(&d->prev_timer, on_prev_timer, d);
+	loop_timer_arm(d->loop, &d->prev_timer, PREV_RING_TICK_MS);
 	if (!rc && health_fd(d) >= 0)
 		rc = loop_add(d->loop, health_fd(d), EPOLLIN, on_verdicts, d);
 	if (!rc)
@@ -369,6 +383,7 @@ static int run(struct xlbd *d)
 	if (health_fd(d) >= 0)
 		loop_del(d->loop, health_fd(d));
 	loop_timer_cancel(d->loop, &d->save_timer);
+	loop_timer_cancel(d->loop, &d->prev_timer);
 	if (d->verdicts_dirty)
 		xlbd_save_verdicts(d);
 	loop_del(d->loop, s.fd);

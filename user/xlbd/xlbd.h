@@ -33,6 +33,7 @@ struct xlbd {
 	unsigned long conf_gen;		/* bumped on every configuration change */
 	bool verdicts_dirty;		/* verdicts changed since the last save */
 	struct loop_timer save_timer;	/* saves them, in batches */
+	struct loop_timer prev_timer;	/* drops old previous rings */
 	struct xlb_conf file;		/* the -c file read at start, saved as
 					 * BASE once it runs (base_pending) */
 	bool base_pending;
