@@ -1042,6 +1042,40 @@ def flowtable_prev_ring_cases():
     emit("counter flow_prev_ring 0")
 
 
+def flow_sync_cases():
+    """Flow-state sync (user/lib/flowsync.c): only the entries whose
+    backend the current ring would not pick are exported; imported, they
+    steer flows on a node that never saw them."""
+    ft_setup()
+    emit(f"backend {FT_VIP} 198.18.2.2 weight=0")
+    flows = [tcp(8100 + i, "A") for i in range(10)]
+    for i, a in enumerate(flows):
+        run(f"sync/setup-{i}-1", "tx", a, ft_to("198.18.2.1", a))
+        run(f"sync/setup-{i}-2", "tx", a, ft_to("198.18.2.1", a))
+    emit("confirmed 10")
+    # The ring still picks .2.1 for each: a peer needs none of them.
+    emit("sync-export 0")
+    emit("sync-export 10 all")
+    # One build: the ring is .2.2 alone; every entry is an exception.
+    emit(f"weights {FT_VIP} 198.18.2.1=0 198.18.2.2=1")
+    emit("sync-export 10")
+    # A peer with the same configuration: empty tables, no previous ring.
+    emit("flows-clear")
+    emit("ring-prev-drop")
+    emit("sync-import 10")
+    emit("confirmed 10")
+    for i, a in enumerate(flows):
+        run(f"sync/imported-{i}", "tx", a, ft_to("198.18.2.1", a))
+    ft_flow(8100, "confirmed", state="established", backend="198.18.2.1")
+    # Entries we have are not replaced.
+    emit("sync-import 0")
+    s = tcp(8200, "S")
+    run("sync/new-flow-current-ring", "tx", s, ft_to("198.18.2.2", s))
+    # A backend gone: its entries are nobody's to sync.
+    emit(f"backend-del {FT_VIP} 198.18.2.1")
+    emit("sync-export 0 all")
+
+
 def flowtable_off_cases():
     """flow-table: off hashes every packet and keeps no state."""
     emit("reset flows=4096 ring=251")
@@ -1512,6 +1546,7 @@ def main():
     flowtable_udp_cases()
     flowtable_off_cases()
     flowtable_prev_ring_cases()
+    flow_sync_cases()
     flowtable_drained_cases()
     flowtable_icmp_cases()
     frag_cases()

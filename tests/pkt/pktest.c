@@ -22,6 +22,9 @@
  *   flows-zero                       every flow's value zeroed (gen 0)
  *   ring-prev-drop                   every VIP's previous ring dropped
  *   weights VIP ADDR=W...            several weights, one ring build
+ *   sync-export N [all]              N entries a peer needs (all: live)
+ *   sync-import N                    the last export imported: N new
+ *   flows-clear                      both flow tables emptied
  *   race VIP ADDR1 ADDR2 MS HEXIN    for MS ms a thread swaps the VIP's one
  *                                    (IPv4, IPIP) backend between ADDR1 and
  *                                    ADDR2 (del, add: one slot) while HEXIN
@@ -59,6 +62,7 @@
 
 #include "addr.h"
 #include "decap.h"
+#include "flowsync.h"
 #include "xlb.h"
 #include "xlb_decap.skel.h"
 
@@ -73,6 +77,8 @@ struct runner {
 	int passed, failed;
 	int line;
 	int ifindex;		/* ingress for test runs; 0: loopback */
+	struct xlb_sync_flow *sync;	/* the last sync-export */
+	size_t nsync;
 };
 
 static void fail(struct runner *r, const char *name, const char *fmt, ...)
@@ -638,6 +644,65 @@ static int do_weights(struct runner *r, char **argv, int argc)
 	return err;
 }
 
+static int keep_synced(const struct xlb_sync_flow *f, void *ctx)
+{
+	struct runner *r = ctx;
+	struct xlb_sync_flow *n = realloc(r->sync,
+					  (r->nsync + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	n[r->nsync++] = *f;
+	r->sync = n;
+	return 0;
+}
+
+/* sync-export N [all]: the entries a peer needs (all: every live one). */
+static int do_sync_export(struct runner *r, char **argv, int argc)
+{
+	struct xlb_sync_stats st;
+	int err;
+
+	if (argc < 1)
+		return -EINVAL;
+	free(r->sync);
+	r->sync = NULL;
+	r->nsync = 0;
+	err = xlb_flow_export(r->lb, argc > 1 && !strcmp(argv[1], "all"),
+			      keep_synced, r, &st);
+	if (err)
+		return err;
+	if (r->nsync != (size_t)atoi(argv[0]))
+		fail(r, "sync-export", "exported %zu of %lu, want %s",
+		     r->nsync, st.scanned, argv[0]);
+	else
+		pass(r, "sync-export");
+	return 0;
+}
+
+/* sync-import N: the last export written back; N of them new here. */
+static int do_sync_import(struct runner *r, char **argv, int argc)
+{
+	int written = 0, rc;
+	__u64 now;
+	size_t i;
+
+	if (argc < 1 || xlb_jiffies(&now))
+		return -EINVAL;
+	for (i = 0; i < r->nsync; i++) {
+		rc = xlb_flow_import(r->lb, &r->sync[i], now);
+		if (rc < 0 && rc != -ENOENT)
+			return rc;
+		written += rc == 0;
+	}
+	if (written != atoi(argv[0]))
+		fail(r, "sync-import", "wrote %d of %zu, want %s", written,
+		     r->nsync, argv[0]);
+	else
+		pass(r, "sync-import");
+	return 0;
+}
+
 struct racer {
 	struct xlb *lb;
 	struct xlb_vip_key k;
@@ -895,6 +960,12 @@ static int exec_argv(struct runner *r, char **argv, int argc)
 		do_race(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "slot-mid"))
 		err = do_slot_mid(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "sync-export"))
+		err = do_sync_export(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "sync-import"))
+		err = do_sync_import(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "flows-clear"))
+		err = xlb_flows_clear(r->lb);
 	else if (!strcmp(argv[0], "weights"))
 		err = do_weights(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "ring-prev-drop"))

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "addr.h"
+#include "flowsync.h"
 #include "settings.h"
 #include "view.h"
 #include "xlb.h"
@@ -209,25 +210,9 @@ json_object *view_counters(const struct xlb_maps *m)
 	return o;
 }
 
-/* Jiffies now and the kernel's HZ: /proc/timer_list tells jiffies; HZ is
- * what it advances by in a measured interval, rounded to a CONFIG_HZ. */
-static int read_jiffies(__u64 *j)
-{
-	char line[256];
-	FILE *f = fopen("/proc/timer_list", "r");
-	int err = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "jiffies: %llu", (unsigned long long *)j) == 1) {
-			err = 0;
-			break;
-		}
-	fclose(f);
-	return err;
-}
-
+/* Jiffies now and the kernel's HZ: /proc/timer_list tells jiffies
+ * (xlb_jiffies); HZ is what it advances by in a measured interval, rounded
+ * to a CONFIG_HZ. */
 static int jiffies_clock(__u64 *now, unsigned int *hz)
 {
 	static const unsigned int hzs[] = { 100, 250, 300, 1000 };
@@ -236,7 +221,7 @@ static int jiffies_clock(__u64 *now, unsigned int *hz)
 	__u64 a, b;
 	size_t i;
 
-	if (read_jiffies(&a) || nanosleep(&d, NULL) || read_jiffies(&b))
+	if (xlb_jiffies(&a) || nanosleep(&d, NULL) || xlb_jiffies(&b))
 		return -ENOENT;
 	rate = (b - a) / 0.05;
 	*hz = 250;
