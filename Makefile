@@ -119,11 +119,11 @@ $(BUILD)/obj/xlbd/%.o: user/xlbd/%.c $(wildcard user/lib/*.h user/xlbd/*.h inclu
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(XLBD_LIB): $(XLBD_OBJS)
 	$(call msg,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/xlb-pktest: tests/pkt/pktest.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)

@@ -33,11 +33,14 @@ static struct agree_entry ent(const char *addr, int down, int pct)
 static void get(const struct agree *a, const char *addr, bool *down,
 		__u8 *pct)
 {
+	struct agree_state st;
 	union xlb_addr x;
 	__u8 fam;
 
 	assert_int_equal(xlb_parse_addr(addr, &x, &fam), 0);
-	agree_get(a, &vip, &x, fam, down, pct);
+	agree_get(a, &vip, &x, fam, &st);
+	*down = st.down;
+	*pct = st.factor_pct;
 }
 
 static bool is_down(const struct agree *a, const char *addr)

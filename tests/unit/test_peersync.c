@@ -24,6 +24,7 @@ static struct agree_entry view(const char *vip, const char *be)
 	assert_int_equal(xlb_parse_addr(be, &e.addr, &e.family), 0);
 	e.down = 1;
 	e.factor_pct = 55;
+	e.drained = 1;
 	return e;
 }
 
@@ -69,7 +70,7 @@ static void test_view_refused(void **state)
 	struct agree_entry in = view("198.18.1.1:80/tcp", "198.18.0.11"), out;
 	const struct { size_t off; uint8_t val; } bad[] = {
 		{ 0, 0 }, { 0, 7 }, { 20, 5 }, { 21, 2 }, { 22, 0 },
-		{ 22, 101 }, { 23, 1 }, { 4 + 5, 1 }, { 24 + 15, 1 },
+		{ 22, 101 }, { 23, 2 }, { 4 + 5, 1 }, { 24 + 15, 1 },
 	};
 	uint8_t rec[PEER_VIEW_REC];
 

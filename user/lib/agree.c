@@ -176,8 +176,8 @@ static const struct agree_entry *view_find(const struct agree_view *v,
 }
 
 void agree_get(const struct agree *a, const struct xlb_vip_key *vip,
-	       const union xlb_addr *addr, __u8 family, bool *down,
-	       __u8 *factor_pct)
+	       const union xlb_addr *addr, __u8 family,
+	       struct agree_state *out)
 {
 	struct agree_entry key;
 
@@ -185,8 +185,9 @@ void agree_get(const struct agree *a, const struct xlb_vip_key *vip,
 	key.vip = *vip;
 	key.addr = *addr;
 	key.family = family;
-	*down = false;
-	*factor_pct = 100;
+	out->down = false;
+	out->drained = false;
+	out->factor_pct = 100;
 	for (int i = 0; i < AGREE_MAX_NODES; i++) {
 		const struct agree_node *nd = &a->node[i];
 		const struct agree_entry *e;
@@ -196,8 +197,9 @@ void agree_get(const struct agree *a, const struct xlb_vip_key *vip,
 		e = view_find(&nd->cur, &key);
 		if (!e)
 			continue;
-		*down |= e->down;
-		if (e->factor_pct && e->factor_pct < *factor_pct)
-			*factor_pct = e->factor_pct;
+		out->down |= e->down;
+		out->drained |= e->drained;
+		if (e->factor_pct && e->factor_pct < out->factor_pct)
+			out->factor_pct = e->factor_pct;
 	}
 }

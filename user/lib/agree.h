@@ -7,12 +7,13 @@
  * digests) and from runtime facts each node judges alone: health verdicts
  * and adaptive weight factors. Those facts are agreed here.
  *
- * Views. Each node publishes its view: the backends it sees down, and the
- * adaptive factors below 1 (in percent), and nothing for the rest (up, full
- * weight) - so a healthy group exchanges empty views.
+ * Views. Each node publishes its view: the backends it sees down, those it
+ * drains, the adaptive factors below 1 (in percent), and nothing for the
+ * rest (up, full weight) - so a healthy group exchanges empty views.
  *
  * Rule. A backend is in the agreed table when no live node sees it down,
- * with the least factor any live node gives it. Why "any down": a node
+ * drained when any live node drains it, with the least factor any live
+ * node gives it. Why "any down": a node
  * that cannot reach a backend would black-hole its share of flows if the
  * backend stayed in; one answer for every node costs capacity only while
  * views differ. A majority rule would keep such a backend in for the
@@ -53,7 +54,7 @@ struct agree_entry {
 	__u8 family;
 	__u8 down;			/* 1: the node sees it down */
 	__u8 factor_pct;		/* adaptive factor, 1..100 */
-	__u8 pad;
+	__u8 drained;			/* 1: the node drains it */
 };
 
 struct agree_view {
@@ -104,10 +105,15 @@ void agree_set_live(struct agree *a, int idx, bool live);
  * true when a view in effect changed (the agreed result may have). */
 bool agree_tick(struct agree *a, uint64_t now);
 
-/* The agreed state of one backend: down when a live node's view in effect
- * has it down; the least factor (100: full weight). */
+/* The agreed state of one backend: down (drained) when a live node's
+ * view in effect has it down (drained); the least factor (100: full). */
+struct agree_state {
+	bool down;
+	bool drained;
+	__u8 factor_pct;
+};
 void agree_get(const struct agree *a, const struct xlb_vip_key *vip,
-	       const union xlb_addr *addr, __u8 family, bool *down,
-	       __u8 *factor_pct);
+	       const union xlb_addr *addr, __u8 family,
+	       struct agree_state *out);
 
 #endif

@@ -33,6 +33,7 @@ void peer_view_put(uint8_t out[PEER_VIEW_REC], const struct agree_entry *e)
 	out[20] = e->family;
 	out[21] = e->down ? 1 : 0;
 	out[22] = e->factor_pct;
+	out[23] = e->drained ? 1 : 0;
 	memcpy(out + 24, &e->addr, 16);
 }
 
@@ -40,7 +41,7 @@ int peer_view_get(const uint8_t in[PEER_VIEW_REC], struct agree_entry *e)
 {
 	memset(e, 0, sizeof(*e));
 	if (!family_ok(in[0]) || !family_ok(in[20]) || in[21] > 1 ||
-	    !in[22] || in[22] > 100 || in[23])
+	    !in[22] || in[22] > 100 || in[23] > 1)
 		return -EINVAL;
 	e->vip.family = in[0];
 	e->vip.proto = in[1];
@@ -48,6 +49,7 @@ int peer_view_get(const uint8_t in[PEER_VIEW_REC], struct agree_entry *e)
 	e->family = in[20];
 	e->down = in[21];
 	e->factor_pct = in[22];
+	e->drained = in[23];
 	if (addr_get(in + 4, in[0], &e->vip.addr) ||
 	    addr_get(in + 24, in[20], &e->addr))
 		return -EINVAL;

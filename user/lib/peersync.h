@@ -6,7 +6,7 @@
  *
  * View record (PEER_VIEW_REC bytes):
  *   0 VIP family  1 VIP protocol  2 VIP port (2)  4 VIP address (16)
- *  20 backend family  21 down (0/1)  22 factor % (1..100)  23 zero
+ *  20 backend family  21 down (0/1)  22 factor % (1..100)  23 drained (0/1)
  *  24 backend address (16)
  *
  * Flow record (PEER_FLOW_REC bytes):
