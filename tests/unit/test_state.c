@@ -207,6 +207,92 @@ static void test_set_verdict_factor(void **s)
 	conf_free(&c);
 }
 
+/* A node's view for its peers: down, drained, scaled in 5 % steps; the
+ * rest (up, full weight, unchecked) is not in it. */
+static void test_local_view(void **s)
+{
+	struct agree_entry *e;
+	struct xlb_conf c;
+	long n;
+
+	(void)s;
+	load(&c, yaml);
+	assert_int_equal(state_local_view(&c, &e), 0);
+	assert_null(e);
+	c.vips[0].be[0].health = HEALTH_DOWN;
+	c.vips[0].be[1].drained = true;
+	c.vips[0].be[2].health = HEALTH_DOWN;	/* unchecked: not down */
+	n = state_local_view(&c, &e);
+	assert_int_equal(n, 2);
+	assert_true(e[0].down && !e[0].drained);
+	assert_true(!e[1].down && e[1].drained);
+	assert_int_equal(e[0].factor_pct, 100);
+	free(e);
+	c.vips[0].adaptive = CONF_ADAPTIVE_LATENCY;
+	c.vips[0].be[1].drained = false;
+	c.vips[0].be[1].factor = 0.42f;		/* 40 % */
+	n = state_local_view(&c, &e);
+	assert_int_equal(n, 2);
+	assert_int_equal(e[1].factor_pct, 40);
+	free(e);
+	c.vips[0].be[1].factor = 0.99f;		/* rounds to full */
+	n = state_local_view(&c, &e);
+	assert_int_equal(n, 1);
+	free(e);
+	conf_free(&c);
+}
+
+/* With peers the table follows the agreement, not the local verdict: a
+ * backend a live peer sees down leaves every node's ring, one we see down
+ * stays until the group agrees. */
+static void test_agreed(void **s)
+{
+	struct xlb_vip_key moved[4];
+	struct agree_entry pe;
+	struct agree a;
+	struct xlb_conf c;
+	struct conf_vip *v;
+	size_t n = 0;
+
+	(void)s;
+	load(&c, yaml);
+	v = vip0(&c);
+	agree_init(&a);
+	agree_set_live(&a, 1, true);
+	memset(&pe, 0, sizeof(pe));
+	pe.vip = v->key;
+	pe.addr = v->be[1].addr;
+	pe.family = v->be[1].family;
+	pe.down = 1;
+	pe.factor_pct = 100;
+	assert_int_equal(agree_peer(&a, 1, &pe, 1, 10, 10), 0);
+	assert_int_equal(state_set_agreed(&c, &a, moved, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_effective_weight(v, &v->be[1]), 0);
+	/* Our own verdict alone moves nothing while agreed. */
+	v->be[0].health = HEALTH_DOWN;
+	assert_int_equal(state_effective_weight(v, &v->be[0]), 100);
+	n = 0;
+	assert_int_equal(state_set_agreed(&c, &a, moved, &n), 0);
+	assert_int_equal(n, 0);
+	/* The peer goes silent: its view no longer counts. */
+	agree_set_live(&a, 1, false);
+	assert_int_equal(state_set_agreed(&c, &a, moved, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_effective_weight(v, &v->be[1]), 50);
+	/* A drain one node agreed is a drain everywhere. */
+	agree_set_live(&a, 1, true);
+	pe.down = 0;
+	pe.drained = 1;
+	assert_int_equal(agree_peer(&a, 1, &pe, 1, 11, 11), 0);
+	n = 0;
+	assert_int_equal(state_set_agreed(&c, &a, moved, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_effective_weight(v, &v->be[1]), 0);
+	agree_free(&a);
+	conf_free(&c);
+}
+
 static void test_carry(void **s)
 {
 	struct xlb_conf cur, want;
@@ -290,6 +376,8 @@ int main(void)
 		cmocka_unit_test(test_set_verdict),
 		cmocka_unit_test(test_set_verdict_all_down),
 		cmocka_unit_test(test_set_verdict_factor),
+		cmocka_unit_test(test_local_view),
+		cmocka_unit_test(test_agreed),
 		cmocka_unit_test(test_carry),
 		cmocka_unit_test(test_verdict_file),
 	};

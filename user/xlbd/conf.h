@@ -32,6 +32,12 @@ struct conf_backend {
 	 * with the backend; never written to xlb.conf, never compared. */
 	__u8 health;			/* enum health_state */
 	float factor;			/* 0.1..1; 0 reads as 1 */
+	/* With peers (agree.h): what the group agreed, which rules over the
+	 * local verdict and factor above. agreed 0: no agreement (a node
+	 * alone), the local facts rule. */
+	__u8 agreed;			/* 0, HEALTH_UP or HEALTH_DOWN */
+	bool agreed_drained;
+	__u8 agreed_pct;		/* agreed factor, 1..100 */
 };
 
 struct conf_vip {

@@ -28,6 +28,12 @@ static bool checked(const struct conf_vip *v, const struct conf_backend *b)
 	       CONF_CHECK_NONE;
 }
 
+/* The health the table follows: agreed with the peers, or our own. */
+static __u8 table_health(const struct conf_backend *b)
+{
+	return b->agreed ? b->agreed : b->health;
+}
+
 bool state_all_down_open(const struct conf_vip *v)
 {
 	size_t i;
@@ -35,7 +41,8 @@ bool state_all_down_open(const struct conf_vip *v)
 	if (v->all_down != CONF_ALL_DOWN_OPEN || !v->nbe)
 		return false;
 	for (i = 0; i < v->nbe; i++)
-		if (!checked(v, &v->be[i]) || v->be[i].health != HEALTH_DOWN)
+		if (!checked(v, &v->be[i]) ||
+		    table_health(&v->be[i]) != HEALTH_DOWN)
 			return false;
 	return true;
 }
@@ -43,8 +50,10 @@ bool state_all_down_open(const struct conf_vip *v)
 void state_backend_spec(const struct conf_vip *v, const struct conf_backend *b,
 			bool all_down_open, struct xlb_backend_spec *s)
 {
-	double w = b->drained ? 0 : b->weight;
-	double f = b->factor > 0 ? b->factor : 1;
+	bool drained = b->drained || (b->agreed && b->agreed_drained);
+	double w = drained ? 0 : b->weight;
+	double f = b->agreed ? b->agreed_pct / 100.0 :
+		   b->factor > 0 ? b->factor : 1;
 
 	memset(s, 0, sizeof(*s));
 	s->addr = b->addr;
@@ -52,7 +61,7 @@ void state_backend_spec(const struct conf_vip *v, const struct conf_backend *b,
 	s->has_mac = b->has_mac;
 	memcpy(s->mac, b->mac, 6);
 	if (checked(v, b)) {
-		s->down = b->health == HEALTH_DOWN && !all_down_open;
+		s->down = table_health(b) == HEALTH_DOWN && !all_down_open;
 		/* Adaptive weights scale, never zero, a weight in use. */
 		if (v->adaptive != CONF_ADAPTIVE_OFF && w > 0 && !s->down) {
 			w *= f;
@@ -108,6 +117,102 @@ int state_set_verdict(struct xlb_conf *c, const struct verdict *ev,
 	return vip_moves(v, open, &before, b) ? 1 : 0;
 }
 
+static __u8 view_pct(const struct conf_vip *v, const struct conf_backend *b)
+{
+	double f = b->factor > 0 ? b->factor : 1;
+	int pct;
+
+	if (v->adaptive == CONF_ADAPTIVE_OFF)
+		return 100;
+	pct = (int)(f * 20 + 0.5) * 5;
+	return pct < 5 ? 5 : pct > 100 ? 100 : (__u8)pct;
+}
+
+long state_local_view(const struct xlb_conf *c, struct agree_entry **out)
+{
+	struct agree_entry *e = NULL, *grown;
+	size_t n = 0, cap = 0, i, j;
+
+	*out = NULL;
+	for (i = 0; i < c->nvips; i++) {
+		const struct conf_vip *v = &c->vips[i];
+
+		for (j = 0; j < v->nbe; j++) {
+			const struct conf_backend *b = &v->be[j];
+			bool down = checked(v, b) && b->health == HEALTH_DOWN;
+			__u8 pct = view_pct(v, b);
+
+			if (!down && !b->drained && pct == 100)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				grown = realloc(e, cap * sizeof(*e));
+				if (!grown) {
+					free(e);
+					return -ENOMEM;
+				}
+				e = grown;
+			}
+			memset(&e[n], 0, sizeof(e[n]));
+			e[n].vip = v->key;
+			e[n].addr = b->addr;
+			e[n].family = b->family;
+			e[n].down = down;
+			e[n].drained = b->drained;
+			e[n].factor_pct = pct;
+			n++;
+		}
+	}
+	if (n)
+		qsort(e, n, sizeof(*e), agree_cmp);
+	*out = e;
+	return (long)n;
+}
+
+int state_set_agreed(struct xlb_conf *c, const struct agree *a,
+		     struct xlb_vip_key *moved, size_t *nmoved)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < c->nvips; i++) {
+		struct conf_vip *v = &c->vips[i];
+		struct xlb_backend_spec *before, after;
+		bool open_before, open_after, moves = false;
+
+		if (!v->nbe)
+			continue;
+		before = calloc(v->nbe, sizeof(*before));
+		if (!before)
+			return -ENOMEM;
+		open_before = state_all_down_open(v);
+		for (j = 0; j < v->nbe; j++) {
+			struct conf_backend *b = &v->be[j];
+			struct agree_state st;
+
+			state_backend_spec(v, b, open_before, &before[j]);
+			agree_get(a, &v->key, &b->addr, b->family, &st);
+			b->agreed = st.down ? HEALTH_DOWN : HEALTH_UP;
+			b->agreed_drained = st.drained;
+			b->agreed_pct = st.factor_pct;
+		}
+		open_after = state_all_down_open(v);
+		for (j = 0; j < v->nbe && !moves; j++) {
+			state_backend_spec(v, &v->be[j], open_after, &after);
+			moves = after.down != before[j].down ||
+				after.weight != before[j].weight;
+		}
+		free(before);
+		if (!moves && open_after == open_before)
+			continue;
+		for (k = 0; k < *nmoved; k++)
+			if (!memcmp(&moved[k], &v->key, sizeof(v->key)))
+				break;
+		if (k == *nmoved && *nmoved < XLB_MAX_VIPS)
+			moved[(*nmoved)++] = v->key;
+	}
+	return 0;
+}
+
 static int cmp_be(const void *a, const void *b)
 {
 	const struct conf_backend *x = a, *y = b;
@@ -149,6 +254,9 @@ int state_carry(struct xlb_conf *want, const struct xlb_conf *cur)
 			if (hit) {
 				w->be[j].health = hit->health;
 				w->be[j].factor = hit->factor;
+				w->be[j].agreed = hit->agreed;
+				w->be[j].agreed_drained = hit->agreed_drained;
+				w->be[j].agreed_pct = hit->agreed_pct;
 			}
 		}
 		free(s);

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "agree.h"
 #include "conf.h"
 #include "xlb.h"
 
@@ -63,6 +64,18 @@ __u32 state_effective_weight(const struct conf_vip *v,
  * the state before. */
 int state_set_verdict(struct xlb_conf *c, const struct verdict *v,
 		      __u8 *old);
+
+/* This node's view for its peers (agree.h): each backend it sees down,
+ * drains, or scales below full weight (factor in 5 % steps, so that small
+ * moves of an adaptive factor do not make a new view). Sorted; *out is
+ * malloc'd (NULL when none). Returns the count or -ENOMEM. */
+long state_local_view(const struct xlb_conf *c, struct agree_entry **out);
+
+/* Write the group's agreement into every backend of the model (its agreed
+ * facts). Each VIP whose table changes is added to moved (n of them, at
+ * most XLB_MAX_VIPS). -ENOMEM leaves the model as it was. */
+int state_set_agreed(struct xlb_conf *c, const struct agree *a,
+		     struct xlb_vip_key *moved, size_t *nmoved);
 
 /* Copy the runtime facts (verdict, factor) of backends that want shares
  * with cur, the running model: a configuration read from a file knows
