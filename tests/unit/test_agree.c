@@ -72,7 +72,7 @@ static void test_epoch_switch_together(void **state)
 	agree_init(&b);
 	agree_set_live(&a, 1, true);
 	agree_set_live(&b, 1, true);
-	at = agree_local(&a, &e, 1, 100);
+	at = agree_local(&a, &e, 1, 100, AGREE_LEAD);
 	assert_int_equal(at, 100 + AGREE_LEAD);
 	assert_int_equal(agree_peer(&b, 1, &e, 1, (uint64_t)at, 100), 0);
 	for (uint64_t t = 100; t < (uint64_t)at; t++) {
@@ -105,7 +105,7 @@ static void test_any_down_least_factor(void **state)
 	agree_init(&a);
 	agree_set_live(&a, 1, true);
 	agree_set_live(&a, 2, true);
-	agree_local(&a, mine, 1, 10);
+	agree_local(&a, mine, 1, 10, AGREE_LEAD);
 	agree_peer(&a, 1, p1, 2, 12, 10);
 	agree_peer(&a, 2, p2, 1, 12, 10);
 	agree_tick(&a, 12);

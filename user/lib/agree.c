@@ -96,15 +96,15 @@ static void node_offer(struct agree_node *n, struct agree_view *v,
 }
 
 int64_t agree_local(struct agree *a, const struct agree_entry *e, size_t n,
-		    uint64_t now)
+		    uint64_t now, unsigned int lead)
 {
 	struct agree_view v;
-	int err = view_make(&v, e, n, now + AGREE_LEAD);
+	int err = view_make(&v, e, n, now + lead);
 
 	if (err)
 		return err;
 	node_offer(&a->node[0], &v, now);
-	return (int64_t)(now + AGREE_LEAD);
+	return (int64_t)(now + lead);
 }
 
 int agree_peer(struct agree *a, int idx, const struct agree_entry *e,

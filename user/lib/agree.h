@@ -86,11 +86,12 @@ int agree_cmp(const void *a, const void *b);
 void agree_init(struct agree *a);
 void agree_free(struct agree *a);
 
-/* This node's new view (entries copied and sorted), heard at epoch now:
- * in effect from now + AGREE_LEAD, which is returned (to announce).
- * -ENOMEM leaves the old view. */
+/* This node's new view (entries copied and sorted), made at epoch now: in
+ * effect from now + lead (AGREE_LEAD; 0 at start, for what this node knew
+ * before it joined), which is returned (to announce). -ENOMEM leaves the
+ * old view. */
 int64_t agree_local(struct agree *a, const struct agree_entry *e, size_t n,
-		    uint64_t now);
+		    uint64_t now, unsigned int lead);
 
 /* Peer idx's view, in effect from epoch; heard at epoch now. The same
  * view again (heartbeats repeat it) changes nothing. 0 or -errno. */

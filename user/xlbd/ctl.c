@@ -21,6 +21,7 @@
 #include "ctl.h"
 #include "ctlproto.h"
 #include "loop.h"
+#include "group.h"
 #include "xlbd.h"
 
 struct req {
@@ -359,6 +360,7 @@ static int write_verb(struct xlbd *d, struct req *r, const char *cmd)
 			    d->conf.node.state_file, strerror(-rc));
 	}
 	conf_free(&old);
+	group_model_changed(d);
 	xlbd_log(LOG_INFO_, "control: %s", json_object_to_json_string_ext(
 			 r->in, JSON_C_TO_STRING_PLAIN |
 			 JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "state.h"
+#include "group.h"
 #include "xlbd.h"
 
 static void log_transition(const struct verdict *v, __u8 old)
@@ -61,6 +62,9 @@ void xlbd_on_verdicts(struct xlbd *d)
 		if (rc > 0)
 			key_add(moved, &nmoved, &v[i].vip);
 	}
+	/* With peers, verdicts move nothing here: they change our view,
+	 * which the group agrees on (group.h). */
+	group_local_changed(d);
 	/* Level-triggered: each VIP that moved is made to match the model,
 	 * once, however many of its backends changed. */
 	for (i = 0; i < nmoved; i++) {

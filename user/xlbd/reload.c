@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "merge.h"
 #include "state.h"
+#include "group.h"
 #include "xlbd.h"
 
 static void log_report(const char *src, const struct merge_report *rep)
@@ -257,6 +258,7 @@ int xlbd_reload(struct xlbd *d, bool force, char *err, size_t len)
 	}
 	log_changes(&old, &d->conf);
 	conf_free(&old);
+	group_model_changed(d);
 	xlbd_log(LOG_INFO_, "reload: applied %s, %zu VIPs", d->conf_path,
 		 d->conf.nvips);
 out:

@@ -34,6 +34,8 @@ struct xlbd {
 	bool verdicts_dirty;		/* verdicts changed since the last save */
 	struct loop_timer save_timer;	/* saves them, in batches */
 	struct loop_timer prev_timer;	/* drops old previous rings */
+	struct group *group;		/* peers: agreement, flow sync
+					 * (group.h); NULL alone */
 	struct xlb_conf file;		/* the -c file read at start, saved as
 					 * BASE once it runs (base_pending) */
 	bool base_pending;
