@@ -240,8 +240,24 @@ alab_xlbd_kill() {
 	lab_wait 10 bash -c "! kill -0 $pid"
 }
 
-# alab_xdp_detach I: remove whatever XDP program node I's eth0 runs.
-alab_xdp_detach() { ip -n "$P-n$1" link set dev eth0 xdp off; }
+# alab_crash I: what a crash of node I's xlbd does, at once: SIGKILL, and
+# (by hand until xlbd owns it) its tun gone. Does not wait; sets
+# ALAB_T_CRASH to the time of the kill ($EPOCHREALTIME).
+alab_crash() {
+	local pids
+	pids="$(lab_pids "n$1" xlbd) $(alab_tun_pids "$1")"
+	ALAB_T_CRASH=$EPOCHREALTIME
+	# shellcheck disable=SC2086
+	kill -KILL $pids 2>/dev/null
+}
+
+# alab_xdp_detach I: node I's program detached and its pins removed, with
+# xlbd's own tool (its XDP link is pinned: `ip link set xdp off` cannot);
+# the state file stays, so a restarted xlbd has its VIPs again.
+alab_xdp_detach() {
+	lab_ns "n$1" "$LAB_BUILD/xlbd" -i eth0 --pin-root "$LAB/bpf/n$1" \
+		--state "$LAB/n$1/state.yaml" --detach > /dev/null 2>&1
+}
 
 # alab_vip I: the VIP with the three backends on node I, HTTP checks every
 # 0.5 s. Every node gets the same: their Maglev tables must be equal.
@@ -298,15 +314,25 @@ signal.pause()' "$ALAB_TUN" < /dev/null > /dev/null 2>&1 &
 	ip -n "$P-n$1" link set "$ALAB_TUN" up
 }
 
-# alab_withdraw I: what a killed xlbd does to its routes: the tun goes.
-# With ALAB_XLBD_BIRD=1 the xlbd kill did it already.
-alab_withdraw() {
+# alab_tun_pids I: the process holding node I's tun by hand (none when
+# xlbd holds it).
+alab_tun_pids() {
 	local pid
 	[ "$ALAB_XLBD_BIRD" = 1 ] && return 0
 	for pid in $(lab_pids "n$1" python3); do
-		grep -q "$ALAB_TUN" "/proc/$pid/cmdline" 2>/dev/null &&
-			kill -9 "$pid" 2>/dev/null
+		grep -q "$ALAB_TUN" "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
 	done
+}
+
+# alab_withdraw I: node I stops announcing the VIP, as xlbd does when it
+# can no longer serve it: its tun goes, and with it the route. By hand
+# until xlbd does it (with ALAB_XLBD_BIRD=1, nothing to do here).
+alab_withdraw() {
+	local pid
+	for pid in $(alab_tun_pids "$1"); do
+		kill -9 "$pid" 2>/dev/null
+	done
+	lab_wait 5 bash -c "! ip -n $P-n$1 link show $ALAB_TUN"
 }
 
 # alab_nexthops: the router's kernel next hops for the VIP, one per line.
@@ -325,7 +351,7 @@ alab_no_path() { ! alab_has_path "$1"; }
 alab_drop() {
 	lab_ns sw nft -f - <<EOF
 table bridge alab_n$1 {
-	chain fwd {
+	chain silence {
 		type filter hook forward priority 0; policy accept;
 		iifname "vn$1" drop
 		oifname "vn$1" drop

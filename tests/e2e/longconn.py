@@ -3,7 +3,7 @@
 
     longconn.py HOST [--port 80] [--conns 50] [--duration 10]
                 [--interval 0.1] [--stall-ms 150] [--timeout 1.0]
-                [--ready FILE]
+                [--ready FILE] [--events N]
 
 Opens --conns TCP connections to HOST:PORT and keeps each one busy for
 --duration seconds: an HTTP/1.1 request with "Connection: keep-alive" every
@@ -20,9 +20,12 @@ in flight per connection). Per request it notes the send and answer times:
 Per connection it keeps the counts, the backends that answered (the body),
 and the bad-request timeline: first_bad (send time of the first stalled or
 failed request) and last_bad (when the last one ended: its answer, or the
-end of the run). Times are UNIX seconds. --ready FILE is written once every
-connection has had its first answer (or given up), so a test knows when to
-break something.
+end of the run), and the first --events (default 20) bad requests as
+[sent, ended, "stall"|"failed"|"reset"|"error"], so that a test can check
+they all fall inside the window where it broke something. Times are UNIX
+seconds. --ready FILE is written once every connection has had its first
+answer (or given up), so a test knows when to break something. SIGTERM or
+SIGINT ends the run early, as the end of --duration would.
 
 Prints one JSON line: totals, first_bad/last_bad over all connections, and
 "conns", the list of per-connection records. Exit status 0 when it ran
@@ -31,6 +34,7 @@ Prints one JSON line: totals, first_bad/last_bad over all connections, and
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import time
 
@@ -54,11 +58,14 @@ class Conn:
         self.first_bad = None
         self.last_bad = None
         self.max_ms = 0.0
+        self.events = []
 
-    def bad(self, sent, ended):
+    def bad(self, sent, ended, kind, keep):
         if self.first_bad is None:
             self.first_bad = sent
         self.last_bad = max(self.last_bad or ended, ended)
+        if len(self.events) < keep:
+            self.events.append([round(sent, 6), round(ended, 6), kind])
 
     def record(self):
         return {"id": self.cid, "port": self.local_port,
@@ -67,7 +74,26 @@ class Conn:
                 "reset": self.reset, "error": self.error,
                 "backends": sorted(self.backends),
                 "first_bad": self.first_bad, "last_bad": self.last_bad,
-                "max_ms": round(self.max_ms, 1)}
+                "max_ms": round(self.max_ms, 1), "events": self.events}
+
+
+class Run:
+    """What all connections share: the options, the end (SIGTERM moves it
+    to now) and the count of connections still getting going."""
+
+    def __init__(self, a):
+        self.a = a
+        self.end = time.time() + a.duration
+        self.left = a.conns
+
+    def stop(self):
+        self.end = min(self.end, time.time())
+
+    def started_one(self):
+        self.left -= 1
+        if self.left == 0 and self.a.ready:
+            with open(self.a.ready, "w") as f:
+                f.write("%.6f\n" % time.time())
 
 
 async def read_answer(reader):
@@ -90,17 +116,22 @@ async def read_answer(reader):
     return body.decode("latin-1").strip()
 
 
-async def await_answer(conn, reader, sent, end, a):
-    """The answer to the request sent at SENT; notes stall or failure."""
+async def await_answer(conn, reader, sent, run):
+    """The answer to the request sent at SENT, awaited until the later of
+    its timeout and the end of the run; notes a stall or a failure."""
+    a = run.a
     fail_at = sent + a.timeout
     task = asyncio.ensure_future(read_answer(reader))
     try:
-        done, _ = await asyncio.wait({task}, timeout=max(0.0, end - time.time()))
-        if not done:
-            task.cancel()
-            conn.failed += 1
-            conn.bad(sent, time.time())
-            return None
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=0.05)
+            if done:
+                break
+            if time.time() >= max(fail_at, run.end):
+                task.cancel()
+                conn.failed += 1
+                conn.bad(sent, time.time(), "failed", a.events)
+                return None
         body = task.result()
     except BaseException:
         task.cancel()
@@ -110,17 +141,18 @@ async def await_answer(conn, reader, sent, end, a):
     conn.max_ms = max(conn.max_ms, ms)
     if now > fail_at:
         conn.failed += 1
-        conn.bad(sent, now)
+        conn.bad(sent, now, "failed", a.events)
     elif ms > a.stall_ms:
         conn.stalls += 1
-        conn.bad(sent, now)
+        conn.bad(sent, now, "stall", a.events)
     else:
         conn.ok += 1
     conn.backends.add(body)
     return body
 
 
-async def run_conn(conn, a, end, ready):
+async def run_conn(conn, run):
+    a = run.a
     request = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: keep-alive\r\n\r\n"
                % (a.path, a.host)).encode()
     try:
@@ -128,60 +160,47 @@ async def run_conn(conn, a, end, ready):
             asyncio.open_connection(a.host, a.port), a.timeout * 2)
     except (OSError, asyncio.TimeoutError) as e:
         conn.error = "connect: %s" % (e.__class__.__name__)
-        ready.set_one()
+        run.started_one()
         return
     conn.connected = True
     conn.local_port = writer.get_extra_info("sockname")[1]
     first = True
     try:
-        while time.time() < end:
+        while time.time() < run.end:
             sent = time.time()
             writer.write(request)
             await writer.drain()
             conn.requests += 1
-            # The last answer may come after the end: wait for it a while.
-            body = await await_answer(conn, reader, sent,
-                                      max(end, sent + a.timeout), a)
+            body = await await_answer(conn, reader, sent, run)
             if first:
                 first = False
-                ready.set_one()
+                run.started_one()
             if body is None:
                 break
-            await asyncio.sleep(max(0.0, sent + a.interval - time.time()))
+            await asyncio.sleep(max(0.0, min(sent + a.interval, run.end) -
+                                    time.time()))
     except (ConnectionResetError, asyncio.IncompleteReadError,
             BrokenPipeError) as e:
         conn.reset = True
         conn.error = e.__class__.__name__
-        conn.bad(time.time(), time.time())
+        conn.bad(time.time(), time.time(), "reset", a.events)
     except (OSError, ValueError, asyncio.LimitOverrunError) as e:
         conn.error = "%s: %s" % (e.__class__.__name__, e)
         conn.failed += 1
-        conn.bad(time.time(), time.time())
+        conn.bad(time.time(), time.time(), "error", a.events)
     finally:
         if first:
-            ready.set_one()
+            run.started_one()
         writer.close()
 
 
-class Ready:
-    """Counts connections that got going; writes the ready file at N."""
-
-    def __init__(self, n, path):
-        self.left = n
-        self.path = path
-
-    def set_one(self):
-        self.left -= 1
-        if self.left == 0 and self.path:
-            with open(self.path, "w") as f:
-                f.write("%.6f\n" % time.time())
-
-
-async def run(a):
-    end = time.time() + a.duration
+async def run_all(a):
+    run = Run(a)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, run.stop)
     conns = [Conn(i) for i in range(a.conns)]
-    ready = Ready(a.conns, a.ready)
-    await asyncio.gather(*(run_conn(c, a, end, ready) for c in conns))
+    await asyncio.gather(*(run_conn(c, run) for c in conns))
     return conns
 
 
@@ -215,13 +234,16 @@ def main():
     ap.add_argument("--stall-ms", type=float, default=150.0)
     ap.add_argument("--timeout", type=float, default=1.0)
     ap.add_argument("--ready", default=None)
+    ap.add_argument("--events", type=int, default=20)
     a = ap.parse_args()
     if not (0 < a.conns <= 1000 and 0 < a.duration <= 600 and
-            0 < a.interval <= 60 and a.timeout > 0 and a.stall_ms > 0):
+            0 < a.interval <= 60 and a.timeout > 0 and a.stall_ms > 0 and
+            0 <= a.events <= 1000):
         print("longconn: --conns 1..1000, --duration 0..600 s, --interval "
-              "0..60 s, positive --timeout and --stall-ms", file=sys.stderr)
+              "0..60 s, --events 0..1000, positive --timeout and --stall-ms",
+              file=sys.stderr)
         return 2
-    conns = asyncio.run(run(a))
+    conns = asyncio.run(run_all(a))
     print(json.dumps(summary(conns), separators=(",", ":")))
     return 0
 
