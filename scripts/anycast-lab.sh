@@ -284,8 +284,8 @@ print(sum(b.get("health") == "up" for v in json.load(sys.stdin)["vips"]
 
 # --- routes: the switch between the lab's hand and xlbd's ------------------
 
-# alab_announce I: node I announces the VIP, and returns once the router
-# has the path. By hand: the include file gets the VIP's line, a process
+# alab_announce I: node I announces the VIP, and returns once the router's
+# BIRD has the route from it. By hand: the include file gets the VIP's line, a process
 # holds the tun open (a tun without its owner has no carrier, so `check
 # link` would keep the route down), BIRD re-reads its configuration.
 # With ALAB_XLBD_BIRD=1 xlbd does all this (when the VIP has a healthy
@@ -298,7 +298,12 @@ alab_announce() {
 		alab_tun_hold "$i" || return 1
 		alab_birdc "n$i" configure > /dev/null || return 1
 	fi
-	lab_wait 10 alab_has_path "$i"
+	lab_wait 10 alab_bgp_route "$i"
+}
+
+# alab_bgp_route I: the router's BIRD has the VIP's route from node I.
+alab_bgp_route() {
+	alab_birdc r show route "$VIP4/32" protocol "n$1" | grep -q unicast
 }
 
 # alab_tun_hold I: node I's tun, open in a background process (as xlbd
