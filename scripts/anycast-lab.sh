@@ -2,8 +2,10 @@
 # The anycast lab: N xlb nodes announce the same VIP over BGP to a router
 # that spreads client connections over them (ECMP); BFD takes a silent node
 # out in ~0.3 s. Each host is a network namespace; sourced by
-# tests/e2e/test_anycast.sh, or run by hand: `bash scripts/anycast-lab.sh up`
-# (builds it, prints how to reach it, waits for Enter, tears it down).
+# tests/e2e/test_anycast.sh, or run by hand (docs/lab.md):
+#   bash scripts/anycast-lab.sh up [NODES]   build it, print how to reach
+#                                            it, tear it down on Enter
+#   bash scripts/anycast-lab.sh down PREFIX  remove a lab left behind
 #
 #   [P-c] client 198.18.2.2
 #      | eth0
@@ -175,6 +177,7 @@ alab_node_add() {
 alab_up() {
 	local n=${1:-2} i
 	LAB=$(mktemp -d /tmp/xlb-alab.XXXXXX)
+	echo "$P" > "$LAB/prefix"
 	LAB_NB=$ALAB_NB
 	mkdir -p "$LAB/bpf"
 	mount -t bpf bpf "$LAB/bpf"
@@ -375,12 +378,28 @@ print(sum(v["new_flows"] for v in json.load(sys.stdin)["vips"]
           if v["vip"] == sys.argv[1]))' "$ALAB_VIP"
 }
 
-# Run by hand: bash scripts/anycast-lab.sh up [NODES]
+# alab_leftover PREFIX: remove the lab of PREFIX that a killed shell left:
+# its namespaces (and their processes), its directory and bpffs.
+alab_leftover() {
+	local d
+	case $1 in xlba[0-9]*) ;; *) echo "alab: not a lab prefix: $1" >&2; return 2 ;; esac
+	for d in /tmp/xlb-alab.*; do
+		[ "$(cat "$d/prefix" 2>/dev/null)" = "$1" ] || continue
+		P=$1 LAB=$d
+		lab_down
+		return 0
+	done
+	P=$1 LAB=/nonexistent lab_down
+}
+
+# Run by hand: bash scripts/anycast-lab.sh up [NODES] | down PREFIX
 alab_main() {
 	local i
-	case ${1:-} in
-	up) ;;
-	*) echo "usage: bash scripts/anycast-lab.sh up [NODES]" >&2; return 2 ;;
+	case ${1:-}:${2:-} in
+	up:|up:[1-9]) ;;
+	down:?*) alab_leftover "$2"; return ;;
+	*) echo "usage: bash scripts/anycast-lab.sh up [NODES 1-9] | down PREFIX" >&2
+	   return 2 ;;
 	esac
 	trap alab_down EXIT
 	alab_up "${2:-2}" || return 1
@@ -390,7 +409,7 @@ alab_main() {
 	for i in $ALAB_NODES; do
 		lab_wait 10 alab_healthy "$i" && alab_announce "$i" || return 1
 	done
-	echo "anycast lab up in $LAB, namespaces $P-*"
+	echo "anycast lab up in $LAB, namespaces $P-* (down: $0 down $P)"
 	alab_birdc r show route
 	ip -n "$P-r" route show "$VIP4"
 	echo "try: ip netns exec $P-c curl http://$VIP4/"
