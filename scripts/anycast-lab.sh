@@ -32,8 +32,9 @@
 # and are exported over BGP to the router. The route lives while the tun
 # xlb-eth0 exists: it is xlbd's (issue 10), so a killed xlbd withdraws the
 # VIP within milliseconds. Until xlbd keeps the tun and the file itself,
-# the lab does (alab_announce, alab_withdraw: a tun held open by a small
-# process); ALAB_XLBD_BIRD=1 switches to the real thing (see alab_announce).
+# the lab does (alab_announce, alab_withdraw, alab_crash: the file, and a
+# tun held open by a small process); ALAB_XLBD_BIRD=1 switches to the real
+# thing (see "routes" below).
 #
 # Built on tests/e2e/lab.sh (lab_host, lab_backend, lab_wait, lab_down, the
 # VIP and the backends' HTTP server); addresses only in 198.18.0.0/15.
@@ -178,6 +179,7 @@ alab_up() {
 	local n=${1:-2} i
 	LAB=$(mktemp -d /tmp/xlb-alab.XXXXXX)
 	echo "$P" > "$LAB/prefix"
+	# shellcheck disable=SC2034 # lab.sh's
 	LAB_NB=$ALAB_NB
 	mkdir -p "$LAB/bpf"
 	mount -t bpf bpf "$LAB/bpf"
@@ -249,6 +251,7 @@ alab_xlbd_kill() {
 alab_crash() {
 	local pids
 	pids="$(lab_pids "n$1" xlbd) $(alab_tun_pids "$1")"
+	# shellcheck disable=SC2034 # for the caller
 	ALAB_T_CRASH=$EPOCHREALTIME
 	# shellcheck disable=SC2086
 	kill -KILL $pids 2>/dev/null
@@ -286,22 +289,48 @@ print(sum(b.get("health") == "up" for v in json.load(sys.stdin)["vips"]
 }
 
 # --- routes: the switch between the lab's hand and xlbd's ------------------
+#
+# xlbd's part (issue 10): while it runs it holds the tun xlb-eth0 open, and
+# its include file lists the VIPs it can serve now; after each change it
+# has BIRD re-read its configuration. So a crash withdraws through the tun
+# (`check link`), a VIP it cannot serve through the file. ALAB_XLBD_BIRD=0:
+# the lab plays that part with the functions below; 1: xlbd does, and
+# they only wait for its effect.
+
+# alab_vips_file I [LINE]: node I's include file holds LINE (or nothing);
+# written whole (rename), then BIRD re-reads its configuration.
+alab_vips_file() {
+	local d="$LAB/n$1"
+	echo "${2:-}" > "$d/vips.conf.tmp"
+	mv -f "$d/vips.conf.tmp" "$d/vips.conf"
+	alab_birdc "n$1" configure > /dev/null
+}
 
 # alab_announce I: node I announces the VIP, and returns once the router's
-# BIRD has the route from it. By hand: the include file gets the VIP's line, a process
-# holds the tun open (a tun without its owner has no carrier, so `check
-# link` would keep the route down), BIRD re-reads its configuration.
-# With ALAB_XLBD_BIRD=1 xlbd does all this (when the VIP has a healthy
-# backend): only the wait remains.
+# BIRD has the route from it. By hand: the tun held open if it is not (a
+# tun without its owner has no carrier: `check link` keeps the route
+# down), the VIP's line in the file. xlbd does both itself once the VIP
+# has a healthy backend: only the wait remains.
 alab_announce() {
-	local i=$1 d="$LAB/n$1"
+	local i=$1
 	if [ "$ALAB_XLBD_BIRD" != 1 ]; then
-		echo "route $VIP4/32 via \"$ALAB_TUN\";" > "$d/vips.conf.tmp"
-		mv -f "$d/vips.conf.tmp" "$d/vips.conf"
-		alab_tun_hold "$i" || return 1
-		alab_birdc "n$i" configure > /dev/null || return 1
+		ip -n "$P-n$i" link show "$ALAB_TUN" > /dev/null 2>&1 ||
+			alab_tun_hold "$i" || return 1
+		alab_vips_file "$i" "route $VIP4/32 via \"$ALAB_TUN\";" ||
+			return 1
 	fi
 	lab_wait 10 alab_bgp_route "$i"
+}
+
+# alab_withdraw I: node I stops announcing the VIP, as xlbd does when it
+# can no longer serve it (no healthy backend): the file loses its line.
+# With the real xlbd, wait until it has done so.
+alab_withdraw() {
+	if [ "$ALAB_XLBD_BIRD" = 1 ]; then
+		lab_wait 10 bash -c "! grep -q '$VIP4/' '$LAB/n$1/vips.conf'"
+	else
+		alab_vips_file "$1"
+	fi
 }
 
 # alab_bgp_route I: the router's BIRD has the VIP's route from node I.
@@ -310,7 +339,7 @@ alab_bgp_route() {
 }
 
 # alab_tun_hold I: node I's tun, open in a background process (as xlbd
-# would hold it): SIGKILL to that process and the tun is gone.
+# holds it): SIGKILL to that process and the tun is gone.
 alab_tun_hold() {
 	lab_ns "n$1" "$LAB_PY" -c '
 import fcntl, os, signal, struct, sys
@@ -330,17 +359,6 @@ alab_tun_pids() {
 	for pid in $(lab_pids "n$1" python3); do
 		grep -q "$ALAB_TUN" "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
 	done
-}
-
-# alab_withdraw I: node I stops announcing the VIP, as xlbd does when it
-# can no longer serve it: its tun goes, and with it the route. By hand
-# until xlbd does it (with ALAB_XLBD_BIRD=1, nothing to do here).
-alab_withdraw() {
-	local pid
-	for pid in $(alab_tun_pids "$1"); do
-		kill -9 "$pid" 2>/dev/null
-	done
-	lab_wait 5 bash -c "! ip -n $P-n$1 link show $ALAB_TUN"
 }
 
 # alab_nexthops: the router's kernel next hops for the VIP, one per line.

@@ -22,7 +22,7 @@
 # branch), the lab announces and withdraws by hand; ALAB_XLBD_BIRD=1 is the
 # switch to the real xlbd (scripts/anycast-lab.sh, alab_announce).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . scripts/anycast-lab.sh
 
 trap alab_down EXIT
@@ -203,13 +203,13 @@ crash_n1() {
 t_kill() { failover kill crash_n1 detach_n1 "node_start 1"; }
 
 # back_n1: the drop ends. Cut off, n1's checks found every backend down,
-# so xlbd withdraws the VIP (issue 10: a node announces a VIP only while
-# it can serve it) - by hand here, until xlbd does. It announces again
-# once its checks see every backend up: announced earlier, with a partial
-# view, its Maglev table differs from n2's and the flows that come back
-# without an entry go to other backends, reset (seen here: 7 of 18). Peer
-# agreement on one table (issue 10, Must do 3) is what will make "one
-# healthy backend" enough.
+# so it withdraws the VIP (issue 10: a node announces a VIP only while it
+# can serve it). By hand, it announces again once its checks see every
+# backend up. Announced as soon as BGP was back, with a partial view, its
+# Maglev table differed from n2's and 7 of the 18 connections moving back
+# to it went to other backends and were reset. xlbd (ALAB_XLBD_BIRD=1)
+# announces with one healthy backend: this case shows those resets until
+# the peers agree on one table (issue 10, Must do 3).
 back_n1() {
 	N1_SEEN_UP=$(alab_ctl 1 -j list | grep -c '"health":"up"')
 	alab_withdraw 1
