@@ -142,6 +142,8 @@ alab_router() {
 		net.ipv4.fib_multipath_hash_policy=1 \
 		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
 	mkdir -p "$LAB/r"
+	# Every change of the router's routes, timed (alab_route_ms).
+	(ip -n "$P-r" -ts monitor route > "$LAB/r/routes.log" 2>&1 &)
 	alab_router_conf
 	alab_bird r
 }
@@ -364,6 +366,31 @@ alab_tun_pids() {
 # alab_nexthops: the router's kernel next hops for the VIP, one per line.
 alab_nexthops() {
 	ip -n "$P-r" route show "$VIP4" | grep -o 'via [0-9.]*' | cut -d' ' -f2
+}
+
+# alab_route_ms T I: milliseconds from T (an $EPOCHREALTIME) to the first
+# change of the router's kernel route for the VIP that leaves node I out,
+# from the route monitor's log; fails when there was none.
+alab_route_ms() {
+	"$LAB_PY" - "$LAB/r/routes.log" "$1" "$(alab_node_addr "$2")" "$VIP4" <<'EOF'
+import datetime, re, sys
+log, t0, addr, vip = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
+entries = []
+for line in open(log):
+    m = re.match(r"\[(\S+)\] (.*)", line)
+    if m:
+        entries.append([datetime.datetime.fromisoformat(m[1]).timestamp(),
+                        m[2].split()])
+    elif entries:
+        entries[-1][1] += line.split()
+for t, w in entries:
+    gone = w[:1] == ["Deleted"]
+    dst = w[1 if gone else 0] if len(w) > gone else ""
+    if t >= t0 and dst == vip and (gone or addr not in w):
+        print(round((t - t0) * 1000))
+        sys.exit(0)
+sys.exit(1)
+EOF
 }
 
 # alab_has_path I / alab_no_path I: node I is / is not a next hop.

@@ -97,11 +97,15 @@ node_start() {
 }
 
 # route_gone I: wait (3 s at most) until the router has no path to node I;
-# prints the milliseconds it took since $T0.
+# prints the milliseconds from $T0 to the route's change (the router's
+# route monitor; the wait's own time if that has none).
 route_gone() {
 	local n
 	for n in $(seq 300); do
-		alab_no_path "$1" && { ms_since "$T0"; return 0; }
+		if alab_no_path "$1"; then
+			alab_route_ms "$T0" "$1" || ms_since "$T0"
+			return 0
+		fi
 		sleep 0.01
 	done
 	return 1
