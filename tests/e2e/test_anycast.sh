@@ -20,7 +20,8 @@
 #
 # Until xlbd keeps the tun and the BIRD include file (issue 10, the bird
 # branch), the lab announces and withdraws by hand; ALAB_XLBD_BIRD=1 is the
-# switch to the real xlbd (scripts/anycast-lab.sh, alab_announce).
+# switch to the real xlbd (scripts/anycast-lab.sh, "routes"). With it, drop
+# fails until the peers agree on one table (see back_n1).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/anycast-lab.sh
