@@ -207,6 +207,9 @@ alab_up() {
 	for i in $ALAB_NODES; do
 		lab_wait 20 alab_bgp_up "$i" ||
 			{ echo "alab: no BGP session to n$i" >&2; return 1; }
+		# Without BFD a silent node would wait for the hold timer.
+		lab_wait 10 alab_bfd_up "$i" ||
+			{ echo "alab: no BFD session to n$i" >&2; return 1; }
 	done
 }
 

@@ -145,6 +145,10 @@ t_up() {
 failover() {
 	local name=$1 fault=$2 after=$3 back=$4 hurts=${5:-0} f1 m2 route_ms v tr
 	local fo stalls failed resets outside reqs conn multi
+	if ! lab_wait 10 alab_bfd_up 1 || ! lab_wait 10 alab_has_path 1; then
+		fail "$name" "n1 not announcing with BFD up before the fault"
+		return
+	fi
 	f1=$(node_stat 1 new_flows)
 	lc_start || { fail "$name" "longconn did not start: $(cat "$LC.err")"; lc_stop; return; }
 	f1=$(($(node_stat 1 new_flows) - f1)) m2=$(node_stat 2 new_flows)
