@@ -57,7 +57,8 @@ lc_stop() {
 # lc_judge T0: the verdict on the run, the fault at UNIX time T0: prints
 # "failover_ms stalls failed resets outside requests connected backends"
 # where outside counts late requests not inside [T0 - 0.25 s, T0 +
-# CONVERGE_MS] and backends the connections that saw more than one.
+# CONVERGE_MS] (those longconn did not list count as outside) and backends
+# the connections that saw more than one.
 lc_judge() {
 	"$LAB_PY" - "$LC" "$1" "$CONVERGE_MS" <<'EOF'
 import json, sys
@@ -67,8 +68,9 @@ ev = [e for c in d["per_conn"] for e in c["events"]]
 inside = [e for e in ev if e[0] >= t0 - 0.25 and e[1] <= t0 + win]
 fo = max((e[1] for e in inside), default=t0) - t0
 multi = sum(len(c["backends"]) > 1 for c in d["per_conn"])
+bad = d["stalls"] + d["failed"] + d["resets"]
 print(round(fo * 1000), d["stalls"], d["failed"], d["resets"],
-      len(ev) - len(inside), d["requests"], d["connected"], multi)
+      bad - len(inside), d["requests"], d["connected"], multi)
 EOF
 }
 
