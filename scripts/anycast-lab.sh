@@ -28,8 +28,10 @@
 #   -(IPIP)-> backend -> router -> client (DSR: replies skip the nodes).
 #
 # Routing from a node: its BIRD has a static protocol with `check link`
-# whose routes come from $LAB/nI/vips.conf (`route VIP/32 via "xlb-eth0";`)
-# and are exported over BGP to the router. The route lives while the tun
+# whose routes come from $LAB/nI/routes.v4 (`route VIP/32 via "xlb-eth0";`)
+# and are exported over BGP to the router (the layout of xlbd's
+# --bird-include FILE: FILE, FILE.v4, FILE.v6, FILE.drain; see
+# docs/bird.md). The route lives while the tun
 # xlb-eth0 exists: it is xlbd's (issue 10), so a killed xlbd withdraws the
 # VIP within milliseconds. Until xlbd keeps the tun and the file itself,
 # the lab does (alab_announce, alab_withdraw, alab_crash: the file, and a
@@ -98,18 +100,26 @@ EOF
 	done >> "$LAB/r/bird.conf"
 }
 
-# A node's BIRD: the static VIP routes from its include file, up only while
-# their tun is (check link), exported to the router.
+# alab_routes I: node I's routes file, xlbd's --bird-include FILE.
+alab_routes() { echo "$LAB/n$1/routes"; }
+
+# A node's BIRD: the static VIP routes from its include files (the drain
+# file tags them while xlbd drains), up only while their tun is (check
+# link), exported to the router. BIRD reads `include` at a line's start.
 alab_node_conf() {
-	local i=$1 d="$LAB/n$1"
+	local i=$1 d="$LAB/n$1" f
+	f=$(alab_routes "$i")
 	cat > "$d/bird.conf" <<EOF
 router id $(alab_node_addr "$i");
 log "$d/bird.log" all;
 protocol device { scan time 10; }
 protocol static vips {
-	ipv4;
+	ipv4 { import filter {
+include "$f.drain";
+		accept;
+	}; };
 	check link;
-	include "$d/vips.conf";
+include "$f.v4";
 }
 protocol bfd { interface "eth0" { $ALAB_BFD }; }
 protocol bgp uplink {
@@ -163,7 +173,8 @@ alab_node() {
 			lladdr "$(lab_mac 0 $((10 + b)))" dev eth0 nud permanent
 	done
 	mkdir -p "$LAB/$name" "$LAB/bpf/$name"
-	: > "$LAB/$name/vips.conf"
+	# BIRD refuses a missing include.
+	for b in "" .v4 .v6 .drain; do : > "$(alab_routes "$i")$b"; done
 	alab_node_conf "$i"
 	alab_bird "$name"
 }
@@ -233,7 +244,7 @@ alab_xlbd_start() {
 	local i=$1 d="$LAB/n$1" bird=()
 	shift
 	[ "$ALAB_XLBD_BIRD" = 1 ] && bird=(--bird-socket "$d/bird.ctl"
-		--bird-include "$d/vips.conf")
+		--bird-include "$(alab_routes "$i")")
 	lab_ns "n$i" "$LAB_BUILD/xlbd" -i eth0 -s "$d/xlbd.sock" \
 		--pin-root "$LAB/bpf/n$i" --state "$d/state.yaml" "${bird[@]}" \
 		"$@" < /dev/null >> "$d/xlbd.log" 2>&1 &
@@ -302,12 +313,14 @@ print(sum(b.get("health") == "up" for v in json.load(sys.stdin)["vips"]
 # the lab plays that part with the functions below; 1: xlbd does, and
 # they only wait for its effect.
 
-# alab_vips_file I [LINE]: node I's include file holds LINE (or nothing);
-# written whole (rename), then BIRD re-reads its configuration.
+# alab_vips_file I [LINE]: node I's routes files (all, IPv4) hold LINE
+# (or nothing); each written whole (rename), then BIRD re-reads them.
 alab_vips_file() {
-	local d="$LAB/n$1"
-	echo "${2:-}" > "$d/vips.conf.tmp"
-	mv -f "$d/vips.conf.tmp" "$d/vips.conf"
+	local f x
+	f=$(alab_routes "$1")
+	for x in "" .v4; do
+		echo "${2:-}" > "$f$x.tmp" && mv -f "$f$x.tmp" "$f$x" || return 1
+	done
 	alab_birdc "n$1" configure > /dev/null
 }
 
@@ -332,7 +345,7 @@ alab_announce() {
 # With the real xlbd, wait until it has done so.
 alab_withdraw() {
 	if [ "$ALAB_XLBD_BIRD" = 1 ]; then
-		lab_wait 10 bash -c "! grep -q '$VIP4/' '$LAB/n$1/vips.conf'"
+		lab_wait 10 bash -c "! grep -q '$VIP4/' '$(alab_routes "$1")'"
 	else
 		alab_vips_file "$1"
 	fi
