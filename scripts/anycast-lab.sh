@@ -75,7 +75,8 @@ alab_bird() {
 alab_birdc() { birdc -s "$LAB/$1/bird.ctl" "${@:2}"; }
 
 # The router's BIRD: one BGP session with BFD per node; routes into the
-# kernel with all equal paths merged (ECMP); only /32s of the VIP range in.
+# kernel with all equal paths merged (ECMP); only /32s of the VIP range in;
+# a draining node's routes least preferred.
 alab_router_conf() {
 	local i
 	cat > "$LAB/r/bird.conf" <<EOF
@@ -89,7 +90,16 @@ protocol kernel {
 protocol bfd { interface "eth0" { $ALAB_BFD }; }
 template bgp node {
 	local $ALAB_R as $ALAB_AS;
-	ipv4 { import where net ~ [ 198.18.1.0/24{32,32} ]; export none; };
+	ipv4 {
+		import filter {
+			if net !~ [ 198.18.1.0/24{32,32} ] then reject;
+			# GRACEFUL_SHUTDOWN (RFC 8326, xlbctl node drain):
+			# least preferred, so out of the ECMP set at once.
+			if (65535, 0) ~ bgp_community then bgp_local_pref = 0;
+			accept;
+		};
+		export none;
+	};
 	bfd on;
 	$ALAB_BGP_TIMERS
 }
