@@ -20,6 +20,7 @@ PKGS=(
 	openssl				# a TLS backend for the HTTPS check test
 	libssl-dev			# libcrypto: SHA-256 of configurations (merge.c)
 	git				# test_upgrade builds the previous map layout's commit
+	bird2 nftables			# the anycast lab: BGP+BFD router and nodes, a silenced node
 )
 
 missing=()

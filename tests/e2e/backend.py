@@ -13,6 +13,11 @@ any request   first waits DIR/delay_ms milliseconds (0 when absent)
 /health       carries "X-Load: <DIR/load>" when DIR/load exists
 else          404
 
+A request with "Connection: keep-alive" gets its answer with that header
+and the connection stays open for the next request (HTTP/1.0 keep-alive;
+tests/e2e/longconn.py holds connections so); any other request is answered
+and the connection closed, as before.
+
 The files are read again for every request, so a test changes behaviour by
 writing them (write a temp file and rename it to avoid a half-read value).
 Binds dual-stack: "::" takes IPv4 and IPv6. Logs one line per request
@@ -77,11 +82,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return "xlb-lab-backend"
     timeout = 5  # a client that connects and says nothing costs one thread
 
+    def parse_request(self):
+        # The base class keeps a connection only for HTTP/1.1 servers, whose
+        # other habits (persistent by default) the checks must not meet.
+        ok = super().parse_request()
+        self.keep = (ok and self.headers.get("Connection", "").lower() ==
+                     "keep-alive")
+        if self.keep:
+            self.close_connection = False
+        return ok
+
     def reply(self, status, body, headers=()):
         data = body.encode()
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
+        if self.keep:
+            self.send_header("Connection", "keep-alive")
         for k, v in headers:
             self.send_header(k, v)
         self.end_headers()
