@@ -21,6 +21,7 @@
 #include "ctl.h"
 #include "ctlproto.h"
 #include "loop.h"
+#include "peer.h"
 #include "xlbd.h"
 
 struct req {
@@ -436,6 +437,10 @@ static int dispatch(struct xlbd *d, struct req *r)
 		return do_reload(d, r);
 	if (!strcmp(cmd, "config"))
 		return do_config(d, r);
+	if (!strcmp(cmd, "peers")) {
+		peer_json(d, r->out);
+		return 0;
+	}
 	return fail(r, -EINVAL, "unknown command '%s'", cmd);
 }
 

@@ -39,6 +39,7 @@
 #include "lock.h"
 #include "loop.h"
 #include "maglev.h"
+#include "peer.h"
 #include "xlbd.h"
 
 
@@ -140,6 +141,8 @@ static int maps_of(struct xlbd *d)
 
 struct args {
 	const char *ifname, *conf, *sock, *pin_root, *state, *metrics;
+	const char *peer_key;
+	char peers[CONF_PEERS_TEXT];	/* --peer ADDR, canonical */
 	bool check_only, detach;
 };
 
@@ -194,6 +197,9 @@ static int node_settings(struct xlbd *d, const struct args *a)
 			 CTL_SOCK_DIR "/%s" CTL_SOCK_EXT, n->ifname);
 	override(n->pin_root, sizeof(n->pin_root), a->pin_root);
 	override(n->metrics, sizeof(n->metrics), a->metrics);
+	override(n->peer_key, sizeof(n->peer_key), a->peer_key);
+	if (a->peers[0])
+		snprintf(n->peers, sizeof(n->peers), "%s", a->peers);
 	if (!n->ifname[0]) {
 		xlbd_log(LOG_ERR_, "no interface: give -i IFACE or "
 			 "node.interface");
@@ -380,12 +386,27 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: xlbd -i IFACE [-c FILE] [-s SOCK] [--pin-root DIR] [--state FILE]\n"
-"            [--metrics ADDR:PORT] [-v|-q]\n"
+"            [--metrics ADDR:PORT] [--peer-key FILE --peer ADDR ...] [-v|-q]\n"
 "       xlbd -n [-c FILE]            check the configuration and exit\n"
 "       xlbd -i IFACE --detach       remove the program and its pins\n"
 "One xlbd per interface; its socket is " CTL_SOCK_DIR "/IFACE" CTL_SOCK_EXT
 " unless -s says.\n"
 "Runs in the foreground; logs to stderr. See xlbd(8), xlb.conf(5).\n");
+}
+
+/* --peer ADDR, checked as node.peers checks each. */
+static int peer_arg(struct args *a, const char *addr)
+{
+	struct conf_node n = {};
+	char err[CONF_ERR_MAX];
+
+	snprintf(n.peers, sizeof(n.peers), "%s", a->peers);
+	if (conf_peer_add(&n, addr, err, sizeof(err))) {
+		fprintf(stderr, "xlbd: --peer: %s\n", err);
+		return -EINVAL;
+	}
+	snprintf(a->peers, sizeof(a->peers), "%s", n.peers);
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -397,6 +418,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "pin-root", required_argument, NULL, 'P' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "peer-key", required_argument, NULL, 'K' },
+		{ "peer", required_argument, NULL, 'p' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "detach", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -414,6 +437,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'P': a->pin_root = optarg; break;
 		case 'S': a->state = optarg; break;
 		case 'm': a->metrics = optarg; break;
+		case 'K': a->peer_key = optarg; break;
+		case 'p':
+			if (peer_arg(a, optarg))
+				return -EINVAL;
+			break;
 		case 'n': a->check_only = true; break;
 		case 'D': a->detach = true; break;
 		case 'v': xlbd_log_level(LOG_DEBUG_); break;
@@ -442,6 +470,7 @@ static const struct {
 	{ "--pin-root", "pin-root", offsetof(struct args, pin_root) },
 	{ "--state", "state-file", offsetof(struct args, state) },
 	{ "--metrics", "metrics", offsetof(struct args, metrics) },
+	{ "--peer-key", "peer-key", offsetof(struct args, peer_key) },
 };
 
 /* "node:\n  KEY: "VALUE"\n", VALUE in YAML's double-quoted form, which
@@ -654,6 +683,8 @@ static int start(struct xlbd *d, struct locks *l)
 	}
 	if (!rc)
 		rc = health_start(d);
+	if (!rc)
+		rc = peer_start(d);
 	return rc;
 }
 
@@ -675,6 +706,9 @@ int main(int argc, char **argv)
 	d.conf_path = a.conf;
 	if (load_conf(&d, &a) || node_settings(&d, &a))
 		return 1;
+	/* A bad key is a usage error: nothing starts. */
+	if (!a.detach && peer_init(&d))
+		return 2;
 	if (a.detach) {
 		rc = detach(&d, &l);
 		drop_locks(&l);
@@ -691,6 +725,7 @@ int main(int argc, char **argv)
 	rc = start(&d, &l);
 	if (!rc)
 		rc = run(&d);
+	peer_stop(&d);
 	health_stop(&d);
 	metrics_stop(&d);
 	ctl_close(&d);
