@@ -158,10 +158,14 @@ static int peers_parse(struct peers *ps, const char *text)
 	return 0;
 }
 
+static void on_heartbeat_timer(void *arg);
+static void on_dead(void *arg);
+
 int peer_init(struct xlbd *d)
 {
 	const struct conf_node *n = &d->conf.node;
 	struct peers *ps;
+	size_t i;
 	int rc;
 
 	if (!n->peers[0] && !n->peer_key[0])
@@ -190,6 +194,10 @@ int peer_init(struct xlbd *d)
 		free(ps);
 		return rc;
 	}
+	/* Here, not at start: peer_stop cancels them whatever happened. */
+	loop_timer_init(&ps->hb, on_heartbeat_timer, ps);
+	for (i = 0; i < ps->n; i++)
+		loop_timer_init(&ps->p[i].dead, on_dead, &ps->p[i]);
 	d->peers = ps;
 	return 0;
 }
@@ -676,14 +684,11 @@ int peer_start(struct xlbd *d)
 
 	if (!ps)
 		return 0;
-	for (i = 0; i < ps->n; i++) {
+	for (i = 0; i < ps->n; i++)
 		need[fam_idx(ps->p[i].addr.family)] = true;
-		loop_timer_init(&ps->p[i].dead, on_dead, &ps->p[i]);
-	}
 	for (f = 0; f < 2 && !rc; f++)
 		if (need[f])
 			rc = sock_open(ps, f);
-	loop_timer_init(&ps->hb, on_heartbeat_timer, ps);
 	if (!rc)
 		rc = loop_timer_arm(d->loop, &ps->hb, 0);
 	return rc;
