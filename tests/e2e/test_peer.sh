@@ -19,6 +19,7 @@
 #   restart   n2 back: both `up` again (its new sequence numbers accepted)
 #   drift     a weight changed on n2: n1 alarms config and table drift
 #             (peers output, metrics, one log line each), then equal again
+#   ipv6      the same pair peered over IPv6: both `up`, tables equal
 #   attacks   from P-x: a forged, a wrongly keyed, a replayed, two truncated,
 #             an unknown sender's and a stale message: each dropped and
 #             counted by its reason; n2 stays `up`, no transition
@@ -313,6 +314,25 @@ t_attacks() {
 	[ -z "$why" ] && pass attacks || fail attacks "$why"
 }
 
+t_ipv6() {
+	local why=""
+	node_kill 1
+	node_kill 2
+	node_start 1 2001:db8::22 || why="n1 did not start"
+	node_start 2 2001:db8::21 || why="$why n2 did not start"
+	lab_wait 5 is_state 1 2001:db8::22 up ||
+		why="$why n1 sees n2: $(peer_line 1 2001:db8::22)"
+	lab_wait 5 is_state 2 2001:db8::21 up ||
+		why="$why n2 sees n1: $(peer_line 2 2001:db8::21)"
+	[ "$(peer_field 1 2001:db8::22 tables_equal)" = 1 ] ||
+		why="$why tables: $(peer_line 1 2001:db8::22)"
+	grep -q "listening on 2001:db8::21 port 7946" "$LAB/n1.log" ||
+		why="$why not bound to the IPv6 address"
+	node_kill 1
+	node_kill 2
+	[ -z "$why" ] && pass ipv6 || fail ipv6 "$why"
+}
+
 peer_lab || { echo "FAIL lab: could not build"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 # shellcheck disable=SC2086
-lab_run_cases ${TESTS:-key up down restart drift attacks}
+lab_run_cases ${TESTS:-key up down restart drift attacks ipv6}

@@ -30,6 +30,10 @@
 #define RX_BURST	64		/* datagrams per readable event */
 #define PEER_TYPES	4		/* received counters by message type */
 
+/* A heartbeat of a node with every VIP fits one message. */
+_Static_assert(XLB_MAX_VIPS * (PEER_TLV_HDR + PEER_VIP_FP_LEN) + 256 <
+	       PEER_MSG_MAX, "heartbeat size");
+
 enum view { VIEW_UNKNOWN, VIEW_EQUAL, VIEW_DIFFERS };
 
 struct peer {
