@@ -142,6 +142,7 @@ static int maps_of(struct xlbd *d)
 struct args {
 	const char *ifname, *conf, *sock, *pin_root, *state, *metrics;
 	const char *peer_key;
+	char peer_key_abs[CONF_PATH_MAX];	/* a relative one, made absolute */
 	char peers[CONF_PEERS_TEXT];	/* --peer ADDR, canonical */
 	bool check_only, detach;
 };
@@ -394,6 +395,18 @@ static void usage(FILE *f)
 "Runs in the foreground; logs to stderr. See xlbd(8), xlb.conf(5).\n");
 }
 
+/* A relative path on the command line means from here, and the state file
+ * keeps it: made absolute now (too long: left for the check to refuse). */
+static const char *abs_path(const char *p, char *buf, size_t len)
+{
+	char cwd[CONF_PATH_MAX];
+
+	if (p[0] == '/' || !getcwd(cwd, sizeof(cwd)) ||
+	    (size_t)snprintf(buf, len, "%s/%s", cwd, p) >= len)
+		return p;
+	return buf;
+}
+
 /* --peer ADDR, checked as node.peers checks each. */
 static int peer_arg(struct args *a, const char *addr)
 {
@@ -437,7 +450,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'P': a->pin_root = optarg; break;
 		case 'S': a->state = optarg; break;
 		case 'm': a->metrics = optarg; break;
-		case 'K': a->peer_key = optarg; break;
+		case 'K': a->peer_key = abs_path(optarg, a->peer_key_abs,
+						 sizeof(a->peer_key_abs));
+			break;
 		case 'p':
 			if (peer_arg(a, optarg))
 				return -EINVAL;

@@ -60,6 +60,7 @@ struct peers {
 	struct xlbd *d;
 	struct peer_key key;
 	struct peer p[CONF_PEERS_MAX];
+	struct peer_addr addrs[CONF_PEERS_MAX];	/* p[i].addr, for lookups */
 	size_t n;
 	struct peer_addr self[2];	/* [0] IPv4, [1] IPv6 */
 	struct psock {
@@ -157,6 +158,7 @@ static int peers_parse(struct peers *ps, const char *text)
 		p->addr.family = family;
 		memcpy(p->addr.addr, &a, family == XLB_AF_INET ? 4 : 16);
 		xlb_format_addr(&a, family, p->name, sizeof(p->name));
+		ps->addrs[ps->n - 1] = p->addr;
 	}
 	free(copy);
 	return 0;
@@ -441,26 +443,14 @@ static void vip_name(const struct peer_vip_fp *v, char *buf, size_t len)
 	xlb_format_vip(&k, buf, len);
 }
 
-/* Compare the peer's view with ours and log what changed. */
-static void compare(struct peers *ps, struct peer *p,
-		    const struct peer_heartbeat *hb, struct peer_vip_fp *vips,
-		    size_t n)
+/* The digest: logged when it starts to differ and when equal again. */
+static void compare_config(struct peers *ps, struct peer *p,
+			   const struct peer_heartbeat *hb)
 {
 	enum view cfg = !hb->has_digest || !ps->has_digest ? VIEW_UNKNOWN :
 			memcmp(hb->digest, ps->digest, PEER_DIGEST_LEN) ?
 			VIEW_DIFFERS : VIEW_EQUAL;
-	bool *differs = calloc(n + 1, sizeof(bool));
-	bool *known = calloc(n + 1, sizeof(bool));
-	const struct peer_vip_fp *ours, *old;
-	char name[XLB_VIP_STRLEN];
-	bool was;
-	size_t i;
 
-	if (!differs || !known) {
-		free(differs);
-		free(known);
-		return;
-	}
 	if (cfg != p->config && cfg != VIEW_UNKNOWN &&
 	    !(cfg == VIEW_EQUAL && p->config == VIEW_UNKNOWN))
 		xlbd_log(cfg == VIEW_DIFFERS ? LOG_WARN_ : LOG_INFO_,
@@ -468,7 +458,19 @@ static void compare(struct peers *ps, struct peer *p,
 			 cfg == VIEW_DIFFERS ? "differs from ours (drift)" :
 			 "equal to ours again");
 	p->config = cfg;
-	qsort(vips, n, sizeof(*vips), vip_cmp);
+}
+
+/* Each VIP both have: logged when its table starts to differ and when
+ * equal again. vips sorted; differs[], known[] filled. */
+static void compare_tables(struct peers *ps, const struct peer *p,
+			   const struct peer_vip_fp *vips, size_t n,
+			   bool *differs, bool *known)
+{
+	const struct peer_vip_fp *ours, *old;
+	char name[XLB_VIP_STRLEN];
+	bool was;
+	size_t i;
+
 	for (i = 0; i < n; i++) {
 		ours = bsearch(&vips[i], ps->fps, ps->nfps, sizeof(*ours),
 			       vip_cmp);
@@ -484,6 +486,25 @@ static void compare(struct peers *ps, struct peer *p,
 			 "peer %s: table of %s %s", p->name, name,
 			 differs[i] ? "differs from ours" : "equal to ours again");
 	}
+}
+
+/* Compare the peer's view with ours and keep it; takes vips. */
+static void compare(struct peers *ps, struct peer *p,
+		    const struct peer_heartbeat *hb, struct peer_vip_fp *vips,
+		    size_t n)
+{
+	bool *differs = calloc(n + 1, sizeof(bool));
+	bool *known = calloc(n + 1, sizeof(bool));
+
+	if (!differs || !known) {
+		free(differs);
+		free(known);
+		free(vips);
+		return;
+	}
+	compare_config(ps, p, hb);
+	qsort(vips, n, sizeof(*vips), vip_cmp);
+	compare_tables(ps, p, vips, n, differs, known);
 	free(p->vips);
 	free(p->differs);
 	free(p->known);
@@ -555,10 +576,8 @@ static void receive(struct peers *ps, size_t len,
 
 	why = peer_decode(ps->buf, len, &ps->key, &m);
 	if (!why) {
-		for (i = 0; i < (int)ps->n; i++)
-			if (peer_sender(&m, from, &ps->p[i].addr, 1) == 0)
-				break;
-		p = i < (int)ps->n ? &ps->p[i] : NULL;
+		i = peer_sender(&m, from, ps->addrs, ps->n);
+		p = i >= 0 ? &ps->p[i] : NULL;
 		why = p ? take(ps, p, &m) : PEER_DROP_UNKNOWN_SENDER;
 	}
 	if (!why) {
