@@ -11,7 +11,6 @@
 
 #include "peerproto.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Header offsets (the DOC table in peerproto.h). */
 #define OFF_MAGIC	0
@@ -39,14 +38,13 @@ const char *const peer_drop_names[PEER_DROP_MAX] = {
 	[PEER_DROP_MALFORMED]		= "malformed",
 };
 
-const char *const peer_msg_names[] = {
+const char *const peer_msg_names[PEER_MSG_TYPES] = {
 	[PEER_MSG_HEARTBEAT] = "heartbeat",
-	NULL,
 };
 
 const char *peer_msg_name(uint8_t type)
 {
-	return type < ARRAY_SIZE(peer_msg_names) && peer_msg_names[type] ?
+	return type < PEER_MSG_TYPES && peer_msg_names[type] ?
 		       peer_msg_names[type] : "unknown";
 }
 

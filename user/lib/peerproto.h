@@ -52,6 +52,7 @@
 enum peer_msg_type {
 	PEER_MSG_HEARTBEAT = 1,
 	/* reserved: 2 flow-state batch, 3 bulk-sync request */
+	PEER_MSG_TYPES = 4		/* types 0..3 have a name slot */
 };
 
 /* TLV types. Reserved ones are not sent yet; a receiver skips them. */
@@ -82,8 +83,9 @@ enum peer_drop {
 };
 
 extern const char *const peer_drop_names[PEER_DROP_MAX];
-extern const char *const peer_msg_names[];	/* by type; NULL: none */
-const char *peer_msg_name(uint8_t type);	/* "unknown" if none */
+/* By type; NULL: none yet. peer_msg_name(): "unknown" for those. */
+extern const char *const peer_msg_names[PEER_MSG_TYPES];
+const char *peer_msg_name(uint8_t type);
 
 struct peer_key {
 	uint8_t k[PEER_KEY_MAX];

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,7 @@
 #include "peerproto.h"
 #include "xlbd.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define RX_BURST	64		/* datagrams per readable event */
-#define PEER_TYPES	4		/* received counters by message type */
 
 /* A heartbeat of a node with every VIP fits one message. */
 _Static_assert(XLB_MAX_VIPS * (PEER_TLV_HDR + PEER_VIP_FP_LEN) + 256 <
@@ -43,7 +42,7 @@ struct peer {
 	uint64_t last_seq;
 	uint64_t last_rx_ms;		/* CLOCK_MONOTONIC; 0: never */
 	unsigned int transitions;
-	uint64_t rx[PEER_TYPES];	/* by message type, accepted */
+	uint64_t rx[PEER_MSG_TYPES];	/* by type, accepted; [0]: others */
 	uint64_t dropped[PEER_DROP_MAX];	/* from its address */
 	struct loop_timer dead;		/* fires when heartbeats stop */
 	struct peers *all;
@@ -544,7 +543,7 @@ static void accepted(struct peers *ps, struct peer *p,
 {
 	p->last_seq = m->seq;
 	p->last_rx_ms = loop_now_ms();
-	p->rx[m->type < PEER_TYPES ? m->type : 0]++;
+	p->rx[m->type < PEER_MSG_TYPES ? m->type : 0]++;
 	loop_timer_arm(ps->d->loop, &p->dead, ps->interval_ms * ps->dead);
 	if (!p->up) {
 		p->up = true;
@@ -592,16 +591,20 @@ static void receive(struct peers *ps, size_t len,
 		 peer_drop_names[why]);
 }
 
-static void from_sockaddr(const struct sockaddr_storage *ss,
-			  struct peer_addr *a)
+/* Byte copies: getifaddrs' addresses need not be aligned for their type. */
+static void from_sockaddr(const struct sockaddr *sa, struct peer_addr *a)
 {
+	const char *p = (const char *)sa;
+	sa_family_t af;
+
 	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET) {
+	memcpy(&af, p + offsetof(struct sockaddr, sa_family), sizeof(af));
+	if (af == AF_INET) {
 		a->family = XLB_AF_INET;
-		memcpy(a->addr, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6) {
+		memcpy(a->addr, p + offsetof(struct sockaddr_in, sin_addr), 4);
+	} else if (af == AF_INET6) {
 		a->family = XLB_AF_INET6;
-		memcpy(a->addr, &((const struct sockaddr_in6 *)ss)->sin6_addr,
+		memcpy(a->addr, p + offsetof(struct sockaddr_in6, sin6_addr),
 		       16);
 	}
 }
@@ -623,7 +626,7 @@ static void on_readable(void *arg, uint32_t revents)
 			     (struct sockaddr *)&ss, &sl);
 		if (n < 0)
 			break;
-		from_sockaddr(&ss, &from);
+		from_sockaddr((struct sockaddr *)&ss, &from);
 		pthread_mutex_lock(&ps->d->lock);
 		/* Longer than any message: refused by its length. */
 		receive(ps, (size_t)n > sizeof(ps->buf) ? sizeof(ps->buf) + 1 :
@@ -641,6 +644,7 @@ static int iface_primary(const char *ifname, uint8_t family,
 {
 	int af = family == XLB_AF_INET ? AF_INET : AF_INET6;
 	struct ifaddrs *ifa, *i;
+	struct in6_addr a6;
 	struct peer_addr a;
 	int rc = -EADDRNOTAVAIL;
 
@@ -650,9 +654,9 @@ static int iface_primary(const char *ifname, uint8_t family,
 		if (!i->ifa_addr || strcmp(i->ifa_name, ifname) ||
 		    i->ifa_addr->sa_family != af)
 			continue;
-		from_sockaddr((struct sockaddr_storage *)i->ifa_addr, &a);
-		if (af == AF_INET6 &&
-		    IN6_IS_ADDR_LINKLOCAL((struct in6_addr *)a.addr))
+		from_sockaddr(i->ifa_addr, &a);
+		memcpy(&a6, a.addr, sizeof(a6));
+		if (af == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&a6))
 			continue;
 		*out = a;
 		rc = 0;
@@ -812,7 +816,7 @@ static json_object *one_json(const struct peer *p, uint64_t now)
 	json_object_object_add(o, "transitions",
 			       json_object_new_int((int)p->transitions));
 	rx = json_object_new_object();
-	for (t = 1; t < PEER_TYPES; t++)
+	for (t = 0; t < PEER_MSG_TYPES; t++)
 		if (peer_msg_names[t] || p->rx[t])
 			json_object_object_add(rx, peer_msg_name((uint8_t)t),
 				json_object_new_int64((int64_t)p->rx[t]));
