@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PEER_PORT		7946	/* UDP, on every node */
+#define XLB_PEER_PORT		7946	/* UDP, on every node */
 #define PEER_MAGIC		0x584c4250U	/* "XLBP" */
 #define PEER_VERSION		1
 #define PEER_HDR_LEN		44

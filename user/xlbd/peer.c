@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* The peer protocol in xlbd (peer.h, docs/peers.md). One socket per
- * address family the peers use, bound to PEER_PORT on the interface's
+ * address family the peers use, bound to XLB_PEER_PORT on the interface's
  * primary address of that family; one heartbeat timer; one timer per peer
  * that marks it down when its heartbeats stop. State changes are logged
  * once each: up/down, configuration drift, a VIP's table differing. */
@@ -369,7 +369,7 @@ static void send_to(struct peers *ps, struct peer *p, size_t len)
 	int fd = ps->sock[fam_idx(p->addr.family)].fd;
 
 	memcpy(&a, p->addr.addr, sizeof(a));
-	sl = xlb_sockaddr(&a, p->addr.family, htons(PEER_PORT), &ss);
+	sl = xlb_sockaddr(&a, p->addr.family, htons(XLB_PEER_PORT), &ss);
 	if (fd >= 0 && sendto(fd, ps->buf, len, 0, (struct sockaddr *)&ss,
 			      sl) == (ssize_t)len)
 		ps->sent++;
@@ -683,13 +683,13 @@ static int sock_open(struct peers *ps, int f)
 	}
 	memcpy(&a, ps->self[f].addr, sizeof(a));
 	xlb_format_addr(&a, family, name, sizeof(name));
-	sl = xlb_sockaddr(&a, family, htons(PEER_PORT), &ss);
+	sl = xlb_sockaddr(&a, family, htons(XLB_PEER_PORT), &ss);
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sl)) {
 		rc = -errno;
 		xlbd_log(LOG_ERR_, "peers: cannot bind %s port %d: %s", name,
-			 PEER_PORT, strerror(errno));
+			 XLB_PEER_PORT, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return rc;
@@ -698,7 +698,7 @@ static int sock_open(struct peers *ps, int f)
 	rc = loop_add(d->loop, fd, EPOLLIN, on_readable, &ps->sock[f]);
 	if (!rc)
 		xlbd_log(LOG_INFO_, "peers: listening on %s port %d", name,
-			 PEER_PORT);
+			 XLB_PEER_PORT);
 	return rc;
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
-/* The peer protocol in xlbd (docs/peers.md): a UDP socket on PEER_PORT of
+/* The peer protocol in xlbd (docs/peers.md): a UDP socket on XLB_PEER_PORT of
  * the interface's primary address, heartbeats every node.peer-interval ms
  * to each configured peer, and what the peers' heartbeats say - up/down,
  * configuration digest and per-VIP table fingerprints compared with ours,
