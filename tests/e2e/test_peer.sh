@@ -7,9 +7,11 @@
 #        [P-n2] xlbd 198.18.0.22 ──┤ br0 in [P-sw]
 #        [P-x]  attacker 198.18.0.23 ┘
 #
-# n1 and n2 run the same -c file (VIP 198.18.1.1:80/tcp, two backends that
-# need not exist: no checks) and peer with each other over UDP 7946 with one
-# key file. Heartbeats every 200 ms; a peer is down after 3 missed.
+# n1 and n2 run the same -c file and peer with each other over UDP 7946
+# with one key file. Heartbeats every 200 ms; a peer is down after 3 missed.
+#   VIP 198.18.1.1:80/tcp  backends .11 .12 (need not exist: no checks)
+#   VIP 198.18.1.2:80/tcp  TCP checks; backend .23 (P-x serves port 80),
+#                          backend .24 (absent: down on both nodes)
 #
 # Cases:
 #   key       a key file that is missing, short, or readable by others:
@@ -17,6 +19,9 @@
 #   up        both nodes show the other `up`, configuration and table equal
 #   down      SIGKILL n2: n1 shows it `down` within the bound (logged once)
 #   restart   n2 back: both `up` again (its new sequence numbers accepted)
+#   health    n2 cannot reach .23 (a blackhole route): its check says down
+#             while n1's says up - configuration equal, VIP2's table
+#             differs, alarmed; reachable again: equal again
 #   drift     a weight changed on n2: n1 alarms config and table drift
 #             (peers output, metrics, one log line each), then equal again
 #   ipv6      the same pair peered over IPv6: both `up`, tables equal
@@ -38,6 +43,7 @@ N1=198.18.0.21
 N2=198.18.0.22
 NX=198.18.0.23
 VIP=$VIP4:80/tcp
+VIP2=198.18.1.2:80/tcp
 BOUND_MS=1500		# 3 x 200 ms, plus polling and scheduling slack
 
 peer_lab() {
@@ -61,7 +67,19 @@ peer_lab() {
 	    backends:
 	      - addr: 198.18.0.11
 	      - addr: 198.18.0.12
+	  - vip: $VIP2
+	    check:
+	      type: tcp
+	      interval: 0.2
+	      fall: 2
+	      rise: 1
+	    backends:
+	      - addr: 198.18.0.23
+	      - addr: 198.18.0.24
 	EOF
+	lab_ns x "$LAB_PY" -m http.server 80 --bind "$NX" \
+		> "$LAB/http-x.log" 2>&1 < /dev/null &
+	lab_wait 5 lab_ns x bash -c "exec 3<>/dev/tcp/$NX/80"
 }
 
 # node_start N OTHER: xlbd on node N peered with OTHER, metrics on :9100.
@@ -163,9 +181,8 @@ t_up() {
 	lab_wait 5 is_state 2 "$N1" up || why="$why n2 sees n1: $(peer_line 2 "$N1")"
 	[ "$(peer_field 1 "$N2" config)" = equal ] ||
 		why="$why config: $(peer_field 1 "$N2" config)"
-	[ "$(peer_field 1 "$N2" tables_equal)" = 1 ] &&
-	[ "$(peer_field 1 "$N2" tables_differ)" = 0 ] ||
-		why="$why tables: $(peer_line 1 "$N2")"
+	# Both tables equal once both nodes' checks have settled.
+	lab_wait 5 tables_are 1 2 0 || why="$why tables: $(peer_line 1 "$N2")"
 	[ "$(metric 1 "xlb_peer_up{peer=\"$N2\"}")" = 1 ] ||
 		why="$why metric xlb_peer_up: '$(metric 1 "xlb_peer_up{peer=\"$N2\"}")'"
 	grep -q "peer $N2: up" "$LAB/n1.log" || why="$why no 'up' log line"
@@ -201,6 +218,48 @@ t_restart() {
 	[ -z "$why" ] && pass restart || fail restart "$why"
 }
 
+# tables_are N EQUAL DIFFER: node N's counts for its peer.
+tables_are() {
+	local p=$N2
+	[ "$1" = 2 ] && p=$N1
+	[ "$(peer_field "$1" "$p" tables_equal)" = "$2" ] &&
+	[ "$(peer_field "$1" "$p" tables_differ)" = "$3" ]
+}
+
+# be_health N ADDR: node N's health verdict for ADDR of VIP2.
+be_health() {
+	ctl "$1" -j list | "$LAB_PY" -c '
+import json, sys
+for v in json.load(sys.stdin)["vips"]:
+    for b in v.get("backends", []):
+        if v["vip"] == sys.argv[1] and b["addr"] == sys.argv[2]:
+            print(b.get("health"))' "$VIP2" "$2"
+}
+
+health_is() { [ "$(be_health "$1" "$NX")" = "$2" ]; }
+
+t_health() {
+	both || { fail health "nodes not up"; return; }
+	local why="" m
+	lab_wait 5 tables_are 1 2 0 || why="tables before: $(peer_line 1 "$N2")"
+	ip -n "$P-n2" route add blackhole "$NX/32"
+	lab_wait 5 health_is 2 down || why="$why n2 sees .23 $(be_health 2 "$NX")"
+	[ "$(be_health 1 "$NX")" = up ] || why="$why n1 sees .23 $(be_health 1 "$NX")"
+	lab_wait 3 tables_are 1 1 1 || why="$why tables: $(peer_line 1 "$N2")"
+	config_is equal || why="$why config: $(peer_field 1 "$N2" config)"
+	peer_line 1 "$N2" | grep -q " differ $VIP2 " ||
+		why="$why line: $(peer_line 1 "$N2")"
+	m=$(metric 1 "xlb_peer_table_match{peer=\"$N2\",vip=\"$VIP2\"}")
+	[ "$m" = 0 ] || why="$why table metric '$m'"
+	grep -q "peer $N2: table of $VIP2 differs" "$LAB/n1.log" ||
+		why="$why no log line"
+	ip -n "$P-n2" route del blackhole "$NX/32"
+	lab_wait 5 tables_are 1 2 0 || why="$why not equal again: $(peer_line 1 "$N2")"
+	grep -q "peer $N2: table of $VIP2 equal to ours again" "$LAB/n1.log" ||
+		why="$why no 'equal again' line"
+	[ -z "$why" ] && pass health || fail health "$why"
+}
+
 config_is() { [ "$(peer_field 1 "$N2" config)" = "$1" ]; }
 
 t_drift() {
@@ -209,9 +268,8 @@ t_drift() {
 	lab_wait 5 is_state 1 "$N2" up || why="n2 not up before"
 	ctl 2 backend set-weight "$VIP" 198.18.0.12 40 || why="$why set-weight"
 	lab_wait 3 config_is differs || why="$why config: $(peer_field 1 "$N2" config)"
-	[ "$(peer_field 1 "$N2" tables_differ)" = 1 ] ||
-		why="$why tables: $(peer_line 1 "$N2")"
-	peer_line 1 "$N2" | grep -q "config differs tables 0 equal 1 differ $VIP " ||
+	lab_wait 3 tables_are 1 1 1 || why="$why tables: $(peer_line 1 "$N2")"
+	peer_line 1 "$N2" | grep -q "config differs tables 1 equal 1 differ $VIP " ||
 		why="$why line: $(peer_line 1 "$N2")"
 	m=$(metric 1 "xlb_peer_config_match{peer=\"$N2\"}")
 	[ "$m" = 0 ] || why="$why config metric '$m'"
@@ -224,7 +282,7 @@ t_drift() {
 		why="$why table drift logged $(grep -c "table of $VIP differs" "$LAB/n1.log") times"
 	ctl 2 backend set-weight "$VIP" 198.18.0.12 100 || why="$why set-weight back"
 	lab_wait 3 config_is equal || why="$why not equal again"
-	[ "$(peer_field 1 "$N2" tables_differ)" = 0 ] || why="$why tables still differ"
+	lab_wait 3 tables_are 1 2 0 || why="$why tables still differ"
 	grep -q "peer $N2: configuration equal to ours again" "$LAB/n1.log" ||
 		why="$why no 'equal again' line"
 	m=$(metric 1 "xlb_peer_table_match{peer=\"$N2\",vip=\"$VIP\"}")
@@ -314,6 +372,8 @@ t_attacks() {
 	[ -z "$why" ] && pass attacks || fail attacks "$why"
 }
 
+v6_tables_equal() { [ "$(peer_field 1 2001:db8::22 tables_equal)" = 2 ]; }
+
 t_ipv6() {
 	local why=""
 	node_kill 1
@@ -324,7 +384,7 @@ t_ipv6() {
 		why="$why n1 sees n2: $(peer_line 1 2001:db8::22)"
 	lab_wait 5 is_state 2 2001:db8::21 up ||
 		why="$why n2 sees n1: $(peer_line 2 2001:db8::21)"
-	[ "$(peer_field 1 2001:db8::22 tables_equal)" = 1 ] ||
+	lab_wait 5 v6_tables_equal ||
 		why="$why tables: $(peer_line 1 2001:db8::22)"
 	grep -q "listening on 2001:db8::21 port 7946" "$LAB/n1.log" ||
 		why="$why not bound to the IPv6 address"
@@ -335,4 +395,4 @@ t_ipv6() {
 
 peer_lab || { echo "FAIL lab: could not build"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 # shellcheck disable=SC2086
-lab_run_cases ${TESTS:-key up down restart drift attacks ipv6}
+lab_run_cases ${TESTS:-key up down restart health drift attacks ipv6}
