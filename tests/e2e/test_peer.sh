@@ -15,7 +15,8 @@
 #
 # Cases:
 #   key       a key file that is missing, short, or readable by others:
-#             xlbd exits 2 with a clear message
+#             xlbd exits 2 with a clear message; its own address as a peer:
+#             exits 1 with nothing attached
 #   up        both nodes show the other `up`, configuration and table equal
 #   down      SIGKILL n2: n1 shows it `down` within the bound (logged once)
 #   restart   n2 back: both `up` again (its new sequence numbers accepted)
@@ -166,6 +167,12 @@ t_key() {
 	rc=$?
 	[ $rc -eq 2 ] && [[ $out == *"group or others"* ]] ||
 		why="$why open key: rc $rc, '$out'"
+	out=$(lab_ns n1 "$LAB_BUILD/xlbd" -i eth0 -s "$LAB/k.sock" \
+		--pin-root "$LAB/bpf/k" --state "$LAB/k.yaml" \
+		--peer-key "$LAB/peer.key" --peer "$N1" 2>&1 < /dev/null)
+	rc=$?
+	[ $rc -eq 1 ] && [[ $out == *"$N1 is this node's own address"* ]] &&
+		[[ $out != *attached* ]] || why="$why own address: rc $rc, '$out'"
 	out=$(lab_ns n1 "$LAB_BUILD/xlbd" -i eth0 --peer 127.0.0.1 2>&1 < /dev/null)
 	rc=$?
 	[ $rc -eq 2 ] && [[ $out == *"loopback"* ]] ||

@@ -676,9 +676,10 @@ static int detach(struct xlbd *d, struct locks *l)
 	return rc ? 1 : 0;
 }
 
-/* Locks, then the control socket and the metrics address, then the data
- * plane and the checks: a socket another daemon answers on, or an address
- * that cannot be served, stops xlbd with nothing attached or saved. */
+/* Locks, then the control socket, the metrics address and the peer
+ * socket, then the data plane and the checks: a socket another daemon
+ * answers on, or an address that cannot be served, stops xlbd with nothing
+ * attached or saved. */
 static int start(struct xlbd *d, struct locks *l)
 {
 	int rc;
@@ -690,6 +691,9 @@ static int start(struct xlbd *d, struct locks *l)
 		rc = ctl_open(d);
 	if (!rc)
 		rc = metrics_start(d);
+	/* The peer socket too: heartbeats start with the loop. */
+	if (!rc)
+		rc = peer_start(d);
 	if (!rc) {
 		/* The metrics thread reads d->conf and d->xlb. */
 		pthread_mutex_lock(&d->lock);
@@ -698,8 +702,6 @@ static int start(struct xlbd *d, struct locks *l)
 	}
 	if (!rc)
 		rc = health_start(d);
-	if (!rc)
-		rc = peer_start(d);
 	return rc;
 }
 

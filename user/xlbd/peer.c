@@ -683,6 +683,11 @@ static int sock_open(struct peers *ps, int f)
 	}
 	memcpy(&a, ps->self[f].addr, sizeof(a));
 	xlb_format_addr(&a, family, name, sizeof(name));
+	if (peer_by_addr(ps, &ps->self[f])) {
+		xlbd_log(LOG_ERR_, "peers: %s is this node's own address",
+			 name);
+		return -EINVAL;
+	}
 	sl = xlb_sockaddr(&a, family, htons(XLB_PEER_PORT), &ss);
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
