@@ -42,6 +42,8 @@
  *   config             -                                      config (the
  *                                                              running
  *                                                              xlb.conf)
+ *   peers              -                                      peers, dropped,
+ *                                                              sent (peer.h)
  *   shutdown           -                                      - (then xlbd
  *                                                              detaches and
  *                                                              exits)

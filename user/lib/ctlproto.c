@@ -62,6 +62,7 @@ static const struct ctl_verb verbs[] = {
 	VERB0("shutdown"),
 	VERB("reload", m_reload),
 	VERB0("config"),
+	VERB0("peers"),
 };
 
 const struct ctl_verb *ctl_verb_find(const char *cmd)

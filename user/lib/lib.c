@@ -46,6 +46,7 @@ struct xlb {
 	__u32 ring_size;
 	__u32 *ring;			/* scratch for ring builds */
 	__u32 *ring_keys;		/* 0..ring_size-1 for batch updates */
+	__u64 ring_gen;			/* rings installed so far */
 	struct vip_state vips[XLB_MAX_VIPS];
 	__u32 slot_gen[XLB_MAX_BACKENDS];
 	bool slot_used[XLB_MAX_BACKENDS];
@@ -548,6 +549,56 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 	else
 		err = 0;
 	close(inner);
+	if (!err)
+		x->ring_gen++;
+	return err;
+}
+
+__u64 xlb_ring_gen(const struct xlb *x)
+{
+	return x->ring_gen;
+}
+
+__u32 xlb_ring_size(const struct xlb *x)
+{
+	return x->ring_size;
+}
+
+/* From the map, not from memory: an adopted data plane's rings were built
+ * by the previous process. */
+int xlb_vip_ring(const struct xlb *x, const struct xlb_vip_key *k,
+		 __u32 *ring, __u32 size)
+{
+	struct vip_state *v = vip_find(x, k);
+	__u32 inner_id, count = size, batch, *keys;
+	int inner, err = 0;
+
+	if (!v)
+		return -ENOENT;
+	if (size != x->ring_size)
+		return -EINVAL;
+	keys = malloc(size * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
+				&v->val.id, &inner_id)) {
+		err = -errno;
+		goto out;
+	}
+	inner = bpf_map_get_fd_by_id(inner_id);
+	if (inner < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* One batch: an array answers all of it, then ENOENT at the end. */
+	if (bpf_map_lookup_batch(inner, NULL, &batch, keys, ring, &count,
+				 NULL) && errno != ENOENT)
+		err = -errno;
+	else if (count != size)
+		err = -EIO;
+	close(inner);
+out:
+	free(keys);
 	return err;
 }
 

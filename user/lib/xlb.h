@@ -114,6 +114,15 @@ int xlb_vip_update(struct xlb *x, const struct xlb_vip_key *k,
 int xlb_backend_slot(const struct xlb *x, const struct xlb_vip_key *k,
 		     const union xlb_addr *addr, __u8 family, __u32 *slot);
 
+/* A VIP's Maglev ring as installed: size (= xlb_ring_size) slot values,
+ * XLB_RING_NONE where no backend has weight. xlb_ring_gen() moves at every
+ * ring installed, of any VIP: a reader's cache of rings is stale when it
+ * moved. */
+int xlb_vip_ring(const struct xlb *x, const struct xlb_vip_key *k,
+		 __u32 *ring, __u32 size);
+__u32 xlb_ring_size(const struct xlb *x);
+__u64 xlb_ring_gen(const struct xlb *x);
+
 /* Counters summed over CPUs. */
 int xlb_counters_read(const struct xlb *x, __u64 out[XLB_C_MAX]);
 int xlb_traffic_read(const struct xlb *x, bool backend, __u32 id,

@@ -332,6 +332,7 @@ static void text_flows(const struct cmd *c, json_object *o);
 static void text_top(const struct cmd *c, json_object *o);
 static void json_reply(const struct cmd *c, json_object *o);
 static void text_config(const struct cmd *c, json_object *o);
+static void text_peers(const struct cmd *c, json_object *o);
 
 #define CHECK_OPTS	(OPT(O_CHECK) | OPT(O_CHECK_INTERVAL) | \
 			 OPT(O_TIMEOUT) | OPT(O_RISE) | OPT(O_FALL) | \
@@ -419,6 +420,10 @@ static const struct verb verbs[] = {
 	  .text = text_decap_stats, .json = json_reply,
 	  .help = "the decap program's address sets, settings and "
 		  "counters" },
+	{ .name = "peers", .cmd = "peers",
+	  .run = do_list, .text = text_peers, .json = json_reply,
+	  .help = "each peer: up or down, last heartbeat, epoch, whether "
+		  "its configuration and tables equal ours, messages" },
 	{ .name = "shutdown", .cmd = "shutdown",
 	  .run = do_write,
 	  .help = "stop xlbd: it detaches XDP, removes its pins and exits" },
@@ -1541,6 +1546,62 @@ static void text_config(const struct cmd *c, json_object *o)
 	(void)c;
 	if (json_object_object_get_ex(o, "config", &t))
 		fputs(json_object_get_string(t), stdout);
+}
+
+/* "NAME=N ..." of an object's non-zero counts; "none" when all are 0. */
+static void print_counts(json_object *o)
+{
+	bool any = false;
+
+	if (!o) {
+		printf("none");
+		return;
+	}
+	json_object_object_foreach(o, k, v) {
+		if (!json_object_get_int64(v))
+			continue;
+		printf("%s%s=%lld", any ? "," : "", k,
+		       (long long)json_object_get_int64(v));
+		any = true;
+	}
+	if (!any)
+		printf("none");
+}
+
+/* One line per peer (the contract: its address and up or down first). */
+static void text_peers(const struct cmd *c, json_object *o)
+{
+	json_object *peers = jget(o, "peers"), *p, *tabs, *t;
+	size_t i, j;
+
+	(void)c;
+	if (!jlen(peers))
+		printf("no peers configured\n");
+	for (i = 0; i < jlen(peers); i++) {
+		p = json_object_array_get_idx(peers, i);
+		printf("%s %s last ", jstr(p, "addr", "?"),
+		       jstr(p, "state", "?"));
+		if (jint(p, "last_heartbeat_ms") < 0)
+			printf("never");
+		else
+			printf("%lldms", jint(p, "last_heartbeat_ms"));
+		printf(" epoch %lld config %s%s tables %lld equal %lld differ",
+		       jint(p, "epoch"), jstr(p, "config", "?"),
+		       json_object_get_boolean(jget(p, "drained")) ?
+		       " drained" : "", jint(p, "tables_equal"),
+		       jint(p, "tables_differ"));
+		tabs = jget(p, "tables");
+		for (j = 0; j < jlen(tabs); j++) {
+			t = json_object_array_get_idx(tabs, j);
+			if (!json_object_get_boolean(jget(t, "match")))
+				printf(" %s", jstr(t, "vip", "?"));
+		}
+		printf(" received ");
+		print_counts(jget(p, "received"));
+		printf(" dropped ");
+		print_counts(jget(p, "dropped"));
+		putchar('\n');
+	}
 }
 
 static void text_vip_list(const struct cmd *c, json_object *o)

@@ -22,6 +22,7 @@
 #include "ctlproto.h"
 #include "loop.h"
 #include "group.h"
+#include "peer.h"
 #include "xlbd.h"
 
 struct req {
@@ -438,6 +439,10 @@ static int dispatch(struct xlbd *d, struct req *r)
 		return do_reload(d, r);
 	if (!strcmp(cmd, "config"))
 		return do_config(d, r);
+	if (!strcmp(cmd, "peers")) {
+		peer_json(d, r->out);
+		return 0;
+	}
 	return fail(r, -EINVAL, "unknown command '%s'", cmd);
 }
 

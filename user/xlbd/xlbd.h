@@ -30,6 +30,7 @@ struct xlbd {
 	pthread_mutex_t lock;		/* conf and xlb, vs. the other threads */
 	void *metrics;			/* struct MHD_Daemon */
 	struct health *health;		/* the checker (xlbd_health.c) */
+	struct peers *peers;		/* the peer protocol (peer.h), or NULL */
 	unsigned long conf_gen;		/* bumped on every configuration change */
 	bool verdicts_dirty;		/* verdicts changed since the last save */
 	struct loop_timer save_timer;	/* saves them, in batches */
