@@ -40,6 +40,7 @@ const char *const peer_drop_names[PEER_DROP_MAX] = {
 
 const char *const peer_msg_names[PEER_MSG_TYPES] = {
 	[PEER_MSG_HEARTBEAT] = "heartbeat",
+	[PEER_MSG_FLOWS] = "flows",
 };
 
 const char *peer_msg_name(uint8_t type)

@@ -51,7 +51,8 @@
 
 enum peer_msg_type {
 	PEER_MSG_HEARTBEAT = 1,
-	/* reserved: 2 flow-state batch, 3 bulk-sync request */
+	PEER_MSG_FLOWS = 2,		/* flow-state sync (peersync.h) */
+	/* reserved: 3 */
 	PEER_MSG_TYPES = 4		/* types 0..3 have a name slot */
 };
 
@@ -61,9 +62,10 @@ enum peer_tlv_type {
 					 * configuration */
 	PEER_TLV_VIP_FP = 2,		/* struct peer_vip_fp, one per VIP */
 	PEER_TLV_DRAINED = 3,		/* 1 byte: 0 or 1 */
-	PEER_TLV_HEALTH_VIEW = 16,	/* reserved: a VIP's backend views */
-	PEER_TLV_EPOCH = 17,		/* reserved: agreed/proposed epoch */
-	PEER_TLV_FLOWS = 18,		/* reserved: flow entries */
+	PEER_TLV_HEALTH_VIEW = 16,	/* view records (peersync.h) */
+	PEER_TLV_EPOCH = 17,		/* 8 bytes: the view's epoch */
+	PEER_TLV_FLOWS = 18,		/* flow records (peersync.h) */
+	PEER_TLV_BULK_END = 19,		/* empty: a bulk sync is complete */
 };
 
 /* Why a message was dropped; the names are the metrics' reason label. */
