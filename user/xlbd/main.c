@@ -39,6 +39,7 @@
 #include "lock.h"
 #include "loop.h"
 #include "maglev.h"
+#include "group.h"
 #include "peer.h"
 #include "xlbd.h"
 
@@ -713,6 +714,9 @@ static int start(struct xlbd *d, struct locks *l)
 		/* The metrics thread reads d->conf and d->xlb. */
 		pthread_mutex_lock(&d->lock);
 		rc = start_dataplane(d);
+		/* With peers, the table follows the group's agreement. */
+		if (!rc && peer_count(d))
+			rc = group_start(d, peer_count(d), peer_send_flows);
 		pthread_mutex_unlock(&d->lock);
 	}
 	if (!rc)
@@ -757,6 +761,7 @@ int main(int argc, char **argv)
 	rc = start(&d, &l);
 	if (!rc)
 		rc = run(&d);
+	group_stop(&d);
 	peer_stop(&d);
 	health_stop(&d);
 	metrics_stop(&d);

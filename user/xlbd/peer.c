@@ -22,9 +22,11 @@
 #include <openssl/evp.h>
 
 #include "addr.h"
+#include "group.h"
 #include "merge.h"
 #include "peer.h"
 #include "peerproto.h"
+#include "peersync.h"
 #include "xlbd.h"
 
 #define RX_BURST	64		/* datagrams per readable event */
@@ -46,6 +48,7 @@ struct peer {
 	uint64_t dropped[PEER_DROP_MAX];	/* from its address */
 	struct loop_timer dead;		/* fires when heartbeats stop */
 	struct peers *all;
+	uint64_t epoch;			/* of its view, last heard */
 	/* Its last heartbeat. */
 	enum view config;
 	bool drained;
@@ -68,6 +71,7 @@ struct peers {
 	} sock[2];
 	uint64_t seq;
 	uint64_t sent;
+	uint64_t flow_msgs, flow_bytes;	/* FLOWS messages sent */
 	uint64_t dropped[PEER_DROP_MAX];
 	struct loop_timer hb;
 	unsigned int interval_ms, dead;
@@ -399,6 +403,17 @@ static void heartbeat_send(struct peers *ps)
 		m.sent_ns = realtime_ns();
 		peer_enc_start(&e, ps->buf, sizeof(ps->buf), &m);
 		peer_enc_heartbeat(&e, &hb);	/* too many VIPs: cut */
+		if (group_on(ps->d)) {
+			const struct agree_entry *v;
+			uint64_t epoch;
+			size_t n;
+
+			v = group_view(ps->d, &n, &epoch);
+			if (peer_enc_view(&e, epoch, v, n))
+				xlbd_log(LOG_WARN_, "peers: our view (%zu "
+					 "backends) does not fit a heartbeat",
+					 n);
+		}
 		len = peer_enc_seal(&e, &ps->key);
 		for (i = 0; len > 0 && i < ps->n; i++)
 			if (fam_idx(ps->p[i].addr.family) == f)
@@ -430,6 +445,8 @@ static void on_dead(void *arg)
 		xlbd_log(LOG_WARN_, "peer %s: down (no valid heartbeat for "
 			 "%u ms, %u intervals)", p->name,
 			 ps->interval_ms * ps->dead, ps->dead);
+		if (group_on(ps->d))
+			group_peer_live(ps->d, (int)(p - ps->p) + 1, false);
 	}
 	pthread_mutex_unlock(&ps->d->lock);
 }
@@ -514,6 +531,41 @@ static void compare(struct peers *ps, struct peer *p,
 	p->drained = hb->drained;
 }
 
+/* A heartbeat's view, for the group; malformed, the whole message is
+ * dropped before anything of it is believed. */
+static enum peer_drop take_view(struct peers *ps, struct peer *p,
+				const struct peer_msg *m)
+{
+	struct peer_sync s;
+	enum peer_drop why = peer_sync_parse(m, &s);
+
+	if (why)
+		return why;
+	if (s.has_epoch) {
+		p->epoch = s.epoch;
+		if (group_on(ps->d))
+			group_peer_view(ps->d, (int)(p - ps->p) + 1, s.view,
+					s.nview, s.epoch);
+	}
+	peer_sync_free(&s);
+	return PEER_OK;
+}
+
+static enum peer_drop take_flows(struct peers *ps, struct peer *p,
+				 const struct peer_msg *m)
+{
+	struct peer_sync s;
+	enum peer_drop why = peer_sync_parse(m, &s);
+
+	if (why)
+		return why;
+	if (group_on(ps->d))
+		group_flows_in(ps->d, (int)(p - ps->p) + 1, s.flows, s.nflows,
+			       s.bulk_end);
+	peer_sync_free(&s);
+	return PEER_OK;
+}
+
 static enum peer_drop take(struct peers *ps, struct peer *p,
 			   const struct peer_msg *m)
 {
@@ -523,12 +575,18 @@ static enum peer_drop take(struct peers *ps, struct peer *p,
 	enum peer_drop why;
 
 	why = peer_check_fresh(m, p->last_seq, realtime_ns());
-	if (why || m->type != PEER_MSG_HEARTBEAT)
+	if (why)
+		return why;
+	if (m->type == PEER_MSG_FLOWS)
+		return take_flows(ps, p, m);
+	if (m->type != PEER_MSG_HEARTBEAT)
 		return why;	/* other types: reserved, counted, ignored */
 	vips = calloc(max, sizeof(*vips));
 	if (!vips)
 		return PEER_OK;
 	why = peer_parse_heartbeat(m, &hb, vips, max);
+	if (!why)
+		why = take_view(ps, p, m);
 	if (why) {
 		free(vips);
 		return why;
@@ -549,6 +607,8 @@ static void accepted(struct peers *ps, struct peer *p,
 		p->up = true;
 		p->transitions++;
 		xlbd_log(LOG_INFO_, "peer %s: up (valid heartbeat)", p->name);
+		if (group_on(ps->d))
+			group_peer_live(ps->d, (int)(p - ps->p) + 1, true);
 	}
 }
 
@@ -756,6 +816,11 @@ void peer_stop(struct xlbd *d)
 	d->peers = NULL;
 }
 
+int peer_count(const struct xlbd *d)
+{
+	return d->peers ? (int)d->peers->n : 0;
+}
+
 void peer_set_drained(struct xlbd *d, bool drained)
 {
 	if (d->peers)
@@ -810,7 +875,8 @@ static json_object *one_json(const struct peer *p, uint64_t now)
 			       json_object_new_string(p->up ? "up" : "down"));
 	json_object_object_add(o, "last_heartbeat_ms", json_object_new_int64(
 		p->last_rx_ms ? (int64_t)(now - p->last_rx_ms) : -1));
-	json_object_object_add(o, "epoch", json_object_new_int(0));
+	json_object_object_add(o, "epoch",
+			       json_object_new_int64((int64_t)p->epoch));
 	json_object_object_add(o, "config",
 			       json_object_new_string(views[p->config]));
 	json_object_object_add(o, "drained",
@@ -830,6 +896,67 @@ static json_object *one_json(const struct peer *p, uint64_t now)
 	return o;
 }
 
+static json_object *group_json(struct xlbd *d, const struct peers *ps)
+{
+	json_object *o = json_object_new_object();
+	struct group_stats st;
+
+	group_stats(d, &st);
+#define ADD(name, v) \
+	json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
+	ADD("epoch", st.epoch);
+	ADD("view_epoch", st.view_epoch);
+	ADD("view_backends", st.view_len);
+	ADD("flows_confirmed", st.flows_confirmed);
+	ADD("flows_exceptions", st.flows_exceptions);
+	ADD("flows_sent", st.flows_sent);
+	ADD("flow_messages_sent", ps->flow_msgs);
+	ADD("flow_bytes_sent", ps->flow_bytes);
+	ADD("flows_received", st.flows_received);
+	ADD("flows_imported", st.flows_imported);
+	ADD("flows_import_failed", st.flows_import_failed);
+	ADD("sync_rounds", st.sync_rounds);
+#undef ADD
+	json_object_object_add(o, "synced",
+			       json_object_new_boolean(group_synced(d)));
+	return o;
+}
+
+/* group_send_flows: batches of PEER_FLOWS_PER_MSG records to peer idx,
+ * the end mark with the last. Lock held. */
+int peer_send_flows(struct xlbd *d, int idx, const struct xlb_sync_flow *f,
+		    size_t n, bool end)
+{
+	struct peers *ps = d->peers;
+	struct peer_msg m = { .type = PEER_MSG_FLOWS };
+	struct peer *p;
+	struct peer_enc e;
+	size_t i = 0, k;
+	int len;
+
+	if (!ps || idx < 1 || (size_t)idx > ps->n)
+		return -EINVAL;
+	p = &ps->p[idx - 1];
+	m.family = ps->self[fam_idx(p->addr.family)].family;
+	memcpy(m.addr, ps->self[fam_idx(p->addr.family)].addr, 16);
+	do {
+		k = n - i < PEER_FLOWS_PER_MSG ? n - i : PEER_FLOWS_PER_MSG;
+		m.seq = ++ps->seq;
+		m.sent_ns = realtime_ns();
+		peer_enc_start(&e, ps->buf, sizeof(ps->buf), &m);
+		if (peer_enc_flows(&e, f + i, k, end && i + k == n))
+			return -EMSGSIZE;
+		len = peer_enc_seal(&e, &ps->key);
+		if (len < 0)
+			return len;
+		send_to(ps, p, (size_t)len);
+		ps->flow_msgs++;
+		ps->flow_bytes += (uint64_t)len;
+		i += k;
+	} while (i < n);
+	return 0;
+}
+
 void peer_json(struct xlbd *d, json_object *out)
 {
 	struct peers *ps = d->peers;
@@ -844,6 +971,8 @@ void peer_json(struct xlbd *d, json_object *out)
 			       drops_json(ps ? ps->dropped : none));
 	json_object_object_add(out, "sent",
 			       json_object_new_int64(ps ? (int64_t)ps->sent : 0));
+	if (group_on(d))
+		json_object_object_add(out, "group", group_json(d, ps));
 }
 
 /* ---- metrics ---- */

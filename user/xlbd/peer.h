@@ -24,6 +24,14 @@ int peer_init(struct xlbd *d);
 int peer_start(struct xlbd *d);
 void peer_stop(struct xlbd *d);
 
+/* Lock held. Flow records to peer idx (1..: the order of --peer), in
+ * FLOWS messages; the group's sender (group.h, group_send_flows). */
+struct xlb_sync_flow;
+int peer_send_flows(struct xlbd *d, int idx, const struct xlb_sync_flow *f,
+		    size_t n, bool end);
+/* How many peers are configured (0: none). */
+int peer_count(const struct xlbd *d);
+
 /* The node's drained flag, sent in heartbeats (routing's drain). */
 void peer_set_drained(struct xlbd *d, bool drained);
 
