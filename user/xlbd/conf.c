@@ -917,6 +917,9 @@ static const struct key node_keys[] = {
 	FKEY("control-group", set_str, struct conf_node, ctl_group, 0, 0),
 	FKEY("pin-root", set_abs_path, struct conf_node, pin_root, 0, 0),
 	FKEY("state-file", set_abs_path, struct conf_node, state_file, 0, 0),
+	FKEY("bird-socket", set_abs_path, struct conf_node, bird_sock, 0, 0),
+	FKEY("bird-include", set_abs_path, struct conf_node, bird_include,
+	     0, 0),
 };
 
 static const struct kind node_kind = {
@@ -1620,6 +1623,11 @@ static void write_node(struct writer *w, const struct conf_node *n)
 		w_text(w, "control-group", n->ctl_group, sizeof(n->ctl_group));
 	w_text(w, "pin-root", n->pin_root, sizeof(n->pin_root));
 	w_text(w, "state-file", n->state_file, sizeof(n->state_file));
+	if (n->bird_sock[0])
+		w_text(w, "bird-socket", n->bird_sock, sizeof(n->bird_sock));
+	if (n->bird_include[0])
+		w_text(w, "bird-include", n->bird_include,
+		       sizeof(n->bird_include));
 	w_map_end(w);
 }
 

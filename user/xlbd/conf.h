@@ -69,6 +69,8 @@ struct conf_node {
 	char ctl_group[CONF_STR_MAX];	/* "" = root only (mode 0600) */
 	char pin_root[CONF_PATH_MAX];	/* default /sys/fs/bpf */
 	char state_file[CONF_PATH_MAX];	/* default /var/lib/xlb/<if>.yaml */
+	char bird_sock[108];		/* BIRD's control socket, "" = none */
+	char bird_include[CONF_PATH_MAX]; /* routes for BIRD, "" = none */
 };
 
 struct xlb_conf {

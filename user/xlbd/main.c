@@ -35,6 +35,7 @@
 #include <linux/magic.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "ctl.h"
 #include "lock.h"
 #include "loop.h"
@@ -140,6 +141,7 @@ static int maps_of(struct xlbd *d)
 
 struct args {
 	const char *ifname, *conf, *sock, *pin_root, *state, *metrics;
+	const char *bird_sock, *bird_include;
 	bool check_only, detach;
 };
 
@@ -194,6 +196,8 @@ static int node_settings(struct xlbd *d, const struct args *a)
 			 CTL_SOCK_DIR "/%s" CTL_SOCK_EXT, n->ifname);
 	override(n->pin_root, sizeof(n->pin_root), a->pin_root);
 	override(n->metrics, sizeof(n->metrics), a->metrics);
+	override(n->bird_sock, sizeof(n->bird_sock), a->bird_sock);
+	override(n->bird_include, sizeof(n->bird_include), a->bird_include);
 	if (!n->ifname[0]) {
 		xlbd_log(LOG_ERR_, "no interface: give -i IFACE or "
 			 "node.interface");
@@ -380,7 +384,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: xlbd -i IFACE [-c FILE] [-s SOCK] [--pin-root DIR] [--state FILE]\n"
-"            [--metrics ADDR:PORT] [-v|-q]\n"
+"            [--metrics ADDR:PORT] [--bird-socket SOCK --bird-include FILE]\n"
+"            [-v|-q]\n"
 "       xlbd -n [-c FILE]            check the configuration and exit\n"
 "       xlbd -i IFACE --detach       remove the program and its pins\n"
 "One xlbd per interface; its socket is " CTL_SOCK_DIR "/IFACE" CTL_SOCK_EXT
@@ -397,6 +402,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "pin-root", required_argument, NULL, 'P' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "bird-socket", required_argument, NULL, 'B' },
+		{ "bird-include", required_argument, NULL, 'I' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "detach", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -414,6 +421,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'P': a->pin_root = optarg; break;
 		case 'S': a->state = optarg; break;
 		case 'm': a->metrics = optarg; break;
+		case 'B': a->bird_sock = optarg; break;
+		case 'I': a->bird_include = optarg; break;
 		case 'n': a->check_only = true; break;
 		case 'D': a->detach = true; break;
 		case 'v': xlbd_log_level(LOG_DEBUG_); break;
@@ -442,6 +451,9 @@ static const struct {
 	{ "--pin-root", "pin-root", offsetof(struct args, pin_root) },
 	{ "--state", "state-file", offsetof(struct args, state) },
 	{ "--metrics", "metrics", offsetof(struct args, metrics) },
+	{ "--bird-socket", "bird-socket", offsetof(struct args, bird_sock) },
+	{ "--bird-include", "bird-include",
+	  offsetof(struct args, bird_include) },
 };
 
 /* "node:\n  KEY: "VALUE"\n", VALUE in YAML's double-quoted form, which
@@ -654,6 +666,8 @@ static int start(struct xlbd *d, struct locks *l)
 	}
 	if (!rc)
 		rc = health_start(d);
+	if (!rc)
+		rc = bird_start(d);
 	return rc;
 }
 
@@ -694,6 +708,7 @@ int main(int argc, char **argv)
 	health_stop(&d);
 	metrics_stop(&d);
 	ctl_close(&d);
+	bird_stop(&d);		/* routes first, then the data plane */
 	if (d.shutdown && d.xlb) {
 		rc = xlb_detach(d.xlb);
 		xlbd_log(rc ? LOG_ERR_ : LOG_INFO_, "shutdown: %s",

@@ -84,6 +84,9 @@ static const struct field node_fields[] = {
 	  .bound = true },
 	{ F(struct conf_node, "pin-root", K_STR, pin_root), .bound = true },
 	{ F(struct conf_node, "state-file", K_STR, state_file), .bound = true },
+	{ F(struct conf_node, "bird-socket", K_STR, bird_sock), .bound = true },
+	{ F(struct conf_node, "bird-include", K_STR, bird_include),
+	  .bound = true },
 };
 
 static const struct field vip_fields[] = {

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "xlbd.h"
 
 /* Idle or slow clients must not keep a scraper out: few connections per
@@ -295,7 +296,7 @@ static void check_histogram(FILE *f, struct xlbd *d)
  * anything is attached or saved. */
 static char *render(struct xlbd *d, size_t *len)
 {
-	json_object *vips, *counters;
+	json_object *vips, *counters, *routing;
 	char *buf = NULL;
 	FILE *f;
 
@@ -306,6 +307,7 @@ static char *render(struct xlbd *d, size_t *len)
 	}
 	vips = xlbd_vips_json(d);
 	counters = view_counters(&d->maps);
+	routing = bird_stats_json(d);
 	pthread_mutex_unlock(&d->lock);
 	f = open_memstream(&buf, len);
 	if (f) {
@@ -313,8 +315,10 @@ static char *render(struct xlbd *d, size_t *len)
 		backend_gauges(f, vips);
 		outcome_metrics(f, counters);
 		check_histogram(f, d);
+		bird_metrics(f, routing);
 		fclose(f);
 	}
+	json_object_put(routing);
 	json_object_put(vips);
 	json_object_put(counters);
 	return buf;
