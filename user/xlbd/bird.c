@@ -567,23 +567,21 @@ int bird_ctl(struct xlbd *d, const char *cmd, json_object *in,
 
 /* ---- start and stop ---- */
 
-static int check_names(struct xlbd *d, struct bird *b)
+int bird_check(const struct conf_node *n)
 {
-	const struct conf_node *n = &d->conf.node;
-
 	if (n->bird_sock[0] && !n->bird_include[0]) {
 		xlbd_log(LOG_ERR_, "bird-socket needs bird-include (the file "
 			 "BIRD includes)");
 		return -EINVAL;
 	}
-	if (strlen(BIRD_DEV_PREFIX) + strlen(n->ifname) >= IF_NAMESIZE) {
+	if (n->bird_include[0] &&
+	    strlen(BIRD_DEV_PREFIX) + strlen(n->ifname) >= IF_NAMESIZE) {
 		xlbd_log(LOG_ERR_, "routing: interface name %s too long for "
 			 "the device %s%s (at most %zu characters)", n->ifname,
 			 BIRD_DEV_PREFIX, n->ifname,
 			 IF_NAMESIZE - 1 - strlen(BIRD_DEV_PREFIX));
 		return -ENAMETOOLONG;
 	}
-	snprintf(b->dev, sizeof(b->dev), BIRD_DEV_PREFIX "%s", n->ifname);
 	return 0;
 }
 
@@ -608,9 +606,11 @@ int bird_start(struct xlbd *d)
 	b->routing = d->conf.node.bird_include[0] != '\0';
 	if (!b->routing)
 		return 0;
-	rc = check_names(d, b);
+	rc = bird_check(&d->conf.node);
 	if (rc)
 		return rc;
+	snprintf(b->dev, sizeof(b->dev), BIRD_DEV_PREFIX "%s",
+		 d->conf.node.ifname);
 	rc = tun_open(b);
 	if (rc) {
 		xlbd_log(LOG_ERR_, "routing: cannot create %s: %s", b->dev,

@@ -41,6 +41,12 @@ struct xlbd;
 #define BIRD_RETRY_MAX_MS	30000
 #define BIRD_DRAIN_EXT		".drain"
 
+struct conf_node;
+
+/* The routing settings make sense (bird-socket with bird-include, an
+ * interface name that leaves room for the device's); 0 or -errno,
+ * logged. main.c asks before anything is loaded. */
+int bird_check(const struct conf_node *n);
 /* At start, after the program is attached: the node state, and when
  * routing is configured the tun device and the first sync (the device is
  * set up once BIRD has the files). 0 or -errno, logged. */

@@ -203,6 +203,8 @@ static int node_settings(struct xlbd *d, const struct args *a)
 			 "node.interface");
 		return -EINVAL;
 	}
+	if (bird_check(n))
+		return -EINVAL;
 	d->ifindex = if_nametoindex(n->ifname);
 	if (!d->ifindex) {
 		xlbd_log(LOG_ERR_, "no interface %s", n->ifname);
