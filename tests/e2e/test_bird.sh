@@ -201,27 +201,38 @@ $v6" ] || [ "$(cat "$ROUTES.v4")" != "$v4" ] ||
 	fi
 }
 
-# BIRD stopped: xlbd retries and counts; back: the routes follow.
+# routing KEY: a member of node-status's "node" object.
+routing() {
+	xlbctl -j node status | "$LAB_PY" -c '
+import json, sys
+print(json.dumps(json.load(sys.stdin)["node"].get(sys.argv[1])))' "$1"
+}
+routing_is() { [ "$(routing "$1")" = "$2" ]; }
+
+# BIRD stopped: xlbd counts the failure, retries, and once BIRD is back
+# the routes follow without anything else happening.
 t_bird_restart() {
-	local n
+	local failed
 	bird_down
-	lab_wait 5 bash -c "! lab_ns lb birdc -s '$BSOCK' show status" 2>/dev/null
+	lab_wait 5 bash -c "! ip netns exec $P-lb birdc -s '$BSOCK' show status"
 	xlbctl vip add "$VIP2" && xlbctl backend add "$VIP2" "$BE"
-	if ! lab_wait 5 bash -c "'$LAB_BUILD/xlbctl' -s '$LAB/xlbd.sock' -j stats |
-		grep -q '\"last_ok\": false'"; then
-		fail bird_restart "no failed configure shown in stats"
+	if ! lab_wait 5 routing_is last_ok false; then
+		fail bird_restart "no failed configure shown: $(xlbctl node status)"
 		return
 	fi
+	failed=$(routing configures_failed)
 	bird_start
-	n=$(xlbctl -j stats | grep -c configures_failed)
 	if ! lab_wait 40 bird_has 198.18.1.2/32; then
 		fail bird_restart "BIRD back, route missing: $(birdc show route)"
-	elif [ "$n" -ne 1 ]; then
-		fail bird_restart "stats: $(xlbctl -j stats | grep -A8 routing)"
+	elif ! lab_wait 40 routing_is last_ok true; then
+		fail bird_restart "status: $(xlbctl node status)"
+	elif [ "$failed" -lt 1 ]; then
+		fail bird_restart "configures_failed $failed"
 	else
 		pass bird_restart
 	fi
 	xlbctl vip del "$VIP2"
+	lab_wait 5 bird_lacks 198.18.1.2/32
 }
 
 # SIGKILL: the device goes with the process, and BIRD's route with it.
