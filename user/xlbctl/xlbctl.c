@@ -1613,7 +1613,7 @@ static void traffic_row(struct table *t, json_object *o, const char *name,
 static void text_stats(const struct cmd *c, json_object *o)
 {
 	json_object *cnt = jget(o, "counters"), *rates = jget(o, "rates");
-	json_object *vips = jget(o, "vips"), *v, *bes, *b;
+	json_object *vips = jget(o, "vips"), *v, *bes, *b, *rt;
 	struct table t = {};
 	char buf[32];
 	size_t i, j;
@@ -1648,6 +1648,14 @@ static void text_stats(const struct cmd *c, json_object *o)
 		}
 	}
 	table_print(&t);
+	rt = jget(o, "routing");
+	if (jget(rt, "socket"))
+		printf("\nrouting: %lld route%s%s, BIRD: %s (%lld ok, %lld "
+		       "failed)\n", jint(rt, "routes"),
+		       jint(rt, "routes") == 1 ? "" : "s",
+		       jbool(rt, "drained") ? " (node drained)" : "",
+		       jstr(rt, "last_result", "-"), jint(rt, "configures_ok"),
+		       jint(rt, "configures_failed"));
 }
 
 static void text_flows(const struct cmd *c, json_object *o)
