@@ -168,6 +168,28 @@ t_restart() {
 	fi
 }
 
+# A planned restart: the routes leave with the old daemon and come back
+# with the new one; prints how long BIRD had none.
+t_term() {
+	local t0 t1 t2
+	lab_wait 5 bird_plain "$VIP4/32" || { fail term "no route before"; return; }
+	t0=$(now_ms)
+	lab_xlbd_kill TERM
+	if ! lab_wait 5 bird_lacks "$VIP4/32"; then
+		fail term "route stays after SIGTERM"
+		return
+	fi
+	t1=$(now_ms)
+	lab_xlbd_start --bird-socket "$BSOCK" --bird-include "$ROUTES"
+	if ! lab_wait 10 bird_plain "$VIP4/32"; then
+		fail term "route not back after the restart"
+		return
+	fi
+	t2=$(now_ms)
+	echo "  SIGTERM -> route gone $((t1 - t0)) ms; restart -> route back $((t2 - t1)) ms"
+	pass term
+}
+
 # A second VIP on another address, and an IPv6 one: in the files and in
 # BIRD while they exist; a VIP on the same address adds no line.
 t_second() {
@@ -235,6 +257,32 @@ t_bird_restart() {
 	lab_wait 5 bird_lacks 198.18.1.2/32
 }
 
+# The node keys of a -c file, from a clean slate (no state file that
+# remembers the command line's).
+t_conf_keys() {
+	lab_xlbd_reset
+	lab_wait 5 bird_lacks "$VIP4/32"
+	cat > "$LAB/xlb.yaml" <<-EOF
+	node:
+	  interface: eth0
+	  bird-socket: $BSOCK
+	  bird-include: $ROUTES
+	vips:
+	  - vip: $VIP
+	    backends:
+	      - addr: $BE
+	EOF
+	if ! lab_xlbd_start -c "$LAB/xlb.yaml"; then
+		fail conf_keys "xlbd did not start: $(tail -3 "$LAB/xlbd.log")"
+	elif ! lab_wait 10 bird_plain "$VIP4/32"; then
+		fail conf_keys "no route: $(cat "$ROUTES") / $(birdc show route)"
+	elif ! xlbctl config | grep -q "bird-include: \"\?$ROUTES"; then
+		fail conf_keys "config: $(xlbctl config | grep bird)"
+	else
+		pass conf_keys
+	fi
+}
+
 # SIGKILL: the device goes with the process, and BIRD's route with it.
 t_kill() {
 	local t0 t1
@@ -271,8 +319,8 @@ t_long_name() {
 run() {
 	lab_up 1 || { echo "FAIL lab: could not build the lab"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 	setup || { echo "e2e: $PASSES passed, $FAILS failed"; exit 1; }
-	lab_run_cases ${TESTS:-file health drain drain_wait restart second \
-		bird_restart long_name kill}
+	lab_run_cases ${TESTS:-file health drain drain_wait restart term second \
+		bird_restart long_name conf_keys kill}
 }
 PASSES=0
 run
