@@ -158,7 +158,10 @@ t_restart() {
 	elif ! lab_wait 5 lab_ns lb ip link show xlb-eth0 ||
 		! lab_wait 5 bash -c "[ ! -s '$ROUTES' ]"; then
 		fail restart "drained node: $(cat "$ROUTES")"
-	elif sleep 0.5 && bird_has "$VIP4/32"; then
+	elif ! lab_wait 5 routing_is synced true ||
+		! lab_wait 5 routing_is device_up true; then
+		fail restart "not synced: $(xlbctl node status)"
+	elif bird_has "$VIP4/32"; then
 		fail restart "a drained node announces after a restart"
 	elif ! xlbctl node undrain > /dev/null ||
 		! lab_wait 10 bird_plain "$VIP4/32"; then
