@@ -416,24 +416,22 @@ static bool synced(const struct bird *b)
 	return !b->d->conf.node.bird_sock[0] || b->last_ok;
 }
 
-static int grace_arg(json_object *in, unsigned int *s)
+/* How long the routes stay marked before they go (ctlproto checked it). */
+static unsigned int grace_arg(json_object *in)
 {
 	json_object *v;
 
-	*s = CTL_GRACE_DEFAULT_S;
 	if (!json_object_object_get_ex(in, "grace", &v))
-		return 0;
-	*s = (unsigned int)json_object_get_int64(v);
-	return 0;
+		return CTL_GRACE_DEFAULT_S;
+	return (unsigned int)json_object_get_int64(v);
 }
 
 static int drain(struct xlbd *d, json_object *in, char *err, size_t len)
 {
 	struct bird *b = d->bird;
-	unsigned int grace;
+	unsigned int grace = grace_arg(in);
 	int rc;
 
-	grace_arg(in, &grace);
 	if (d->node.drained)
 		return 0;	/* already: the grace period keeps running */
 	d->node.drained = true;
