@@ -148,6 +148,52 @@ t_drain_wait() {
 	lab_wait 5 bird_plain "$VIP4/32"
 }
 
+# traffic MS: requests to the VIP from the client, in the background, for
+# at most MS milliseconds and 2,000 requests (each ~10 packets); $! is
+# its PID (xlbd is a background job too: never a bare `wait`).
+traffic() {
+	lab_ns c bash -c 'end=$((${EPOCHREALTIME/./} / 1000 + $1))
+		for ((i = 0; i < 2000; i++)); do
+			curl -s --max-time 1 "http://$2/" > /dev/null
+			[ $((${EPOCHREALTIME/./} / 1000)) -lt "$end" ] || break
+		done' _ "$1" "$VIP4" &
+}
+
+# The lab's client routes to the VIP statically, so withdrawing moves no
+# traffic here: --wait must wait for the traffic itself to stop (3 s), and
+# give up with exit 1 when it does not stop within --timeout.
+t_drain_traffic() {
+	local out rc secs tpid
+	traffic 3000
+	tpid=$!
+	out=$(xlbctl node drain --wait --grace 0 --timeout 20 2>&1)
+	rc=$?
+	wait "$tpid"
+	xlbctl node undrain > /dev/null
+	lab_wait 5 bird_plain "$VIP4/32"
+	secs=$(echo "$out" | sed -n 's/.*near zero .* \([0-9.]*\) s after.*/\1/p')
+	if [ "$rc" -ne 0 ] || [ -z "$secs" ]; then
+		fail drain_traffic "exit $rc: $out"
+		return
+	elif [ "${secs%.*}" -lt 2 ]; then
+		fail drain_traffic "near zero after $secs s with traffic for 3 s"
+		return
+	fi
+	traffic 8000
+	tpid=$!
+	out=$(xlbctl node drain --wait --grace 0 --timeout 2 2>&1)
+	rc=$?
+	wait "$tpid"
+	xlbctl node undrain > /dev/null
+	lab_wait 5 bird_plain "$VIP4/32"
+	if [ "$rc" -ne 1 ] || ! echo "$out" | grep -q "still [0-9]* pps"; then
+		fail drain_traffic "timeout: exit $rc: $out"
+	else
+		echo "  traffic stopped at 3 s: near zero reported at $secs s"
+		pass drain_traffic
+	fi
+}
+
 # A drained node stays drained across a restart; undrain brings it back.
 t_restart() {
 	xlbctl node drain --grace 0 > /dev/null
@@ -322,7 +368,7 @@ t_long_name() {
 run() {
 	lab_up 1 || { echo "FAIL lab: could not build the lab"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 	setup || { echo "e2e: $PASSES passed, $FAILS failed"; exit 1; }
-	lab_run_cases ${TESTS:-file health drain drain_wait restart term second \
+	lab_run_cases ${TESTS:-file health drain drain_wait drain_traffic restart term second \
 		bird_restart long_name conf_keys kill}
 }
 PASSES=0
