@@ -332,6 +332,33 @@ t_conf_keys() {
 	fi
 }
 
+# BIRD refuses its configuration: BIRD's reason shows, xlbd tries again,
+# and once the configuration is fixed the change gets through.
+t_bird_error() {
+	local last
+	echo "this is not bird syntax;" >> "$LAB/bird.conf"
+	xlbctl vip add "$VIP2" && xlbctl backend add "$VIP2" "$BE"
+	if ! lab_wait 5 routing_is last_ok false; then
+		fail bird_error "no failure shown: $(xlbctl node status)"
+		bird_conf
+		return
+	fi
+	last=$(routing last_result)
+	bird_conf
+	if ! echo "$last" | grep -q "configure failed: 8002 .*bird.conf"; then
+		fail bird_error "last_result $last"
+	elif ! lab_wait 40 bird_has 198.18.1.2/32 ||
+		! routing_is last_ok true; then
+		fail bird_error "not retried after the fix: $(xlbctl node status)"
+	elif ! grep -q "routing: BIRD at .*: configure failed: 8002" "$LAB/xlbd.log"; then
+		fail bird_error "not logged"
+	else
+		pass bird_error
+	fi
+	xlbctl vip del "$VIP2"
+	lab_wait 5 bird_lacks 198.18.1.2/32
+}
+
 # SIGKILL: the device goes with the process, and BIRD's route with it.
 t_kill() {
 	local t0 t1
@@ -369,7 +396,7 @@ run() {
 	lab_up 1 || { echo "FAIL lab: could not build the lab"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 	setup || { echo "e2e: $PASSES passed, $FAILS failed"; exit 1; }
 	lab_run_cases ${TESTS:-file health drain drain_wait drain_traffic restart term second \
-		bird_restart long_name conf_keys kill}
+		bird_restart bird_error long_name conf_keys kill}
 }
 PASSES=0
 run
