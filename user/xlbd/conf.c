@@ -993,6 +993,9 @@ static const struct key node_keys[] = {
 	     CONF_PEER_INTERVAL_MIN, CONF_PEER_INTERVAL_MAX),
 	FKEY("peer-dead", set_uint, struct conf_node, peer_dead,
 	     CONF_PEER_DEAD_MIN, CONF_PEER_DEAD_MAX),
+	FKEY("bird-socket", set_abs_path, struct conf_node, bird_sock, 0, 0),
+	FKEY("bird-include", set_abs_path, struct conf_node, bird_include,
+	     0, 0),
 };
 
 static const struct kind node_kind = {
@@ -1720,6 +1723,11 @@ static void write_node(struct writer *w, const struct conf_node *n)
 	w_text(w, "pin-root", n->pin_root, sizeof(n->pin_root));
 	w_text(w, "state-file", n->state_file, sizeof(n->state_file));
 	write_peers(w, n);
+	if (n->bird_sock[0])
+		w_text(w, "bird-socket", n->bird_sock, sizeof(n->bird_sock));
+	if (n->bird_include[0])
+		w_text(w, "bird-include", n->bird_include,
+		       sizeof(n->bird_include));
 	w_map_end(w);
 }
 

@@ -89,6 +89,8 @@ struct conf_node {
 	char peers[CONF_PEERS_TEXT];	/* canonical addresses, ' ' apart */
 	__u32 peer_interval_ms;
 	__u32 peer_dead;
+	char bird_sock[108];		/* BIRD's control socket, "" = none */
+	char bird_include[CONF_PATH_MAX]; /* routes for BIRD, "" = none */
 };
 
 /* Add one peer address (any text form) to n->peers, in canonical form:

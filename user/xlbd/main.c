@@ -35,6 +35,7 @@
 #include <linux/magic.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "ctl.h"
 #include "lock.h"
 #include "loop.h"
@@ -145,6 +146,7 @@ struct args {
 	const char *peer_key;
 	char peer_key_abs[CONF_PATH_MAX];	/* a relative one, made absolute */
 	char peers[CONF_PEERS_TEXT];	/* --peer ADDR, canonical */
+	const char *bird_sock, *bird_include;
 	bool check_only, detach;
 };
 
@@ -202,11 +204,15 @@ static int node_settings(struct xlbd *d, const struct args *a)
 	override(n->peer_key, sizeof(n->peer_key), a->peer_key);
 	if (a->peers[0])
 		snprintf(n->peers, sizeof(n->peers), "%s", a->peers);
+	override(n->bird_sock, sizeof(n->bird_sock), a->bird_sock);
+	override(n->bird_include, sizeof(n->bird_include), a->bird_include);
 	if (!n->ifname[0]) {
 		xlbd_log(LOG_ERR_, "no interface: give -i IFACE or "
 			 "node.interface");
 		return -EINVAL;
 	}
+	if (bird_check(n))
+		return -EINVAL;
 	d->ifindex = if_nametoindex(n->ifname);
 	if (!d->ifindex) {
 		xlbd_log(LOG_ERR_, "no interface %s", n->ifname);
@@ -403,7 +409,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: xlbd -i IFACE [-c FILE] [-s SOCK] [--pin-root DIR] [--state FILE]\n"
-"            [--metrics ADDR:PORT] [--peer-key FILE --peer ADDR ...] [-v|-q]\n"
+"            [--metrics ADDR:PORT] [--peer-key FILE --peer ADDR ...]\n"
+"            [--bird-socket SOCK --bird-include FILE] [-v|-q]\n"
 "       xlbd -n [-c FILE]            check the configuration and exit\n"
 "       xlbd -i IFACE --detach       remove the program and its pins\n"
 "One xlbd per interface; its socket is " CTL_SOCK_DIR "/IFACE" CTL_SOCK_EXT
@@ -449,6 +456,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "peer-key", required_argument, NULL, 'K' },
 		{ "peer", required_argument, NULL, 'p' },
+		{ "bird-socket", required_argument, NULL, 'B' },
+		{ "bird-include", required_argument, NULL, 'I' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "detach", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -473,6 +482,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (peer_arg(a, optarg))
 				return -EINVAL;
 			break;
+		case 'B': a->bird_sock = optarg; break;
+		case 'I': a->bird_include = optarg; break;
 		case 'n': a->check_only = true; break;
 		case 'D': a->detach = true; break;
 		case 'v': xlbd_log_level(LOG_DEBUG_); break;
@@ -502,6 +513,9 @@ static const struct {
 	{ "--state", "state-file", offsetof(struct args, state) },
 	{ "--metrics", "metrics", offsetof(struct args, metrics) },
 	{ "--peer-key", "peer-key", offsetof(struct args, peer_key) },
+	{ "--bird-socket", "bird-socket", offsetof(struct args, bird_sock) },
+	{ "--bird-include", "bird-include",
+	  offsetof(struct args, bird_include) },
 };
 
 /* "node:\n  KEY: "VALUE"\n", VALUE in YAML's double-quoted form, which
@@ -721,6 +735,8 @@ static int start(struct xlbd *d, struct locks *l)
 	}
 	if (!rc)
 		rc = health_start(d);
+	if (!rc)
+		rc = bird_start(d);
 	return rc;
 }
 
@@ -766,6 +782,7 @@ int main(int argc, char **argv)
 	health_stop(&d);
 	metrics_stop(&d);
 	ctl_close(&d);
+	bird_stop(&d);		/* routes first, then the data plane */
 	if (d.shutdown && d.xlb) {
 		rc = xlb_detach(d.xlb);
 		xlbd_log(rc ? LOG_ERR_ : LOG_INFO_, "shutdown: %s",

@@ -90,6 +90,9 @@ static const struct field node_fields[] = {
 	{ F(struct conf_node, "peer-interval", K_UINT, peer_interval_ms),
 	  .bound = true },
 	{ F(struct conf_node, "peer-dead", K_UINT, peer_dead), .bound = true },
+	{ F(struct conf_node, "bird-socket", K_STR, bird_sock), .bound = true },
+	{ F(struct conf_node, "bird-include", K_STR, bird_include),
+	  .bound = true },
 };
 
 static const struct field vip_fields[] = {

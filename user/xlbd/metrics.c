@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "peer.h"
 #include "xlbd.h"
 
@@ -296,7 +297,7 @@ static void check_histogram(FILE *f, struct xlbd *d)
  * anything is attached or saved. */
 static char *render(struct xlbd *d, size_t *len)
 {
-	json_object *vips, *counters, *peers;
+	json_object *vips, *counters, *peers, *routing;
 	char *buf = NULL;
 	FILE *f;
 
@@ -309,6 +310,7 @@ static char *render(struct xlbd *d, size_t *len)
 	counters = view_counters(&d->maps);
 	peers = json_object_new_object();
 	peer_json(d, peers);
+	routing = bird_stats_json(d);
 	pthread_mutex_unlock(&d->lock);
 	f = open_memstream(&buf, len);
 	if (f) {
@@ -317,9 +319,11 @@ static char *render(struct xlbd *d, size_t *len)
 		outcome_metrics(f, counters);
 		check_histogram(f, d);
 		peer_metrics(f, peers);
+		bird_metrics(f, routing);
 		fclose(f);
 	}
 	json_object_put(peers);
+	json_object_put(routing);
 	json_object_put(vips);
 	json_object_put(counters);
 	return buf;
