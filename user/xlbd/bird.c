@@ -16,6 +16,7 @@
 #include <linux/if_tun.h>
 
 #include "bird.h"
+#include "group.h"
 #include "ctl.h"
 #include "fileio.h"
 #include "routes.h"
@@ -120,7 +121,10 @@ static bool announcing(const struct bird *b)
 {
 	const struct xlbd *d = b->d;
 
-	return d->xlb && (!d->node.drained || b->grace_until_ms);
+	/* A node joining its peers announces once it has their flows
+	 * (group.h, group_synced). */
+	return d->xlb && group_synced(d) &&
+	       (!d->node.drained || b->grace_until_ms);
 }
 
 static int fill_text(FILE *f, const void *arg)

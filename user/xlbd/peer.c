@@ -383,7 +383,8 @@ static void send_to(struct peers *ps, struct peer *p, size_t len)
  * of that family. Lock held. */
 static void heartbeat_send(struct peers *ps)
 {
-	struct peer_heartbeat hb = { .drained = ps->drained };
+	struct peer_heartbeat hb = { .drained = ps->drained ||
+						ps->d->node.drained };
 	struct peer_msg m = { .type = PEER_MSG_HEARTBEAT };
 	struct peer_enc e;
 	size_t i;
