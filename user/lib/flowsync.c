@@ -53,7 +53,8 @@ static int vip_of(struct xlb *x, const struct xlb_flow_key *k,
 
 /* A VIP's rings, read on first use. */
 struct rings {
-	int fd;				/* outer map */
+	int fd;				/* outer map; -1: the previous rings,
+					 * from xlb_ring_prev_sync_fd */
 	__u32 *ring[XLB_MAX_VIPS];	/* NULL: none */
 	bool read[XLB_MAX_VIPS];
 };
@@ -75,9 +76,16 @@ static const __u32 *ring_of(struct export *e, struct rings *r, __u32 vip_id)
 	if (r->read[vip_id])
 		return r->ring[vip_id];
 	r->read[vip_id] = true;
-	if (bpf_map_lookup_elem(r->fd, &vip_id, &inner_id))
+	if (r->fd < 0) {
+		fd = xlb_ring_prev_sync_fd(e->x, vip_id);
+		if (fd < 0)
+			return NULL;
+		fd = dup(fd);
+	} else if (!bpf_map_lookup_elem(r->fd, &vip_id, &inner_id)) {
+		fd = bpf_map_get_fd_by_id(inner_id);
+	} else {
 		return NULL;
-	fd = bpf_map_get_fd_by_id(inner_id);
+	}
 	if (fd < 0)
 		return NULL;
 	r->ring[vip_id] = calloc(e->ring_size, sizeof(__u32));
@@ -149,10 +157,10 @@ int xlb_flow_export(struct xlb *x, bool all, xlb_sync_cb cb, void *ctx,
 		return -ENOMEM;
 	e->x = x;
 	e->cur.fd = fd_of(x, XLB_STR(XLB_MAP_MAGLEV));
-	e->prev.fd = fd_of(x, XLB_STR(XLB_MAP_RING_PREV));
+	e->prev.fd = -1;
 	e->backends_fd = fd_of(x, XLB_STR(XLB_MAP_BACKENDS));
 	e->vips_fd = fd_of(x, XLB_STR(XLB_MAP_VIPS));
-	if (flows_fd < 0 || cfg_fd < 0 || e->cur.fd < 0 || e->prev.fd < 0 ||
+	if (flows_fd < 0 || cfg_fd < 0 || e->cur.fd < 0 ||
 	    e->backends_fd < 0 || e->vips_fd < 0 ||
 	    bpf_map_lookup_elem(cfg_fd, &zero, &cfg)) {
 		free(e);

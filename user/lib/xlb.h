@@ -94,6 +94,10 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k);
 /* Drop the previous rings (bpf/maps.h, XLB_MAP_RING_PREV) replaced at
  * least max_age_s ago; returns how many. */
 int xlb_ring_prev_expire(struct xlb *x, unsigned int max_age_s);
+/* The VIP's previous ring as flow sync judges with it: kept in user space
+ * up to twice max_age_s (+5 s) after the change, since a peer may use its
+ * own a little longer than we do. An fd (not to close), or -1. */
+int xlb_ring_prev_sync_fd(const struct xlb *x, __u32 vip_id);
 int xlb_vip_id(const struct xlb *x, const struct xlb_vip_key *k, __u32 *id);
 
 int xlb_backend_add(struct xlb *x, const struct xlb_vip_key *k,

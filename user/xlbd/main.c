@@ -341,7 +341,7 @@ static void on_verdicts(void *arg, uint32_t revents)
 
 /* Previous rings (bpf/maps.h, XLB_MAP_RING_PREV) live XLB_RING_PREV_S
  * after their VIP's last change, give or take this tick. */
-#define PREV_RING_TICK_MS	5000
+#define PREV_RING_TICK_MS	1000
 
 static void on_prev_timer(void *arg)
 {
