@@ -183,6 +183,8 @@ t_key() {
 	[ -z "$why" ] && pass key || fail key "$why"
 }
 
+metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
+
 t_up() {
 	local why=""
 	node_start 1 "$N2" || why="n1 did not start"
@@ -196,6 +198,12 @@ t_up() {
 	[ "$(metric 1 "xlb_peer_up{peer=\"$N2\"}")" = 1 ] ||
 		why="$why metric xlb_peer_up: '$(metric 1 "xlb_peer_up{peer=\"$N2\"}")'"
 	grep -q "peer $N2: up" "$LAB/n1.log" || why="$why no 'up' log line"
+	# The group: its peer's bulk sync (empty: no flows) done, nothing to
+	# sync in a healthy pair.
+	lab_wait 5 metric_is 1 xlb_group_synced 1 ||
+		why="$why xlb_group_synced '$(metric 1 xlb_group_synced)'"
+	[ "$(metric 1 xlb_sync_exceptions)" = 0 ] ||
+		why="$why xlb_sync_exceptions '$(metric 1 xlb_sync_exceptions)'"
 	[ -z "$why" ] && pass up || fail up "$why"
 }
 

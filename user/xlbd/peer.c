@@ -1061,13 +1061,53 @@ static void counter_metrics(FILE *f, json_object *o, json_object *peers)
 			reason, (long long)json_object_get_int64(v));
 }
 
+/* The group's agreement and flow sync, from peer_json's "group". */
+static void group_metrics(FILE *f, json_object *g)
+{
+	static const struct {
+		const char *key, *name, *type, *help;
+	} rows[] = {
+		{ "epoch", "xlb_group_epoch", "gauge",
+		  "The agreement's epoch at the last tick (500 ms units)." },
+		{ "view_backends", "xlb_group_view_backends", "gauge",
+		  "Backends in this node's view: down, drained or scaled." },
+		{ "flows_exceptions", "xlb_sync_exceptions", "gauge",
+		  "Flow entries a peer would not pick by itself, last round." },
+		{ "flows_confirmed", "xlb_sync_confirmed_flows", "gauge",
+		  "Confirmed flow entries scanned in the last sync round." },
+		{ "flows_sent", "xlb_sync_flows_sent_total", "counter",
+		  "Flow records sent to peers." },
+		{ "flow_bytes_sent", "xlb_sync_bytes_sent_total", "counter",
+		  "Bytes of FLOWS messages sent to peers." },
+		{ "flows_imported", "xlb_sync_flows_imported_total", "counter",
+		  "Flow records from peers written into the flow table." },
+		{ "flows_import_failed", "xlb_sync_import_failed_total",
+		  "counter", "Flow records naming a VIP or backend unknown here." },
+		{ "synced", "xlb_group_synced", "gauge",
+		  "1 when this node may announce: its peers' bulk syncs are done." },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		json_object *v = jget(g, rows[i].key);
+
+		if (!v)
+			continue;
+		help(f, rows[i].name, rows[i].type, rows[i].help);
+		fprintf(f, "%s %lld\n", rows[i].name,
+			(long long)json_object_get_int64(v));
+	}
+}
+
 void peer_metrics(FILE *f, json_object *o)
 {
-	json_object *peers = jget(o, "peers");
+	json_object *peers = jget(o, "peers"), *g = jget(o, "group");
 
 	if (!peers || !json_object_array_length(peers))
 		return;
 	peer_gauges(f, peers);
 	table_gauges(f, peers);
 	counter_metrics(f, o, peers);
+	if (g)
+		group_metrics(f, g);
 }
