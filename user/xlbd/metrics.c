@@ -59,6 +59,12 @@ static void add_health(struct xlbd *d, const struct conf_vip *cv,
 			eff = be.flags & XLB_BE_F_ACTIVE ? be.weight : 0;
 	}
 	json_object_object_add(b, "effective_weight", json_object_new_int(eff));
+	/* With peers: what the group agreed (docs/group.md), which the table
+	 * follows; "health" below stays this node's own verdict. */
+	if (cb->agreed)
+		json_object_object_add(b, "agreed", json_object_new_string(
+			cb->agreed_drained ? "drained" :
+			state_health_name(cb->agreed)));
 	if (!health_get(d, &cv->key, &cb->addr, cb->family, &h))
 		return;
 	json_object_object_add(b, "health", json_object_new_string(
