@@ -149,7 +149,7 @@ $(BUILD)/xlbctl: user/xlbctl/xlbctl.c $(LIB) $(SKELS)
 
 $(BUILD)/xlb-bench: bench/bench.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LIB_INC) $< -o $@ $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LIB_INC) $< -o $@ $(LIB) $(LDLIBS) -lcrypto -lm
 
 # Unit tests may reach into the daemon's parts (the state model, conf).
 $(BUILD)/test_%: tests/unit/test_%.c $(XLBD_LIB) $(LIB)
