@@ -13,7 +13,7 @@
  *	(in-kernel, BPF_PROG_TEST_RUN): flows kept and moved of 2,000.
  *	--pairs: floods of two packets per tuple (ACK, UDP), which confirm,
  *	against the confirmation budget --confirm-rate (per second per CPU).
- *   xlb-bench sync [--flows N] [--rounds R] [--check]
+ *   xlb-bench sync [--flows N] [--rounds R] [--ring PRIME] [--check]
  *	flow-state sync: records, messages and bytes a peer is sent (the
  *	exceptions) against syncing every flow, for N flows (1,000) and
  *	ring changes; then the export scan's time at 1,000 and 100,000
@@ -827,17 +827,18 @@ static int do_flood(__u32 packets, __u32 flows, bool pairs,
 
 /* ---- sync: what flow-state sync sends, against syncing every flow ----
  *
- * One VIP of 3 equal backends (Maglev), N confirmed flows made through the
- * program (a SYN, then an ACK, per 5-tuple). Each case starts from that
- * state, changes the backend set (or not), then exports the exceptions and
- * every confirmed flow (flowsync.h) and encodes both for real as FLOWS
- * messages (peersync.h, PEER_FLOWS_PER_MSG records each, sealed with a
- * test key), each message decoded again to prove the bytes are what a
- * peer takes. "slots moved" is the share of ring positions whose backend
- * changed, old backend still present: the share of flows a peer's ring
- * would now send elsewhere, which is what the exceptions should be. */
-#define SYNC_VIP	"198.18.1.1:80/tcp"
+ * One VIP per change (198.18.1.1, ports 80, 81, ...), each of 3 equal
+ * backends (Maglev) and N confirmed flows made through the program (a SYN,
+ * then an ACK, per 5-tuple): one load of the program for every case. Each
+ * case changes its VIP's backend set (or not); then the exceptions and
+ * every confirmed flow of that VIP are exported (flowsync.h) and encoded
+ * for real as FLOWS messages (peersync.h, PEER_FLOWS_PER_MSG records each,
+ * sealed with a test key), each message decoded again to prove the bytes
+ * are what a peer takes. "moved" is the share of ring positions whose
+ * backend changed, the old one still present: the share of flows a peer's
+ * ring would now send elsewhere, which is what the exceptions should be. */
 #define SYNC_VIP_ADDR	"198.18.1.1"
+#define SYNC_PORT	80		/* case i's VIP: SYNC_PORT + i */
 #define SYNC_MAX_FLOWS	1000000		/* clients: (i >> 4) in 198.19/16 */
 
 static const char *const sync_be[] = {
@@ -845,18 +846,21 @@ static const char *const sync_be[] = {
 
 enum sync_change { SC_NONE, SC_ADD, SC_HALVE, SC_REMOVE };
 
+/* A case after another of the same VIP measures that VIP again, later. */
 static const struct sync_case {
 	const char *name;
+	int vip;		/* SYNC_PORT + vip */
 	enum sync_change change;
-	bool expire;		/* then xlb_ring_prev_expire(x, 0) */
+	bool expire;		/* measured after xlb_ring_prev_expire(x, 0) */
 } sync_cases[] = {
-	{ "steady, no change", SC_NONE, false },
-	{ "4th backend added, prev ring kept", SC_ADD, false },
-	{ "4th backend added, prev expired", SC_ADD, true },
-	{ "one weight halved", SC_HALVE, false },
-	{ "one backend removed", SC_REMOVE, false },
+	{ "steady, no change", 0, SC_NONE, false },
+	{ "4th backend added, prev ring kept", 1, SC_ADD, false },
+	{ "4th backend added, prev expired", 1, SC_ADD, true },
+	{ "one weight halved", 2, SC_HALVE, false },
+	{ "one backend removed", 3, SC_REMOVE, false },
 };
 #define SYNC_CASES	(sizeof(sync_cases) / sizeof(sync_cases[0]))
+#define SYNC_VIPS	4
 
 struct wire {
 	unsigned long msgs, bytes, records;
@@ -869,7 +873,9 @@ struct sync_row {
 	double moved;			/* ring positions moved, share */
 };
 
+/* Flows of one VIP port (0: all), collected. */
 struct collect {
+	__be16 dport;
 	struct xlb_sync_flow *f;
 	size_t n, cap;
 };
@@ -878,6 +884,8 @@ static int collect_cb(const struct xlb_sync_flow *f, void *ctx)
 {
 	struct collect *c = ctx;
 
+	if (c->dport && f->key.dport != c->dport)
+		return 0;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 1024;
 		void *p = realloc(c->f, cap * sizeof(*c->f));
@@ -898,12 +906,25 @@ static int count_cb(const struct xlb_sync_flow *f, void *ctx)
 	return 0;
 }
 
-/* A flow table big enough that no CPU's LRU share (max_entries / CPUs)
- * evicts: the bench runs on one CPU. */
-static int sync_setup(struct xlb **out, __u32 flows)
+static void sync_vip_key(struct xlb_vip_key *vk, int i)
 {
-	__u64 want = 2ULL * flows * libbpf_num_possible_cpus();
-	struct xlb_opts o = { .flow_entries = want < 65536 ? 65536 : want };
+	char s[64];
+
+	snprintf(s, sizeof(s), "%s:%d/tcp", SYNC_VIP_ADDR, SYNC_PORT + i);
+	xlb_parse_vip(s, vk);
+}
+
+/* nvips VIPs of 3 backends, each ring built once as xlbd does at start:
+ * backends added one by one would leave a previous ring, kept, that the
+ * flows made next disagree with - exceptions of the set-up, not of a
+ * change. The flow table is big enough that no CPU's LRU share
+ * (max_entries / CPUs) evicts: the bench runs on one CPU. ring: 0 for
+ * xlb's default size. */
+static int sync_setup(struct xlb **out, __u32 flows, __u32 ring, int nvips)
+{
+	__u64 want = 2ULL * flows * nvips * libbpf_num_possible_cpus();
+	struct xlb_opts o = { .flow_entries = want < 65536 ? 65536 : want,
+			      .ring_size = ring };
 	struct xlb_backend_spec be[3] = {};
 	struct xlb_vip_key vk;
 	struct xlb_config c;
@@ -923,18 +944,19 @@ static int sync_setup(struct xlb **out, __u32 flows)
 		be[i].weight = 100;
 		xlb_parse_addr(sync_be[i], &be[i].addr, &be[i].family);
 	}
-	/* The ring built once, as xlbd does at start: backends added one by
-	 * one would leave a previous ring, kept, that the flows made next
-	 * disagree with - exceptions of the set-up, not of a change. */
-	err = xlb_set_config(*out, &c) ?: xlb_parse_vip(SYNC_VIP, &vk) ?:
-	      xlb_vip_add(*out, &vk, XLB_MODE_IPIP, XLB_ALGO_MAGLEV) ?:
-	      xlb_backends_add(*out, &vk, be, 3);
+	err = xlb_set_config(*out, &c);
+	for (i = 0; i < nvips && !err; i++) {
+		sync_vip_key(&vk, i);
+		err = xlb_vip_add(*out, &vk, XLB_MODE_IPIP, XLB_ALGO_MAGLEV) ?:
+		      xlb_backends_add(*out, &vk, be, 3);
+	}
 	if (err)
 		xlb_close(*out);
 	return err;
 }
 
-static unsigned long count_flows(struct xlb *x)
+/* Confirmed entries of a VIP port (0: all). */
+static unsigned long count_flows(struct xlb *x, __be16 dport)
 {
 	int fd = bpf_object__find_map_fd_by_name(xlb_object(x),
 						 XLB_STR(XLB_MAP_FLOWS));
@@ -945,14 +967,14 @@ static unsigned long count_flows(struct xlb *x)
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		k = next;
 		prev = &k;
-		n++;
+		n += !dport || k.dport == dport;
 	}
 	return n;
 }
 
-/* n clients connect as a client does: SYN, then ACK; each must end up in
- * the flow table (confirmed). */
-static int sync_flows(struct xlb *x, __u32 n)
+/* n clients connect to the VIP's port as a client does: SYN, then ACK;
+ * each must end up in the flow table (confirmed). */
+static int sync_flows(struct xlb *x, __u32 n, __u16 port)
 {
 	struct frame f;
 	__be32 b1, b2;
@@ -963,7 +985,7 @@ static int sync_flows(struct xlb *x, __u32 n)
 		__u8 *p = f.b;
 		__be32 src = htonl(0xc6130000 | (i >> 4));	/* 198.19/16 */
 
-		make_frame_flags(&f, SYNC_VIP_ADDR, 80, IPPROTO_TCP, 0x02);
+		make_frame_flags(&f, SYNC_VIP_ADDR, port, IPPROTO_TCP, 0x02);
 		memcpy(p + 26, &src, 4);
 		*(__u16 *)(p + 24) = 0;
 		*(__u16 *)(p + 24) = xlb_csum_fold(xlb_csum_add(p + 14, 20, 0));
@@ -974,7 +996,7 @@ static int sync_flows(struct xlb *x, __u32 n)
 		if (!err && b1 != b2)
 			err = -EPROTO;
 	}
-	if (!err && count_flows(x) != n)
+	if (!err && count_flows(x, htons(port)) != n)
 		err = -ENOSPC;
 	return err;
 }
@@ -1051,10 +1073,31 @@ static int sync_apply(struct xlb *x, const struct xlb_vip_key *vk,
 	}
 }
 
-/* Export with and without all, encode both. */
-static int sync_measure(struct xlb *x, struct sync_row *r)
+/* Case i's change to its VIP, and the share of its ring that moved. */
+static int sync_change(struct xlb *x, int i, __u32 *old, __u32 *cur,
+		       struct sync_row *r)
 {
-	struct collect c = {};
+	__u32 size = xlb_ring_size(x), gone;
+	struct xlb_vip_key vk;
+	int err;
+
+	if (i && sync_cases[i].vip == sync_cases[i - 1].vip) {
+		r->moved = r[-1].moved;		/* changed already */
+		return 0;
+	}
+	sync_vip_key(&vk, sync_cases[i].vip);
+	err = xlb_vip_ring(x, &vk, old, size) ?:
+	      sync_apply(x, &vk, sync_cases[i].change, &gone) ?:
+	      xlb_vip_ring(x, &vk, cur, size);
+	if (!err)
+		r->moved = ring_moved(old, cur, size, gone);
+	return err;
+}
+
+/* A VIP's flows exported with and without all, both encoded. */
+static int sync_measure(struct xlb *x, __u16 port, struct sync_row *r)
+{
+	struct collect c = { .dport = htons(port) };
 	struct xlb_sync_stats st;
 	int err;
 
@@ -1065,36 +1108,39 @@ static int sync_measure(struct xlb *x, struct sync_row *r)
 	err = err ?: xlb_flow_export(x, true, collect_cb, &c, &st) ?:
 	      sync_encode(c.f, c.n, &r->wf);
 	r->full = c.n;
-	r->flows = count_flows(x);
+	r->flows = count_flows(x, htons(port));
 	free(c.f);
 	return err;
 }
 
-static int sync_case(const struct sync_case *sc, __u32 flows,
-		     struct sync_row *r)
+/* Every case: flows, changes, then the measures - those of cases that
+ * want the previous rings gone after the others, once they expired. */
+static int sync_run(__u32 flows, __u32 ring, struct sync_row *rows)
 {
-	struct xlb_vip_key vk;
-	__u32 size, gone, *old = NULL, *cur = NULL;
+	__u32 *old = NULL, *cur = NULL;
 	struct xlb *x;
-	int err;
+	int i, pass, err;
 
-	memset(r, 0, sizeof(*r));
-	err = sync_setup(&x, flows);
+	memset(rows, 0, SYNC_CASES * sizeof(*rows));
+	err = sync_setup(&x, flows, ring, SYNC_VIPS);
 	if (err)
 		return err;
-	size = xlb_ring_size(x);
-	old = calloc(size, sizeof(*old));
-	cur = calloc(size, sizeof(*cur));
-	err = !old || !cur ? -ENOMEM : xlb_parse_vip(SYNC_VIP, &vk);
-	err = err ?: sync_flows(x, flows) ?:
-	      xlb_vip_ring(x, &vk, old, size) ?:
-	      sync_apply(x, &vk, sc->change, &gone) ?:
-	      xlb_vip_ring(x, &vk, cur, size);
-	if (!err && sc->expire)
-		xlb_ring_prev_expire(x, 0);
-	err = err ?: sync_measure(x, r);
-	if (!err)
-		r->moved = ring_moved(old, cur, size, gone);
+	old = calloc(xlb_ring_size(x), sizeof(*old));
+	cur = calloc(xlb_ring_size(x), sizeof(*cur));
+	if (!old || !cur)
+		err = -ENOMEM;
+	for (i = 0; i < SYNC_VIPS && !err; i++)
+		err = sync_flows(x, flows, SYNC_PORT + i);
+	for (i = 0; i < (int)SYNC_CASES && !err; i++)
+		err = sync_change(x, i, old, cur, &rows[i]);
+	for (pass = 0; pass < 2 && !err; pass++) {
+		if (pass)
+			xlb_ring_prev_expire(x, 0);
+		for (i = 0; i < (int)SYNC_CASES && !err; i++)
+			if (sync_cases[i].expire == pass)
+				err = sync_measure(x, SYNC_PORT +
+						   sync_cases[i].vip, &rows[i]);
+	}
 	free(old);
 	free(cur);
 	xlb_close(x);
@@ -1150,78 +1196,99 @@ static int sync_check(const struct sync_case *sc, const struct sync_row *r,
 	return bad;
 }
 
-/* Median time of xlb_flow_export over n confirmed flows (steady state:
- * the every-second scan), exceptions only and all. */
-static int sync_time(__u32 n, int rounds)
+/* Median time of xlb_flow_export over n confirmed flows in steady state
+ * (the scan xlbd makes every second): t[0] exceptions, t[1] all. */
+static int sync_time(__u32 n, int rounds, double t[2])
 {
-	double t_exc[MAX_ROUNDS], t_all[MAX_ROUNDS], t0;
+	double ts[2][MAX_ROUNDS], t0;
 	struct xlb_sync_stats st;
 	unsigned long cnt;
 	struct xlb *x;
-	int r, err;
+	int r, all, err;
 
-	err = sync_setup(&x, n);
+	err = sync_setup(&x, n, 0, 1);
 	if (err)
 		return err;
-	err = sync_flows(x, n);
-	for (r = 0; !err && r < rounds; r++) {
-		t0 = now_s();
-		err = xlb_flow_export(x, false, count_cb, &cnt, &st);
-		t_exc[r] = now_s() - t0;
-		t0 = now_s();
-		err = err ?: xlb_flow_export(x, true, count_cb, &cnt, &st);
-		t_all[r] = now_s() - t0;
-	}
-	if (!err)
-		printf("export scan, %u flows: exceptions %.2f ms, all %.2f ms "
-		       "(%.0f ns/flow), median of %d\n", n,
-		       median(t_exc, rounds) * 1e3, median(t_all, rounds) * 1e3,
-		       median(t_exc, rounds) * 1e9 / n, rounds);
+	err = sync_flows(x, n, SYNC_PORT);
+	for (r = 0; !err && r < rounds; r++)
+		for (all = 0; all < 2 && !err; all++) {
+			t0 = now_s();
+			err = xlb_flow_export(x, all, count_cb, &cnt, &st);
+			ts[all][r] = now_s() - t0;
+		}
 	xlb_close(x);
-	return err;
+	if (err)
+		return err;
+	t[0] = median(ts[0], rounds);
+	t[1] = median(ts[1], rounds);
+	printf("export scan, %6u flows: exceptions %8.2f ms, all %8.2f ms "
+	       "(median of %d)\n", n, t[0] * 1e3, t[1] * 1e3, rounds);
+	return 0;
 }
 
-static int do_sync(__u32 flows, int rounds, bool check)
+/* The scan at two sizes: per flow (the slope) and fixed (the rest, mostly
+ * reading the VIP's rings). */
+static int sync_scan(int rounds)
 {
-	static const __u32 scan[] = { 1000, 100000 };
-	struct sync_row r;
+	double a[2], b[2];
+	int err;
+
+	err = sync_time(1000, rounds, a) ?: sync_time(100000, rounds, b);
+	if (err)
+		return err;
+	printf("export scan per flow: exceptions %.0f ns, all %.0f ns; fixed "
+	       "per round: exceptions %.1f ms, all %.1f ms\n",
+	       (b[0] - a[0]) / 99000 * 1e9, (b[1] - a[1]) / 99000 * 1e9,
+	       (a[0] - (b[0] - a[0]) / 99) * 1e3,
+	       (a[1] - (b[1] - a[1]) / 99) * 1e3);
+	return 0;
+}
+
+/* ring: 0 for xlb's default size; --check takes a smaller one to stay
+ * fast (reading a ring is a syscall per position). */
+static int do_sync(__u32 flows, __u32 ring, int rounds, bool check)
+{
+	struct sync_row rows[SYNC_CASES], *r;
 	size_t i;
-	int err = 0, bad = 0;
+	int err, bad = 0;
 
 	if (!flows || flows > SYNC_MAX_FLOWS) {
 		fprintf(stderr, "xlb-bench: sync flows 1..%u\n",
 			SYNC_MAX_FLOWS);
 		return 2;
 	}
-	printf("xlb-bench sync: 1 VIP, 3 equal backends (Maglev), %u confirmed "
-	       "flows; FLOWS messages of %d records, sealed with HMAC\n",
-	       flows, PEER_FLOWS_PER_MSG);
+	err = sync_run(flows, ring, rows);
+	if (err)
+		goto fail;
+	printf("xlb-bench sync: a VIP of 3 equal backends (Maglev, ring %u) "
+	       "per change, %u confirmed flows each; FLOWS messages of %d "
+	       "records, sealed with HMAC\n", ring ?: XLB_RING_DEFAULT, flows,
+	       PEER_FLOWS_PER_MSG);
 	printf("%-34s %6s %10s %5s %7s %9s %10s %6s %7s\n", "case", "flows",
 	       "exceptions", "msgs", "bytes", "full msgs", "full bytes",
 	       "ratio", "moved");
-	for (i = 0; i < SYNC_CASES && !err; i++) {
-		err = sync_case(&sync_cases[i], flows, &r);
-		if (err)
-			break;
+	for (i = 0; i < SYNC_CASES; i++) {
+		r = &rows[i];
 		printf("%-34s %6lu %10lu %5lu %7lu %9lu %10lu %6.3f %6.2f%%\n",
-		       sync_cases[i].name, r.flows, r.exc, r.we.msgs,
-		       r.we.bytes, r.wf.msgs, r.wf.bytes,
-		       r.wf.bytes ? (double)r.we.bytes / r.wf.bytes : 0,
-		       r.moved * 100);
+		       sync_cases[i].name, r->flows, r->exc, r->we.msgs,
+		       r->we.bytes, r->wf.msgs, r->wf.bytes,
+		       r->wf.bytes ? (double)r->we.bytes / r->wf.bytes : 0,
+		       r->moved * 100);
 		if (check)
-			bad += sync_check(&sync_cases[i], &r, flows);
+			bad += sync_check(&sync_cases[i], r, flows);
 	}
-	for (i = 0; !check && !err && i < sizeof(scan) / sizeof(scan[0]); i++)
-		err = sync_time(scan[i], rounds);
-	if (err) {
-		fprintf(stderr, "xlb-bench: sync: %s\n", err == -ENOSPC ?
-			"not every flow confirmed (flow table too small?)" :
-			strerror(-err));
-		return 1;
-	}
-	if (check)
+	if (check) {
 		printf("check: %d failed\n", bad);
-	return bad ? 1 : 0;
+		return bad ? 1 : 0;
+	}
+	err = sync_scan(rounds);
+	if (!err)
+		return 0;
+fail:
+	fprintf(stderr, "xlb-bench: sync: %s\n", err == -ENOSPC ?
+		"not every flow confirmed (flow table too small?)" :
+		strerror(-err));
+	return 1;
 }
 
 static void usage(FILE *f)
@@ -1232,7 +1299,8 @@ static void usage(FILE *f)
 		"       xlb-bench gen IFACE [--packets N]\n"
 		"       xlb-bench flood [--packets N] [--flows N] [--pairs]"
 		" [--confirm-rate N]\n"
-		"       xlb-bench sync [--flows N] [--rounds N] [--check]\n"
+		"       xlb-bench sync [--flows N] [--rounds N] [--ring PRIME]"
+		" [--check]\n"
 		"Measures xlb's per-packet cost against floors in the same run.\n");
 }
 
@@ -1247,11 +1315,12 @@ int main(int argc, char **argv)
 		{ "pairs", no_argument, NULL, 'P' },
 		{ "confirm-rate", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "ring", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	__u32 repeat = 1000000, packets = 5000000, flows = 0;
-	__u32 confirm_rate = 0;
+	__u32 confirm_rate = 0, ring = 0;
 	bool pairs = false, check = false;
 	const char *only = NULL;
 	int rounds = 5, c;
@@ -1267,6 +1336,7 @@ int main(int argc, char **argv)
 		case 'P': pairs = true; break;
 		case 'c': confirm_rate = strtoul(optarg, NULL, 0); break;
 		case 'C': check = true; break;
+		case 'R': ring = strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1290,7 +1360,7 @@ int main(int argc, char **argv)
 	if (optind < argc && !strcmp(argv[optind], "flood"))
 		return do_flood(packets, flows ?: 65536, pairs, confirm_rate);
 	if (optind < argc && !strcmp(argv[optind], "sync"))
-		return do_sync(flows ?: 1000, rounds, check);
+		return do_sync(flows ?: 1000, ring, rounds, check);
 	if (optind < argc) {
 		usage(stderr);
 		return 2;
