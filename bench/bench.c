@@ -1094,22 +1094,46 @@ static int sync_change(struct xlb *x, int i, __u32 *old, __u32 *cur,
 	return err;
 }
 
-/* A VIP's flows exported with and without all, both encoded. */
-static int sync_measure(struct xlb *x, __u16 port, struct sync_row *r)
+/* The records of one VIP port in c, encoded. */
+static int sync_encode_port(const struct collect *c, __u16 port,
+			    unsigned long *n, struct wire *w)
 {
-	struct collect c = { .dport = htons(port) };
+	struct collect one = { .dport = htons(port) };
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < c->n && !err; i++)
+		err = collect_cb(&c->f[i], &one);
+	err = err ?: sync_encode(one.f, one.n, w);
+	*n = one.n;
+	free(one.f);
+	return err;
+}
+
+/* One export of each kind over every VIP; the rows of the cases measured
+ * now (want_expired) take their VIP's part. */
+static int sync_measure(struct xlb *x, bool want_expired,
+			struct sync_row *rows)
+{
+	struct collect exc = {}, all = {};
 	struct xlb_sync_stats st;
+	size_t i;
 	int err;
 
-	err = xlb_flow_export(x, false, collect_cb, &c, &st) ?:
-	      sync_encode(c.f, c.n, &r->we);
-	r->exc = c.n;
-	c.n = 0;
-	err = err ?: xlb_flow_export(x, true, collect_cb, &c, &st) ?:
-	      sync_encode(c.f, c.n, &r->wf);
-	r->full = c.n;
-	r->flows = count_flows(x, htons(port));
-	free(c.f);
+	err = xlb_flow_export(x, false, collect_cb, &exc, &st) ?:
+	      xlb_flow_export(x, true, collect_cb, &all, &st);
+	for (i = 0; i < SYNC_CASES && !err; i++) {
+		__u16 port = SYNC_PORT + sync_cases[i].vip;
+		struct sync_row *r = &rows[i];
+
+		if (sync_cases[i].expire != want_expired)
+			continue;
+		err = sync_encode_port(&exc, port, &r->exc, &r->we) ?:
+		      sync_encode_port(&all, port, &r->full, &r->wf);
+		r->flows = count_flows(x, htons(port));
+	}
+	free(exc.f);
+	free(all.f);
 	return err;
 }
 
@@ -1119,7 +1143,7 @@ static int sync_run(__u32 flows, __u32 ring, struct sync_row *rows)
 {
 	__u32 *old = NULL, *cur = NULL;
 	struct xlb *x;
-	int i, pass, err;
+	int i, err;
 
 	memset(rows, 0, SYNC_CASES * sizeof(*rows));
 	err = sync_setup(&x, flows, ring, SYNC_VIPS);
@@ -1133,14 +1157,10 @@ static int sync_run(__u32 flows, __u32 ring, struct sync_row *rows)
 		err = sync_flows(x, flows, SYNC_PORT + i);
 	for (i = 0; i < (int)SYNC_CASES && !err; i++)
 		err = sync_change(x, i, old, cur, &rows[i]);
-	for (pass = 0; pass < 2 && !err; pass++) {
-		if (pass)
-			xlb_ring_prev_expire(x, 0);
-		for (i = 0; i < (int)SYNC_CASES && !err; i++)
-			if (sync_cases[i].expire == pass)
-				err = sync_measure(x, SYNC_PORT +
-						   sync_cases[i].vip, &rows[i]);
-	}
+	err = err ?: sync_measure(x, false, rows);
+	if (!err)
+		xlb_ring_prev_expire(x, 0);
+	err = err ?: sync_measure(x, true, rows);
 	free(old);
 	free(cur);
 	xlb_close(x);
