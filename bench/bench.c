@@ -1009,7 +1009,8 @@ static int sync_flows(struct xlb *x, __u32 n, __u16 port)
 }
 
 /* Encode n records as FLOWS messages the way xlbd's peer_send_flows does,
- * decode each again; sum what went on the wire. */
+ * decode each again (the records must come back as they went); sum what
+ * went on the wire. */
 static int sync_encode(const struct xlb_sync_flow *f, size_t n,
 		       struct wire *w)
 {
@@ -1038,7 +1039,8 @@ static int sync_encode(const struct xlb_sync_flow *f, size_t n,
 		if (peer_decode(buf, len, &key, &d) != PEER_OK ||
 		    peer_sync_parse(&d, &s) != PEER_OK)
 			return -EBADMSG;
-		w->records += s.nflows;
+		if (s.nflows == k && !memcmp(s.flows, f + i, k * sizeof(*f)))
+			w->records += k;
 		peer_sync_free(&s);
 		w->bytes += len;
 	}

@@ -33,7 +33,8 @@ check() {
 	shift
 	out=$("$BUILD/xlb-bench" sync --check "$@" 2>&1)
 	if [ $? -ne 0 ] || ! echo "$out" | grep -q '^check: 0 failed$'; then
-		echo "FAIL $name: $(echo "$out" | grep -v '^  ' | tr '\n' ' ')"
+		echo "FAIL $name: $(echo "$out" | grep -E '^check|xlb-bench: ' |
+			tr '\n' ' ')"
 		FAILS=$((FAILS + 1))
 	else
 		echo "PASS $name ($(echo "$out" | awk '/^4th backend added, prev ring kept/ {print "4th backend: " $(NF-6) " exceptions of " $(NF-7) " flows"}'))"
