@@ -199,6 +199,7 @@ difffuzz: $(BUILD)/xlb-difftest
 bench: all
 	$(Q)$(BUILD)/xlb-bench
 	$(Q)$(BUILD)/xlb-bench flood --packets 10000000
+	$(Q)$(BUILD)/xlb-bench sync
 	$(Q)bash bench/live.sh
 	$(Q)CHECK=syn bash bench/health_scale.sh
 	$(Q)CHECK=tcp bash bench/health_scale.sh
