@@ -13,7 +13,17 @@
 #   drop    every frame to and from n1 dropped at the switch (link up):
 #           BFD takes the route out; the same assertions; the drop ends,
 #           n1 returns: no reset
-#   third   a third node joins: three next hops, new connections reach it
+#   removed n1 killed; b3 removed on n2 and from n1's state file while it
+#           is down; n1 returns: b1's and b2's connections keep their
+#           backend, no reset (b3's judged apart); entries n1 imported
+#   disagree n2's checks of b3 fail, n1's pass; the group takes b3 out on
+#           both at one epoch while n1 drains (its flows move to n2): tables
+#           equal, b1's and b2's connections intact (b3's: reset, counted)
+#   partition the peer protocol between n1 and n2 dropped: each sees the
+#           other down and keeps serving; equal tables, no connection breaks;
+#           healed: up again, tables compared equal
+#   third   under load, a third node joins a quiet group: three next hops,
+#           no connection breaks, new connections reach it
 #
 # Prints "PASS name" / "FAIL name: why" per case (and the measured failover
 # times), then "e2e: N passed, N failed". TESTS="case1 case2" runs some.
@@ -32,6 +42,8 @@ CONNS=50
 LC_MAX_S=40		# bound of a longconn run; the cases end it sooner
 CONVERGE_MS=2000	# the fault's window: detection and rerouting
 LC=""			# the running longconn's output file
+QUIET_S=21		# previous rings gone: XLB_RING_PREV_S twice, and a tick
+T_CHANGE=$SECONDS	# when a case last changed the nodes' tables
 
 # lc_start: CONNS long-lived connections from the client, in the
 # background, until lc_stop; returns once all of them have an answer.
@@ -81,6 +93,17 @@ print(round(fo * 1000), stalls, failed, resets,
 EOF
 }
 
+# lc_resets: the reset connections of the last run by backend, "b3:5".
+lc_resets() {
+	"$LAB_PY" - "$LC" <<'EOF'
+import collections, json, sys
+d = json.load(open(sys.argv[1]))
+n = collections.Counter("+".join(c["backends"]) or "none"
+                        for c in d["per_conn"] if c["reset"])
+print(" ".join("%s:%d" % kv for kv in sorted(n.items())) or "none")
+EOF
+}
+
 # node_stat I FIELD: a VIP counter (packets, new_flows) of node I.
 node_stat() {
 	alab_ctl "$1" -j stats | "$LAB_PY" -c '
@@ -89,12 +112,16 @@ print(sum(v[sys.argv[2]] for v in json.load(sys.stdin)["vips"]
           if v["vip"] == sys.argv[1]))' "$ALAB_VIP" "$2"
 }
 
-# node_imported I: flow entries node I took from its peers' sync.
-node_imported() {
+# node_group I FIELD: a count of node I's group (xlbctl -j peers), e.g.
+# flows_exceptions, flows_sent.
+node_group() {
 	alab_ctl "$1" -j peers | "$LAB_PY" -c '
 import json, sys
-print(json.load(sys.stdin).get("group", {}).get("flows_imported", 0))'
+print(json.load(sys.stdin).get("group", {}).get(sys.argv[1], 0))' "$2"
 }
+
+# node_imported I: flow entries node I took from its peers' sync.
+node_imported() { node_group "$1" flows_imported; }
 
 now() { printf '%s' "$EPOCHREALTIME"; }
 # ms_since T: milliseconds from T (a now) to now.
@@ -160,7 +187,8 @@ t_up() {
 # BFD sees it), or it did not happen.
 failover() {
 	local name=$1 fault=$2 after=$3 back=$4 hurts=${5:-0} f1 m2 i2 route_ms v tr
-	local fo stalls failed resets outside reqs conn multi gone gresets i1
+	local fo stalls failed resets outside reqs conn multi gone gresets i1 x2
+	N1_SEEN_UP=""
 	if ! lab_wait 10 alab_bfd_up 1 || ! lab_wait 10 alab_has_path 1; then
 		fail "$name" "n1 not announcing with BFD up before the fault"
 		return
@@ -194,13 +222,13 @@ failover() {
 	lab_wait 5 alab_has_path 1
 	sleep 1
 	lc_stop
-	i1=$(node_imported 1)
+	i1=$(node_imported 1) x2=$(node_group 2 flows_exceptions)
 	read -r fo stalls failed resets outside reqs conn multi gone gresets \
 		< <(lc_judge "$T0" "${FO_GONE:-}")
 	v="$conn/$CONNS connections, n1 had $f1, n2 took $m2 new flows (+$i2 synced from n1 before); $reqs requests:"
 	v="$v $stalls late, $failed failed, $resets reset, $outside outside the window"
 	echo "  $name: route to n1 gone after $route_ms ms; service restored after $fo ms;" \
-		"n1 back after $tr ms, imported $i1 flow entries"
+		"n1 back after $tr ms, imported $i1 flow entries (n2 has $x2 exceptions)"
 	[ -z "${FO_GONE:-}" ] ||
 		echo "  $name: $gone connections on the removed $FO_GONE" \
 			"(judged apart): $gresets reset"
@@ -251,8 +279,14 @@ t_drop() { failover drop "alab_drop 1" : back_n1 1; }
 # third: under CONNS connections through n1 and n2, n3 joins and
 # announces; ECMP moves about a third of them to it, which has never seen
 # them: its table is the group's, so none breaks; new connections reach it.
+# It joins a quiet group: no table change on n1 and n2 for QUIET_S, so
+# they keep no previous ring and sync nothing (docs/group.md); what n3
+# needs it must have from its own table. Joined sooner after a change, the
+# exceptions n1 and n2 still send can hide a wrong guess of n3's.
 t_third() {
 	local a i ok=0 why="" fo stalls failed resets outside reqs conn multi gone gresets
+	local q=$((T_CHANGE + QUIET_S - SECONDS))
+	[ "$q" -le 0 ] || sleep "$q"
 	lc_start || { fail third "longconn did not start: $(cat "$LC.err")"; lc_stop; return; }
 	if ! alab_node_add 3 || ! lab_wait 20 alab_bgp_up 3 || ! node_start 3; then
 		fail third "n3 did not join: $(alab_birdc r show protocols | tr '\n' ' ')"
@@ -275,7 +309,7 @@ t_third() {
 		"$(node_stat 3 packets) packets"
 	[ "$ok" -eq 20 ] && [ "$a" -ge 1 ] || why="20 connections: $ok answered, $a on n3"
 	[ "$conn" = "$CONNS" ] && [ "$resets" = 0 ] && [ "$multi" = 0 ] &&
-		[ "$failed" = 0 ] || why="$why connections broken"
+		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
 	[ -z "$why" ] && pass "third (n3 took $a of 20 new connections)" ||
 		fail third "$why"
 }
@@ -300,6 +334,7 @@ t_removed() {
 	lab_wait 10 alab_healthy 1 && lab_wait 10 alab_healthy 2 &&
 		lab_wait 5 tables_match 1 2 ||
 		echo "  removed: b3 not back on both nodes: $(alab_ctl 1 peers)"
+	T_CHANGE=$SECONDS
 }
 
 # peer_field I J FIELD: node I's FIELD (state, tables_equal, tables_differ)
@@ -386,8 +421,9 @@ t_disagree() {
 	alab_check_unblock 2
 	lab_wait 10 weights_are "$w" ||
 		why="$why b3 not back: n1 $(weights 1) n2 $(weights 2)"
+	T_CHANGE=$SECONDS
 	[ "$conn" = "$CONNS" ] && [ "$resets" = 0 ] && [ "$multi" = 0 ] &&
-		[ "$failed" = 0 ] || why="$why connections broken"
+		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
 	[ -z "$why" ] && pass "disagree (b3 out on both, tables equal; $gone b3 connections, $gresets reset)" ||
 		fail disagree "$why"
 }
@@ -418,7 +454,7 @@ t_partition() {
 	echo "  partition: healed, tables compared equal after $(ms_since "$t0") ms"
 	lc_verdict partition
 	[ "$conn" = "$CONNS" ] && [ "$resets" = 0 ] && [ "$multi" = 0 ] &&
-		[ "$failed" = 0 ] || why="$why connections broken"
+		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
 	[ -z "$why" ] && pass partition || fail partition "$why"
 }
 
@@ -430,5 +466,6 @@ if ! alab_up 2 || ! node_start 1 || ! node_start 2; then
 	echo "e2e: 0 passed, 1 failed"
 	exit 1
 fi
+T_CHANGE=$SECONDS
 # shellcheck disable=SC2086
 lab_run_cases $CASES
