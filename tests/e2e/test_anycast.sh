@@ -315,8 +315,11 @@ t_third() {
 	[ "$ok" -eq 20 ] && [ "$a" -ge 1 ] || why="20 connections: $ok answered, $a on n3"
 	[ "$conn" = "$CONNS" ] && [ "$resets" = 0 ] && [ "$multi" = 0 ] &&
 		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
-	[ -z "$why" ] && pass "third (n3 took $a of 20 new connections)" ||
+	if [ -z "$why" ]; then
+		pass "third (n3 took $a of 20 new connections)"
+	else
 		fail third "$why"
+	fi
 }
 
 # removed: n1 killed; while it is down, b3 is removed on n2 (xlbctl) and
@@ -429,8 +432,11 @@ t_disagree() {
 	T_CHANGE=$SECONDS
 	[ "$conn" = "$CONNS" ] && [ "$resets" = 0 ] && [ "$multi" = 0 ] &&
 		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
-	[ -z "$why" ] && pass "disagree (b3 out on both, tables equal; $gone b3 connections, $gresets reset)" ||
+	if [ -z "$why" ]; then
+		pass "disagree (b3 out on both, tables equal; $gone b3 connections, $gresets reset)"
+	else
 		fail disagree "$why"
+	fi
 }
 
 # partition: the peer protocol between n1 and n2 dropped, BGP and data
@@ -460,7 +466,11 @@ t_partition() {
 	lc_verdict partition
 	[ "$conn" = "$CONNS" ] && [ "$resets" = 0 ] && [ "$multi" = 0 ] &&
 		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
-	[ -z "$why" ] && pass partition || fail partition "$why"
+	if [ -z "$why" ]; then
+		pass partition
+	else
+		fail partition "$why"
+	fi
 }
 
 
