@@ -325,7 +325,8 @@ t_third() {
 # removed: n1 killed; while it is down, b3 is removed on n2 (xlbctl) and
 # from n1's configuration (its state file); n1 returns with it gone. The
 # connections on b1 and b2 keep their backend (n2's entries for those
-# whose ring slot moved reach n1 in the bulk sync); b3's are judged apart.
+# whose ring slot moved reach n1 in the bulk sync: with Maglev hardly any
+# moves, so n1 usually imports none); b3's are judged apart.
 remove_b3() {
 	alab_ctl 2 backend del "$ALAB_VIP" "$B3" > /dev/null &&
 		alab_backend_forget 1 "$B3"
