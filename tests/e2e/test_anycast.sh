@@ -286,13 +286,14 @@ t_drop() { failover drop "alab_drop 1" : back_n1 1; }
 # exceptions n1 and n2 still send can hide a wrong guess of n3's.
 t_third() {
 	local a i ok=0 why="" fo stalls failed resets outside reqs conn multi gone gresets
-	local q=$((T_CHANGE + QUIET_S - SECONDS))
+	local q=$((T_CHANGE + QUIET_S - SECONDS)) tn
 	[ "$q" -le 0 ] || sleep "$q"
 	# From an address of its own: entries the earlier cases left on n1
 	# and n2 (reset connections are not seen to end) cannot match these
 	# connections' 5-tuples and reach n3 in the bulk sync.
 	ip -n "$P-c" addr add "$CLIENT2/24" dev eth0 2>/dev/null
 	lc_start --source "$CLIENT2" || { fail third "longconn did not start: $(cat "$LC.err")"; lc_stop; return; }
+	tn=$(now)
 	if ! alab_node_add 3 || ! lab_wait 20 alab_bgp_up 3 || ! node_start 3; then
 		fail third "n3 did not join: $(alab_birdc r show protocols | tr '\n' ' ')"
 		lc_stop
@@ -303,6 +304,7 @@ t_third() {
 		lc_stop
 		return
 	fi
+	echo "  third: n3 built and announcing after $(ms_since "$tn") ms"
 	a=$(node_stat 3 new_flows)
 	for i in $(seq 20); do
 		[ -n "$(lab_get 2>/dev/null)" ] && ok=$((ok + 1))
