@@ -293,8 +293,8 @@ t_third() {
 	# connections' 5-tuples and reach n3 in the bulk sync.
 	ip -n "$P-c" addr add "$CLIENT2/24" dev eth0 2>/dev/null
 	lc_start --source "$CLIENT2" || { fail third "longconn did not start: $(cat "$LC.err")"; lc_stop; return; }
-	tn=$(now)
-	if ! alab_node_add 3 || ! lab_wait 20 alab_bgp_up 3 || ! node_start 3; then
+	if ! alab_node_add 3 || ! lab_wait 20 alab_bgp_up 3 ||
+		! { tn=$(now); node_start 3; }; then
 		fail third "n3 did not join: $(alab_birdc r show protocols | tr '\n' ' ')"
 		lc_stop
 		return
@@ -304,7 +304,8 @@ t_third() {
 		lc_stop
 		return
 	fi
-	echo "  third: n3 built and announcing after $(ms_since "$tn") ms"
+	echo "  third: n3 announcing $(ms_since "$tn") ms after its xlbd started" \
+		"(its VIP added by xlbctl then)"
 	a=$(node_stat 3 new_flows)
 	for i in $(seq 20); do
 		[ -n "$(lab_get 2>/dev/null)" ] && ok=$((ok + 1))
