@@ -444,15 +444,16 @@ t_disagree() {
 }
 
 # partition: the peer protocol between n1 and n2 dropped, BGP and data
-# untouched. Each sees the other down and keeps announcing; with the same
-# health views their tables stay the same and no connection breaks.
+# untouched. Each sees the other down and keeps announcing (the router's
+# route monitor shows no path leaving); with the same health views their
+# tables stay the same and no connection breaks.
 # Healed: up again, tables compared equal.
 t_partition() {
 	local why="" fo stalls failed resets outside reqs conn multi gone gresets
-	local t0
+	local t0 tp i ms
 	lab_wait 5 tables_match 1 2 || why="tables before: $(alab_ctl 1 peers)"
 	lc_start || { fail partition "longconn did not start: $(cat "$LC.err")"; lc_stop; return; }
-	t0=$(now)
+	t0=$(now) tp=$t0
 	alab_partition 1 2
 	lab_wait 3 both_down ||
 		why="$why peers not down: n1 $(alab_ctl 1 peers) n2 $(alab_ctl 2 peers)"
@@ -467,6 +468,11 @@ t_partition() {
 	lab_wait 5 tables_match 1 2 && lab_wait 5 tables_match 2 1 ||
 		why="$why not healed: n1 $(alab_ctl 1 peers) n2 $(alab_ctl 2 peers)"
 	echo "  partition: healed, tables compared equal after $(ms_since "$t0") ms"
+	# Neither node may have left the router's next hops, even briefly.
+	for i in 1 2; do
+		ms=$(alab_route_ms "$tp" "$i") &&
+			why="$why n$i's route left the router $ms ms after the partition began"
+	done
 	lc_verdict partition
 	[ "$conn" = "$CONNS" ] && [ "$resets" = 0 ] && [ "$multi" = 0 ] &&
 		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
