@@ -474,6 +474,7 @@ t_partition() {
 			why="$why n$i's route left the router $ms ms after the partition began"
 	done
 	lc_verdict partition
+	T_CHANGE=$SECONDS	# peers down and up again: their rings rebuilt
 	[ "$conn" = "$CONNS" ] && [ "$resets" = 0 ] && [ "$multi" = 0 ] &&
 		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
 	if [ -z "$why" ]; then
