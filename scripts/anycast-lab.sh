@@ -316,15 +316,60 @@ alab_vip() {
 	done
 }
 
-# alab_healthy I: every backend of node I is up.
+# alab_healthy I: node I has backends and every one of them is up (a
+# case may have removed some).
 alab_healthy() {
-	local n
-	n=$(alab_ctl "$1" -j list | "$LAB_PY" -c '
+	alab_ctl "$1" -j list | "$LAB_PY" -c '
 import json, sys
-print(sum(b.get("health") == "up" for v in json.load(sys.stdin)["vips"]
-          for b in v.get("backends", [])))')
-	[ "$n" = "$ALAB_NB" ]
+h = [b.get("health") for v in json.load(sys.stdin)["vips"]
+     for b in v.get("backends", [])]
+sys.exit(0 if h and all(x == "up" for x in h) else 1)'
 }
+
+# alab_backend_forget I ADDR: node I, down, loses backend ADDR from its
+# configuration (the state file it starts from), as an operator's change
+# made while it was away; fails when the file had no such backend.
+alab_backend_forget() {
+	local f="$LAB/n$1/state.yaml"
+	grep -q "^ *- addr: $2\$" "$f" || return 1
+	awk -v a="$2" '
+		skip && match($0, /^ */) && RLENGTH > ind { next }
+		{ skip = 0 }
+		$0 ~ "^ *- addr: " a "$" { skip = 1; match($0, /^ */); ind = RLENGTH; next }
+		{ print }' "$f" > "$f.tmp" && mv -f "$f.tmp" "$f"
+}
+
+# alab_partition I J / alab_heal I J: the switch drops the peer protocol
+# (UDP 7946, XLB_PEER_PORT) between nodes I and J, and nothing else.
+alab_partition() {
+	lab_ns sw nft -f - <<EOF
+table bridge alab_p$1$2 {
+	chain peers {
+		type filter hook forward priority 0; policy accept;
+		iifname "vn$1" oifname "vn$2" udp dport 7946 drop
+		iifname "vn$2" oifname "vn$1" udp dport 7946 drop
+	}
+}
+EOF
+}
+
+alab_heal() { lab_ns sw nft delete table bridge "alab_p$1$2"; }
+
+# alab_check_block I ADDR / alab_check_unblock I: node I's own TCP SYNs
+# to ADDR:80 dropped as they leave (netfilter's output hook): its health
+# checks fail, while the data plane's packets, sent by XDP, pass.
+alab_check_block() {
+	lab_ns "n$1" nft -f - <<EOF
+table inet alab_check {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ip daddr $2 tcp dport 80 tcp flags syn drop
+	}
+}
+EOF
+}
+
+alab_check_unblock() { lab_ns "n$1" nft delete table inet alab_check; }
 
 # --- routes: the switch between the lab's hand and xlbd's ------------------
 #

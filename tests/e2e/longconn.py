@@ -3,7 +3,7 @@
 
     longconn.py HOST [--port 80] [--conns 50] [--duration 10]
                 [--interval 0.1] [--stall-ms 150] [--timeout 1.0]
-                [--ready FILE] [--events N]
+                [--ready FILE] [--events N] [--source ADDR]
 
 Opens --conns TCP connections to HOST:PORT and keeps each one busy for
 --duration seconds: an HTTP/1.1 request with "Connection: keep-alive" every
@@ -25,7 +25,9 @@ end of the run), and the first --events (default 20) bad requests as
 they all fall inside the window where it broke something. Times are UNIX
 seconds. --ready FILE is written once every connection has had its first
 answer (or given up), so a test knows when to break something. SIGTERM or
-SIGINT ends the run early, as the end of --duration would.
+SIGINT ends the run early, as the end of --duration would. --source ADDR
+binds the connections to that local address (fresh 5-tuples: a test can
+keep them apart from the flows of an earlier run).
 
 Prints one JSON line: totals, first_bad/last_bad over all connections, and
 "conns", the list of per-connection records. Exit status 0 when it ran
@@ -157,7 +159,10 @@ async def run_conn(conn, run):
                % (a.path, a.host)).encode()
     try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(a.host, a.port), a.timeout * 2)
+            asyncio.open_connection(
+                a.host, a.port,
+                local_addr=(a.source, 0) if a.source else None),
+            a.timeout * 2)
     except (OSError, asyncio.TimeoutError) as e:
         conn.error = "connect: %s" % (e.__class__.__name__)
         run.started_one()
@@ -235,6 +240,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=1.0)
     ap.add_argument("--ready", default=None)
     ap.add_argument("--events", type=int, default=20)
+    ap.add_argument("--source", default=None)
     a = ap.parse_args()
     if not (0 < a.conns <= 1000 and 0 < a.duration <= 600 and
             0 < a.interval <= 60 and a.timeout > 0 and a.stall_ms > 0 and

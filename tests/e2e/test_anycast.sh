@@ -13,7 +13,17 @@
 #   drop    every frame to and from n1 dropped at the switch (link up):
 #           BFD takes the route out; the same assertions; the drop ends,
 #           n1 returns: no reset
-#   third   a third node joins: three next hops, new connections reach it
+#   removed n1 killed; b3 removed on n2 and from n1's state file while it
+#           is down; n1 returns: b1's and b2's connections keep their
+#           backend, no reset (b3's judged apart); entries n1 imported
+#   disagree n2's checks of b3 fail, n1's pass; the group takes b3 out on
+#           both at one epoch while n1 drains (its flows move to n2): tables
+#           equal, b1's and b2's connections intact (b3's: reset, counted)
+#   partition the peer protocol between n1 and n2 dropped: each sees the
+#           other down and keeps serving; equal tables, no connection breaks;
+#           healed: up again, tables compared equal
+#   third   under load, a third node joins a quiet group: three next hops,
+#           no connection breaks, new connections reach it
 #
 # Prints "PASS name" / "FAIL name: why" per case (and the measured failover
 # times), then "e2e: N passed, N failed". TESTS="case1 case2" runs some.
@@ -32,14 +42,17 @@ CONNS=50
 LC_MAX_S=40		# bound of a longconn run; the cases end it sooner
 CONVERGE_MS=2000	# the fault's window: detection and rerouting
 LC=""			# the running longconn's output file
+QUIET_S=21		# previous rings gone: XLB_RING_PREV_S twice, and a tick
+T_CHANGE=$SECONDS	# when a case last changed the nodes' tables
 
-# lc_start: CONNS long-lived connections from the client, in the
-# background, until lc_stop; returns once all of them have an answer.
+# lc_start [ARGS]: CONNS long-lived connections from the client, in the
+# background, until lc_stop; returns once all of them have an answer. ARGS
+# go to longconn.py.
 lc_start() {
 	LC=$LAB/lc.$RANDOM.json
 	rm -f "$LAB/lc.ready"
 	lab_ns c "$LAB_PY" tests/e2e/longconn.py "$VIP4" --conns "$CONNS" \
-		--duration "$LC_MAX_S" --ready "$LAB/lc.ready" \
+		--duration "$LC_MAX_S" --ready "$LAB/lc.ready" "$@" \
 		< /dev/null > "$LC" 2> "$LC.err" &
 	lab_wait 10 test -s "$LAB/lc.ready"
 }
@@ -54,23 +67,41 @@ lc_stop() {
 	lab_wait 5 test -s "$LC"
 }
 
-# lc_judge T0: the verdict on the run, the fault at UNIX time T0: prints
-# "failover_ms stalls failed resets outside requests connected backends"
-# where outside counts late requests not inside [T0 - 0.25 s, T0 +
-# CONVERGE_MS] (those longconn did not list count as outside) and backends
-# the connections that saw more than one.
+# lc_judge T0 [GONE]: the verdict on the run, the fault at UNIX time T0:
+# prints "failover_ms stalls failed resets outside requests connected
+# backends gone gone_resets" where outside counts late requests not inside
+# [T0 - 0.25 s, T0 + CONVERGE_MS] (those longconn did not list count as
+# outside) and backends the connections that saw more than one. GONE names
+# a backend (its answer, "b3") whose connections are judged apart: the
+# other counts leave them out, gone counts them, gone_resets their resets.
 lc_judge() {
-	"$LAB_PY" - "$LC" "$1" "$CONVERGE_MS" <<'EOF'
+	"$LAB_PY" - "$LC" "$1" "$CONVERGE_MS" "${2:-}" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
-t0, win = float(sys.argv[2]), float(sys.argv[3]) / 1000.0
-ev = [e for c in d["per_conn"] for e in c["events"]]
+t0, win, gone = float(sys.argv[2]), float(sys.argv[3]) / 1000.0, sys.argv[4]
+out = [c for c in d["per_conn"] if gone and gone in c["backends"]]
+cs = [c for c in d["per_conn"] if c not in out]
+ev = [e for c in cs for e in c["events"]]
 inside = [e for e in ev if e[0] >= t0 - 0.25 and e[1] <= t0 + win]
 fo = max((e[1] for e in inside), default=t0) - t0
-multi = sum(len(c["backends"]) > 1 for c in d["per_conn"])
-bad = d["stalls"] + d["failed"] + d["resets"]
-print(round(fo * 1000), d["stalls"], d["failed"], d["resets"],
-      bad - len(inside), d["requests"], d["connected"], multi)
+multi = sum(len(c["backends"]) > 1 for c in cs)
+stalls, failed = sum(c["stalls"] for c in cs), sum(c["failed"] for c in cs)
+resets = sum(c["reset"] for c in cs)
+print(round(fo * 1000), stalls, failed, resets,
+      stalls + failed + resets - len(inside), sum(c["requests"] for c in cs),
+      sum(c["connected"] for c in d["per_conn"]), multi, len(out),
+      sum(c["reset"] for c in out))
+EOF
+}
+
+# lc_resets: the reset connections of the last run by backend, "b3:5".
+lc_resets() {
+	"$LAB_PY" - "$LC" <<'EOF'
+import collections, json, sys
+d = json.load(open(sys.argv[1]))
+n = collections.Counter("+".join(c["backends"]) or "none"
+                        for c in d["per_conn"] if c["reset"])
+print(" ".join("%s:%d" % kv for kv in sorted(n.items())) or "none")
 EOF
 }
 
@@ -82,12 +113,16 @@ print(sum(v[sys.argv[2]] for v in json.load(sys.stdin)["vips"]
           if v["vip"] == sys.argv[1]))' "$ALAB_VIP" "$2"
 }
 
-# node_imported I: flow entries node I took from its peers' sync.
-node_imported() {
+# node_group I FIELD: a count of node I's group (xlbctl -j peers), e.g.
+# flows_exceptions, flows_sent.
+node_group() {
 	alab_ctl "$1" -j peers | "$LAB_PY" -c '
 import json, sys
-print(json.load(sys.stdin).get("group", {}).get("flows_imported", 0))'
+print(json.load(sys.stdin).get("group", {}).get(sys.argv[1], 0))' "$2"
 }
+
+# node_imported I: flow entries node I took from its peers' sync.
+node_imported() { node_group "$1" flows_imported; }
 
 now() { printf '%s' "$EPOCHREALTIME"; }
 # ms_since T: milliseconds from T (a now) to now.
@@ -153,7 +188,8 @@ t_up() {
 # BFD sees it), or it did not happen.
 failover() {
 	local name=$1 fault=$2 after=$3 back=$4 hurts=${5:-0} f1 m2 i2 route_ms v tr
-	local fo stalls failed resets outside reqs conn multi
+	local fo stalls failed resets outside reqs conn multi gone gresets i1 x2
+	N1_SEEN_UP=""
 	if ! lab_wait 10 alab_bfd_up 1 || ! lab_wait 10 alab_has_path 1; then
 		fail "$name" "n1 not announcing with BFD up before the fault"
 		return
@@ -187,11 +223,16 @@ failover() {
 	lab_wait 5 alab_has_path 1
 	sleep 1
 	lc_stop
-	read -r fo stalls failed resets outside reqs conn multi < <(lc_judge "$T0")
+	i1=$(node_imported 1) x2=$(node_group 2 flows_exceptions)
+	read -r fo stalls failed resets outside reqs conn multi gone gresets \
+		< <(lc_judge "$T0" "${FO_GONE:-}")
 	v="$conn/$CONNS connections, n1 had $f1, n2 took $m2 new flows (+$i2 synced from n1 before); $reqs requests:"
 	v="$v $stalls late, $failed failed, $resets reset, $outside outside the window"
 	echo "  $name: route to n1 gone after $route_ms ms; service restored after $fo ms;" \
-		"n1 back after $tr ms"
+		"n1 back after $tr ms, imported $i1 flow entries (n2 has $x2 exceptions)"
+	[ -z "${FO_GONE:-}" ] ||
+		echo "  $name: $gone connections on the removed $FO_GONE" \
+			"(judged apart): $gresets reset"
 	echo "  $name: $v"
 	[ -z "${N1_SEEN_UP:-}" ] ||
 		echo "  $name: n1 saw $N1_SEEN_UP backends up at the end of the fault"
@@ -236,33 +277,222 @@ back_n1() {
 
 t_drop() { failover drop "alab_drop 1" : back_n1 1; }
 
+# third: under CONNS connections through n1 and n2, n3 joins and
+# announces; ECMP moves about a third of them to it, which has never seen
+# them: its table is the group's, so none breaks; new connections reach it.
+# It joins a quiet group: no table change on n1 and n2 for QUIET_S, so
+# they keep no previous ring and sync nothing (docs/group.md); what n3
+# needs it must have from its own table. Joined sooner after a change, the
+# exceptions n1 and n2 still send can hide a wrong guess of n3's.
 t_third() {
-	local a i ok=0
-	if ! alab_node_add 3 || ! lab_wait 20 alab_bgp_up 3 || ! node_start 3; then
+	local a i ok=0 why="" fo stalls failed resets outside reqs conn multi gone gresets
+	local q=$((T_CHANGE + QUIET_S - SECONDS)) tn
+	[ "$q" -le 0 ] || sleep "$q"
+	# From an address of its own: entries the earlier cases left on n1
+	# and n2 (reset connections are not seen to end) cannot match these
+	# connections' 5-tuples and reach n3 in the bulk sync.
+	ip -n "$P-c" addr add "$CLIENT2/24" dev eth0 2>/dev/null
+	lc_start --source "$CLIENT2" || { fail third "longconn did not start: $(cat "$LC.err")"; lc_stop; return; }
+	if ! alab_node_add 3 || ! lab_wait 20 alab_bgp_up 3 ||
+		! { tn=$(now); node_start 3; }; then
 		fail third "n3 did not join: $(alab_birdc r show protocols | tr '\n' ' ')"
+		lc_stop
 		return
 	fi
 	if [ "$(alab_nexthops | wc -l)" -ne 3 ]; then
 		fail third "next hops: $(alab_nexthops | tr '\n' ' ')"
+		lc_stop
 		return
 	fi
+	echo "  third: n3 announcing $(ms_since "$tn") ms after its xlbd started" \
+		"(its VIP added by xlbctl then)"
 	a=$(node_stat 3 new_flows)
 	for i in $(seq 20); do
 		[ -n "$(lab_get 2>/dev/null)" ] && ok=$((ok + 1))
 	done
 	a=$(($(node_stat 3 new_flows) - a))
-	if [ "$ok" -ne 20 ] || [ "$a" -lt 1 ]; then
-		fail third "20 connections: $ok answered, $a on n3"
-		return
+	sleep 1
+	lc_verdict third
+	echo "  third: n3 imported $(node_imported 3) flow entries, carried" \
+		"$(node_stat 3 packets) packets"
+	[ "$ok" -eq 20 ] && [ "$a" -ge 1 ] || why="20 connections: $ok answered, $a on n3"
+	[ "$conn" = "$CONNS" ] && [ "$resets" = 0 ] && [ "$multi" = 0 ] &&
+		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
+	if [ -z "$why" ]; then
+		pass "third (n3 took $a of 20 new connections)"
+	else
+		fail third "$why"
 	fi
-	pass "third (n3 took $a of 20 connections)"
 }
 
-CASES=${TESTS:-"up kill drop third"}
+# removed: n1 killed; while it is down, b3 is removed on n2 (xlbctl) and
+# from n1's configuration (its state file); n1 returns with it gone. The
+# connections on b1 and b2 keep their backend (n2's entries for those
+# whose ring slot moved reach n1 in the bulk sync: with Maglev hardly any
+# moves, so n1 usually imports none); b3's are judged apart.
+remove_b3() {
+	alab_ctl 2 backend del "$ALAB_VIP" "$B3" > /dev/null &&
+		alab_backend_forget 1 "$B3"
+}
+
+detach_remove() { detach_n1 && remove_b3; }
+
+t_removed() {
+	FO_GONE=b3 failover removed crash_n1 detach_remove "node_start 1"
+	FO_GONE=""
+	# b3 back on both nodes, the same change on each, for the next cases.
+	alab_ctl 1 backend add "$ALAB_VIP" "$B3" > /dev/null
+	alab_ctl 2 backend add "$ALAB_VIP" "$B3" > /dev/null
+	lab_wait 10 alab_healthy 1 && lab_wait 10 alab_healthy 2 &&
+		lab_wait 5 tables_match 1 2 ||
+		echo "  removed: b3 not back on both nodes: $(alab_ctl 1 peers)"
+	T_CHANGE=$SECONDS
+}
+
+# peer_field I J FIELD: node I's FIELD (state, tables_equal, tables_differ)
+# for its peer node J.
+peer_field() {
+	alab_ctl "$1" -j peers | "$LAB_PY" -c '
+import json, sys
+for p in json.load(sys.stdin)["peers"]:
+    if p["addr"] == sys.argv[1]:
+        print(p[sys.argv[2]])' "$(alab_node_addr "$2")" "$3"
+}
+
+# tables_match I J: node I hears node J and holds the table J holds.
+tables_match() {
+	[ "$(peer_field "$1" "$2" state)" = up ] &&
+	[ "$(peer_field "$1" "$2" tables_differ)" = 0 ] &&
+	[ "$(peer_field "$1" "$2" tables_equal)" -gt 0 ]
+}
+
+# weights I: node I's backends of the VIP, "addr=effective_weight/health".
+weights() {
+	alab_ctl "$1" -j list | "$LAB_PY" -c '
+import json, sys
+print(" ".join(sorted("%s=%s/%s" % (b["addr"], b.get("effective_weight"),
+                                    b.get("health"))
+      for v in json.load(sys.stdin)["vips"] if v["vip"] == sys.argv[1]
+      for b in v.get("backends", []))))' "$ALAB_VIP"
+}
+
+# weights_are W: both nodes' weights are W.
+weights_are() { [ "$(weights 1)" = "$1" ] && [ "$(weights 2)" = "$1" ]; }
+
+both_down() {
+	[ "$(peer_field 1 2 state)" = down ] && [ "$(peer_field 2 1 state)" = down ]
+}
+
+# eff_is I W: node I gives b3 effective weight W.
+eff_is() { weights "$1" | grep -q "$B3=$2/"; }
+health_is() { weights "$1" | grep -q "$B3=[0-9]*/$2"; }
+
+# lc_verdict NAME [GONE]: stop the run, judge it (no fault window: T0 is
+# the run's end, so every late request counts) into the globals of
+# lc_judge's fields; prints them.
+lc_verdict() {
+	lc_stop
+	read -r fo stalls failed resets outside reqs conn multi gone gresets \
+		< <(lc_judge "$(now)" "${2:-}")
+	echo "  $1: $conn/$CONNS connections, $reqs requests: $stalls late," \
+		"$failed failed, $resets reset, $multi switched backend${2:+; $gone on $2 (judged apart): $gresets reset}"
+}
+
+# disagree: n2's checks of b3 fail (its SYNs dropped: the data plane still
+# reaches b3), n1's pass. The group takes b3 out on both nodes at one
+# epoch; around that switch n1 drains (BGP graceful shutdown, then
+# withdrawal), so its flows move to n2 while the tables change. After:
+# tables equal, b3 out on both (n1 still sees it up), no connection of b1
+# or b2 broken. b3's connections: DSR, b3 alive, but its flows go to b1 and
+# b2 now, which reset them (counted, not judged).
+t_disagree() {
+	local why="" fo stalls failed resets outside reqs conn multi gone gresets
+	local t0 td w
+	lab_wait 5 tables_match 1 2 || why="tables before: $(alab_ctl 1 peers)"
+	w=$(weights 1)
+	lc_start || { fail disagree "longconn did not start: $(cat "$LC.err")"; lc_stop; return; }
+	t0=$(now)
+	alab_check_block 2 "$B3"
+	lab_wait 5 health_is 2 down || why="$why n2 sees b3: $(weights 2)"
+	td=$(ms_since "$t0")
+	alab_ctl 1 node drain > /dev/null || why="$why n1 did not drain"
+	lab_wait 3 eff_is 1 0 || why="$why n1 keeps b3: $(weights 1)"
+	echo "  disagree: n2 saw b3 down after $td ms, n1 drained then;" \
+		"b3 out on n1 $(($(ms_since "$t0") - td)) ms later"
+	lab_wait 3 eff_is 2 0 || why="$why n2 keeps b3: $(weights 2)"
+	health_is 1 up || why="$why n1 sees b3: $(weights 1)"
+	lab_wait 3 alab_no_path 1 || why="$why n1 still routed"
+	lab_wait 3 tables_match 1 2 && lab_wait 3 tables_match 2 1 ||
+		why="$why tables: n1 $(alab_ctl 1 peers), n2 $(alab_ctl 2 peers)"
+	[ "$(weights 1)" = "$(weights 2 | sed 's,/down,/up,')" ] ||
+		why="$why weights n1 $(weights 1) n2 $(weights 2)"
+	alab_ctl 1 node undrain > /dev/null
+	lab_wait 5 alab_has_path 1 || why="$why n1 not back"
+	sleep 1
+	lc_verdict disagree b3
+	alab_check_unblock 2
+	lab_wait 10 weights_are "$w" ||
+		why="$why b3 not back: n1 $(weights 1) n2 $(weights 2)"
+	T_CHANGE=$SECONDS
+	[ "$conn" = "$CONNS" ] && [ "$resets" = 0 ] && [ "$multi" = 0 ] &&
+		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
+	if [ -z "$why" ]; then
+		pass "disagree (b3 out on both, tables equal; $gone b3 connections, $gresets reset)"
+	else
+		fail disagree "$why"
+	fi
+}
+
+# partition: the peer protocol between n1 and n2 dropped, BGP and data
+# untouched. Each sees the other down and keeps announcing (the router's
+# route monitor shows no path leaving); with the same health views their
+# tables stay the same and no connection breaks.
+# Healed: up again, tables compared equal.
+t_partition() {
+	local why="" fo stalls failed resets outside reqs conn multi gone gresets
+	local t0 tp i ms
+	lab_wait 5 tables_match 1 2 || why="tables before: $(alab_ctl 1 peers)"
+	lc_start || { fail partition "longconn did not start: $(cat "$LC.err")"; lc_stop; return; }
+	t0=$(now) tp=$t0
+	alab_partition 1 2
+	lab_wait 3 both_down ||
+		why="$why peers not down: n1 $(alab_ctl 1 peers) n2 $(alab_ctl 2 peers)"
+	echo "  partition: each saw the other down after $(ms_since "$t0") ms"
+	sleep 2
+	alab_has_path 1 && alab_has_path 2 ||
+		why="$why a node stopped serving: $(alab_nexthops | tr '\n' ' ')"
+	[ "$(weights 1)" = "$(weights 2)" ] ||
+		why="$why weights differ: n1 $(weights 1) n2 $(weights 2)"
+	t0=$(now)
+	alab_heal 1 2
+	lab_wait 5 tables_match 1 2 && lab_wait 5 tables_match 2 1 ||
+		why="$why not healed: n1 $(alab_ctl 1 peers) n2 $(alab_ctl 2 peers)"
+	echo "  partition: healed, tables compared equal after $(ms_since "$t0") ms"
+	# Neither node may have left the router's next hops, even briefly.
+	for i in 1 2; do
+		ms=$(alab_route_ms "$tp" "$i") &&
+			why="$why n$i's route left the router $ms ms after the partition began"
+	done
+	lc_verdict partition
+	T_CHANGE=$SECONDS	# peers down and up again: their rings rebuilt
+	[ "$conn" = "$CONNS" ] && [ "$resets" = 0 ] && [ "$multi" = 0 ] &&
+		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
+	if [ -z "$why" ]; then
+		pass partition
+	else
+		fail partition "$why"
+	fi
+}
+
+
+B3=198.18.0.13
+CLIENT2=198.18.2.3	# the client's second address (third)
+CASES=${TESTS:-"up kill drop removed disagree partition third"}
 if ! alab_up 2 || ! node_start 1 || ! node_start 2; then
 	echo "FAIL lab: could not build the anycast lab"
 	echo "e2e: 0 passed, 1 failed"
 	exit 1
 fi
+T_CHANGE=$SECONDS
 # shellcheck disable=SC2086
 lab_run_cases $CASES
