@@ -36,6 +36,8 @@ struct vip_state {
 					 * longer for flow sync (ring_keep_prev) */
 	int sync_fd;
 	time_t sync_since;
+	__u64 ring_ms;			/* CLOCK_MONOTONIC ms of the current
+					 * ring's install; 0: none */
 	time_t prev_since;		/* CLOCK_MONOTONIC s when the ring in
 					 * XLB_MAP_RING_PREV was replaced; 0:
 					 * none kept */
@@ -48,6 +50,7 @@ struct xlb {
 	int link_fd;
 	int upgrade_fd[UPGRADE_MAPS];	/* maps of a previous layout */
 	__u32 ring_size;
+	__u32 ring_prev_min_ms;
 	__u32 *ring;			/* scratch for ring builds */
 	__u32 *ring_keys;		/* 0..ring_size-1 for batch updates */
 	__u64 ring_gen;			/* rings installed so far */
@@ -103,6 +106,14 @@ static time_t mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+static __u64 mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
 }
 
 static int adopt(struct xlb *x)
@@ -333,6 +344,7 @@ int xlb_open(struct xlb **out, const struct xlb_opts *opts)
 	if (!x)
 		return -ENOMEM;
 	x->ring_size = ring;
+	x->ring_prev_min_ms = opts ? opts->ring_prev_min_ms : 0;
 	x->link_fd = -1;
 	for (i = 0; i < UPGRADE_MAPS; i++)
 		x->upgrade_fd[i] = -1;
@@ -475,6 +487,11 @@ static void ring_keep_prev(struct xlb *x, struct vip_state *v)
 
 	if (v->val.flags & XLB_VIP_F_NO_FLOWTABLE)
 		return;		/* its packets follow the current ring */
+	/* A ring that lived a moment (a VIP built up backend by backend)
+	 * named no flow's backend: the previous ring stays what it was. */
+	if (x->ring_prev_min_ms && v->ring_ms &&
+	    mono_ms() - v->ring_ms < x->ring_prev_min_ms)
+		return;
 	if (bpf_map_lookup_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
 				&v->val.id, &inner_id))
 		return;		/* the VIP's first ring */
@@ -575,6 +592,7 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 	if (inner < 0)
 		return inner;
 	ring_keep_prev(x, v);
+	v->ring_ms = mono_ms();
 	if (bpf_map_update_batch(inner, x->ring_keys, x->ring, &count, NULL) ||
 	    bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
 				&v->val.id, &inner, BPF_ANY))

@@ -23,6 +23,11 @@ struct xlb_opts {
 	__u32 ring_size;	/* 0: XLB_RING_DEFAULT; must be prime */
 	const char *pin_dir;	/* maps pinned here; ones already pinned
 				 * are adopted with their contents */
+	__u32 ring_prev_min_ms;	/* a ring replaced younger than this does
+				 * not become the previous ring (bpf/maps.h):
+				 * one being built up (a VIP's backends
+				 * added one by one) carried no flows. 0:
+				 * every replaced ring does */
 };
 
 enum xlb_attach_mode {

@@ -29,6 +29,8 @@ struct group {
 	bool dirty;			/* liveness or a late view: apply at
 					 * the next tick */
 	bool live[AGREE_MAX_NODES];
+	bool synced;			/* latched: once announcing, a lost
+					 * peer must not withdraw our routes */
 	bool bulk_in[AGREE_MAX_NODES];	/* its bulk sync to us is complete */
 	bool bulk_out[AGREE_MAX_NODES];	/* ours to it still to send */
 	struct sent_set sent[AGREE_MAX_NODES];
@@ -241,12 +243,14 @@ void group_flows_in(struct xlbd *d, int idx, const struct xlb_sync_flow *f,
 
 bool group_synced(const struct xlbd *d)
 {
-	const struct group *g = d->group;
+	struct group *g = d->group;
 	bool any = false;
 	int i;
 
-	if (!g || mono_ms() - g->started_ms >= GROUP_BULK_WAIT_MS)
+	if (!g || g->synced)
 		return true;
+	if (mono_ms() - g->started_ms >= GROUP_BULK_WAIT_MS)
+		return g->synced = true;
 	for (i = 1; i <= g->npeers; i++) {
 		if (!g->live[i])
 			continue;
@@ -254,7 +258,7 @@ bool group_synced(const struct xlbd *d)
 			return false;
 		any = true;
 	}
-	return any;
+	return g->synced = any;
 }
 
 struct collect {

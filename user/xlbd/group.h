@@ -78,8 +78,10 @@ void group_peer_live(struct xlbd *d, int idx, bool live);
 void group_flows_in(struct xlbd *d, int idx, const struct xlb_sync_flow *f,
 		    size_t n, bool end);
 
-/* Whether this node may announce its routes: no peer is up, or every peer
- * that is up finished its bulk sync to us, or GROUP_BULK_WAIT_MS passed. */
+/* Whether this node may announce its routes: every peer that is up (one
+ * at least) finished its bulk sync to us, or GROUP_BULK_WAIT_MS passed.
+ * Latched: once true, true until xlbd stops (a lost peer must not take
+ * our routes away). */
 bool group_synced(const struct xlbd *d);
 
 void group_stats(const struct xlbd *d, struct group_stats *out);

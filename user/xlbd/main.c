@@ -44,6 +44,11 @@
 #include "peer.h"
 #include "xlbd.h"
 
+/* A ring replaced younger than this does not become the previous ring:
+ * one built up backend by backend (xlbctl, a node joining) carried no
+ * flows, and its peers never had it (docs/group.md). */
+#define RING_PREV_MIN_MS	2000
+
 
 /* ---- start-up -------------------------------------------------------- */
 
@@ -231,6 +236,7 @@ static int start_dataplane(struct xlbd *d)
 				      d->conf.node.unconfirmed_entries,
 			      .confirm_rate = d->conf.node.confirm_rate,
 			      .ring_size = d->conf.node.ring_size,
+			      .ring_prev_min_ms = RING_PREV_MIN_MS,
 			      .pin_dir = d->pin_dir };
 	struct xlb_conf want;
 	char err[CONF_ERR_MAX] = "";
@@ -684,6 +690,7 @@ static int detach(struct xlbd *d, struct locks *l)
 				      d->conf.node.unconfirmed_entries,
 			      .confirm_rate = d->conf.node.confirm_rate,
 			      .ring_size = d->conf.node.ring_size,
+			      .ring_prev_min_ms = RING_PREV_MIN_MS,
 			      .pin_dir = d->pin_dir };
 	int rc;
 
