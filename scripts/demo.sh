@@ -74,10 +74,10 @@ ms_since() {
 	echo $(((10#$b - 10#$a) / 1000))
 }
 
-# node_counts I: node I's VIP counters "packets new_flows" (xlbctl stats),
-# "- -" while its xlbd is down.
+# node_counts I: node I's VIP counters "packets new_flows" (xlbctl list:
+# stats would wait a second for its rates), "- -" while its xlbd is down.
 node_counts() {
-	alab_ctl "$1" -j stats 2>/dev/null | "$LAB_PY" -c '
+	alab_ctl "$1" -j list 2>/dev/null | "$LAB_PY" -c '
 import json, sys
 try:
     v = [v for v in json.load(sys.stdin)["vips"] if v["vip"] == sys.argv[1]]
@@ -114,17 +114,21 @@ except Exception:
 # Shows for watch (each sets LINE).
 declare -A R_PK=()
 R_T=0
-# show_rates: each node's VIP packets per second since the last call
-# ("xlbd down" while it is), and where the router sends the VIP.
+R_LINE=""
+# show_rates: each node's VIP packets per second over the last 0.2 s or
+# more ("xlbd down" while it is), and where the router sends the VIP.
 show_rates() {
 	local i p t out=""
 	t=${EPOCHREALTIME/./}
+	if [ -n "$R_LINE" ] && [ $((t - R_T)) -lt 200000 ]; then
+		LINE=$R_LINE
+		return
+	fi
 	for i in 1 2; do
 		read -r p _ < <(node_counts "$i")
 		if [ "$p" = - ]; then
 			out+="n$i: xlbd down      "
-		elif [ "${R_PK[$i]:--}" != - ] && [ "$t" -gt "$R_T" ] &&
-			[ "$p" -ge "${R_PK[$i]}" ]; then
+		elif [ "${R_PK[$i]:--}" != - ] && [ "$p" -ge "${R_PK[$i]}" ]; then
 			out+=$(printf 'n%d: %5d pkt/s      ' "$i" \
 				$(((p - R_PK[$i]) * 1000000 / (t - R_T))))
 		else
@@ -133,18 +137,20 @@ show_rates() {
 		R_PK[$i]=$p
 	done
 	R_T=$t
-	LINE="${out}router -> $(hops)"
+	R_LINE="${out}router -> $(hops)"
+	LINE=$R_LINE
 }
 show_b3() { LINE="b3 as n1 sees it: $(be_health 1 $B3), as n2 sees it: $(be_health 2 $B3)"; }
 
 # watch SECONDS SHOW CMD...: wait until CMD succeeds (SECONDS at most),
-# showing the live line SHOW sets meanwhile and once more at the end;
-# WAITED_MS is how long it took.
+# showing meanwhile the live line SHOW sets, and its last state at the
+# end (nothing when CMD succeeds at once); WAITED_MS is how long it took.
 watch() {
-	local deadline=$((SECONDS + $1)) show=$2 t0 rc=0
+	local deadline=$((SECONDS + $1)) show=$2 t0 rc=0 shown=0
 	shift 2
 	t0=$(now)
 	R_PK=()
+	R_LINE=""
 	$show
 	while ! "$@" > /dev/null 2>&1; do
 		if [ "$SECONDS" -ge "$deadline" ]; then
@@ -152,14 +158,26 @@ watch() {
 			break
 		fi
 		live "$LINE"
+		shown=1
 		sleep 0.2
 		$show
 	done
 	WAITED_MS=$(ms_since "$t0")
-	$show
-	live "$LINE"
-	live_done
+	if [ "$shown" = 1 ]; then
+		$show
+		live "$LINE"
+		live_done
+	fi
 	return $rc
+}
+
+# observe SECONDS: the live counts for SECONDS, to see the traffic go (a
+# time to look, not a wait for anything).
+OBS_END=0
+obs_over() { [ "${EPOCHREALTIME/./}" -ge "$OBS_END" ]; }
+observe() {
+	OBS_END=$((${EPOCHREALTIME/./} + $1 * 1000000))
+	watch $(($1 + 2)) show_rates obs_over
 }
 
 # burst N: N new connections from the client, one request each; counts
@@ -229,7 +247,7 @@ EOF
 lc_report() {
 	tell "$LC_CONNECTED connections, $LC_REQUESTS requests: $LC_RESETS reset," \
 		"$LC_FAILED failed, $LC_LATE late (>150 ms); longest pause $LC_PAUSE ms;" \
-		"$LC_SWITCHED changed backend"
+		"$LC_SWITCHED changed backend; per backend: $LC_SHARE"
 }
 
 # node_conf I: node I's configuration file: the VIP and its backends as
@@ -315,7 +333,9 @@ alab_xdp_detach 1
 tell "route to n1 gone from the router ${route_ms} ms after the kill; n1's program detached"
 watch 10 show_rates n_took 2 "$f1" ||
 	tell "(n2 took only $(minus "$(new_flows 2)" "$N_BASE") of n1's $f1 connections)"
-tell "n2 took over $(minus "$(new_flows 2)" "$N_BASE") connections in flight (new flows on n2 since the kill)"
+tell "n2 took over $(minus "$(new_flows 2)" "$N_BASE") connections in flight (new flows on n2 since the kill);"
+tell "they go on through n2 alone:"
+observe 2
 
 say "3. The node comes back: xlbd restarted on n1"
 tell "It attaches again, its checks find b1-b3 healthy, it announces; the router gives it its share again."
@@ -326,7 +346,8 @@ S3_MS=$(ms_since "$t")
 tell "n1 announced and back on the router after ${S3_MS} ms"
 SETTLE=""
 watch 5 show_rates n_settled 1
-tell "n1 carries $(new_flows 1) of the long-lived connections again, with their backends"
+tell "n1 carries $(new_flows 1) of the long-lived connections again, with their backends:"
+observe 2
 lc_stop || die "no summary from the long-lived connections: $(cat "$LC.err")"
 lc_report
 S2="$LC_RESETS reset of $LC_CONNECTED, longest pause $LC_PAUSE ms, route gone in $route_ms ms, back in $S3_MS ms"
