@@ -13,14 +13,18 @@
 #                 one that does not, the step says so and is skipped)
 #   5. backend    b3's HTTP server killed: the checks take it out, the VIP
 #                 keeps answering from b1 and b2; b3 comes back
-# then one summary line. The backend dies last: a node keeps a VIP's ring
-# from before each change for 120 s (bpf/flowtab.h, prev_pick) and gives
-# it to a moved flow that misses its flow table, so a connection opened
-# after b3's return that moves node within those 120 s would be sent to
-# the old ring's backend and reset. For the same reason each node gets
-# its VIP whole from a file at start (one ring), not backend by backend. Bounded: ~200 short requests and two long-lived
+# then one summary line. Bounded: ~200 short requests and two long-lived
 # runs of a minute at most; every wait has a deadline; the namespaces go
 # on exit, failure and Ctrl-C included. Root on Debian 12.
+#
+# Why the backend dies last: a node keeps a VIP's ring from before each
+# change for 120 s (bpf/flowtab.h, prev_pick) and gives its pick to a TCP
+# packet that misses the flow table, taking it for a flow older than the
+# change. A connection to b3 opened after b3's return and moved to the
+# other node within those 120 s would be sent to another backend and
+# reset. For the same reason each node reads its VIP whole from a file
+# (one ring from the start), not backend by backend.
+#
 # The single-node demo is scripts/demo-single.sh.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -292,7 +296,7 @@ n_settled() {
 	SETTLE=$f
 	[ "$f" != - ] && [ "$f" -gt 0 ] && [ "$f" = "$last" ]
 }
-lc_done() { ! kill -0 "$1" 2>/dev/null; }
+ended() { ! kill -0 "$1" 2>/dev/null; }
 
 # --- the lab ---------------------------------------------------------------
 
@@ -307,7 +311,7 @@ alab_up 2 || die "could not build the lab (see $LAB)"
 for i in 1 2; do
 	node_start "$i" || die "n$i did not come up (see $LAB/n$i/xlbd.log)"
 done
-lab_wait 10 alab_has_path 1 && lab_wait 10 alab_has_path 2 ||
+{ lab_wait 10 alab_has_path 1 && lab_wait 10 alab_has_path 2; } ||
 	die "the router does not route to both nodes: $(hops)"
 tell "up after $(ms_since "$t") ms in namespaces $P-*; VIP $ALAB_VIP, backends b1-b3 healthy on both nodes"
 tell "router -> $(hops)(two equal paths: it hashes each connection's addresses and ports to one node)"
@@ -363,9 +367,10 @@ else
 	a1=$(new_flows 1)
 	lc_start "$LC_DRAIN" || die "the long-lived connections did not start: $(cat "$LC.err")"
 	tell "$LC_DRAIN long-lived connections, on n1: $(minus "$(new_flows 1)" "$a1")"
-	alab_ctl 1 node drain --grace "$GRACE_S" --wait > "$LAB/drain.out" 2>&1 &
+	alab_ctl 1 node drain --grace "$GRACE_S" --wait --timeout 20 \
+		> "$LAB/drain.out" 2>&1 &
 	drain=$!
-	watch 30 show_rates lc_done "$drain"
+	watch 30 show_rates ended "$drain"
 	wait "$drain"
 	rc=$?
 	sed 's/^/   xlbctl: /' "$LAB/drain.out"
