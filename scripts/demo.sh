@@ -382,6 +382,8 @@ else
 	tell "xlbctl node undrain: n1 announces again"
 	alab_ctl 1 node undrain | sed 's/^/   xlbctl: /'
 	watch 10 show_rates alab_has_path 1 || die "n1 did not come back after undrain"
+	tell "the router sends n1 its share again, long-lived connections included:"
+	observe 2
 	burst 20
 	lc_stop || die "no summary from the long-lived connections: $(cat "$LC.err")"
 	lc_report
