@@ -47,7 +47,11 @@ P=${P:-xlba$$}
 
 # 1: xlbd keeps the tun and the include file and tells BIRD (the bird
 # branch); 0: the lab does it by hand around an xlbd that knows no BIRD.
-ALAB_XLBD_BIRD=${ALAB_XLBD_BIRD:-0}
+ALAB_XLBD_BIRD=${ALAB_XLBD_BIRD:-1}
+# 1: the nodes are peers (--peer-key, --peer: one table agreed by all, flow
+# sync; docs/group.md), each listing every node the lab may hold.
+ALAB_PEERS=${ALAB_PEERS:-1}
+ALAB_MAX_NODES=3
 ALAB_NODES=""			# indices of the nodes built, "1 2"
 ALAB_NB=3			# backends
 ALAB_AS=65000			# the router's; node I is ALAB_AS + I
@@ -251,13 +255,21 @@ alab_ctl() { "$LAB_BUILD/xlbctl" -s "$LAB/n$1/xlbd.sock" "${@:2}"; }
 # alab_xlbd_start I [ARGS...]: xlbd on node I, in the background; with
 # ALAB_XLBD_BIRD=1 it also keeps the node's routes (tun, include file).
 alab_xlbd_start() {
-	local i=$1 d="$LAB/n$1" bird=()
+	local i=$1 d="$LAB/n$1" bird=() peers=() j
 	shift
 	[ "$ALAB_XLBD_BIRD" = 1 ] && bird=(--bird-socket "$d/bird.ctl"
 		--bird-include "$(alab_routes "$i")")
+	if [ "$ALAB_PEERS" = 1 ]; then
+		[ -s "$LAB/peer.key" ] || { head -c 32 /dev/urandom > "$LAB/peer.key"
+			chmod 600 "$LAB/peer.key"; }
+		peers=(--peer-key "$LAB/peer.key")
+		for ((j = 1; j <= ALAB_MAX_NODES; j++)); do
+			[ "$j" = "$i" ] || peers+=(--peer "$(alab_node_addr "$j")")
+		done
+	fi
 	lab_ns "n$i" "$LAB_BUILD/xlbd" -i eth0 -s "$d/xlbd.sock" \
 		--pin-root "$LAB/bpf/n$i" --state "$d/state.yaml" "${bird[@]}" \
-		"$@" < /dev/null >> "$d/xlbd.log" 2>&1 &
+		"${peers[@]}" "$@" < /dev/null >> "$d/xlbd.log" 2>&1 &
 	lab_wait 10 alab_ctl "$i" list ||
 		{ echo "alab: xlbd on n$i did not start" >&2; return 1; }
 }

@@ -35,8 +35,11 @@
 #endif
 /* How long a VIP's ring before its last change stays in xlb_ring_prev
  * (bpf/maps.h): a TCP flow older than the change that reaches this node
- * without an entry within it still finds its backend. */
-#define XLB_RING_PREV_S		120
+ * without an entry within it still finds its backend. Short: a flow born
+ * after the change on a peer, and moved here within it, would take the old
+ * ring's backend unless flow sync told us (user/lib/flowsync.c counts it
+ * as an exception); after it, flow sync alone carries older flows. */
+#define XLB_RING_PREV_S		10
 /* Non-VIP filter: one bit per hash of a VIP address (xlb/hash.h). */
 #define XLB_VIP_FILTER_SHIFT	16
 #define XLB_VIP_FILTER_WORDS	((1U << XLB_VIP_FILTER_SHIFT) / 64)

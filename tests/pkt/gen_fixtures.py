@@ -1075,6 +1075,20 @@ def flow_sync_cases():
     emit(f"backend-del {FT_VIP} 198.18.2.1")
     emit("sync-export 0 all")
 
+    # A flow born after a change: the ring picks its backend, but a peer
+    # that still keeps the previous ring would give it that ring's: an
+    # exception while the previous ring is kept, none after.
+    ft_setup()
+    emit(f"backend {FT_VIP} 198.18.2.2 weight=0")
+    emit(f"weights {FT_VIP} 198.18.2.1=0 198.18.2.2=1")
+    s = tcp(8300, "S")
+    a = tcp(8300, "A")
+    run("sync/after-change-syn", "tx", s, ft_to("198.18.2.2", s))
+    run("sync/after-change-ack", "tx", a, ft_to("198.18.2.2", a))
+    emit("sync-export 1")
+    emit("ring-prev-drop")
+    emit("sync-export 0")
+
 
 def flowtable_off_cases():
     """flow-table: off hashes every packet and keeps no state."""

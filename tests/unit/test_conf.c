@@ -912,6 +912,49 @@ static void test_round_trip_file(void **state)
 	conf_free(&a);
 }
 
+/* The peer settings: the list in canonical form, written back the same;
+ * each address once, at most CONF_PEERS_MAX, no loopback. */
+static void test_peers(void **state)
+{
+	char err[CONF_ERR_MAX], big[2048];
+	struct xlb_conf a, b;
+	size_t n, i;
+
+	(void)state;
+	parse_ok("node:\n  peer-key: /etc/xlb/peer.key\n"
+		 "  peers: [198.18.0.22, \"2001:DB8:0::7\"]\n"
+		 "  peer-interval: 100\n  peer-dead: 5\n", &a);
+	assert_string_equal(a.node.peers, "198.18.0.22 2001:db8::7");
+	assert_string_equal(a.node.peer_key, "/etc/xlb/peer.key");
+	assert_int_equal(a.node.peer_interval_ms, 100);
+	assert_int_equal(a.node.peer_dead, 5);
+	round_trip(&a);
+	conf_free(&a);
+	conf_init(&b);
+	assert_int_equal(b.node.peer_interval_ms, CONF_PEER_INTERVAL_DEF);
+	assert_int_equal(b.node.peer_dead, CONF_PEER_DEAD_DEF);
+	assert_int_equal(conf_parse_string("node:\n  peers: [198.18.0.2, "
+					   "198.18.0.2]\n", "x.yaml", &b, err,
+					   sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "given twice"));
+	assert_int_equal(conf_parse_string("node:\n  peers: [\"::1\"]\n",
+					   "x.yaml", &b, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "loopback"));
+	assert_int_equal(conf_parse_string("node:\n  peer-key: rel\n",
+					   "x.yaml", &b, err, sizeof(err)),
+			 -EINVAL);
+	n = (size_t)snprintf(big, sizeof(big), "node:\n  peers: [");
+	for (i = 0; i <= CONF_PEERS_MAX; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "%s198.18.3.%zu",
+				      i ? ", " : "", i + 1);
+	snprintf(big + n, sizeof(big) - n, "]\n");
+	assert_int_equal(conf_parse_string(big, "x.yaml", &b, err,
+					   sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "more than 16 peers"));
+	conf_free(&b);
+}
+
 /* Values no file above has: strings that need quoting or escapes, a
  * check of type none with settings, defaults left out, wildcard port. */
 static void test_round_trip_odd(void **state)
@@ -1561,6 +1604,7 @@ int main(void)
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_edits),
 		cmocka_unit_test(test_text_forms),
+		cmocka_unit_test(test_peers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,6 +122,66 @@ static void test_flow_refused(void **state)
 	assert_int_equal(peer_flow_get(rec, &out), -EINVAL);
 }
 
+/* A heartbeat's view and a FLOWS message's records through the encoder,
+ * the MAC and the parser; a view without its epoch is refused. */
+static void test_messages(void **state)
+{
+	static const struct peer_key key = { .k = "0123456789abcdef0123456789abcdef",
+					      .len = 32 };
+	struct agree_entry v[3] = { view("198.18.1.1:80/tcp", "198.18.0.11"),
+				    view("198.18.1.1:80/tcp", "198.18.0.12"),
+				    view("[2001:db8:1::1]:443/tcp",
+					 "2001:db8:2::5") };
+	struct xlb_sync_flow f[2] = {
+		flow("198.19.7.7", "198.18.1.1:80/tcp", "198.18.0.12"),
+		flow("2001:db8:9::9", "[2001:db8:1::1]:443/tcp",
+		     "2001:db8:2::5") };
+	struct peer_msg h = { .type = PEER_MSG_HEARTBEAT }, m;
+	static uint8_t buf[PEER_MSG_MAX];
+	struct peer_sync s;
+	struct peer_enc e;
+	int len;
+
+	(void)state;
+	peer_enc_start(&e, buf, sizeof(buf), &h);
+	assert_int_equal(peer_enc_view(&e, 0x0102030405060708ULL, v, 3), 0);
+	len = peer_enc_seal(&e, &key);
+	assert_true(len > 0);
+	assert_int_equal(peer_decode(buf, (size_t)len, &key, &m), PEER_OK);
+	assert_int_equal(peer_sync_parse(&m, &s), PEER_OK);
+	assert_true(s.has_epoch);
+	assert_true(s.epoch == 0x0102030405060708ULL);
+	assert_int_equal(s.nview, 3);
+	assert_memory_equal(s.view, v, sizeof(v));
+	peer_sync_free(&s);
+
+	h.type = PEER_MSG_FLOWS;
+	peer_enc_start(&e, buf, sizeof(buf), &h);
+	assert_int_equal(peer_enc_flows(&e, f, 2, true), 0);
+	len = peer_enc_seal(&e, &key);
+	assert_int_equal(peer_decode(buf, (size_t)len, &key, &m), PEER_OK);
+	assert_int_equal(peer_sync_parse(&m, &s), PEER_OK);
+	assert_int_equal(s.nflows, 2);
+	assert_true(s.bulk_end);
+	assert_memory_equal(s.flows, f, sizeof(f));
+	peer_sync_free(&s);
+
+	/* Records without the epoch they take effect at. */
+	{
+		uint8_t rec[PEER_VIEW_REC];
+
+		peer_view_put(rec, &v[0]);
+		peer_enc_start(&e, buf, sizeof(buf), &h);
+		assert_int_equal(peer_enc_tlv(&e, PEER_TLV_HEALTH_VIEW, rec,
+					      sizeof(rec)), 0);
+		len = peer_enc_seal(&e, &key);
+		assert_int_equal(peer_decode(buf, (size_t)len, &key, &m),
+				 PEER_OK);
+		assert_int_equal(peer_sync_parse(&m, &s),
+				 PEER_DROP_MALFORMED);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_view_refused),
 		cmocka_unit_test(test_flow_roundtrip),
 		cmocka_unit_test(test_flow_refused),
+		cmocka_unit_test(test_messages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

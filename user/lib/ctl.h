@@ -42,9 +42,14 @@
  *   config             -                                      config (the
  *                                                              running
  *                                                              xlb.conf)
+ *   peers              -                                      peers, dropped,
+ *                                                              sent (peer.h)
  *   shutdown           -                                      - (then xlbd
  *                                                              detaches and
  *                                                              exits)
+ *   node-drain         [grace] (seconds)                      node
+ *   node-undrain       -                                      node
+ *   node-status        -                                      node
  *
  * vip-add's interval and timeout are numbers of seconds with at most three
  * decimals; a timeout above the interval is refused, an absent one is
@@ -63,6 +68,15 @@
  *          "new_flows" }] }]
  * counters: { "<name>": N, ... } (enum xlb_counter names), plus
  *          "flows_in_table": N, "flow_table_size": N
+ * node (and "routing" in stats): { "drained", "phase"
+ *          ("serving|graceful|withdrawn"), "grace_left_ms"?, "routing"
+ *          (routes kept for BIRD or not), and with routing "device",
+ *          "device_up", "include", "routes", "synced" (BIRD has the files
+ *          as they are), and with a BIRD socket "socket", "configures_ok",
+ *          "configures_failed", "last_ok", "last_result" }
+ * node-drain is idempotent: on a drained node it changes nothing. grace
+ * (default CTL_GRACE_DEFAULT_S) is how long the routes stay, marked with
+ * the graceful-shutdown community, before they are withdrawn.
  * flows: [{ "client": "ADDR:PORT", "vip", "backend", "state"
  *          ("unconfirmed|established|fin"), "idle_s", "idle_limit_s",
  *          "expired" }]
@@ -88,5 +102,7 @@
  * its reply must be taken within as much again. */
 #define CTL_TIMEOUT_MS		5000
 #define CTL_FLOWS_LIMIT_MAX	1000000000	/* flows' "limit" */
+#define CTL_GRACE_DEFAULT_S	5		/* node-drain's "grace" */
+#define CTL_GRACE_MAX_S		3600
 
 #endif

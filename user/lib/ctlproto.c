@@ -44,6 +44,10 @@ static const struct ctl_member m_flows[] = {
 	M_INT("limit", CTL_FLOWS_LIMIT_MAX),
 };
 
+static const struct ctl_member m_node_drain[] = {
+	M_INT("grace", CTL_GRACE_MAX_S),
+};
+
 #define VERB(c, m)	{ (c), (m), ARRAY_SIZE(m) }
 #define VERB0(c)	{ (c), NULL, 0 }
 
@@ -62,6 +66,10 @@ static const struct ctl_verb verbs[] = {
 	VERB0("shutdown"),
 	VERB("reload", m_reload),
 	VERB0("config"),
+	VERB0("peers"),
+	VERB("node-drain", m_node_drain),
+	VERB0("node-undrain"),
+	VERB0("node-status"),
 };
 
 const struct ctl_verb *ctl_verb_find(const char *cmd)

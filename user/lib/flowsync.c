@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -50,50 +51,90 @@ static int vip_of(struct xlb *x, const struct xlb_flow_key *k,
 	return xlb_vip_id(x, vk, id);
 }
 
-struct export {
-	struct xlb *x;
-	int rings_fd, backends_fd, vips_fd;
-	__u32 ring_size;
-	__u32 *ring[XLB_MAX_VIPS];	/* read on first use; NULL: none */
-	bool ring_read[XLB_MAX_VIPS];
+/* A VIP's rings, read on first use. */
+struct rings {
+	int fd;				/* outer map; -1: the previous rings,
+					 * from xlb_ring_prev_sync_fd */
+	__u32 *ring[XLB_MAX_VIPS];	/* NULL: none */
+	bool read[XLB_MAX_VIPS];
 };
 
-static const __u32 *ring_of(struct export *e, __u32 vip_id)
+struct export {
+	struct xlb *x;
+	int backends_fd, vips_fd;
+	__u32 ring_size;
+	struct rings cur, prev;
+};
+
+static const __u32 *ring_of(struct export *e, struct rings *r, __u32 vip_id)
 {
 	__u32 inner_id, i;
 	int fd;
 
 	if (vip_id >= XLB_MAX_VIPS)
 		return NULL;
-	if (e->ring_read[vip_id])
-		return e->ring[vip_id];
-	e->ring_read[vip_id] = true;
-	if (bpf_map_lookup_elem(e->rings_fd, &vip_id, &inner_id))
+	if (r->read[vip_id])
+		return r->ring[vip_id];
+	r->read[vip_id] = true;
+	if (r->fd < 0) {
+		fd = xlb_ring_prev_sync_fd(e->x, vip_id);
+		if (fd < 0)
+			return NULL;
+		fd = dup(fd);
+	} else if (!bpf_map_lookup_elem(r->fd, &vip_id, &inner_id)) {
+		fd = bpf_map_get_fd_by_id(inner_id);
+	} else {
 		return NULL;
-	fd = bpf_map_get_fd_by_id(inner_id);
+	}
 	if (fd < 0)
 		return NULL;
-	e->ring[vip_id] = calloc(e->ring_size, sizeof(__u32));
-	for (i = 0; e->ring[vip_id] && i < e->ring_size; i++)
-		if (bpf_map_lookup_elem(fd, &i, &e->ring[vip_id][i]))
-			e->ring[vip_id][i] = XLB_RING_NONE;
+	r->ring[vip_id] = calloc(e->ring_size, sizeof(__u32));
+	for (i = 0; r->ring[vip_id] && i < e->ring_size; i++)
+		if (bpf_map_lookup_elem(fd, &i, &r->ring[vip_id][i]))
+			r->ring[vip_id][i] = XLB_RING_NONE;
 	close(fd);
-	return e->ring[vip_id];
+	return r->ring[vip_id];
 }
 
-/* Whether a peer picks this entry's backend by itself: a deterministic
- * algorithm whose current ring gives the entry's slot. */
+/* The slot ring r gives the flow, if that slot is a live backend of the
+ * VIP (as the balancer's backend_get): else XLB_RING_NONE. */
+static __u32 ring_slot(struct export *e, struct rings *r, __u32 vip_id,
+		       const struct xlb_flow *f)
+{
+	const __u32 *ring = ring_of(e, r, vip_id);
+	struct xlb_backend be;
+	__u32 slot;
+
+	if (!ring || !e->ring_size)
+		return XLB_RING_NONE;
+	slot = ring[f->hash % e->ring_size];
+	if (slot == XLB_RING_NONE ||
+	    bpf_map_lookup_elem(e->backends_fd, &slot, &be) ||
+	    !(be.flags & XLB_BE_F_ACTIVE) || be.vip_id != vip_id)
+		return XLB_RING_NONE;
+	return slot;
+}
+
+/* Whether a peer with our rings picks this entry's backend by itself for
+ * a packet of the flow that finds no entry there: a deterministic
+ * algorithm, the current ring's slot, and for TCP while a previous ring is
+ * kept (the balancer's prev_pick) that ring's slot too - a peer's previous
+ * ring may be in use for it. */
 static bool peer_agrees(struct export *e, const struct xlb_vip_key *vk,
-			__u32 vip_id, const struct xlb_flow *f)
+			__u32 vip_id, const struct xlb_flow_key *k,
+			const struct xlb_flow *f)
 {
 	struct xlb_vip v;
-	const __u32 *ring;
+	__u32 prev;
 
 	if (bpf_map_lookup_elem(e->vips_fd, vk, &v) ||
-	    !xlb_algo_deterministic(v.algo))
+	    !xlb_algo_deterministic(v.algo) ||
+	    ring_slot(e, &e->cur, vip_id, f) != f->backend)
 		return false;
-	ring = ring_of(e, vip_id);
-	return ring && e->ring_size && ring[f->hash % e->ring_size] == f->backend;
+	if (k->proto != IPPROTO_TCP || v.flags & XLB_VIP_F_NO_FLOWTABLE)
+		return true;
+	prev = ring_slot(e, &e->prev, vip_id, f);
+	return prev == XLB_RING_NONE || prev == f->backend;
 }
 
 int xlb_flow_export(struct xlb *x, bool all, xlb_sync_cb cb, void *ctx,
@@ -115,10 +156,11 @@ int xlb_flow_export(struct xlb *x, bool all, xlb_sync_cb cb, void *ctx,
 	if (!e)
 		return -ENOMEM;
 	e->x = x;
-	e->rings_fd = fd_of(x, XLB_STR(XLB_MAP_MAGLEV));
+	e->cur.fd = fd_of(x, XLB_STR(XLB_MAP_MAGLEV));
+	e->prev.fd = -1;
 	e->backends_fd = fd_of(x, XLB_STR(XLB_MAP_BACKENDS));
 	e->vips_fd = fd_of(x, XLB_STR(XLB_MAP_VIPS));
-	if (flows_fd < 0 || cfg_fd < 0 || e->rings_fd < 0 ||
+	if (flows_fd < 0 || cfg_fd < 0 || e->cur.fd < 0 ||
 	    e->backends_fd < 0 || e->vips_fd < 0 ||
 	    bpf_map_lookup_elem(cfg_fd, &zero, &cfg)) {
 		free(e);
@@ -146,7 +188,7 @@ int xlb_flow_export(struct xlb *x, bool all, xlb_sync_cb cb, void *ctx,
 			st->skipped++;
 			continue;
 		}
-		if (!all && peer_agrees(e, &vk, vip_id, &f))
+		if (!all && peer_agrees(e, &vk, vip_id, &k, &f))
 			continue;
 		memset(&s, 0, sizeof(s));
 		s.key = k;
@@ -157,8 +199,10 @@ int xlb_flow_export(struct xlb *x, bool all, xlb_sync_cb cb, void *ctx,
 		st->exported++;
 		err = cb(&s, ctx);
 	}
-	for (i = 0; i < XLB_MAX_VIPS; i++)
-		free(e->ring[i]);
+	for (i = 0; i < XLB_MAX_VIPS; i++) {
+		free(e->cur.ring[i]);
+		free(e->prev.ring[i]);
+	}
 	free(e);
 	return err;
 }

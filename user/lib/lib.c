@@ -32,6 +32,10 @@ struct vip_state {
 	struct xlb_vip val;
 	struct be_state *be;
 	size_t nbe;
+	bool has_sync;			/* sync_fd: the previous ring, kept
+					 * longer for flow sync (ring_keep_prev) */
+	int sync_fd;
+	time_t sync_since;
 	time_t prev_since;		/* CLOCK_MONOTONIC s when the ring in
 					 * XLB_MAP_RING_PREV was replaced; 0:
 					 * none kept */
@@ -46,6 +50,7 @@ struct xlb {
 	__u32 ring_size;
 	__u32 *ring;			/* scratch for ring builds */
 	__u32 *ring_keys;		/* 0..ring_size-1 for batch updates */
+	__u64 ring_gen;			/* rings installed so far */
 	struct vip_state vips[XLB_MAX_VIPS];
 	__u32 slot_gen[XLB_MAX_BACKENDS];
 	bool slot_used[XLB_MAX_BACKENDS];
@@ -476,10 +481,28 @@ static void ring_keep_prev(struct xlb *x, struct vip_state *v)
 	fd = bpf_map_get_fd_by_id(inner_id);
 	if (fd < 0)
 		return;
-	if (!bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_RING_PREV),
-				 &v->val.id, &fd, BPF_ANY))
-		v->prev_since = mono_s() ?: 1;
-	close(fd);
+	if (bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_RING_PREV),
+				&v->val.id, &fd, BPF_ANY)) {
+		close(fd);
+		return;
+	}
+	v->prev_since = mono_s() ?: 1;
+	v->sync_since = v->prev_since;
+	/* Flow sync judges what a peer may still pick with its previous
+	 * ring, which it may keep a little longer than we do (its change and
+	 * its expiry tick are its own): ours is kept for that, in user space
+	 * only (xlb_ring_prev_sync_fd). */
+	if (v->has_sync)
+		close(v->sync_fd);
+	v->sync_fd = fd;
+	v->has_sync = true;
+}
+
+static void ring_sync_drop(struct vip_state *v)
+{
+	if (v->has_sync)
+		close(v->sync_fd);
+	v->has_sync = false;
 }
 
 static void ring_prev_drop(struct xlb *x, struct vip_state *v)
@@ -487,6 +510,14 @@ static void ring_prev_drop(struct xlb *x, struct vip_state *v)
 	bpf_map_delete_elem(map_fd(x, x->skel->maps.XLB_MAP_RING_PREV),
 			    &v->val.id);
 	v->prev_since = 0;
+}
+
+int xlb_ring_prev_sync_fd(const struct xlb *x, __u32 vip_id)
+{
+	if (vip_id >= XLB_MAX_VIPS || !x->vips[vip_id].used ||
+	    !x->vips[vip_id].has_sync)
+		return -1;
+	return x->vips[vip_id].sync_fd;
 }
 
 int xlb_ring_prev_expire(struct xlb *x, unsigned int max_age_s)
@@ -497,7 +528,10 @@ int xlb_ring_prev_expire(struct xlb *x, unsigned int max_age_s)
 
 	for (i = 0; i < XLB_MAX_VIPS; i++) {
 		struct vip_state *v = &x->vips[i];
+		time_t sync_age = max_age_s ? 2 * (time_t)max_age_s + 5 : 0;
 
+		if (v->has_sync && now - v->sync_since >= sync_age)
+			ring_sync_drop(v);
 		if (!v->prev_since || now - v->prev_since < (time_t)max_age_s)
 			continue;
 		ring_prev_drop(x, v);
@@ -548,6 +582,56 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 	else
 		err = 0;
 	close(inner);
+	if (!err)
+		x->ring_gen++;
+	return err;
+}
+
+__u64 xlb_ring_gen(const struct xlb *x)
+{
+	return x->ring_gen;
+}
+
+__u32 xlb_ring_size(const struct xlb *x)
+{
+	return x->ring_size;
+}
+
+/* From the map, not from memory: an adopted data plane's rings were built
+ * by the previous process. */
+int xlb_vip_ring(const struct xlb *x, const struct xlb_vip_key *k,
+		 __u32 *ring, __u32 size)
+{
+	struct vip_state *v = vip_find(x, k);
+	__u32 inner_id, count = size, batch, *keys;
+	int inner, err = 0;
+
+	if (!v)
+		return -ENOENT;
+	if (size != x->ring_size)
+		return -EINVAL;
+	keys = malloc(size * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(map_fd(x, x->skel->maps.XLB_MAP_MAGLEV),
+				&v->val.id, &inner_id)) {
+		err = -errno;
+		goto out;
+	}
+	inner = bpf_map_get_fd_by_id(inner_id);
+	if (inner < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* One batch: an array answers all of it, then ENOENT at the end. */
+	if (bpf_map_lookup_batch(inner, NULL, &batch, keys, ring, &count,
+				 NULL) && errno != ENOENT)
+		err = -errno;
+	else if (count != size)
+		err = -EIO;
+	close(inner);
+out:
+	free(keys);
 	return err;
 }
 
@@ -664,8 +748,10 @@ int xlb_vip_set_opts(struct xlb *x, const struct xlb_vip_key *k,
 		return -errno;
 	/* Flows of a VIP without flow table followed the current ring
 	 * whatever came before: none belongs to its previous ring. */
-	if ((val.flags ^ v->val.flags) & XLB_VIP_F_NO_FLOWTABLE)
+	if ((val.flags ^ v->val.flags) & XLB_VIP_F_NO_FLOWTABLE) {
 		ring_prev_drop(x, v);
+		ring_sync_drop(v);
+	}
 	v->val = val;
 	/* Off: no entry may outlive the switch. A new idle bound applies to
 	 * flows confirmed from now on. */
@@ -805,6 +891,7 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
 			    &v->val.id);
 	bpf_map_delete_elem(map_fd(x, x->skel->maps.XLB_MAP_RING_PREV),
 			    &v->val.id);
+	ring_sync_drop(v);
 	for (i = 0; i < v->nbe; i++) {
 		slot_free(x, v->be[i].slot);
 		stats_fold(x, v->be[i].slot, v->val.id, false);

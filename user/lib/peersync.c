@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* Records peers sync: views and flow entries (peersync.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "peersync.h"
@@ -91,4 +92,132 @@ int peer_flow_get(const uint8_t in[PEER_FLOW_REC], struct xlb_sync_flow *f)
 	    addr_get(in + 40, in[3], &f->backend))
 		return -EINVAL;
 	return 0;
+}
+
+/* Records per TLV: its length is 16 bits. */
+#define VIEW_PER_TLV	(65535 / PEER_VIEW_REC)
+#define FLOWS_PER_TLV	(65535 / PEER_FLOW_REC)
+
+int peer_enc_view(struct peer_enc *e, uint64_t epoch,
+		  const struct agree_entry *v, size_t n)
+{
+	uint8_t be[8], *rec;
+	size_t i, k, m;
+	int err;
+
+	for (i = 0; i < 8; i++)
+		be[i] = (uint8_t)(epoch >> (56 - 8 * i));
+	err = peer_enc_tlv(e, PEER_TLV_EPOCH, be, sizeof(be));
+	for (i = 0; !err && i < n; i += m) {
+		m = n - i < VIEW_PER_TLV ? n - i : VIEW_PER_TLV;
+		rec = malloc(m * PEER_VIEW_REC);
+		if (!rec)
+			return -ENOMEM;
+		for (k = 0; k < m; k++)
+			peer_view_put(rec + k * PEER_VIEW_REC, &v[i + k]);
+		err = peer_enc_tlv(e, PEER_TLV_HEALTH_VIEW, rec,
+				   m * PEER_VIEW_REC);
+		free(rec);
+	}
+	return err;
+}
+
+int peer_enc_flows(struct peer_enc *e, const struct xlb_sync_flow *f,
+		   size_t n, bool end)
+{
+	uint8_t *rec;
+	size_t i, k, m;
+	int err = 0;
+
+	for (i = 0; !err && i < n; i += m) {
+		m = n - i < FLOWS_PER_TLV ? n - i : FLOWS_PER_TLV;
+		rec = malloc(m * PEER_FLOW_REC);
+		if (!rec)
+			return -ENOMEM;
+		for (k = 0; k < m; k++)
+			peer_flow_put(rec + k * PEER_FLOW_REC, &f[i + k]);
+		err = peer_enc_tlv(e, PEER_TLV_FLOWS, rec, m * PEER_FLOW_REC);
+		free(rec);
+	}
+	if (!err && end)
+		err = peer_enc_tlv(e, PEER_TLV_BULK_END, "", 0);
+	return err;
+}
+
+void peer_sync_free(struct peer_sync *s)
+{
+	free(s->view);
+	free(s->flows);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Room for add more elements of size in *arr (n of them now). */
+static int grow(void **arr, size_t *n, size_t size, size_t add)
+{
+	void *a = realloc(*arr, (*n + add) * size);
+
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	return 0;
+}
+
+enum peer_drop peer_sync_parse(const struct peer_msg *m, struct peer_sync *s)
+{
+	struct peer_tlv_it it;
+	const uint8_t *val;
+	uint16_t t, l;
+	size_t k, c;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	peer_tlv_begin(&it, m);
+	while ((rc = peer_tlv_next(&it, &t, &val, &l)) > 0) {
+		switch (t) {
+		case PEER_TLV_EPOCH:
+			if (l != 8 || s->has_epoch)
+				goto bad;
+			for (k = 0; k < 8; k++)
+				s->epoch = s->epoch << 8 | val[k];
+			s->has_epoch = true;
+			break;
+		case PEER_TLV_HEALTH_VIEW:
+			if (!l || l % PEER_VIEW_REC)
+				goto bad;
+			c = l / PEER_VIEW_REC;
+			if (grow((void **)&s->view, &s->nview,
+				 sizeof(*s->view), c))
+				goto bad;
+			for (k = 0; k < c; k++, s->nview++)
+				if (peer_view_get(val + k * PEER_VIEW_REC,
+						  &s->view[s->nview]))
+					goto bad;
+			break;
+		case PEER_TLV_FLOWS:
+			if (!l || l % PEER_FLOW_REC)
+				goto bad;
+			c = l / PEER_FLOW_REC;
+			if (grow((void **)&s->flows, &s->nflows,
+				 sizeof(*s->flows), c))
+				goto bad;
+			for (k = 0; k < c; k++, s->nflows++)
+				if (peer_flow_get(val + k * PEER_FLOW_REC,
+						  &s->flows[s->nflows]))
+					goto bad;
+			break;
+		case PEER_TLV_BULK_END:
+			if (l || s->bulk_end)
+				goto bad;
+			s->bulk_end = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (rc || (s->nview && !s->has_epoch))
+		goto bad;
+	return PEER_OK;
+bad:
+	peer_sync_free(s);
+	return PEER_DROP_MALFORMED;
 }

@@ -23,6 +23,7 @@
 
 #include "agree.h"
 #include "flowsync.h"
+#include "peerproto.h"
 
 #define PEER_VIEW_REC	40
 #define PEER_FLOW_REC	60
@@ -33,5 +34,33 @@ int peer_view_get(const uint8_t in[PEER_VIEW_REC], struct agree_entry *e);
 
 void peer_flow_put(uint8_t out[PEER_FLOW_REC], const struct xlb_sync_flow *f);
 int peer_flow_get(const uint8_t in[PEER_FLOW_REC], struct xlb_sync_flow *f);
+
+/* Flow records per FLOWS message: one datagram without IP fragments on a
+ * 1500-byte path. */
+#define PEER_FLOWS_PER_MSG	20
+
+/* Add to a heartbeat our view in effect from epoch: an EPOCH TLV and the
+ * records in HEALTH_VIEW TLVs. -EMSGSIZE when they do not fit. */
+int peer_enc_view(struct peer_enc *e, uint64_t epoch,
+		  const struct agree_entry *v, size_t n);
+/* A FLOWS message's body: records, and the end mark of a bulk sync. */
+int peer_enc_flows(struct peer_enc *e, const struct xlb_sync_flow *f,
+		   size_t n, bool end);
+
+/* What a message says for the group: a heartbeat's view (has_epoch), a
+ * FLOWS message's records. Arrays malloc'd; peer_sync_free. */
+struct peer_sync {
+	bool has_epoch;
+	uint64_t epoch;
+	struct agree_entry *view;
+	size_t nview;
+	struct xlb_sync_flow *flows;
+	size_t nflows;
+	bool bulk_end;
+};
+/* PEER_OK, or PEER_DROP_MALFORMED: a record refused, a TLV of the wrong
+ * size or given twice, a view without its epoch. */
+enum peer_drop peer_sync_parse(const struct peer_msg *m, struct peer_sync *s);
+void peer_sync_free(struct peer_sync *s);
 
 #endif

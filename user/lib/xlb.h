@@ -94,6 +94,10 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k);
 /* Drop the previous rings (bpf/maps.h, XLB_MAP_RING_PREV) replaced at
  * least max_age_s ago; returns how many. */
 int xlb_ring_prev_expire(struct xlb *x, unsigned int max_age_s);
+/* The VIP's previous ring as flow sync judges with it: kept in user space
+ * up to twice max_age_s (+5 s) after the change, since a peer may use its
+ * own a little longer than we do. An fd (not to close), or -1. */
+int xlb_ring_prev_sync_fd(const struct xlb *x, __u32 vip_id);
 int xlb_vip_id(const struct xlb *x, const struct xlb_vip_key *k, __u32 *id);
 
 int xlb_backend_add(struct xlb *x, const struct xlb_vip_key *k,
@@ -113,6 +117,15 @@ int xlb_vip_update(struct xlb *x, const struct xlb_vip_key *k,
 /* Slot of a backend in xlb_backends / xlb_be_stats. */
 int xlb_backend_slot(const struct xlb *x, const struct xlb_vip_key *k,
 		     const union xlb_addr *addr, __u8 family, __u32 *slot);
+
+/* A VIP's Maglev ring as installed: size (= xlb_ring_size) slot values,
+ * XLB_RING_NONE where no backend has weight. xlb_ring_gen() moves at every
+ * ring installed, of any VIP: a reader's cache of rings is stale when it
+ * moved. */
+int xlb_vip_ring(const struct xlb *x, const struct xlb_vip_key *k,
+		 __u32 *ring, __u32 size);
+__u32 xlb_ring_size(const struct xlb *x);
+__u64 xlb_ring_gen(const struct xlb *x);
 
 /* Counters summed over CPUs. */
 int xlb_counters_read(const struct xlb *x, __u64 out[XLB_C_MAX]);

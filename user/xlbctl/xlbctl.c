@@ -55,6 +55,14 @@
 #define DECAP_PROG_NAME		XLB_DECAP_PROG_NAME
 #define HELP_SHOWN		1	/* usage printed: exit 0 */
 #define MAX_ARGS		3
+/* node drain --wait: how long by default, how often it looks, and what
+ * "near zero" is: the node's VIPs together, over one poll. */
+#define DRAIN_TIMEOUT_S		60
+#define DRAIN_POLL_S		0.2
+#define DRAIN_RATE_POLL_S	1.0
+#define DRAIN_IDLE_PPS		10
+#define NUM_STR_(x)		#x
+#define NUM_STR(x)		NUM_STR_(x)
 
 /* ---- errors: -errno inside, one line at the edge ---- */
 
@@ -161,6 +169,9 @@ enum opt {
 	O_BALANCERS,
 	O_INNER,
 	O_REJECT,
+	O_WAIT,
+	O_DRAIN_TIMEOUT,
+	O_GRACE,
 	O_MAX,
 };
 
@@ -211,6 +222,16 @@ static const struct param opts[O_MAX] = {
 		      NULL, "inner destinations, ADDR[/LEN],... (the host's)", NULL },
 	[O_REJECT] = { "reject", "pass|drop", "reject", P_REJECT, 0, 0, NULL,
 		       "tunnels refused: pass untouched (default) or drop", NULL },
+	[O_WAIT] = { "wait", NULL, "wait", P_FLAG, 0, 0, NULL,
+		     "wait until the routes are gone and the VIP traffic "
+		     "near zero", NULL },
+	[O_DRAIN_TIMEOUT] = { "timeout", "S", "timeout", P_SECONDS, 0, 86400,
+			      NULL, "give up waiting after S seconds "
+			      "(default " NUM_STR(DRAIN_TIMEOUT_S) ")", NULL },
+	[O_GRACE] = { "grace", "S", "grace", P_INT, 0, CTL_GRACE_MAX_S,
+		      "grace", "keep the routes, marked graceful-shutdown, S "
+		      "seconds before withdrawing them (default "
+		      NUM_STR(CTL_GRACE_DEFAULT_S) ")", NULL },
 };
 
 static const struct param p_vip = {
@@ -332,6 +353,9 @@ static void text_flows(const struct cmd *c, json_object *o);
 static void text_top(const struct cmd *c, json_object *o);
 static void json_reply(const struct cmd *c, json_object *o);
 static void text_config(const struct cmd *c, json_object *o);
+static void text_peers(const struct cmd *c, json_object *o);
+static int do_node_drain(struct cmd *c);
+static void text_node(const struct cmd *c, json_object *o);
 
 #define CHECK_OPTS	(OPT(O_CHECK) | OPT(O_CHECK_INTERVAL) | \
 			 OPT(O_TIMEOUT) | OPT(O_RISE) | OPT(O_FALL) | \
@@ -419,6 +443,21 @@ static const struct verb verbs[] = {
 	  .text = text_decap_stats, .json = json_reply,
 	  .help = "the decap program's address sets, settings and "
 		  "counters" },
+	{ .name = "peers", .cmd = "peers",
+	  .run = do_list, .text = text_peers, .json = json_reply,
+	  .help = "each peer: up or down, last heartbeat, epoch, whether "
+		  "its configuration and tables equal ours, messages" },
+	{ .group = "node", .name = "drain", .cmd = "node-drain",
+	  .opts = OPT(O_WAIT) | OPT(O_DRAIN_TIMEOUT) | OPT(O_GRACE),
+	  .run = do_node_drain, .text = text_node, .json = json_reply,
+	  .help = "mark this node's routes graceful-shutdown, then withdraw "
+		  "them; --wait until its VIP traffic is near zero" },
+	{ .group = "node", .name = "undrain", .cmd = "node-undrain",
+	  .run = do_list, .text = text_node, .json = json_reply,
+	  .help = "announce this node's routes again" },
+	{ .group = "node", .name = "status", .cmd = "node-status",
+	  .run = do_list, .text = text_node, .json = json_reply,
+	  .help = "drained or not, routes, and BIRD's last answer" },
 	{ .name = "shutdown", .cmd = "shutdown",
 	  .run = do_write,
 	  .help = "stop xlbd: it detaches XDP, removes its pins and exits" },
@@ -945,6 +984,13 @@ static double jnum(json_object *o, const char *key)
 	json_object *v = jget(o, key);
 
 	return v ? json_object_get_double(v) : 0;
+}
+
+static bool jbool(json_object *o, const char *key)
+{
+	json_object *v = jget(o, key);
+
+	return v && json_object_get_boolean(v);
 }
 
 static size_t jlen(json_object *arr)
@@ -1543,6 +1589,62 @@ static void text_config(const struct cmd *c, json_object *o)
 		fputs(json_object_get_string(t), stdout);
 }
 
+/* "NAME=N ..." of an object's non-zero counts; "none" when all are 0. */
+static void print_counts(json_object *o)
+{
+	bool any = false;
+
+	if (!o) {
+		printf("none");
+		return;
+	}
+	json_object_object_foreach(o, k, v) {
+		if (!json_object_get_int64(v))
+			continue;
+		printf("%s%s=%lld", any ? "," : "", k,
+		       (long long)json_object_get_int64(v));
+		any = true;
+	}
+	if (!any)
+		printf("none");
+}
+
+/* One line per peer (the contract: its address and up or down first). */
+static void text_peers(const struct cmd *c, json_object *o)
+{
+	json_object *peers = jget(o, "peers"), *p, *tabs, *t;
+	size_t i, j;
+
+	(void)c;
+	if (!jlen(peers))
+		printf("no peers configured\n");
+	for (i = 0; i < jlen(peers); i++) {
+		p = json_object_array_get_idx(peers, i);
+		printf("%s %s last ", jstr(p, "addr", "?"),
+		       jstr(p, "state", "?"));
+		if (jint(p, "last_heartbeat_ms") < 0)
+			printf("never");
+		else
+			printf("%lldms", jint(p, "last_heartbeat_ms"));
+		printf(" epoch %lld config %s%s tables %lld equal %lld differ",
+		       jint(p, "epoch"), jstr(p, "config", "?"),
+		       json_object_get_boolean(jget(p, "drained")) ?
+		       " drained" : "", jint(p, "tables_equal"),
+		       jint(p, "tables_differ"));
+		tabs = jget(p, "tables");
+		for (j = 0; j < jlen(tabs); j++) {
+			t = json_object_array_get_idx(tabs, j);
+			if (!json_object_get_boolean(jget(t, "match")))
+				printf(" %s", jstr(t, "vip", "?"));
+		}
+		printf(" received ");
+		print_counts(jget(p, "received"));
+		printf(" dropped ");
+		print_counts(jget(p, "dropped"));
+		putchar('\n');
+	}
+}
+
 static void text_vip_list(const struct cmd *c, json_object *o)
 {
 	(void)c;
@@ -1572,7 +1674,7 @@ static void traffic_row(struct table *t, json_object *o, const char *name,
 static void text_stats(const struct cmd *c, json_object *o)
 {
 	json_object *cnt = jget(o, "counters"), *rates = jget(o, "rates");
-	json_object *vips = jget(o, "vips"), *v, *bes, *b;
+	json_object *vips = jget(o, "vips"), *v, *bes, *b, *rt;
 	struct table t = {};
 	char buf[32];
 	size_t i, j;
@@ -1607,6 +1709,14 @@ static void text_stats(const struct cmd *c, json_object *o)
 		}
 	}
 	table_print(&t);
+	rt = jget(o, "routing");
+	if (jget(rt, "socket"))
+		printf("\nrouting: %lld route%s%s, BIRD: %s (%lld ok, %lld "
+		       "failed)\n", jint(rt, "routes"),
+		       jint(rt, "routes") == 1 ? "" : "s",
+		       jbool(rt, "drained") ? " (node drained)" : "",
+		       jstr(rt, "last_result", "-"), jint(rt, "configures_ok"),
+		       jint(rt, "configures_failed"));
 }
 
 static void text_flows(const struct cmd *c, json_object *o)
@@ -1806,6 +1916,143 @@ static int do_stats(struct cmd *c)
 	json_object_put(a);
 	json_object_put(b);
 	return rc;
+}
+
+/* ---- node drain ---- */
+
+static void text_node(const struct cmd *c, json_object *o)
+{
+	json_object *n = jget(o, "node");
+	const char *ph = jstr(n, "phase", "?");
+
+	(void)c;
+	printf("node: %s", jbool(n, "drained") ? "drained" : "serving");
+	if (strcmp(ph, "serving") && strcmp(ph, "?"))
+		printf(" (%s", ph);
+	if (jget(n, "grace_left_ms"))
+		printf(", routes withdrawn in %.1f s",
+		       jint(n, "grace_left_ms") / 1000.0);
+	if (strcmp(ph, "serving") && strcmp(ph, "?"))
+		printf(")");
+	printf("\n");
+	if (!jbool(n, "routing")) {
+		printf("routing: not configured (xlbd --bird-include)\n");
+		return;
+	}
+	printf("routing: %s %s, %lld route%s in %s%s\n",
+	       jstr(n, "device", "?"), jbool(n, "device_up") ? "up" : "down",
+	       jint(n, "routes"), jint(n, "routes") == 1 ? "" : "s",
+	       jstr(n, "include", "?"), jbool(n, "synced") ? "" :
+	       " (BIRD not told yet)");
+	if (jget(n, "socket"))
+		printf("bird: %s, %s (%lld ok, %lld failed)\n",
+		       jstr(n, "socket", "?"), jstr(n, "last_result", "-"),
+		       jint(n, "configures_ok"), jint(n, "configures_failed"));
+}
+
+static json_object *verb_request(const char *cmd)
+{
+	json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	return req;
+}
+
+/* One answer of xlbd to a verb without arguments, into *o. */
+static int ask(const struct cmd *c, const char *cmd, json_object **o)
+{
+	json_object *req = verb_request(cmd);
+	int rc = call(c, req, o);
+
+	json_object_put(req);
+	return rc;
+}
+
+/* Packets to this node's VIPs so far. */
+static int vip_packets(const struct cmd *c, long long *n)
+{
+	json_object *o = NULL, *vips;
+	size_t i;
+	int rc = ask(c, "stats", &o);
+
+	*n = 0;
+	vips = rc ? NULL : jget(o, "vips");
+	for (i = 0; i < jlen(vips); i++)
+		*n += jint(json_object_array_get_idx(vips, i), "packets");
+	json_object_put(o);
+	return rc;
+}
+
+/* Until the routes are withdrawn and BIRD has been told. */
+static int wait_withdrawn(const struct cmd *c, double deadline)
+{
+	json_object *o = NULL, *n;
+	bool done;
+	int rc;
+
+	for (;;) {
+		rc = ask(c, "node-status", &o);
+		if (rc)
+			return rc;
+		n = jget(o, "node");
+		done = !strcmp(jstr(n, "phase", ""), "withdrawn") &&
+		       (!jget(n, "synced") || jbool(n, "synced"));
+		if (!done && !jbool(n, "drained"))
+			rc = fail(-ECANCELED, "the node was undrained meanwhile");
+		json_object_put(o);
+		if (done || rc)
+			return rc;
+		if (now_s() > deadline)
+			return fail(-ETIMEDOUT, "routes not withdrawn in time");
+		rc = nap(DRAIN_POLL_S);
+		if (rc)
+			return rc;
+	}
+}
+
+/* Until the VIP traffic over one poll is under DRAIN_IDLE_PPS. */
+static int wait_quiet(const struct cmd *c, double t0, double deadline)
+{
+	long long a, b;
+	double ta, tb, pps;
+	int rc;
+
+	rc = vip_packets(c, &a);
+	ta = now_s();
+	while (!rc) {
+		rc = nap(DRAIN_RATE_POLL_S) ?: vip_packets(c, &b);
+		if (rc)
+			break;
+		tb = now_s();
+		pps = b > a ? (b - a) / (tb - ta) : 0;
+		if (pps < DRAIN_IDLE_PPS) {
+			printf("VIP traffic near zero (%.0f pps) %.1f s after "
+			       "the drain\n", pps, tb - t0);
+			return 0;
+		}
+		if (tb > deadline)
+			return fail(-ETIMEDOUT, "VIP traffic still %.0f pps "
+				    "after %.1f s", pps, tb - t0);
+		a = b;
+		ta = tb;
+	}
+	return rc;
+}
+
+static int do_node_drain(struct cmd *c)
+{
+	double t0 = now_s(), timeout = c->opt[O_DRAIN_TIMEOUT] ?
+		c->num[O_DRAIN_TIMEOUT] : DRAIN_TIMEOUT_S;
+	int rc = request(c, build_request(c), true);
+
+	if (rc || !c->opt[O_WAIT])
+		return rc;
+	rc = wait_withdrawn(c, t0 + timeout);
+	if (rc)
+		return rc;
+	printf("routes withdrawn %.1f s after the drain\n", now_s() - t0);
+	fflush(stdout);
+	return wait_quiet(c, t0, t0 + timeout);
 }
 
 static void on_signal(int sig)

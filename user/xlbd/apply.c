@@ -10,6 +10,7 @@
 #include <net/if.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "state.h"
 #include "xlbd.h"
 
@@ -107,6 +108,7 @@ int xlbd_refresh_vip(struct xlbd *d, const struct conf_vip *cv)
 
 	if (rc)
 		xlbd_log(LOG_ERR_, "health: %s", err);
+	bird_kick(d);
 	return rc;
 }
 
@@ -351,6 +353,9 @@ static int apply(struct xlbd *d, const struct xlb_conf *want, char *err,
 int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
 	       size_t len)
 {
+	/* Whatever the outcome: routing reads the model once the caller
+	 * has made it final (bird.h). */
+	bird_kick(d);
 	return check_conf(d, want, err, len) ?: apply(d, want, err, len);
 }
 

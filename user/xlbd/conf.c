@@ -78,6 +78,8 @@ void conf_init(struct xlb_conf *c)
 	strcpy(n->ctl_sock, CTL_SOCK_DEFAULT);
 	strcpy(n->pin_root, PIN_ROOT_DEFAULT);
 	strcpy(n->state_file, STATE_FILE_DEFAULT);
+	n->peer_interval_ms = CONF_PEER_INTERVAL_DEF;
+	n->peer_dead = CONF_PEER_DEAD_DEF;
 }
 
 void conf_free(struct xlb_conf *c)
@@ -893,6 +895,74 @@ static int set_metrics(struct parser *p, const struct key *k, yaml_node_t *v,
 	return 0;
 }
 
+int conf_peer_add(struct conf_node *n, const char *s, char *err, size_t len)
+{
+	char text[XLB_ADDR_STRLEN + 2], *have, *save, *t;
+	size_t npeers = 0, used = strlen(n->peers);
+	union xlb_addr a;
+	const char *why;
+	__u8 family;
+
+	if (xlb_parse_addr(s, &a, &family)) {
+		snprintf(err, len, "bad peer address '%s'", s);
+		return -EINVAL;
+	}
+	why = xlb_addr_unusable(&a, family);
+	if (why) {
+		snprintf(err, len, "peer address '%s' is %s", s, why);
+		return -EINVAL;
+	}
+	xlb_format_addr(&a, family, text + 1, sizeof(text) - 1);
+	text[0] = ' ';
+	have = strdup(n->peers);
+	if (!have) {
+		snprintf(err, len, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	for (t = strtok_r(have, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save), npeers++)
+		if (!strcmp(t, text + 1)) {
+			free(have);
+			snprintf(err, len, "peer %s given twice", text + 1);
+			return -EEXIST;
+		}
+	free(have);
+	if (npeers >= CONF_PEERS_MAX ||
+	    used + strlen(text) + 1 > sizeof(n->peers)) {
+		snprintf(err, len, "more than %d peers", CONF_PEERS_MAX);
+		return -E2BIG;
+	}
+	strcpy(n->peers + used, used ? text : text + 1);
+	return 0;
+}
+
+/* A list of addresses; the file's list replaces any before it. */
+static int set_peers(struct parser *p, const struct key *k, yaml_node_t *v,
+		     void *obj)
+{
+	struct conf_node *n = obj;
+	char err[CONF_ERR_MAX];
+	yaml_node_item_t *it;
+	yaml_node_t *item;
+	const char *s;
+	int rc;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(p, v, "expected a sequence for %s, got %s",
+			    key_name(k), kind_name(v));
+	n->peers[0] = '\0';
+	for (it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		item = yaml_document_get_node(&p->doc, *it);
+		rc = get_str(p, k, item, &s);
+		if (rc)
+			return rc;
+		if (conf_peer_add(n, s, err, sizeof(err)))
+			return fail(p, item, "%s", err);
+	}
+	return 0;
+}
+
 static const struct key node_keys[] = {
 	KEY("interface", set_ifname),
 	KEY("xdp-mode", set_xdp_mode),
@@ -917,6 +987,15 @@ static const struct key node_keys[] = {
 	FKEY("control-group", set_str, struct conf_node, ctl_group, 0, 0),
 	FKEY("pin-root", set_abs_path, struct conf_node, pin_root, 0, 0),
 	FKEY("state-file", set_abs_path, struct conf_node, state_file, 0, 0),
+	FKEY("peer-key", set_abs_path, struct conf_node, peer_key, 0, 0),
+	KEY("peers", set_peers),
+	FKEY("peer-interval", set_uint, struct conf_node, peer_interval_ms,
+	     CONF_PEER_INTERVAL_MIN, CONF_PEER_INTERVAL_MAX),
+	FKEY("peer-dead", set_uint, struct conf_node, peer_dead,
+	     CONF_PEER_DEAD_MIN, CONF_PEER_DEAD_MAX),
+	FKEY("bird-socket", set_abs_path, struct conf_node, bird_sock, 0, 0),
+	FKEY("bird-include", set_abs_path, struct conf_node, bird_include,
+	     0, 0),
 };
 
 static const struct kind node_kind = {
@@ -1591,6 +1670,29 @@ static void w_mac(struct writer *w, const char *key, const __u8 m[6])
 	w_plain(w, key, buf);
 }
 
+/* Only when set: a node without peers writes what it always wrote. */
+static void write_peers(struct writer *w, const struct conf_node *n)
+{
+	const char *p = n->peers, *sp;
+
+	if (n->peer_key[0])
+		w_text(w, "peer-key", n->peer_key, sizeof(n->peer_key));
+	if (*p) {
+		w_key(w, "peers");
+		w_seq(w);
+		for (; *p; p = *sp ? sp + 1 : sp) {
+			sp = strchrnul(p, ' ');
+			w_scalar(w, p, (size_t)(sp - p),
+				 YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+		}
+		w_seq_end(w);
+	}
+	if (n->peer_interval_ms != CONF_PEER_INTERVAL_DEF)
+		w_uint(w, "peer-interval", n->peer_interval_ms);
+	if (n->peer_dead != CONF_PEER_DEAD_DEF)
+		w_uint(w, "peer-dead", n->peer_dead);
+}
+
 static void write_node(struct writer *w, const struct conf_node *n)
 {
 	w_map(w);
@@ -1620,6 +1722,12 @@ static void write_node(struct writer *w, const struct conf_node *n)
 		w_text(w, "control-group", n->ctl_group, sizeof(n->ctl_group));
 	w_text(w, "pin-root", n->pin_root, sizeof(n->pin_root));
 	w_text(w, "state-file", n->state_file, sizeof(n->state_file));
+	write_peers(w, n);
+	if (n->bird_sock[0])
+		w_text(w, "bird-socket", n->bird_sock, sizeof(n->bird_sock));
+	if (n->bird_include[0])
+		w_text(w, "bird-include", n->bird_include,
+		       sizeof(n->bird_include));
 	w_map_end(w);
 }
 

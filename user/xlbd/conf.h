@@ -16,6 +16,16 @@
 
 #define CONF_PATH_MAX	256
 #define CONF_ERR_MAX	512
+/* The peer protocol (peer.h): at most this many peers; a heartbeat every
+ * interval (ms); a peer silent for `dead` intervals is down. */
+#define CONF_PEERS_MAX		16
+#define CONF_PEERS_TEXT		(CONF_PEERS_MAX * 47)	/* addresses + ' ' */
+#define CONF_PEER_INTERVAL_DEF	200
+#define CONF_PEER_INTERVAL_MIN	20
+#define CONF_PEER_INTERVAL_MAX	10000
+#define CONF_PEER_DEAD_DEF	3
+#define CONF_PEER_DEAD_MIN	2
+#define CONF_PEER_DEAD_MAX	100
 
 struct conf_backend {
 	union xlb_addr addr;
@@ -75,7 +85,18 @@ struct conf_node {
 	char ctl_group[CONF_STR_MAX];	/* "" = root only (mode 0600) */
 	char pin_root[CONF_PATH_MAX];	/* default /sys/fs/bpf */
 	char state_file[CONF_PATH_MAX];	/* default /var/lib/xlb/<if>.yaml */
+	char peer_key[CONF_PATH_MAX];	/* "" = no peer protocol */
+	char peers[CONF_PEERS_TEXT];	/* canonical addresses, ' ' apart */
+	__u32 peer_interval_ms;
+	__u32 peer_dead;
+	char bird_sock[108];		/* BIRD's control socket, "" = none */
+	char bird_include[CONF_PATH_MAX]; /* routes for BIRD, "" = none */
 };
+
+/* Add one peer address (any text form) to n->peers, in canonical form:
+ * 0, or -EINVAL / -E2BIG / -EEXIST with a one-line reason in err. */
+int conf_peer_add(struct conf_node *n, const char *addr, char *err,
+		  size_t len);
 
 struct xlb_conf {
 	struct conf_node node;

@@ -18,10 +18,12 @@
 #include <arpa/inet.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "ctl.h"
 #include "ctlproto.h"
 #include "loop.h"
 #include "group.h"
+#include "peer.h"
 #include "xlbd.h"
 
 struct req {
@@ -411,9 +413,13 @@ static int dispatch(struct xlbd *d, struct req *r)
 {
 	const char *cmd = str_arg(r, "cmd");
 	size_t i;
+	int rc;
 
 	if (!cmd)
 		return fail(r, -EINVAL, "missing cmd");
+	rc = bird_ctl(d, cmd, r->in, r->out, r->err, sizeof(r->err));
+	if (rc != -ENOENT)
+		return rc;
 	for (i = 0; write_verbs[i]; i++)
 		if (!strcmp(cmd, write_verbs[i]))
 			return write_verb(d, r, cmd);
@@ -425,6 +431,7 @@ static int dispatch(struct xlbd *d, struct req *r)
 		json_object_object_add(r->out, "counters",
 				       view_counters(&d->maps));
 		json_object_object_add(r->out, "checks", health_stats_json(d));
+		json_object_object_add(r->out, "routing", bird_stats_json(d));
 		reply_vips(d, r);
 		return 0;
 	}
@@ -438,6 +445,10 @@ static int dispatch(struct xlbd *d, struct req *r)
 		return do_reload(d, r);
 	if (!strcmp(cmd, "config"))
 		return do_config(d, r);
+	if (!strcmp(cmd, "peers")) {
+		peer_json(d, r->out);
+		return 0;
+	}
 	return fail(r, -EINVAL, "unknown command '%s'", cmd);
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "group.h"
 #include "state.h"
 #include "xlbd.h"
@@ -32,7 +33,7 @@ struct group {
 	bool bulk_out[AGREE_MAX_NODES];	/* ours to it still to send */
 	struct sent_set sent[AGREE_MAX_NODES];
 	uint64_t started_ms;
-	struct loop_timer tick_timer, sync_timer;
+	struct loop_timer tick_timer, sync_timer, wait_timer;
 	struct group_stats st;
 };
 
@@ -207,6 +208,7 @@ void group_peer_live(struct xlbd *d, int idx, bool live)
 	sent_clear(&g->sent[idx]);
 	g->bulk_out[idx] = live;
 	g->bulk_in[idx] = false;
+	bird_kick(d);
 }
 
 void group_flows_in(struct xlbd *d, int idx, const struct xlb_sync_flow *f,
@@ -233,6 +235,7 @@ void group_flows_in(struct xlbd *d, int idx, const struct xlb_sync_flow *f,
 		g->bulk_in[idx] = true;
 		xlbd_log(LOG_INFO_, "group: bulk flow sync from peer %d "
 			 "complete", idx);
+		bird_kick(d);	/* routes may wait for it */
 	}
 }
 
@@ -331,6 +334,12 @@ static void sync_round(struct xlbd *d)
 	free(c.f);
 }
 
+/* The bulk-sync wait is over: routes need no more waiting. */
+static void on_wait(void *arg)
+{
+	bird_kick(arg);
+}
+
 static void on_sync(void *arg)
 {
 	struct xlbd *d = arg;
@@ -361,7 +370,9 @@ int group_start(struct xlbd *d, int npeers, group_send_flows send)
 	apply_agreement(d);
 	loop_timer_init(&g->tick_timer, on_tick, d);
 	loop_timer_init(&g->sync_timer, on_sync, d);
+	loop_timer_init(&g->wait_timer, on_wait, d);
 	arm_tick(d);
+	loop_timer_arm(d->loop, &g->wait_timer, GROUP_BULK_WAIT_MS + 1);
 	loop_timer_arm(d->loop, &g->sync_timer, GROUP_SYNC_MS);
 	return 0;
 }
@@ -375,6 +386,7 @@ void group_stop(struct xlbd *d)
 		return;
 	loop_timer_cancel(d->loop, &g->tick_timer);
 	loop_timer_cancel(d->loop, &g->sync_timer);
+	loop_timer_cancel(d->loop, &g->wait_timer);
 	for (i = 0; i < AGREE_MAX_NODES; i++)
 		sent_clear(&g->sent[i]);
 	agree_free(&g->agree);

@@ -35,10 +35,13 @@
 #include <linux/magic.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "ctl.h"
 #include "lock.h"
 #include "loop.h"
 #include "maglev.h"
+#include "group.h"
+#include "peer.h"
 #include "xlbd.h"
 
 
@@ -140,6 +143,10 @@ static int maps_of(struct xlbd *d)
 
 struct args {
 	const char *ifname, *conf, *sock, *pin_root, *state, *metrics;
+	const char *peer_key;
+	char peer_key_abs[CONF_PATH_MAX];	/* a relative one, made absolute */
+	char peers[CONF_PEERS_TEXT];	/* --peer ADDR, canonical */
+	const char *bird_sock, *bird_include;
 	bool check_only, detach;
 };
 
@@ -194,11 +201,18 @@ static int node_settings(struct xlbd *d, const struct args *a)
 			 CTL_SOCK_DIR "/%s" CTL_SOCK_EXT, n->ifname);
 	override(n->pin_root, sizeof(n->pin_root), a->pin_root);
 	override(n->metrics, sizeof(n->metrics), a->metrics);
+	override(n->peer_key, sizeof(n->peer_key), a->peer_key);
+	if (a->peers[0])
+		snprintf(n->peers, sizeof(n->peers), "%s", a->peers);
+	override(n->bird_sock, sizeof(n->bird_sock), a->bird_sock);
+	override(n->bird_include, sizeof(n->bird_include), a->bird_include);
 	if (!n->ifname[0]) {
 		xlbd_log(LOG_ERR_, "no interface: give -i IFACE or "
 			 "node.interface");
 		return -EINVAL;
 	}
+	if (bird_check(n))
+		return -EINVAL;
 	d->ifindex = if_nametoindex(n->ifname);
 	if (!d->ifindex) {
 		xlbd_log(LOG_ERR_, "no interface %s", n->ifname);
@@ -327,7 +341,7 @@ static void on_verdicts(void *arg, uint32_t revents)
 
 /* Previous rings (bpf/maps.h, XLB_MAP_RING_PREV) live XLB_RING_PREV_S
  * after their VIP's last change, give or take this tick. */
-#define PREV_RING_TICK_MS	5000
+#define PREV_RING_TICK_MS	1000
 
 static void on_prev_timer(void *arg)
 {
@@ -395,12 +409,40 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: xlbd -i IFACE [-c FILE] [-s SOCK] [--pin-root DIR] [--state FILE]\n"
-"            [--metrics ADDR:PORT] [-v|-q]\n"
+"            [--metrics ADDR:PORT] [--peer-key FILE --peer ADDR ...]\n"
+"            [--bird-socket SOCK --bird-include FILE] [-v|-q]\n"
 "       xlbd -n [-c FILE]            check the configuration and exit\n"
 "       xlbd -i IFACE --detach       remove the program and its pins\n"
 "One xlbd per interface; its socket is " CTL_SOCK_DIR "/IFACE" CTL_SOCK_EXT
 " unless -s says.\n"
 "Runs in the foreground; logs to stderr. See xlbd(8), xlb.conf(5).\n");
+}
+
+/* A relative path on the command line means from here, and the state file
+ * keeps it: made absolute now (too long: left for the check to refuse). */
+static const char *abs_path(const char *p, char *buf, size_t len)
+{
+	char cwd[CONF_PATH_MAX];
+
+	if (p[0] == '/' || !getcwd(cwd, sizeof(cwd)) ||
+	    (size_t)snprintf(buf, len, "%s/%s", cwd, p) >= len)
+		return p;
+	return buf;
+}
+
+/* --peer ADDR, checked as node.peers checks each. */
+static int peer_arg(struct args *a, const char *addr)
+{
+	struct conf_node n = {};
+	char err[CONF_ERR_MAX];
+
+	snprintf(n.peers, sizeof(n.peers), "%s", a->peers);
+	if (conf_peer_add(&n, addr, err, sizeof(err))) {
+		fprintf(stderr, "xlbd: --peer: %s\n", err);
+		return -EINVAL;
+	}
+	snprintf(a->peers, sizeof(a->peers), "%s", n.peers);
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -412,6 +454,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "pin-root", required_argument, NULL, 'P' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "peer-key", required_argument, NULL, 'K' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "bird-socket", required_argument, NULL, 'B' },
+		{ "bird-include", required_argument, NULL, 'I' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "detach", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -429,6 +475,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'P': a->pin_root = optarg; break;
 		case 'S': a->state = optarg; break;
 		case 'm': a->metrics = optarg; break;
+		case 'K': a->peer_key = abs_path(optarg, a->peer_key_abs,
+						 sizeof(a->peer_key_abs));
+			break;
+		case 'p':
+			if (peer_arg(a, optarg))
+				return -EINVAL;
+			break;
+		case 'B': a->bird_sock = optarg; break;
+		case 'I': a->bird_include = optarg; break;
 		case 'n': a->check_only = true; break;
 		case 'D': a->detach = true; break;
 		case 'v': xlbd_log_level(LOG_DEBUG_); break;
@@ -457,6 +512,10 @@ static const struct {
 	{ "--pin-root", "pin-root", offsetof(struct args, pin_root) },
 	{ "--state", "state-file", offsetof(struct args, state) },
 	{ "--metrics", "metrics", offsetof(struct args, metrics) },
+	{ "--peer-key", "peer-key", offsetof(struct args, peer_key) },
+	{ "--bird-socket", "bird-socket", offsetof(struct args, bird_sock) },
+	{ "--bird-include", "bird-include",
+	  offsetof(struct args, bird_include) },
 };
 
 /* "node:\n  KEY: "VALUE"\n", VALUE in YAML's double-quoted form, which
@@ -647,9 +706,10 @@ static int detach(struct xlbd *d, struct locks *l)
 	return rc ? 1 : 0;
 }
 
-/* Locks, then the control socket and the metrics address, then the data
- * plane and the checks: a socket another daemon answers on, or an address
- * that cannot be served, stops xlbd with nothing attached or saved. */
+/* Locks, then the control socket, the metrics address and the peer
+ * socket, then the data plane and the checks: a socket another daemon
+ * answers on, or an address that cannot be served, stops xlbd with nothing
+ * attached or saved. */
 static int start(struct xlbd *d, struct locks *l)
 {
 	int rc;
@@ -661,14 +721,22 @@ static int start(struct xlbd *d, struct locks *l)
 		rc = ctl_open(d);
 	if (!rc)
 		rc = metrics_start(d);
+	/* The peer socket too: heartbeats start with the loop. */
+	if (!rc)
+		rc = peer_start(d);
 	if (!rc) {
 		/* The metrics thread reads d->conf and d->xlb. */
 		pthread_mutex_lock(&d->lock);
 		rc = start_dataplane(d);
+		/* With peers, the table follows the group's agreement. */
+		if (!rc && peer_count(d))
+			rc = group_start(d, peer_count(d), peer_send_flows);
 		pthread_mutex_unlock(&d->lock);
 	}
 	if (!rc)
 		rc = health_start(d);
+	if (!rc)
+		rc = bird_start(d);
 	return rc;
 }
 
@@ -690,6 +758,9 @@ int main(int argc, char **argv)
 	d.conf_path = a.conf;
 	if (load_conf(&d, &a) || node_settings(&d, &a))
 		return 1;
+	/* A bad key is a usage error: nothing starts. */
+	if (!a.detach && peer_init(&d))
+		return 2;
 	if (a.detach) {
 		rc = detach(&d, &l);
 		drop_locks(&l);
@@ -706,9 +777,12 @@ int main(int argc, char **argv)
 	rc = start(&d, &l);
 	if (!rc)
 		rc = run(&d);
+	group_stop(&d);
+	peer_stop(&d);
 	health_stop(&d);
 	metrics_stop(&d);
 	ctl_close(&d);
+	bird_stop(&d);		/* routes first, then the data plane */
 	if (d.shutdown && d.xlb) {
 		rc = xlb_detach(d.xlb);
 		xlbd_log(rc ? LOG_ERR_ : LOG_INFO_, "shutdown: %s",

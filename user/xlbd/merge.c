@@ -84,6 +84,15 @@ static const struct field node_fields[] = {
 	  .bound = true },
 	{ F(struct conf_node, "pin-root", K_STR, pin_root), .bound = true },
 	{ F(struct conf_node, "state-file", K_STR, state_file), .bound = true },
+	/* The peer protocol's socket, key and timers are set up at start. */
+	{ F(struct conf_node, "peer-key", K_STR, peer_key), .bound = true },
+	{ F(struct conf_node, "peers", K_STR, peers), .bound = true },
+	{ F(struct conf_node, "peer-interval", K_UINT, peer_interval_ms),
+	  .bound = true },
+	{ F(struct conf_node, "peer-dead", K_UINT, peer_dead), .bound = true },
+	{ F(struct conf_node, "bird-socket", K_STR, bird_sock), .bound = true },
+	{ F(struct conf_node, "bird-include", K_STR, bird_include),
+	  .bound = true },
 };
 
 static const struct field vip_fields[] = {

@@ -12,6 +12,8 @@
 #include <bpf/bpf.h>
 
 #include "addr.h"
+#include "bird.h"
+#include "peer.h"
 #include "xlbd.h"
 
 /* Idle or slow clients must not keep a scraper out: few connections per
@@ -57,6 +59,12 @@ static void add_health(struct xlbd *d, const struct conf_vip *cv,
 			eff = be.flags & XLB_BE_F_ACTIVE ? be.weight : 0;
 	}
 	json_object_object_add(b, "effective_weight", json_object_new_int(eff));
+	/* With peers: what the group agreed (docs/group.md), which the table
+	 * follows; "health" below stays this node's own verdict. */
+	if (cb->agreed)
+		json_object_object_add(b, "agreed", json_object_new_string(
+			cb->agreed_drained ? "drained" :
+			state_health_name(cb->agreed)));
 	if (!health_get(d, &cv->key, &cb->addr, cb->family, &h))
 		return;
 	json_object_object_add(b, "health", json_object_new_string(
@@ -295,7 +303,7 @@ static void check_histogram(FILE *f, struct xlbd *d)
  * anything is attached or saved. */
 static char *render(struct xlbd *d, size_t *len)
 {
-	json_object *vips, *counters;
+	json_object *vips, *counters, *peers, *routing;
 	char *buf = NULL;
 	FILE *f;
 
@@ -306,6 +314,9 @@ static char *render(struct xlbd *d, size_t *len)
 	}
 	vips = xlbd_vips_json(d);
 	counters = view_counters(&d->maps);
+	peers = json_object_new_object();
+	peer_json(d, peers);
+	routing = bird_stats_json(d);
 	pthread_mutex_unlock(&d->lock);
 	f = open_memstream(&buf, len);
 	if (f) {
@@ -313,8 +324,12 @@ static char *render(struct xlbd *d, size_t *len)
 		backend_gauges(f, vips);
 		outcome_metrics(f, counters);
 		check_histogram(f, d);
+		peer_metrics(f, peers);
+		bird_metrics(f, routing);
 		fclose(f);
 	}
+	json_object_put(peers);
+	json_object_put(routing);
 	json_object_put(vips);
 	json_object_put(counters);
 	return buf;

@@ -368,3 +368,47 @@ int state_verdicts_load(struct xlb_conf *c, const char *path, char *err,
 	fclose(f);
 	return rc;
 }
+
+/* ---- the node file ---- */
+
+static int fill_node(FILE *f, const void *arg)
+{
+	const struct node_state *n = arg;
+
+	fprintf(f, "# xlbd node state\ndrained %s\n",
+		n->drained ? "yes" : "no");
+	return ferror(f) ? -EIO : 0;
+}
+
+int state_node_save(const struct node_state *n, const char *path)
+{
+	return xlb_save_atomic(path, fill_node, n);
+}
+
+int state_node_load(struct node_state *n, const char *path, char *err,
+		    size_t len)
+{
+	char line[128], val[8];
+	size_t ln = 0;
+	FILE *f;
+	int rc = 0;
+
+	memset(n, 0, sizeof(*n));
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (!rc && fgets(line, sizeof(line), f)) {
+		ln++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (sscanf(line, "drained %7s", val) == 1 &&
+		    (!strcmp(val, "yes") || !strcmp(val, "no"))) {
+			n->drained = !strcmp(val, "yes");
+			continue;
+		}
+		snprintf(err, len, "%s:%zu: not \"drained yes|no\"", path, ln);
+		rc = -EINVAL;
+	}
+	fclose(f);
+	return rc;
+}

@@ -91,4 +91,17 @@ int state_verdicts_save(const struct xlb_conf *c, const char *path);
 int state_verdicts_load(struct xlb_conf *c, const char *path, char *err,
 			size_t len);
 
+/* Node-wide state, beside the VIPs: what routing (bird.h) and, later, the
+ * peers read. Kept in its own file beside the state file ("drained yes" or
+ * "drained no"), so that a drained node stays drained after a restart. */
+struct node_state {
+	bool drained;			/* `xlbctl node drain`: no routes */
+};
+
+int state_node_save(const struct node_state *n, const char *path);
+/* A missing file is the default state (serving); a malformed one -EINVAL
+ * with the reason in err. */
+int state_node_load(struct node_state *n, const char *path, char *err,
+		    size_t len);
+
 #endif

@@ -59,3 +59,29 @@ int xlbd_load_verdicts(struct xlbd *d)
 			 err[0] ? err : strerror(-rc));
 	return rc;
 }
+
+int xlbd_save_node(struct xlbd *d)
+{
+	char path[CONF_PATH_MAX + 16];
+	int rc;
+
+	store_path(d->conf.node.state_file, STORE_NODE, path, sizeof(path));
+	rc = state_node_save(&d->node, path);
+	if (rc)
+		xlbd_log(LOG_ERR_, "cannot save node state to %s: %s", path,
+			 strerror(-rc));
+	return rc;
+}
+
+int xlbd_load_node(struct xlbd *d)
+{
+	char path[CONF_PATH_MAX + 16], err[CONF_ERR_MAX] = "";
+	int rc;
+
+	store_path(d->conf.node.state_file, STORE_NODE, path, sizeof(path));
+	rc = state_node_load(&d->node, path, err, sizeof(err));
+	if (rc)
+		xlbd_log(LOG_WARN_, "node state not restored (serving): %s",
+			 err[0] ? err : strerror(-rc));
+	return rc;
+}

@@ -30,6 +30,7 @@ struct xlbd {
 	pthread_mutex_t lock;		/* conf and xlb, vs. the other threads */
 	void *metrics;			/* struct MHD_Daemon */
 	struct health *health;		/* the checker (xlbd_health.c) */
+	struct peers *peers;		/* the peer protocol (peer.h), or NULL */
 	unsigned long conf_gen;		/* bumped on every configuration change */
 	bool verdicts_dirty;		/* verdicts changed since the last save */
 	struct loop_timer save_timer;	/* saves them, in batches */
@@ -39,6 +40,8 @@ struct xlbd {
 	struct xlb_conf file;		/* the -c file read at start, saved as
 					 * BASE once it runs (base_pending) */
 	bool base_pending;
+	struct node_state node;		/* drained or not (state.h) */
+	struct bird *bird;		/* routing through BIRD (bird.h) */
 };
 
 /* ---- health checks (health.c) ----
@@ -109,6 +112,7 @@ int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
  * store_path(), the verdict file. Saves are atomic; 0 or -errno, logged. */
 #define STORE_VERDICTS	".health"
 #define STORE_BASE	".base.yaml"	/* the -c file as last applied */
+#define STORE_NODE	".node"		/* node state: drained */
 void store_path(const char *state_file, const char *ext, char *out,
 		size_t len);
 int xlbd_save(struct xlbd *d);
@@ -119,6 +123,9 @@ int xlbd_save_verdicts(struct xlbd *d);
 /* Into the model just loaded from the state file; a missing file is no
  * error (nothing was decided yet). */
 int xlbd_load_verdicts(struct xlbd *d);
+/* The node state (d->node); a missing file is no error. */
+int xlbd_save_node(struct xlbd *d);
+int xlbd_load_node(struct xlbd *d);
 
 /* Bind the control socket and serve it on d->loop (connections are
  * non-blocking, CTL_TIMEOUT_MS each); ctl_close() closes them all. */
