@@ -3,28 +3,21 @@
 # announce one VIP over BGP to a router that spreads connections over them
 # (ECMP, BFD 100 ms x 3); three backends run HTTP servers. Every host is a
 # network namespace: scripts/anycast-lab.sh draws the lab, docs/lab.md
-# describes it. In plain words and live counts:
+# describes it. The nodes are peers: they agree on one table and sync the
+# flows a peer would not pick by itself (docs/group.md). In plain words
+# and live counts:
 #   1. spread     new connections over both nodes and the three backends
-#   2. node dies  n1's xlbd SIGKILLed and its program detached under 40
+#   2. backend    b3's HTTP server killed: the checks take it out, the VIP
+#                 keeps answering from b1 and b2; b3 comes back
+#   3. node dies  n1's xlbd SIGKILLed and its program detached under 40
 #                 long-lived connections: none is reset
-#   3. node back  n1 restarts and announces again, the connections go on
-#   4. drain      `xlbctl node drain --wait` on n1, then `node undrain`
+#   4. node back  n1 restarts and announces again, the connections go on
+#   5. drain      `xlbctl node drain --wait` on n1, then `node undrain`
 #                 (needs the xlbd that keeps BIRD's routes itself: with
 #                 one that does not, the step says so and is skipped)
-#   5. backend    b3's HTTP server killed: the checks take it out, the VIP
-#                 keeps answering from b1 and b2; b3 comes back
 # then one summary line. Bounded: ~200 short requests and two long-lived
 # runs of a minute at most; every wait has a deadline; the namespaces go
 # on exit, failure and Ctrl-C included. Root on Debian 12.
-#
-# Why the backend dies last: a node keeps a VIP's ring from before each
-# change for 120 s (bpf/flowtab.h, prev_pick) and gives its pick to a TCP
-# packet that misses the flow table, taking it for a flow older than the
-# change. A connection to b3 opened after b3's return and moved to the
-# other node within those 120 s would be sent to another backend and
-# reset. For the same reason each node reads its VIP whole from a file
-# (one ring from the start), not backend by backend.
-#
 # The single-node demo is scripts/demo-single.sh.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -254,40 +247,52 @@ lc_report() {
 		"$LC_SWITCHED changed backend; per backend: $LC_SHARE"
 }
 
-# node_conf I: node I's configuration file: the VIP and its backends as
-# alab_vip adds them, but in one piece (see the top: no previous ring).
-node_conf() {
-	local b
-	{
-		echo "vips:"
-		echo "  - vip: $ALAB_VIP"
-		echo "    encap: ipip"
-		echo "    check: { type: http, path: /health, interval: 0.5," \
-			"timeout: 0.3, rise: 2, fall: 2 }"
-		echo "    backends:"
-		for b in $(seq "$ALAB_NB"); do
-			echo "      - addr: 198.18.0.$((10 + b))"
-		done
-	} > "$LAB/n$1/xlb.yaml"
-}
-
-# node_start I: xlbd on node I with the VIP (from its file; after a
-# restart from its state file too), every backend healthy, announced.
+# node_start I: xlbd on node I with the VIP (kept in its state file across
+# a restart, added when missing), every backend healthy, announced.
 node_start() {
-	[ -f "$LAB/n$1/xlb.yaml" ] || node_conf "$1"
-	alab_xlbd_start "$1" -c "$LAB/n$1/xlb.yaml" || return 1
+	alab_xlbd_start "$1" || return 1
+	alab_ctl "$1" vip list 2>/dev/null | grep -q "$VIP4" || alab_vip "$1" ||
+		return 1
 	lab_wait 10 alab_healthy "$1" || return 1
 	alab_announce "$1"
 }
 
-both_see() { [ "$(be_health 1 $B3)" = "$1" ] && [ "$(be_health 2 $B3)" = "$1" ]; }
-# n_took I N: node I has balanced at least N new flows since N_BASE.
-n_took() {
-	local f
-	f=$(new_flows "$1")
-	[ "$f" != - ] && [ $((f - N_BASE)) -ge "$2" ]
+# group_stat I FIELD: a counter of node I's anycast group (xlbctl peers:
+# sync_rounds, flows_confirmed, flows_exceptions, flows_imported...), "-"
+# when it has none.
+group_stat() {
+	alab_ctl "$1" -j peers 2>/dev/null | "$LAB_PY" -c '
+import json, sys
+try:
+    print(json.load(sys.stdin)["group"][sys.argv[1]])
+except Exception:
+    print("-")' "$2"
 }
 
+# rounds_past I R: node I's flow sync has run past round R (so the flows
+# it had then have gone to its peers).
+rounds_past() {
+	local r
+	r=$(group_stat "$1" sync_rounds)
+	[ "$r" != - ] && [ "$r" -gt "$2" ]
+}
+
+# sync_shown I: wait until node I's flow sync has sent its peer every flow
+# there is now (two rounds: the first may have begun before), then say
+# how many of them the peer needed.
+sync_shown() {
+	local r0
+	r0=$(group_stat "$1" sync_rounds)
+	if [ "$r0" = - ]; then
+		tell "(no flow sync: n$1 has no peers)"
+		return 0
+	fi
+	lab_wait 5 rounds_past "$1" $((r0 + 1)) || return 1
+	tell "flow sync: n$1 sent its peer the $(group_stat "$1" flows_exceptions) of its" \
+		"$(group_stat "$1" flows_confirmed) flows in its table that the peer would pick differently"
+}
+
+both_see() { [ "$(be_health 1 $B3)" = "$1" ] && [ "$(be_health 2 $B3)" = "$1" ]; }
 # n_settled I: node I has new flows, and no more since the last call.
 SETTLE=""
 n_settled() {
@@ -322,51 +327,67 @@ tell "picks the backend, the same table on both nodes, so either node picks the 
 burst 60
 S1="$B_n1/$B_n2 on n1/n2, b1/b2/b3 $B_b1/$B_b2/$B_b3, $B_failed failed"
 
-say "2. A node dies: n1's xlbd is SIGKILLed, then its XDP program detached"
-tell "$LC_CONNS long-lived connections, each sending a request every 100 ms. With xlbd goes n1's tun:"
-tell "BIRD withdraws n1's route, the router moves n1's connections to n2, whose table picks the same backends."
+say "2. A backend dies: b3's HTTP server is killed"
+tell "Each node checks GET /health every 0.5 s; after 2 failures it takes b3 out of its table."
+lab_backend_kill 3
+watch 10 show_b3 both_see down || die "the nodes did not see b3 go down"
+S2_MS=$WAITED_MS
+tell "both nodes took b3 out ${S2_MS} ms after the kill. The VIP keeps answering, from b1 and b2:"
+burst 40
+S2="out after ${S2_MS} ms, then $B_failed failed, b3 got $B_b3"
+tell "b3's HTTP server starts again; after 2 good checks it is back in both tables:"
+lab_backend_start 3
+watch 10 show_b3 both_see up || die "the nodes did not see b3 come back"
+burst 30
+
+say "3. A node dies: n1's xlbd is SIGKILLed, then its XDP program detached"
+tell "$LC_CONNS long-lived connections, each sending a request every 100 ms. With xlbd goes n1's tun: BIRD"
+tell "withdraws n1's route and the router moves n1's connections to n2, which knows their backends: its table"
+tell "is the one both nodes agreed on, and flow sync sent it the flows its table would pick differently."
 a1=$(new_flows 1) a2=$(new_flows 2)
 lc_start "$LC_CONNS" || die "the long-lived connections did not start: $(cat "$LC.err")"
 f1=$(minus "$(new_flows 1)" "$a1")
 tell "connections on n1: $f1, on n2: $(minus "$(new_flows 2)" "$a2")"
+sync_shown 1 || die "n1's flow sync did not run"
 N_BASE=$(new_flows 2)
 alab_crash 1
 watch 5 show_rates alab_no_path 1 || die "the router still routes to n1"
 route_ms=$(alab_route_ms "$ALAB_T_CRASH" 1) || route_ms=$(ms_since "$ALAB_T_CRASH")
 alab_xdp_detach 1
 tell "route to n1 gone from the router ${route_ms} ms after the kill; n1's program detached"
-watch 10 show_rates n_took 2 "$f1" ||
-	tell "(n2 took only $(minus "$(new_flows 2)" "$N_BASE") of n1's $f1 connections)"
-tell "n2 took over $(minus "$(new_flows 2)" "$N_BASE") connections in flight (new flows on n2 since the kill);"
-tell "they go on through n2 alone:"
+SETTLE=""
+watch 10 show_rates n_settled 2
+tell "n2 carries n1's $f1 connections: $(minus "$(new_flows 2)" "$N_BASE") it picked by its table (new flows since the kill),"
+tell "the others it had from the sync; they go on through n2 alone:"
 observe 2
 
-say "3. The node comes back: xlbd restarted on n1"
-tell "It attaches again, its checks find b1-b3 healthy, it announces; the router gives it its share again."
+say "4. The node comes back: xlbd restarted on n1"
+tell "It attaches again, takes n2's flow sync, finds b1-b3 healthy and announces; the router gives it its share again."
 t=$(now)
 node_start 1 || die "n1 did not come back (see $LAB/n1/xlbd.log)"
 lab_wait 10 alab_has_path 1 || die "the router does not route to n1 again"
-S3_MS=$(ms_since "$t")
-tell "n1 announced and back on the router after ${S3_MS} ms"
+S4_MS=$(ms_since "$t")
+tell "n1 announced and back on the router after ${S4_MS} ms"
 SETTLE=""
 watch 5 show_rates n_settled 1
 tell "n1 carries $(new_flows 1) of the long-lived connections again, with their backends:"
 observe 2
 lc_stop || die "no summary from the long-lived connections: $(cat "$LC.err")"
 lc_report
-S2="$LC_RESETS reset of $LC_CONNECTED, longest pause $LC_PAUSE ms, route gone in $route_ms ms, back in $S3_MS ms"
+S3="$LC_RESETS reset of $LC_CONNECTED, longest pause $LC_PAUSE ms, route gone in $route_ms ms, back in $S4_MS ms"
 
-say "4. Graceful drain of n1: xlbctl node drain --wait, then undrain"
+say "5. Graceful drain of n1: xlbctl node drain --wait, then undrain"
 if [ "$ALAB_XLBD_BIRD" != 1 ]; then
 	tell "skipped: this xlbd does not keep BIRD's routes (no --bird-socket), so it has no node drain;"
 	tell "that comes with xlbd's BIRD support (issue 10, the bird branch)."
-	S4="skipped (xlbd without BIRD support)"
+	S5="skipped (xlbd without BIRD support)"
 else
 	tell "n1's route gets the GRACEFUL_SHUTDOWN community: the router takes it out of its ECMP set at once"
 	tell "and n2 takes its connections; ${GRACE_S} s later the route is withdrawn; --wait returns once n1 is idle."
 	a1=$(new_flows 1)
 	lc_start "$LC_DRAIN" || die "the long-lived connections did not start: $(cat "$LC.err")"
 	tell "$LC_DRAIN long-lived connections, on n1: $(minus "$(new_flows 1)" "$a1")"
+	sync_shown 1 || die "n1's flow sync did not run"
 	alab_ctl 1 node drain --grace "$GRACE_S" --wait --timeout 20 \
 		> "$LAB/drain.out" 2>&1 &
 	drain=$!
@@ -375,10 +396,10 @@ else
 	rc=$?
 	sed 's/^/   xlbctl: /' "$LAB/drain.out"
 	[ "$rc" = 0 ] || die "xlbctl node drain --wait failed ($rc)"
-	S4_MS=$WAITED_MS
-	tell "drained in $S4_MS ms; new connections go to n2 alone:"
+	S5_MS=$WAITED_MS
+	tell "drained in $S5_MS ms; new connections go to n2 alone:"
 	burst 20
-	S4_N1=$B_n1
+	S5_N1=$B_n1
 	tell "xlbctl node undrain: n1 announces again"
 	alab_ctl 1 node undrain | sed 's/^/   xlbctl: /'
 	watch 10 show_rates alab_has_path 1 || die "n1 did not come back after undrain"
@@ -387,20 +408,7 @@ else
 	burst 20
 	lc_stop || die "no summary from the long-lived connections: $(cat "$LC.err")"
 	lc_report
-	S4="n1 idle after $S4_MS ms, took $S4_N1 new while drained, $LC_RESETS reset of $LC_CONNECTED"
+	S5="n1 idle after $S5_MS ms, took $S5_N1 new while drained, $LC_RESETS reset of $LC_CONNECTED"
 fi
 
-say "5. A backend dies: b3's HTTP server is killed"
-tell "Each node checks GET /health every 0.5 s; after 2 failures it takes b3 out of its table."
-lab_backend_kill 3
-watch 10 show_b3 both_see down || die "the nodes did not see b3 go down"
-S5_MS=$WAITED_MS
-tell "both nodes took b3 out ${S5_MS} ms after the kill. The VIP keeps answering, from b1 and b2:"
-burst 40
-S5="out after ${S5_MS} ms, then $B_failed failed, b3 got $B_b3"
-tell "b3's HTTP server starts again; after 2 good checks it is back in both tables:"
-lab_backend_start 3
-watch 10 show_b3 both_see up || die "the nodes did not see b3 come back"
-burst 30
-
-say "Summary: spread $S1 | n1 killed: $S2 | drain: $S4 | b3 killed: $S5"
+say "Summary: spread $S1 | b3 killed: $S2 | n1 killed: $S3 | drain: $S5"
