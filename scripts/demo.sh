@@ -53,7 +53,16 @@ else
 	say() { printf '\n%s\n' "$*"; }
 fi
 tell() { echo "   $*"; }
-die() { echo "demo: $*" >&2; exit 1; }
+# die WHY: the demo stops (the lab goes with it), showing what the lab's
+# servers and daemons complained of first.
+die() {
+	local f
+	echo "demo: $*" >&2
+	for f in "${LAB:-/nonexistent}"/http-b*.err "${LAB:-/nonexistent}"/n*/xlbd.log; do
+		[ -s "$f" ] && { echo "--- $f:"; tail -n 5 "$f"; } >&2
+	done
+	exit 1
+}
 
 # live TEXT: a line of counts that changes in place on a terminal; once
 # done, live_done leaves its last text (the only one printed elsewhere).
