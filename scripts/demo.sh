@@ -106,15 +106,18 @@ hops() {
 	echo "${h:-nobody}"
 }
 
-# be_health I ADDR: backend ADDR's health as node I sees it.
+# be_health I ADDR: backend ADDR as node I sees it: its checks' verdict,
+# then what its table follows: with peers what the group agreed (at the
+# next epoch, docs/group.md), without them the same verdict.
 be_health() {
 	alab_ctl "$1" -j list 2>/dev/null | "$LAB_PY" -c '
 import json, sys
 try:
-    print(*[b["health"] for v in json.load(sys.stdin)["vips"]
+    print(*[b["health"] + " " + b.get("agreed", b["health"])
+            for v in json.load(sys.stdin)["vips"]
             for b in v.get("backends", []) if b["addr"] == sys.argv[1]])
 except Exception:
-    print("?")' "$2"
+    print("? ?")' "$2"
 }
 
 # Shows for watch (each sets LINE).
@@ -146,7 +149,12 @@ show_rates() {
 	R_LINE="${out}router -> $(hops)"
 	LINE=$R_LINE
 }
-show_b3() { LINE="b3 as n1 sees it: $(be_health 1 $B3), as n2 sees it: $(be_health 2 $B3)"; }
+show_b3() {
+	local h1 t1 h2 t2
+	read -r h1 t1 < <(be_health 1 $B3)
+	read -r h2 t2 < <(be_health 2 $B3)
+	LINE="b3 checked from n1: $h1, from n2: $h2; in the tables of n1: $t1, n2: $t2"
+}
 
 # watch SECONDS SHOW CMD...: wait until CMD succeeds (SECONDS at most),
 # showing meanwhile the live line SHOW sets, and its last state at the
@@ -301,7 +309,14 @@ sync_shown() {
 		"$(group_stat "$1" flows_confirmed) flows in its table that the peer would pick differently"
 }
 
-both_see() { [ "$(be_health 1 $B3)" = "$1" ] && [ "$(be_health 2 $B3)" = "$1" ]; }
+# both_see STATE: b3 is STATE (up, down) in both nodes' tables.
+both_see() {
+	local h t i
+	for i in 1 2; do
+		read -r h t < <(be_health "$i" $B3)
+		[ "$t" = "$1" ] || return 1
+	done
+}
 # n_settled I: node I has new flows, and no more since the last call.
 SETTLE=""
 n_settled() {
@@ -337,14 +352,15 @@ burst 60
 S1="$B_n1/$B_n2 on n1/n2, b1/b2/b3 $B_b1/$B_b2/$B_b3, $B_failed failed"
 
 say "2. A backend dies: b3's HTTP server is killed"
-tell "Each node checks GET /health every 0.5 s; after 2 failures it takes b3 out of its table."
+tell "Each node checks GET /health every 0.5 s; after 2 failures it sees b3 down, and at the next"
+tell "epoch (every 0.5 s) both nodes take it out of their tables together: any node seeing it down is enough."
 lab_backend_kill 3
 watch 10 show_b3 both_see down || die "the nodes did not see b3 go down"
 S2_MS=$WAITED_MS
 tell "both nodes took b3 out ${S2_MS} ms after the kill. The VIP keeps answering, from b1 and b2:"
 burst 40
 S2="out after ${S2_MS} ms, then $B_failed failed, b3 got $B_b3"
-tell "b3's HTTP server starts again; after 2 good checks it is back in both tables:"
+tell "b3's HTTP server starts again; after 2 good checks on each node it is back in both tables:"
 lab_backend_start 3
 watch 10 show_b3 both_see up || die "the nodes did not see b3 come back"
 burst 30
