@@ -149,7 +149,7 @@ $(BUILD)/xlbctl: user/xlbctl/xlbctl.c $(LIB) $(SKELS)
 
 $(BUILD)/xlb-bench: bench/bench.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LIB_INC) $< -o $@ $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LIB_INC) $< -o $@ $(LIB) $(LDLIBS) -lcrypto -lm
 
 # Unit tests may reach into the daemon's parts (the state model, conf).
 $(BUILD)/test_%: tests/unit/test_%.c $(XLBD_LIB) $(LIB)
@@ -199,6 +199,7 @@ difffuzz: $(BUILD)/xlb-difftest
 bench: all
 	$(Q)$(BUILD)/xlb-bench
 	$(Q)$(BUILD)/xlb-bench flood --packets 10000000
+	$(Q)$(BUILD)/xlb-bench sync
 	$(Q)bash bench/live.sh
 	$(Q)CHECK=syn bash bench/health_scale.sh
 	$(Q)CHECK=tcp bash bench/health_scale.sh

@@ -162,7 +162,9 @@ lab_xlbd_start() {
 	lab_ns lb "$LAB_BUILD/xlbd" -i eth0 -s "$LAB/xlbd.sock" \
 		--pin-root "$LAB/bpf" --state "$LAB/state.yaml" \
 		"${LAB_XLBD_ARGS[@]}" "$@" < /dev/null >> "$LAB/xlbd.log" 2>&1 &
-	lab_wait 10 xlbctl list || return 1
+	# Bounded, and generous: a sanitizer build on a loaded 2-core machine
+	# (the whole suite in a fresh root) starts in seconds, not tenths.
+	lab_wait 20 xlbctl list || return 1
 	lab_pids lb xlbd > "$LAB/xlbd.pid"
 }
 
@@ -171,7 +173,7 @@ lab_xlbd_kill() {
 	pid=$(lab_pids lb xlbd)
 	[ -n "$pid" ] || return 0
 	kill -"$sig" "$pid" 2>/dev/null
-	lab_wait 10 bash -c "! kill -0 $pid"
+	lab_wait 20 bash -c "! kill -0 $pid"
 	rm -f "$LAB/xlbd.pid"
 	# A SIGKILLed daemon leaves its socket file behind: xlbd replaces it.
 	return 0

@@ -61,14 +61,57 @@ struct rings {
 
 struct export {
 	struct xlb *x;
-	int backends_fd, vips_fd;
+	int vips_fd;
 	__u32 ring_size;
 	struct rings cur, prev;
+	struct xlb_backend *be;		/* every slot, read in one batch */
+	struct xlb_vip vip[XLB_MAX_VIPS];	/* by id, read on first use */
+	bool vip_read[XLB_MAX_VIPS], vip_ok[XLB_MAX_VIPS];
+	struct vip_cache {		/* flow key -> VIP, for the scan */
+		struct xlb_vip_key k;	/* the flow's (address, port...) */
+		struct xlb_vip_key vk;	/* its VIP's (port 0: wildcard) */
+		__u32 id;		/* XLB_RING_NONE: no VIP */
+		bool used;
+	} cache[4096];
 };
+
+/* A whole array map of n values of size bytes in one batch: what it did
+ * not give reads as bytes of fill. NULL on failure. */
+static void *read_array(int fd, __u32 n, size_t size, int fill)
+{
+	__u32 *keys = calloc(n, sizeof(__u32));
+	char *vals = calloc(n, size), *out = malloc((size_t)n * size);
+	__u32 batch = 0, count = n, i;
+	int err;
+
+	if (!keys || !vals || !out) {
+		free(keys);
+		free(vals);
+		free(out);
+		return NULL;
+	}
+	memset(out, fill, (size_t)n * size);
+	err = bpf_map_lookup_batch(fd, NULL, &batch, keys, vals, &count, NULL);
+	if (err && errno != ENOENT)
+		count = 0;
+	for (i = 0; i < count && i < n; i++)
+		if (keys[i] < n)
+			memcpy(out + keys[i] * size, vals + i * size, size);
+	free(keys);
+	free(vals);
+	return out;
+}
+
+/* A ring: slots it did not give read as no backend (0xff bytes). */
+static __u32 *read_ring(int fd, __u32 size)
+{
+	_Static_assert(XLB_RING_NONE == 0xffffffffU, "fill byte");
+	return read_array(fd, size, sizeof(__u32), 0xff);
+}
 
 static const __u32 *ring_of(struct export *e, struct rings *r, __u32 vip_id)
 {
-	__u32 inner_id, i;
+	__u32 inner_id;
 	int fd;
 
 	if (vip_id >= XLB_MAX_VIPS)
@@ -88,10 +131,7 @@ static const __u32 *ring_of(struct export *e, struct rings *r, __u32 vip_id)
 	}
 	if (fd < 0)
 		return NULL;
-	r->ring[vip_id] = calloc(e->ring_size, sizeof(__u32));
-	for (i = 0; r->ring[vip_id] && i < e->ring_size; i++)
-		if (bpf_map_lookup_elem(fd, &i, &r->ring[vip_id][i]))
-			r->ring[vip_id][i] = XLB_RING_NONE;
+	r->ring[vip_id] = read_ring(fd, e->ring_size);
 	close(fd);
 	return r->ring[vip_id];
 }
@@ -102,17 +142,32 @@ static __u32 ring_slot(struct export *e, struct rings *r, __u32 vip_id,
 		       const struct xlb_flow *f)
 {
 	const __u32 *ring = ring_of(e, r, vip_id);
-	struct xlb_backend be;
+	const struct xlb_backend *be;
 	__u32 slot;
 
 	if (!ring || !e->ring_size)
 		return XLB_RING_NONE;
 	slot = ring[f->hash % e->ring_size];
-	if (slot == XLB_RING_NONE ||
-	    bpf_map_lookup_elem(e->backends_fd, &slot, &be) ||
-	    !(be.flags & XLB_BE_F_ACTIVE) || be.vip_id != vip_id)
+	if (slot >= XLB_MAX_BACKENDS)
+		return XLB_RING_NONE;
+	be = &e->be[slot];
+	if (!(be->flags & XLB_BE_F_ACTIVE) || be->vip_id != vip_id)
 		return XLB_RING_NONE;
 	return slot;
+}
+
+static const struct xlb_vip *vip_val(struct export *e,
+				     const struct xlb_vip_key *vk,
+				     __u32 vip_id)
+{
+	if (vip_id >= XLB_MAX_VIPS)
+		return NULL;
+	if (!e->vip_read[vip_id]) {
+		e->vip_read[vip_id] = true;
+		e->vip_ok[vip_id] = !bpf_map_lookup_elem(e->vips_fd, vk,
+							 &e->vip[vip_id]);
+	}
+	return e->vip_ok[vip_id] ? &e->vip[vip_id] : NULL;
 }
 
 /* Whether a peer with our rings picks this entry's backend by itself for
@@ -124,86 +179,148 @@ static bool peer_agrees(struct export *e, const struct xlb_vip_key *vk,
 			__u32 vip_id, const struct xlb_flow_key *k,
 			const struct xlb_flow *f)
 {
-	struct xlb_vip v;
+	const struct xlb_vip *v = vip_val(e, vk, vip_id);
 	__u32 prev;
 
-	if (bpf_map_lookup_elem(e->vips_fd, vk, &v) ||
-	    !xlb_algo_deterministic(v.algo) ||
+	if (!v || !xlb_algo_deterministic(v->algo) ||
 	    ring_slot(e, &e->cur, vip_id, f) != f->backend)
 		return false;
-	if (k->proto != IPPROTO_TCP || v.flags & XLB_VIP_F_NO_FLOWTABLE)
+	if (k->proto != IPPROTO_TCP || v->flags & XLB_VIP_F_NO_FLOWTABLE)
 		return true;
 	prev = ring_slot(e, &e->prev, vip_id, f);
 	return prev == XLB_RING_NONE || prev == f->backend;
 }
+
+/* vip_of through a small cache: a scan meets the same few VIPs again and
+ * again, and libxlb's lookup walks every VIP. */
+static int vip_cached(struct export *e, const struct xlb_flow_key *k,
+		      struct xlb_vip_key *vk, __u32 *id)
+{
+	struct xlb_vip_key probe;
+	struct vip_cache *c;
+	__u32 h = 2166136261U;
+	size_t i;
+
+	memset(&probe, 0, sizeof(probe));
+	probe.addr = k->dst;
+	probe.port = k->dport;
+	probe.proto = k->proto;
+	probe.family = k->family;
+	for (i = 0; i < sizeof(probe); i++)
+		h = (h ^ ((const unsigned char *)&probe)[i]) * 16777619U;
+	c = &e->cache[h % (sizeof(e->cache) / sizeof(e->cache[0]))];
+	if (!c->used || memcmp(&c->k, &probe, sizeof(probe))) {
+		c->used = true;
+		c->k = probe;
+		if (vip_of(e->x, k, &c->vk, &c->id))
+			c->id = XLB_RING_NONE;
+	}
+	if (c->id == XLB_RING_NONE)
+		return -ENOENT;
+	*vk = c->vk;
+	*id = c->id;
+	return 0;
+}
+
+#define SCAN_BATCH	1024
+
+struct scan {
+	struct xlb_flow_key keys[SCAN_BATCH];
+	struct xlb_flow vals[SCAN_BATCH];
+};
 
 int xlb_flow_export(struct xlb *x, bool all, xlb_sync_cb cb, void *ctx,
 		    struct xlb_sync_stats *st)
 {
 	int flows_fd = fd_of(x, XLB_STR(XLB_MAP_FLOWS));
 	int cfg_fd = fd_of(x, XLB_STR(XLB_MAP_CONFIG));
-	struct xlb_flow_key k, next;
+	int be_fd = fd_of(x, XLB_STR(XLB_MAP_BACKENDS));
 	struct export *e;
+	struct scan *sc;
 	struct xlb_config cfg;
 	unsigned int hz = 250;
-	void *prev = NULL;
+	__u32 zero = 0, i, token = 0;
+	bool first = true, more = true;
 	__u64 now = 0;
-	__u32 zero = 0, i;
 	int err = 0;
 
 	memset(st, 0, sizeof(*st));
 	e = calloc(1, sizeof(*e));
-	if (!e)
+	sc = malloc(sizeof(*sc));
+	if (!e || !sc) {
+		free(e);
+		free(sc);
 		return -ENOMEM;
+	}
 	e->x = x;
 	e->cur.fd = fd_of(x, XLB_STR(XLB_MAP_MAGLEV));
 	e->prev.fd = -1;
-	e->backends_fd = fd_of(x, XLB_STR(XLB_MAP_BACKENDS));
 	e->vips_fd = fd_of(x, XLB_STR(XLB_MAP_VIPS));
-	if (flows_fd < 0 || cfg_fd < 0 || e->cur.fd < 0 ||
-	    e->backends_fd < 0 || e->vips_fd < 0 ||
-	    bpf_map_lookup_elem(cfg_fd, &zero, &cfg)) {
-		free(e);
-		return -ENOENT;
+	if (flows_fd < 0 || cfg_fd < 0 || e->cur.fd < 0 || be_fd < 0 ||
+	    e->vips_fd < 0 || bpf_map_lookup_elem(cfg_fd, &zero, &cfg)) {
+		err = -ENOENT;
+		goto out;
+	}
+	e->be = read_array(be_fd, XLB_MAX_BACKENDS, sizeof(*e->be), 0);
+	if (!e->be) {
+		err = -ENOMEM;
+		goto out;
 	}
 	e->ring_size = cfg.ring_size;
 	xlb_kernel_hz(&hz);
 	xlb_jiffies(&now);
-	while (!err && !bpf_map_get_next_key(flows_fd, prev, &next)) {
-		struct xlb_sync_flow s;
-		struct xlb_vip_key vk;
-		struct xlb_backend be;
-		struct xlb_flow f;
-		__u32 vip_id;
+	while (!err && more) {
+		__u32 count = SCAN_BATCH, n;
 
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(flows_fd, &k, &f))
-			continue;
-		st->scanned++;
-		if ((now && xlb_flow_expired(&f, now, hz)) ||
-		    bpf_map_lookup_elem(e->backends_fd, &f.backend, &be) ||
-		    !(be.flags & XLB_BE_F_ACTIVE) || be.gen != f.gen ||
-		    vip_of(x, &k, &vk, &vip_id) || be.vip_id != vip_id) {
-			st->skipped++;
-			continue;
+		if (bpf_map_lookup_batch(flows_fd, first ? NULL : &token,
+					 &token, sc->keys, sc->vals, &count,
+					 NULL)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			more = false;	/* the last batch (count may be > 0) */
 		}
-		if (!all && peer_agrees(e, &vk, vip_id, &k, &f))
-			continue;
-		memset(&s, 0, sizeof(s));
-		s.key = k;
-		s.backend = be.addr;
-		s.be_family = be.family;
-		s.state = f.state;
-		s.idle_s = f.idle_s;
-		st->exported++;
-		err = cb(&s, ctx);
+		first = false;
+		for (n = 0; n < count && !err; n++) {
+			const struct xlb_flow_key *k = &sc->keys[n];
+			const struct xlb_flow *f = &sc->vals[n];
+			const struct xlb_backend *be;
+			struct xlb_sync_flow s;
+			struct xlb_vip_key vk;
+			__u32 vip_id;
+
+			st->scanned++;
+			be = f->backend < XLB_MAX_BACKENDS ?
+				     &e->be[f->backend] : NULL;
+			if ((now && xlb_flow_expired(f, now, hz)) || !be ||
+			    !(be->flags & XLB_BE_F_ACTIVE) ||
+			    be->gen != f->gen ||
+			    vip_cached(e, k, &vk, &vip_id) ||
+			    be->vip_id != vip_id) {
+				st->skipped++;
+				continue;
+			}
+			if (!all && peer_agrees(e, &vk, vip_id, k, f))
+				continue;
+			memset(&s, 0, sizeof(s));
+			s.key = *k;
+			s.backend = be->addr;
+			s.be_family = be->family;
+			s.state = f->state;
+			s.idle_s = f->idle_s;
+			st->exported++;
+			err = cb(&s, ctx);
+		}
 	}
+out:
 	for (i = 0; i < XLB_MAX_VIPS; i++) {
 		free(e->cur.ring[i]);
 		free(e->prev.ring[i]);
 	}
+	free(e->be);
 	free(e);
+	free(sc);
 	return err;
 }
 

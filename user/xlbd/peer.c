@@ -54,6 +54,11 @@ struct peer {
 	bool drained;
 	struct peer_vip_fp *vips;	/* sorted by VIP */
 	bool *differs;			/* per vips[], vs. ours */
+	bool *raw;			/* per vips[]: its fingerprint differed
+					 * in that heartbeat (differs needs two
+					 * in a row: tables switch at an epoch
+					 * boundary, a heartbeat from just before
+					 * it may meet our new table) */
 	bool *known;			/* per vips[]: we have that VIP */
 	size_t nvips;
 };
@@ -481,7 +486,7 @@ static void compare_config(struct peers *ps, struct peer *p,
  * equal again. vips sorted; differs[], known[] filled. */
 static void compare_tables(struct peers *ps, const struct peer *p,
 			   const struct peer_vip_fp *vips, size_t n,
-			   bool *differs, bool *known)
+			   bool *differs, bool *known, bool *raw)
 {
 	const struct peer_vip_fp *ours, *old;
 	char name[XLB_VIP_STRLEN];
@@ -492,10 +497,13 @@ static void compare_tables(struct peers *ps, const struct peer *p,
 		ours = bsearch(&vips[i], ps->fps, ps->nfps, sizeof(*ours),
 			       vip_cmp);
 		known[i] = ours;
-		differs[i] = ours && memcmp(ours->fp, vips[i].fp, PEER_FP_LEN);
+		raw[i] = ours && memcmp(ours->fp, vips[i].fp, PEER_FP_LEN);
 		old = p->vips ? bsearch(&vips[i], p->vips, p->nvips,
 					sizeof(*old), vip_cmp) : NULL;
 		was = old && p->differs[old - p->vips];
+		/* Differs: two heartbeats in a row (or once more while it
+		 * already did). Equal again: at the first equal one. */
+		differs[i] = raw[i] && old && (p->raw[old - p->vips] || was);
 		if (differs[i] == was || (!differs[i] && !old))
 			continue;
 		vip_name(&vips[i], name, sizeof(name));
@@ -512,22 +520,26 @@ static void compare(struct peers *ps, struct peer *p,
 {
 	bool *differs = calloc(n + 1, sizeof(bool));
 	bool *known = calloc(n + 1, sizeof(bool));
+	bool *raw = calloc(n + 1, sizeof(bool));
 
-	if (!differs || !known) {
+	if (!differs || !known || !raw) {
 		free(differs);
 		free(known);
+		free(raw);
 		free(vips);
 		return;
 	}
 	compare_config(ps, p, hb);
 	qsort(vips, n, sizeof(*vips), vip_cmp);
-	compare_tables(ps, p, vips, n, differs, known);
+	compare_tables(ps, p, vips, n, differs, known, raw);
 	free(p->vips);
 	free(p->differs);
 	free(p->known);
+	free(p->raw);
 	p->vips = vips;
 	p->differs = differs;
 	p->known = known;
+	p->raw = raw;
 	p->nvips = n;
 	p->drained = hb->drained;
 }
@@ -810,6 +822,7 @@ void peer_stop(struct xlbd *d)
 	for (i = 0; i < ps->n; i++) {
 		free(ps->p[i].vips);
 		free(ps->p[i].differs);
+		free(ps->p[i].raw);
 		free(ps->p[i].known);
 	}
 	free(ps->fps);
