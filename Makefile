@@ -90,7 +90,7 @@ help:
 	@echo "                kept in build/fuzz/corpus/, crashes in build/fuzz/crashes/"
 	@echo "make difffuzz   xlb-difftest over DIFF_FRAMES (10M) frames (also in make fuzz)"
 	@echo "make bench      ns/packet and live Mpps against floors measured in the same run"
-	@echo "make demo       a packet demo: packets in, what xlb makes of them out"
+	@echo "make demo      the anycast lab demo (scripts/demo.sh)"
 	@echo "make deps       install the Debian packages needed (root)"
 	@echo "make clean      remove build/ and build-san/"
 	@echo "V=1             show commands"
