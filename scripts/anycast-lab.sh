@@ -226,8 +226,10 @@ alab_up() {
 	alab_router_conf
 	alab_birdc r configure > /dev/null
 	for i in $(seq "$ALAB_NB"); do
-		lab_backend_up "$i" ||
-			{ echo "alab: HTTP server on b$i did not start" >&2; return 1; }
+		lab_backend_up "$i" 10 ||
+			{ echo "alab: HTTP server on b$i did not start:" \
+				"$(tail -3 "$LAB/http-b$i.err" 2>/dev/null)" >&2
+			  return 1; }
 	done
 	for i in $ALAB_NODES; do
 		lab_wait 20 alab_bgp_up "$i" ||
