@@ -30,6 +30,9 @@
 #include "xlbd.h"
 
 #define RX_BURST	64		/* datagrams per readable event */
+/* Heartbeats in a row with a differing fingerprint before a VIP's table
+ * is said to differ: longer than an agreement epoch (docs/group.md). */
+#define TABLE_DIFF_STREAK	5
 
 /* A heartbeat of a node with every VIP fits one message. */
 _Static_assert(XLB_MAX_VIPS * (PEER_TLV_HDR + PEER_VIP_FP_LEN) + 256 <
@@ -54,11 +57,11 @@ struct peer {
 	bool drained;
 	struct peer_vip_fp *vips;	/* sorted by VIP */
 	bool *differs;			/* per vips[], vs. ours */
-	bool *raw;			/* per vips[]: its fingerprint differed
-					 * in that heartbeat (differs needs two
-					 * in a row: tables switch at an epoch
-					 * boundary, a heartbeat from just before
-					 * it may meet our new table) */
+	uint8_t *raw;			/* per vips[]: heartbeats in a row whose
+					 * fingerprint differed (differs needs
+					 * TABLE_DIFF_STREAK: tables switch at
+					 * an epoch boundary, within the nodes'
+					 * clock skew and timer delays) */
 	bool *known;			/* per vips[]: we have that VIP */
 	size_t nvips;
 };
@@ -486,24 +489,27 @@ static void compare_config(struct peers *ps, struct peer *p,
  * equal again. vips sorted; differs[], known[] filled. */
 static void compare_tables(struct peers *ps, const struct peer *p,
 			   const struct peer_vip_fp *vips, size_t n,
-			   bool *differs, bool *known, bool *raw)
+			   bool *differs, bool *known, uint8_t *raw)
 {
 	const struct peer_vip_fp *ours, *old;
 	char name[XLB_VIP_STRLEN];
-	bool was;
+	uint8_t streak;
+	bool was, now;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		ours = bsearch(&vips[i], ps->fps, ps->nfps, sizeof(*ours),
 			       vip_cmp);
 		known[i] = ours;
-		raw[i] = ours && memcmp(ours->fp, vips[i].fp, PEER_FP_LEN);
+		now = ours && memcmp(ours->fp, vips[i].fp, PEER_FP_LEN);
 		old = p->vips ? bsearch(&vips[i], p->vips, p->nvips,
 					sizeof(*old), vip_cmp) : NULL;
 		was = old && p->differs[old - p->vips];
-		/* Differs: two heartbeats in a row (or once more while it
-		 * already did). Equal again: at the first equal one. */
-		differs[i] = raw[i] && old && (p->raw[old - p->vips] || was);
+		/* Differs: TABLE_DIFF_STREAK heartbeats in a row (or once
+		 * more while it already did). Equal: at the first equal one. */
+		streak = old ? p->raw[old - p->vips] : 0;
+		raw[i] = !now ? 0 : streak < 255 ? streak + 1 : 255;
+		differs[i] = now && (was || raw[i] >= TABLE_DIFF_STREAK);
 		if (differs[i] == was || (!differs[i] && !old))
 			continue;
 		vip_name(&vips[i], name, sizeof(name));
@@ -520,7 +526,7 @@ static void compare(struct peers *ps, struct peer *p,
 {
 	bool *differs = calloc(n + 1, sizeof(bool));
 	bool *known = calloc(n + 1, sizeof(bool));
-	bool *raw = calloc(n + 1, sizeof(bool));
+	uint8_t *raw = calloc(n + 1, sizeof(*raw));
 
 	if (!differs || !known || !raw) {
 		free(differs);
