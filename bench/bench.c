@@ -137,6 +137,25 @@ static int vip(struct xlb *x, const char *v, __u8 mode, const char *const *be,
 
 /* The bench node: static gateway (no FIB lookup: the test namespace has no
  * routes), IPv4 and IPv6 outer sources, four VIPs of 8 backends. */
+/* Every bench data plane's node settings: no FIB (no interface behind
+ * BPF_PROG_TEST_RUN), the router as gateway, fixed outer sources. */
+static int bench_config(struct xlb *x)
+{
+	struct xlb_config c;
+	union xlb_addr a;
+	__u8 fam;
+
+	xlb_config_defaults(&c);
+	c.flags |= XLB_CFG_F_NO_FIB | XLB_CFG_F_HAS_GW | XLB_CFG_F_HAS_SRC4 |
+		   XLB_CFG_F_HAS_SRC6;
+	memcpy(c.gw_mac, router_mac, 6);
+	xlb_parse_addr("198.18.0.10", &a, &fam);
+	c.src4 = a.v4;
+	xlb_parse_addr("2001:db8::10", &a, &fam);
+	memcpy(c.src6, a.v6, 16);
+	return xlb_set_config(x, &c);
+}
+
 static int setup_xlb(struct xlb **out, __u32 flows)
 {
 	static const char *const be4[] = {
@@ -147,24 +166,13 @@ static int setup_xlb(struct xlb **out, __u32 flows)
 		"2001:db8:2::4", "2001:db8:2::5", "2001:db8:2::6",
 		"2001:db8:2::7", "2001:db8:2::8" };
 	struct xlb_opts o = { .flow_entries = flows };
-	struct xlb_config c;
-	union xlb_addr a;
 	struct xlb *x;
-	__u8 fam;
 	int err;
 
 	err = xlb_open(&x, &o);
 	if (err)
 		return err;
-	xlb_config_defaults(&c);
-	c.flags |= XLB_CFG_F_NO_FIB | XLB_CFG_F_HAS_GW | XLB_CFG_F_HAS_SRC4 |
-		   XLB_CFG_F_HAS_SRC6;
-	memcpy(c.gw_mac, router_mac, 6);
-	xlb_parse_addr("198.18.0.10", &a, &fam);
-	c.src4 = a.v4;
-	xlb_parse_addr("2001:db8::10", &a, &fam);
-	memcpy(c.src6, a.v6, 16);
-	err = xlb_set_config(x, &c) ?:
+	err = bench_config(x) ?:
 	      vip(x, "198.18.1.1:80/tcp", XLB_MODE_IPIP, be4, 8) ?:
 	      vip(x, "[2001:db8:1::1]:80/tcp", XLB_MODE_IPIP, be6, 8) ?:
 	      vip(x, "198.18.1.2:80/tcp", XLB_MODE_GUE, be4, 8) ?:
@@ -587,20 +595,12 @@ static int flood_setup(struct flood *fl, __u32 flows, __u32 confirm_rate)
 		"198.18.2.5", "198.18.2.6", "198.18.2.7", "198.18.2.8" };
 	struct xlb_opts o = { .flow_entries = flows,
 			      .confirm_rate = confirm_rate };
-	struct xlb_config c;
-	union xlb_addr a;
-	__u8 fam;
 	int err;
 
 	err = xlb_open(&fl->x, &o);
 	if (err)
 		return err;
-	xlb_config_defaults(&c);
-	c.flags |= XLB_CFG_F_NO_FIB | XLB_CFG_F_HAS_GW | XLB_CFG_F_HAS_SRC4;
-	memcpy(c.gw_mac, router_mac, 6);
-	xlb_parse_addr("198.18.0.10", &a, &fam);
-	c.src4 = a.v4;
-	return xlb_set_config(fl->x, &c) ?:
+	return bench_config(fl->x) ?:
 	       vip(fl->x, FLOOD_VIP_TCP, XLB_MODE_IPIP, be4, 8) ?:
 	       vip(fl->x, FLOOD_VIP_UDP, XLB_MODE_IPIP, be4, 8);
 }
@@ -934,24 +934,16 @@ static int sync_setup(struct xlb **out, __u32 flows, __u32 ring, int nvips)
 			      .ring_size = ring };
 	struct xlb_backend_spec be[3] = {};
 	struct xlb_vip_key vk;
-	struct xlb_config c;
-	union xlb_addr a;
-	__u8 fam;
 	int i, err;
 
 	err = xlb_open(out, &o);
 	if (err)
 		return err;
-	xlb_config_defaults(&c);
-	c.flags |= XLB_CFG_F_NO_FIB | XLB_CFG_F_HAS_GW | XLB_CFG_F_HAS_SRC4;
-	memcpy(c.gw_mac, router_mac, 6);
-	xlb_parse_addr("198.18.0.10", &a, &fam);
-	c.src4 = a.v4;
 	for (i = 0; i < 3; i++) {
 		be[i].weight = 100;
 		xlb_parse_addr(sync_be[i], &be[i].addr, &be[i].family);
 	}
-	err = xlb_set_config(*out, &c);
+	err = bench_config(*out);
 	for (i = 0; i < nvips && !err; i++) {
 		sync_vip_key(&vk, i);
 		err = xlb_vip_add(*out, &vk, XLB_MODE_IPIP, XLB_ALGO_MAGLEV) ?:
