@@ -22,7 +22,7 @@
 #   down      SIGKILL n2: n1 shows it `down` within the bound (logged once)
 #   restart   n2 back: both `up` again (its new sequence numbers accepted)
 #   health    n2 cannot reach .23 (a blackhole route): its check says down
-#             while n1's says up; the group agrees it is out (any live node
+#             while n1's says up; the group drains it (a live node sees it
 #             down), so both tables drop it together and stay equal;
 #             reachable again: back on both
 #   drift     a weight changed on n2: n1 alarms config and table drift
@@ -258,7 +258,7 @@ health_is() { [ "$(be_health "$1" "$NX")" = "$2" ]; }
 eff_is() { [ "$(be_field "$1" "$NX" effective_weight)" = "$2" ]; }
 
 # The peers disagree: n2 cannot reach .23, n1 can. The group agrees that
-# it is out (any live node sees it down: docs/group.md), so both tables
+# it is drained (a live node sees it down: docs/group.md), so both tables
 # drop it at the same epoch and stay equal; back when n2 sees it again.
 t_health() {
 	both || { fail health "nodes not up"; return; }

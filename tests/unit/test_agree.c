@@ -43,13 +43,16 @@ static void get(const struct agree *a, const char *addr, bool *down,
 	*pct = st.factor_pct;
 }
 
+/* Out of new flows: down, or drained because some node sees it down. */
 static bool is_down(const struct agree *a, const char *addr)
 {
-	bool down;
-	__u8 pct;
+	struct agree_state st;
+	union xlb_addr x;
+	__u8 fam;
 
-	get(a, addr, &down, &pct);
-	return down;
+	assert_int_equal(xlb_parse_addr(addr, &x, &fam), 0);
+	agree_get(a, &vip, &x, fam, &st);
+	return st.down || st.drained;
 }
 
 static int setup(void **state)
@@ -109,8 +112,10 @@ static void test_any_down_least_factor(void **state)
 	agree_peer(&a, 1, p1, 2, 12, 10);
 	agree_peer(&a, 2, p2, 1, 12, 10);
 	agree_tick(&a, 12);
+	/* Down for one live node of three: drained, its flows stay. */
 	get(&a, "198.18.0.11", &down, &pct);
-	assert_true(down);
+	assert_false(down);
+	assert_true(is_down(&a, "198.18.0.11"));
 	assert_int_equal(pct, 100);
 	get(&a, "198.18.0.12", &down, &pct);
 	assert_false(down);
@@ -170,11 +175,40 @@ static void test_bounds_and_liveness(void **state)
 	agree_free(&a);
 }
 
+/* Down only when every live node sees it down; for some, drained. */
+static void test_all_down_is_down(void **state)
+{
+	struct agree a;
+	struct agree_entry e = ent("198.18.0.11", 1, 100);
+	bool down;
+	__u8 pct;
+
+	(void)state;
+	agree_init(&a);
+	agree_set_live(&a, 1, true);
+	assert_int_equal(agree_peer(&a, 1, NULL, 0, 10, 10), 0);
+	agree_local(&a, &e, 1, 10, 0);
+	agree_tick(&a, 10);
+	get(&a, "198.18.0.11", &down, &pct);
+	assert_false(down);
+	assert_true(is_down(&a, "198.18.0.11"));
+	agree_peer(&a, 1, &e, 1, 11, 10);
+	agree_tick(&a, 11);
+	get(&a, "198.18.0.11", &down, &pct);
+	assert_true(down);
+	/* Alone (the peer silent): our own view decides. */
+	agree_set_live(&a, 1, false);
+	get(&a, "198.18.0.11", &down, &pct);
+	assert_true(down);
+	agree_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_epoch_switch_together),
 		cmocka_unit_test(test_any_down_least_factor),
+		cmocka_unit_test(test_all_down_is_down),
 		cmocka_unit_test(test_repeat_and_late),
 		cmocka_unit_test(test_bounds_and_liveness),
 	};

@@ -180,11 +180,13 @@ void agree_get(const struct agree *a, const struct xlb_vip_key *vip,
 	       struct agree_state *out)
 {
 	struct agree_entry key;
+	int live = 0, down = 0;
 
 	memset(&key, 0, sizeof(key));
 	key.vip = *vip;
 	key.addr = *addr;
 	key.family = family;
+
 	out->down = false;
 	out->drained = false;
 	out->factor_pct = 100;
@@ -194,12 +196,18 @@ void agree_get(const struct agree *a, const struct xlb_vip_key *vip,
 
 		if (!nd->used || !nd->live)
 			continue;
+		live++;
 		e = view_find(&nd->cur, &key);
 		if (!e)
 			continue;
-		out->down |= e->down;
+		down += e->down;
 		out->drained |= e->drained;
 		if (e->factor_pct && e->factor_pct < out->factor_pct)
 			out->factor_pct = e->factor_pct;
 	}
+	/* Down for all: down (its flows move on). Down for some: drained -
+	 * no new flows anywhere, the ones it has stay (the nodes that reach
+	 * it keep them alive). */
+	out->down = live && down == live;
+	out->drained |= down && down < live;
 }

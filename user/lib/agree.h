@@ -11,13 +11,14 @@
  * drains, the adaptive factors below 1 (in percent), and nothing for the
  * rest (up, full weight) - so a healthy group exchanges empty views.
  *
- * Rule. A backend is in the agreed table when no live node sees it down,
- * drained when any live node drains it, with the least factor any live
- * node gives it. Why "any down": a node
- * that cannot reach a backend would black-hole its share of flows if the
- * backend stayed in; one answer for every node costs capacity only while
- * views differ. A majority rule would keep such a backend in for the
- * nodes that cannot reach it. A silent peer (no heartbeat for the down
+ * Rule. A backend is down when every live node sees it down; drained (no
+ * new flows, established ones stay) when some live node sees it down or
+ * drains it; with the least factor any live node gives it. Why: a node
+ * that cannot reach a backend would black-hole its share of new flows if
+ * the backend took them; one answer for every node costs capacity only
+ * while views differ; and the connections the backend has, which other
+ * nodes still reach, are not broken by one node's view. A majority rule
+ * would send new flows through nodes that cannot reach it. A silent peer (no heartbeat for the down
  * bound) is not live: its view stops counting, so a dead peer cannot hold
  * backends out. A partition leaves each side with the views it still
  * hears; the sides may then disagree (alarmed through the table
