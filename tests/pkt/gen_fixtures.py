@@ -1007,6 +1007,9 @@ def flowtable_prev_ring_cases():
     emit(f"backend {FT_VIP} 198.18.2.2 weight=0")
     # One build: the ring is .2.2 alone, the previous one .2.1 alone.
     emit(f"weights {FT_VIP} 198.18.2.1=0 198.18.2.2=1")
+    # The same set again (a refresh: a health check that passes again)
+    # builds no ring: the previous ring stays .2.1 alone.
+    emit(f"weights {FT_VIP} 198.18.2.1=0 198.18.2.2=1")
     a = tcp(8001, "A")
     run("prev/ack-no-entry", "tx", a, ft_to("198.18.2.1", a))
     ft_flow(8001, "unconfirmed", backend="198.18.2.1")

@@ -26,6 +26,13 @@ struct be_state {
 	__u32 slot;
 };
 
+/* One backend as the ring builder saw it. */
+struct ring_in {
+	union xlb_addr addr;
+	__u32 slot;
+	__u32 weight;
+};
+
 struct vip_state {
 	bool used;
 	struct xlb_vip_key key;
@@ -38,6 +45,9 @@ struct vip_state {
 	time_t sync_since;
 	__u64 ring_ms;			/* CLOCK_MONOTONIC ms of the current
 					 * ring's install; 0: none */
+	struct ring_in *ring_in;	/* what the current ring was built
+					 * from (ring_install) */
+	size_t ring_in_n;
 	time_t prev_since;		/* CLOCK_MONOTONIC s when the ring in
 					 * XLB_MAP_RING_PREV was replaced; 0:
 					 * none kept */
@@ -412,8 +422,10 @@ void xlb_close(struct xlb *x)
 
 	if (!x)
 		return;
-	for (i = 0; i < XLB_MAX_VIPS; i++)
+	for (i = 0; i < XLB_MAX_VIPS; i++) {
 		free(x->vips[i].be);
+		free(x->vips[i].ring_in);
+	}
 	for (i = 0; i < UPGRADE_MAPS; i++)
 		if (x->upgrade_fd[i] >= 0)
 			close(x->upgrade_fd[i]);
@@ -557,7 +569,45 @@ int xlb_ring_prev_expire(struct xlb *x, unsigned int max_age_s)
 	return n;
 }
 
-/* Build the VIP's ring from its backend set and swap it in. */
+/* Whether mb[n] is what the current ring was built from; if not, it is
+ * recorded as such (the caller installs a ring from it). */
+static bool ring_same(struct vip_state *v, const struct maglev_backend *mb,
+		      size_t n)
+{
+	struct ring_in *in;
+	size_t i;
+
+	if (v->ring_in && v->ring_in_n == n) {
+		for (i = 0; i < n; i++)
+			if (memcmp(&v->ring_in[i].addr, mb[i].id,
+				   sizeof(v->ring_in[i].addr)) ||
+			    v->ring_in[i].slot != mb[i].value ||
+			    v->ring_in[i].weight != mb[i].weight)
+				break;
+		if (i == n)
+			return true;
+	}
+	in = calloc(n ? n : 1, sizeof(*in));
+	if (!in) {		/* unknown next time: install then */
+		free(v->ring_in);
+		v->ring_in = NULL;
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(&in[i].addr, mb[i].id, sizeof(in[i].addr));
+		in[i].slot = mb[i].value;
+		in[i].weight = mb[i].weight;
+	}
+	free(v->ring_in);
+	v->ring_in = in;
+	v->ring_in_n = n;
+	return false;
+}
+
+/* Build the VIP's ring from its backend set and swap it in - unless the
+ * set is what the current ring was built from: a refresh that changes
+ * nothing must not make the current ring the previous one (it would evict
+ * the ring that older flows still need, bpf/flowtab.h prev_pick). */
 static int ring_install(struct xlb *x, struct vip_state *v)
 {
 	struct maglev_backend *mb = NULL;
@@ -583,14 +633,20 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 			       any_weight ? v->be[i].spec.weight : 1;
 		mb[i].value = v->be[i].slot;
 	}
+	if (ring_same(v, mb, v->nbe)) {
+		free(mb);
+		return 0;
+	}
 	err = maglev_build(mb, v->nbe, x->ring, x->ring_size);
 	free(mb);
 	if (err && err != -ENOENT)
-		return err;
+		goto fail;
 
 	inner = ring_create(x->ring_size);
-	if (inner < 0)
-		return inner;
+	if (inner < 0) {
+		err = inner;
+		goto fail;
+	}
 	ring_keep_prev(x, v);
 	v->ring_ms = mono_ms();
 	if (bpf_map_update_batch(inner, x->ring_keys, x->ring, &count, NULL) ||
@@ -600,8 +656,13 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 	else
 		err = 0;
 	close(inner);
-	if (!err)
-		x->ring_gen++;
+	if (err)
+		goto fail;
+	x->ring_gen++;
+	return 0;
+fail:
+	free(v->ring_in);	/* not installed: the next call tries again */
+	v->ring_in = NULL;
 	return err;
 }
 
@@ -916,6 +977,7 @@ int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k)
 	}
 	stats_vip_reset(x, v->val.id);
 	free(v->be);
+	free(v->ring_in);
 	memset(v, 0, sizeof(*v));
 	return 0;
 }
