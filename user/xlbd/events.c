@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "state.h"
 #include "group.h"
 #include "xlbd.h"
@@ -63,8 +64,11 @@ void xlbd_on_verdicts(struct xlbd *d)
 			key_add(moved, &nmoved, &v[i].vip);
 	}
 	/* With peers, verdicts move nothing here: they change our view,
-	 * which the group agrees on (group.h). */
+	 * which the group agrees on (group.h). What this node announces
+	 * follows its own verdicts, agreed or not (routes.h). */
 	group_local_changed(d);
+	if (n)
+		bird_kick(d);
 	/* Level-triggered: each VIP that moved is made to match the model,
 	 * once, however many of its backends changed. */
 	for (i = 0; i < nmoved; i++) {
