@@ -18,7 +18,7 @@
 #           backend, no reset (b3's judged apart); entries n1 imported
 #   disagree n2's checks of b3 fail, n1's pass; the group drains b3 on
 #           both at one epoch while n1 drains (its flows move to n2): tables
-#           equal, b1's and b2's connections intact (b3's: reset, counted)
+#           equal, no connection reset, b3's included (it keeps its own)
 #   partition the peer protocol between n1 and n2 dropped: each sees the
 #           other down and keeps serving; equal tables, no connection breaks;
 #           healed: up again, tables compared equal
@@ -26,7 +26,8 @@
 #           no connection breaks, new connections reach it
 #
 # Prints "PASS name" / "FAIL name: why" per case (and the measured failover
-# times), then "e2e: N passed, N failed". TESTS="case1 case2" runs some.
+# times), then "e2e: N passed, N failed". TESTS="case1 case2" runs some;
+# KEEP=DIR: the lab directory (every log) copied into DIR at exit.
 #
 # Until xlbd keeps the tun and the BIRD include file (issue 10, the bird
 # branch), the lab announces and withdraws by hand; ALAB_XLBD_BIRD=1 is the
@@ -36,7 +37,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/anycast-lab.sh
 
-trap alab_down EXIT
+trap '[ -n "${KEEP:-}" ] && [ -n "${LAB:-}" ] && cp -r "$LAB" "$KEEP/" 2>/dev/null; alab_down' EXIT
 
 CONNS=50
 LC_MAX_S=40		# bound of a longconn run; the cases end it sooner

@@ -5,14 +5,14 @@
 #
 #        [P-n1] xlbd 198.18.0.21 ──┐
 #        [P-n2] xlbd 198.18.0.22 ──┤ br0 in [P-sw]
-#        [P-x]  attacker 198.18.0.23 ┘
+#        [P-x]  attacker 198.18.0.23 .25 ┘
 #
 # n1 and n2 run the same -c file and peer with each other over UDP 7946
 # with one key file. Heartbeats every 200 ms; a peer is down after 3 missed.
 #   VIP 198.18.1.1:80/tcp  backends .11 .12 (need not exist: no checks)
-#   VIP 198.18.1.2:80/tcp  TCP checks, all-down: drop; backend .23 (P-x
-#                          serves port 80), backend .24 (absent: down on
-#                          both nodes)
+#   VIP 198.18.1.2:80/tcp  TCP checks, all-down: drop; backends .23 and
+#                          .25 (P-x serves port 80 on both), backend .24
+#                          (absent: down on both nodes)
 #
 # Cases:
 #   key       a key file that is missing, short, or readable by others:
@@ -23,8 +23,10 @@
 #   restart   n2 back: both `up` again (its new sequence numbers accepted)
 #   health    n2 cannot reach .23 (a blackhole route): its check says down
 #             while n1's says up; the group drains it (a live node sees it
-#             down), so both tables drop it together and stay equal;
-#             reachable again: back on both
+#             down), so both tables drop it together and stay equal; n2
+#             then loses .25 too, sees every backend down and is cut off:
+#             its view stops counting, .23 back in on both; reachable
+#             again: back on both
 #   drift     a weight changed on n2: n1 alarms config and table drift
 #             (peers output, metrics, one log line each), then equal again
 #   ipv6      the same pair peered over IPv6: both `up`, tables equal
@@ -45,6 +47,7 @@ trap '[ -n "${KEEP:-}" ] && [ -n "$LAB" ] && cp "$LAB"/*.log "$KEEP/" 2>/dev/nul
 N1=198.18.0.21
 N2=198.18.0.22
 NX=198.18.0.23
+NY=198.18.0.25
 VIP=$VIP4:80/tcp
 VIP2=198.18.1.2:80/tcp
 BOUND_MS=1500		# 3 x 200 ms, plus polling and scheduling slack
@@ -80,10 +83,14 @@ peer_lab() {
 	    backends:
 	      - addr: 198.18.0.23
 	      - addr: 198.18.0.24
+	      - addr: $NY
 	EOF
-	lab_ns x "$LAB_PY" -m http.server 80 --bind "$NX" \
-		> "$LAB/http-x.log" 2>&1 < /dev/null &
-	lab_wait 5 lab_ns x bash -c "exec 3<>/dev/tcp/$NX/80"
+	ip -n "$P-x" addr add "$NY/24" dev eth0
+	for a in "$NX" "$NY"; do
+		lab_ns x "$LAB_PY" -m http.server 80 --bind "$a" \
+			> "$LAB/http-x-$a.log" 2>&1 < /dev/null &
+		lab_wait 5 lab_ns x bash -c "exec 3<>/dev/tcp/$a/80"
+	done
 }
 
 # node_start N OTHER: xlbd on node N peered with OTHER, metrics on :9100.
@@ -255,6 +262,7 @@ for v in json.load(sys.stdin)["vips"]:
 }
 be_health() { be_field "$1" "$2" health; }
 health_is() { [ "$(be_health "$1" "$NX")" = "$2" ]; }
+be_health_is() { [ "$(be_health "$1" "$2")" = "$3" ]; }
 eff_is() { [ "$(be_field "$1" "$NX" effective_weight)" = "$2" ]; }
 
 # The peers disagree: n2 cannot reach .23, n1 can. The group agrees that
@@ -277,6 +285,16 @@ t_health() {
 	[ "$m" = 1 ] || why="$why table metric '$m'"
 	grep -q "follows the agreed backend set" "$LAB/n1.log" ||
 		why="$why n1 logged no agreed change"
+	# n2 loses .25 as well: every backend down for it, cut off; the
+	# group keeps .23 at full weight (n1 reaches it) on both nodes.
+	ip -n "$P-n2" route add blackhole "$NY/32"
+	lab_wait 5 be_health_is 2 "$NY" down || why="$why n2 sees .25 $(be_health 2 "$NY")"
+	lab_wait 3 eff_is 1 "$w" ||
+		why="$why n2 cut off: n1 keeps .23 at $(be_field 1 "$NX" effective_weight)"
+	lab_wait 3 eff_is 2 "$w" ||
+		why="$why n2 cut off: n2 keeps .23 at $(be_field 2 "$NX" effective_weight)"
+	lab_wait 3 tables_are 1 2 0 || why="$why tables (cut off): $(peer_line 1 "$N2")"
+	ip -n "$P-n2" route del blackhole "$NY/32"
 	ip -n "$P-n2" route del blackhole "$NX/32"
 	lab_wait 10 eff_is 1 "$w" ||
 		why="$why n1: .23 not back ($(be_field 1 "$NX" effective_weight))"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* Unit tests for the agreement of peers on runtime facts
- * (user/xlbd/agree.c): the "any live node sees it down" rule, the least
+ * (user/lib/agree.c): down for every witness, suspect (drained) for
+ * some, cut-off nodes, the fallback when all are suspect, the least
  * factor, views taking effect at their epoch on every node together,
  * repeats, late views, silent peers. No kernel, no network.
  */
@@ -30,15 +31,33 @@ static struct agree_entry ent(const char *addr, int down, int pct)
 	return e;
 }
 
+/* The VIP's backends, as every node's configuration has them. */
+static const char *const backends[] = { "198.18.0.11", "198.18.0.12",
+					"198.18.0.13" };
+#define NBE (sizeof(backends) / sizeof(backends[0]))
+
+static struct agree_state state_of(const struct agree *a, const char *addr)
+{
+	struct agree_backend be[NBE];
+	struct agree_state st[NBE];
+	size_t i, hit = NBE;
+
+	for (i = 0; i < NBE; i++) {
+		assert_int_equal(xlb_parse_addr(backends[i], &be[i].addr,
+						&be[i].family), 0);
+		if (!strcmp(backends[i], addr))
+			hit = i;
+	}
+	assert_true(hit < NBE);
+	agree_vip(a, &vip, be, NBE, st);
+	return st[hit];
+}
+
 static void get(const struct agree *a, const char *addr, bool *down,
 		__u8 *pct)
 {
-	struct agree_state st;
-	union xlb_addr x;
-	__u8 fam;
+	struct agree_state st = state_of(a, addr);
 
-	assert_int_equal(xlb_parse_addr(addr, &x, &fam), 0);
-	agree_get(a, &vip, &x, fam, &st);
 	*down = st.down;
 	*pct = st.factor_pct;
 }
@@ -46,12 +65,8 @@ static void get(const struct agree *a, const char *addr, bool *down,
 /* Out of new flows: down, or drained because some node sees it down. */
 static bool is_down(const struct agree *a, const char *addr)
 {
-	struct agree_state st;
-	union xlb_addr x;
-	__u8 fam;
+	struct agree_state st = state_of(a, addr);
 
-	assert_int_equal(xlb_parse_addr(addr, &x, &fam), 0);
-	agree_get(a, &vip, &x, fam, &st);
 	return st.down || st.drained;
 }
 
@@ -93,7 +108,7 @@ static void test_epoch_switch_together(void **state)
 	agree_free(&b);
 }
 
-/* Down when any live node sees it down; factor: the least. */
+/* Down for one node of three: drained (suspect); factor: the least. */
 static void test_any_down_least_factor(void **state)
 {
 	struct agree a;
@@ -203,12 +218,92 @@ static void test_all_down_is_down(void **state)
 	agree_free(&a);
 }
 
+/* A node that sees every backend of the VIP down is cut off: its view
+ * does not take them from the group (a node back from a partition before
+ * its checks pass). When every node sees them all down, they are down. */
+static void test_cut_off_node(void **state)
+{
+	struct agree a;
+	struct agree_entry all[] = { ent("198.18.0.11", 1, 100),
+				     ent("198.18.0.12", 1, 100),
+				     ent("198.18.0.13", 1, 100) };
+	bool down;
+	__u8 pct;
+
+	(void)state;
+	agree_init(&a);
+	agree_set_live(&a, 1, true);
+	agree_local(&a, NULL, 0, 10, 0);
+	agree_peer(&a, 1, all, NBE, 10, 10);
+	agree_tick(&a, 10);
+	for (size_t i = 0; i < NBE; i++) {
+		assert_false(is_down(&a, backends[i]));
+		assert_false(state_of(&a, backends[i]).suspect);
+	}
+	/* A third node sees one down: that one is drained; the cut-off
+	 * node's view does not make the others suspect too (then none
+	 * could take new flows, and all would stay in). */
+	agree_set_live(&a, 2, true);
+	agree_peer(&a, 2, all, 1, 10, 10);
+	agree_tick(&a, 10);
+	assert_true(is_down(&a, "198.18.0.11"));
+	assert_false(is_down(&a, "198.18.0.12"));
+	agree_set_live(&a, 2, false);
+	/* One backend fewer in its view: it witnesses again. */
+	agree_peer(&a, 1, all, NBE - 1, 11, 11);
+	agree_tick(&a, 11);
+	assert_true(is_down(&a, "198.18.0.11"));
+	get(&a, "198.18.0.11", &down, &pct);
+	assert_false(down);
+	/* Everyone sees all down: down. */
+	agree_peer(&a, 1, all, NBE, 12, 12);
+	agree_local(&a, all, NBE, 12, 0);
+	agree_tick(&a, 12);
+	for (size_t i = 0; i < NBE; i++) {
+		get(&a, backends[i], &down, &pct);
+		assert_true(down);
+	}
+	agree_free(&a);
+}
+
+/* Suspects (down for some) take no new flows while another backend can;
+ * when every backend is suspect, they all stay in. */
+static void test_suspects_fall_back(void **state)
+{
+	struct agree a;
+	struct agree_entry mine[] = { ent("198.18.0.13", 1, 100) };
+	struct agree_entry p1[] = { ent("198.18.0.11", 1, 100),
+				    ent("198.18.0.12", 1, 100) };
+	struct agree_state st;
+
+	(void)state;
+	agree_init(&a);
+	agree_set_live(&a, 1, true);
+	agree_local(&a, mine, 1, 10, 0);
+	agree_peer(&a, 1, p1, 1, 10, 10);
+	agree_tick(&a, 10);
+	st = state_of(&a, "198.18.0.11");
+	assert_true(st.suspect && st.drained && !st.down);
+	assert_true(state_of(&a, "198.18.0.13").drained);
+	assert_false(is_down(&a, "198.18.0.12"));
+	agree_peer(&a, 1, p1, 2, 11, 11);
+	agree_tick(&a, 11);
+	for (size_t i = 0; i < NBE; i++) {
+		st = state_of(&a, backends[i]);
+		assert_true(st.suspect);
+		assert_false(st.drained || st.down);
+	}
+	agree_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_epoch_switch_together),
 		cmocka_unit_test(test_any_down_least_factor),
 		cmocka_unit_test(test_all_down_is_down),
+		cmocka_unit_test(test_cut_off_node),
+		cmocka_unit_test(test_suspects_fall_back),
 		cmocka_unit_test(test_repeat_and_late),
 		cmocka_unit_test(test_bounds_and_liveness),
 	};

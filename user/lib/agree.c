@@ -175,39 +175,84 @@ static const struct agree_entry *view_find(const struct agree_view *v,
 		      NULL;
 }
 
-void agree_get(const struct agree *a, const struct xlb_vip_key *vip,
-	       const union xlb_addr *addr, __u8 family,
+/* The entries of v for vip that say down. */
+static size_t view_down(const struct agree_view *v,
+			const struct xlb_vip_key *vip)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->n; i++)
+		n += v->e[i].down && !memcmp(&v->e[i].vip, vip, sizeof(*vip));
+	return n;
+}
+
+/* Which live nodes witness vip's backends: those that see at least one of
+ * its n backends not down. A node that sees them all down is cut off (its
+ * link, a partition it just left, a start before its first checks): its
+ * view says nothing of the backends. When every live node is cut off they
+ * all witness: the backends are down. Returns how many witness. */
+static int witnesses(const struct agree *a, const struct xlb_vip_key *vip,
+		     size_t n, bool *w)
+{
+	int nw = 0, i;
+
+	for (i = 0; i < AGREE_MAX_NODES; i++) {
+		const struct agree_node *nd = &a->node[i];
+
+		w[i] = nd->used && nd->live && view_down(&nd->cur, vip) < n;
+		nw += w[i];
+	}
+	if (nw)
+		return nw;
+	for (i = 0; i < AGREE_MAX_NODES; i++) {
+		w[i] = a->node[i].used && a->node[i].live;
+		nw += w[i];
+	}
+	return nw;
+}
+
+void agree_vip(const struct agree *a, const struct xlb_vip_key *vip,
+	       const struct agree_backend *be, size_t n,
 	       struct agree_state *out)
 {
+	bool w[AGREE_MAX_NODES], open = false;
+	int nw = witnesses(a, vip, n, w);
 	struct agree_entry key;
-	int live = 0, down = 0;
+	size_t j;
 
 	memset(&key, 0, sizeof(key));
 	key.vip = *vip;
-	key.addr = *addr;
-	key.family = family;
+	for (j = 0; j < n; j++) {
+		struct agree_state *o = &out[j];
+		int down = 0;
 
-	out->down = false;
-	out->drained = false;
-	out->factor_pct = 100;
-	for (int i = 0; i < AGREE_MAX_NODES; i++) {
-		const struct agree_node *nd = &a->node[i];
-		const struct agree_entry *e;
+		key.addr = be[j].addr;
+		key.family = be[j].family;
+		memset(o, 0, sizeof(*o));
+		o->factor_pct = 100;
+		for (int i = 0; i < AGREE_MAX_NODES; i++) {
+			const struct agree_node *nd = &a->node[i];
+			const struct agree_entry *e;
 
-		if (!nd->used || !nd->live)
-			continue;
-		live++;
-		e = view_find(&nd->cur, &key);
-		if (!e)
-			continue;
-		down += e->down;
-		out->drained |= e->drained;
-		if (e->factor_pct && e->factor_pct < out->factor_pct)
-			out->factor_pct = e->factor_pct;
+			if (!nd->used || !nd->live)
+				continue;
+			e = view_find(&nd->cur, &key);
+			if (!e)
+				continue;
+			/* An operator's drain counts from any node. */
+			o->drained |= e->drained;
+			if (!w[i])
+				continue;
+			down += e->down;
+			if (e->factor_pct && e->factor_pct < o->factor_pct)
+				o->factor_pct = e->factor_pct;
+		}
+		o->down = nw && down == nw;
+		o->suspect = down && down < nw;
+		open |= !o->down && !o->drained && !o->suspect;
 	}
-	/* Down for all: down (its flows move on). Down for some: drained -
-	 * no new flows anywhere, the ones it has stay (the nodes that reach
-	 * it keep them alive). */
-	out->down = live && down == live;
-	out->drained |= down && down < live;
+	/* Suspects take no new flows while another backend can; when none
+	 * can, new flows go to what some node still reaches. */
+	for (j = 0; j < n; j++)
+		out[j].drained |= out[j].suspect && open;
 }

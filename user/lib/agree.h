@@ -11,14 +11,22 @@
  * drains, the adaptive factors below 1 (in percent), and nothing for the
  * rest (up, full weight) - so a healthy group exchanges empty views.
  *
- * Rule. A backend is down when every live node sees it down; drained (no
- * new flows, established ones stay) when some live node sees it down or
- * drains it; with the least factor any live node gives it. Why: a node
- * that cannot reach a backend would black-hole its share of new flows if
- * the backend took them; one answer for every node costs capacity only
- * while views differ; and the connections the backend has, which other
- * nodes still reach, are not broken by one node's view. A majority rule
- * would send new flows through nodes that cannot reach it. A silent peer (no heartbeat for the down
+ * Rule, per VIP. The witnesses of a VIP are the live nodes that see at
+ * least one of its backends not down; a node that sees every one down is
+ * cut off (its own link, a partition it is leaving, a start before its
+ * first checks) and its view says nothing of the backends - unless every
+ * live node is cut off, when all witness. Then a backend is down when
+ * every witness sees it down (its flows move on); suspect when some do:
+ * drained, no new flows, its established connections stay (the nodes that
+ * reach it keep them alive) - unless no backend of the VIP could take new
+ * flows then, when suspects take them; drained when any live node drains
+ * it; with the least factor any witness gives it. Why: a node that cannot
+ * reach a backend would black-hole its share of new flows if the backend
+ * took them; one answer for every node costs capacity only while views
+ * differ; one node's view must not break connections other nodes still
+ * carry, nor one cut-off node take a VIP's backends away from the group.
+ * A majority rule would send new flows through nodes that cannot reach
+ * the backend. A silent peer (no heartbeat for the down
  * bound) is not live: its view stops counting, so a dead peer cannot hold
  * backends out. A partition leaves each side with the views it still
  * hears; the sides may then disagree (alarmed through the table
@@ -107,15 +115,23 @@ void agree_set_live(struct agree *a, int idx, bool live);
  * true when a view in effect changed (the agreed result may have). */
 bool agree_tick(struct agree *a, uint64_t now);
 
-/* The agreed state of one backend: down (drained) when a live node's
- * view in effect has it down (drained); the least factor (100: full). */
-struct agree_state {
-	bool down;
-	bool drained;
-	__u8 factor_pct;
+/* A backend of a VIP, as this node's configuration names it. */
+struct agree_backend {
+	union xlb_addr addr;
+	__u8 family;
 };
-void agree_get(const struct agree *a, const struct xlb_vip_key *vip,
-	       const union xlb_addr *addr, __u8 family,
+
+/* The agreed state of a backend (the rule above). */
+struct agree_state {
+	bool down;		/* every witness sees it down */
+	bool drained;		/* no new flows: drained, or suspect */
+	bool suspect;		/* some witnesses see it down, not all */
+	__u8 factor_pct;	/* least factor of the witnesses; 100: full */
+};
+
+/* The agreed states of vip's n backends be, into out[n]. */
+void agree_vip(const struct agree *a, const struct xlb_vip_key *vip,
+	       const struct agree_backend *be, size_t n,
 	       struct agree_state *out);
 
 #endif

@@ -177,24 +177,37 @@ int state_set_agreed(struct xlb_conf *c, const struct agree *a,
 	for (i = 0; i < c->nvips; i++) {
 		struct conf_vip *v = &c->vips[i];
 		struct xlb_backend_spec *before, after;
+		struct agree_backend *ab;
+		struct agree_state *st;
 		bool open_before, open_after, moves = false;
 
 		if (!v->nbe)
 			continue;
 		before = calloc(v->nbe, sizeof(*before));
-		if (!before)
+		ab = calloc(v->nbe, sizeof(*ab));
+		st = calloc(v->nbe, sizeof(*st));
+		if (!before || !ab || !st) {
+			free(before);
+			free(ab);
+			free(st);
 			return -ENOMEM;
+		}
 		open_before = state_all_down_open(v);
 		for (j = 0; j < v->nbe; j++) {
-			struct conf_backend *b = &v->be[j];
-			struct agree_state st;
-
-			state_backend_spec(v, b, open_before, &before[j]);
-			agree_get(a, &v->key, &b->addr, b->family, &st);
-			b->agreed = st.down ? HEALTH_DOWN : HEALTH_UP;
-			b->agreed_drained = st.drained;
-			b->agreed_pct = st.factor_pct;
+			state_backend_spec(v, &v->be[j], open_before, &before[j]);
+			ab[j].addr = v->be[j].addr;
+			ab[j].family = v->be[j].family;
 		}
+		agree_vip(a, &v->key, ab, v->nbe, st);
+		for (j = 0; j < v->nbe; j++) {
+			struct conf_backend *b = &v->be[j];
+
+			b->agreed = st[j].down ? HEALTH_DOWN : HEALTH_UP;
+			b->agreed_drained = st[j].drained;
+			b->agreed_pct = st[j].factor_pct;
+		}
+		free(ab);
+		free(st);
 		open_after = state_all_down_open(v);
 		for (j = 0; j < v->nbe && !moves; j++) {
 			state_backend_spec(v, &v->be[j], open_after, &after);
