@@ -25,8 +25,12 @@ LIB_INC  := -Iinclude -Iuser/lib -I$(BUILD)
 XLBD_INC := $(LIB_INC) -Iuser/xlbd
 CTL_INC  := $(LIB_INC)
 LDLIBS   := -lbpf -lelf -lz -lyaml -ljson-c
+# -fno-strict-aliasing, as the kernel builds: headers are written through
+# one type and read through another (a checksum sums as 16-bit words the
+# addresses just stored as 32-bit ones); with strict aliasing the compiler
+# may hoist those reads above the stores.
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Wno-unused-function \
-	      -Iinclude -Ibpf -I$(ARCH_INC)
+	      -fno-strict-aliasing -Iinclude -Ibpf -I$(ARCH_INC)
 
 ifeq ($(V),1)
 Q :=

@@ -109,18 +109,16 @@ static __always_inline_ void write_outer6(struct ipv6hdr *ip6,
 					  const struct encap_args *a,
 					  __u32 len, __u8 proto)
 {
-	__u32 label = a->hash & 0xfffff;
+	__be32 *w = (__be32 *)ip6;
 
-	ip6->version = 6;
-	ip6->priority = p->tos >> 4;
-	ip6->flow_lbl[0] = ((p->tos & 0xf) << 4) | (label >> 16);
-	ip6->flow_lbl[1] = label >> 8;
-	ip6->flow_lbl[2] = label;
-	ip6->payload_len = bpf_htons(len - sizeof(*ip6));
-	ip6->nexthdr = proto;
-	ip6->hop_limit = p->ttl;
-	__builtin_memcpy(&ip6->saddr, a->src, 16);
-	__builtin_memcpy(&ip6->daddr, a->dst, 16);
+	/* Version, traffic class, flow label; payload length, next header,
+	 * hop limit: two word stores, no bit fields. */
+	w[0] = bpf_htonl((6U << 28) | ((__u32)p->tos << 20) |
+			 (a->hash & 0xfffff));
+	w[1] = bpf_htonl(((len - sizeof(*ip6)) << 16) | ((__u32)proto << 8) |
+			 p->ttl);
+	addr6_copy(&ip6->saddr, a->src);
+	addr6_copy(&ip6->daddr, a->dst);
 }
 
 /* Returns 0, or -1 when the frame could not be grown (counted by caller). */

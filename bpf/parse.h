@@ -228,8 +228,8 @@ static __always_inline_ int parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
 	p->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
 	p->ttl = ip6->hop_limit;
 	p->key.family = XLB_AF_INET6;
-	__builtin_memcpy(&p->key.src, &ip6->saddr, 16);
-	__builtin_memcpy(&p->key.dst, &ip6->daddr, 16);
+	addr6_copy(&p->key.src, &ip6->saddr);
+	addr6_copy(&p->key.dst, &ip6->daddr);
 	c.off = p->l3_off + sizeof(*ip6);
 	c.nh = ip6->nexthdr;
 	rc = ipv6_walk(ctx, &c, p->l3_off + tot);
@@ -272,11 +272,15 @@ static __always_inline_ int parse_icmp_quote(struct xdp_md *ctx,
 					     __u32 l3_end)
 {
 	void *data = PKT(ctx), *end = PKT_END(ctx);
-	union xlb_addr client = {};
+	union xlb_addr client;
 	__be16 *ports;
 	__u32 l4;
 	__u8 proto;
 
+	/* All of it: "= {}" zeroes a union's first member only, and an
+	 * IPv4 key's other words must be zero (clang left them as they were
+	 * once the IPv6 branch changed). */
+	__builtin_memset(&client, 0, sizeof(client));
 	if (p->key.family == XLB_AF_INET) {
 		struct iphdr *ip = data + off;
 
@@ -296,7 +300,7 @@ static __always_inline_ int parse_icmp_quote(struct xdp_md *ctx,
 			return PARSE_MALFORMED;
 		if (!addr6_eq(&ip6->saddr, &p->key.dst))
 			return PARSE_OK;
-		__builtin_memcpy(&client, &ip6->daddr, 16);
+		addr6_copy(&client, &ip6->daddr);
 		c.off = off + sizeof(*ip6);
 		c.nh = ip6->nexthdr;
 		if (ipv6_walk(ctx, &c, l3_end))

@@ -33,7 +33,7 @@ static __always_inline_ int outer_source(const struct xlb_config *cfg,
 	}
 	if (!(cfg->flags & XLB_CFG_F_HAS_SRC6))
 		return -1;
-	__builtin_memcpy(src, cfg->src6, 16);
+	addr6_copy(src, cfg->src6);
 	return 0;
 }
 
@@ -41,12 +41,13 @@ static __always_inline_ int forward(struct xdp_md *ctx, struct xlb_pkt *p,
 				    const struct xlb_config *cfg,
 				    const struct xlb_backend *be)
 {
-	union xlb_addr src = {}, dst;
+	union xlb_addr src, dst;
 	struct encap_args a;
 	__u32 overhead;
 
 	__u8 mode = be->mode;
 
+	__builtin_memset(&src, 0, sizeof(src));	/* "= {}": v4 only */
 	if (mode == XLB_MODE_L2)
 		return xmit_l2(ctx, cfg, p, be);
 	if (outer_source(cfg, be->family, &src))

@@ -748,7 +748,7 @@ static int sock_open(struct peers *ps, int f)
 {
 	struct xlbd *d = ps->d;
 	struct sockaddr_storage ss;
-	union xlb_addr a = {};
+	union xlb_addr a;
 	char name[XLB_ADDR_STRLEN];
 	uint8_t family = f ? XLB_AF_INET6 : XLB_AF_INET;
 	socklen_t sl;
