@@ -307,8 +307,9 @@ static __always_inline_ int prev_pick(struct xlb_pkt *p,
 	if (p->key.proto != IPPROTO_TCP || is_syn(p) ||
 	    vip->flags & XLB_VIP_F_NO_FLOWTABLE)
 		return -1;
-	if (ring_pick(&XLB_MAP_RING_PREV, vip, pkt_hash(p), cfg->ring_size,
-		      &out->id) ||
+	if (ring_pick(&XLB_MAP_RING_PREV, vip,
+		      xlb_pick_hash(&p->key, vip->algo, pkt_hash(p)),
+		      cfg->ring_size, &out->id) ||
 	    backend_get(out->id, vip->id, &out->be))
 		return -1;
 	count(XLB_C_FLOW_PREV_RING);
@@ -326,8 +327,9 @@ static __always_inline_ int flow_pick(struct xlb_pkt *p,
 	struct xlb_flow nf = {};
 
 	if (prev_pick(p, vip, cfg, out) &&
-	    (ring_pick(&XLB_MAP_MAGLEV, vip, pkt_hash(p), cfg->ring_size,
-		       &out->id) ||
+	    (ring_pick(&XLB_MAP_MAGLEV, vip,
+		       xlb_pick_hash(&p->key, vip->algo, pkt_hash(p)),
+		       cfg->ring_size, &out->id) ||
 	     backend_get(out->id, vip->id, &out->be)))
 		return -1;
 	if (p->flags & PKT_F_FOLLOW)

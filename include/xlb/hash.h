@@ -9,6 +9,7 @@
 #include <linux/types.h>
 #include "flow.h"
 #include "maps.h"
+#include "service.h"
 
 #define XLB_HASH_SEED	0x786c6221U	/* "xlb!" */
 
@@ -44,6 +45,20 @@ static inline __u32 xlb_hash_words(const __u32 *w, int n, __u32 seed)
 static inline __u32 xlb_flow_hash(const struct xlb_flow_key *k)
 {
 	return xlb_hash_words((const __u32 *)k, sizeof(*k) / 4, XLB_HASH_SEED);
+}
+
+/* Source hashing's seed: a client's slot is not its flows' slots. */
+#define XLB_HASH_SEED_SH	0x73686821U	/* "shh!" */
+
+/* The hash that picks a flow's slot on its VIP's ring: the flow hash, or
+ * for source hashing the client address alone (every family's address
+ * is four words, IPv4 zero-padded). */
+static inline __u32 xlb_pick_hash(const struct xlb_flow_key *k, __u8 algo,
+				  __u32 flow_hash)
+{
+	if (algo == XLB_ALGO_SH)
+		return xlb_hash_words(k->src.v6, 4, XLB_HASH_SEED_SH);
+	return flow_hash;
 }
 
 /* GUE outer source port: in 49152..65535 so that backends' RSS spreads. */

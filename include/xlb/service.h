@@ -30,16 +30,19 @@ static inline __u32 xlb_encap_overhead(__u8 outer_family, __u8 mode)
 
 /* How a new flow picks its backend. */
 enum xlb_algo {
-	XLB_ALGO_MAGLEV = 0,
+	XLB_ALGO_MAGLEV = 0,	/* the 5-tuple's hash on the VIP's Maglev ring */
+	XLB_ALGO_SH,		/* the client address's hash on the same ring:
+				 * one backend for all of a client's flows */
 	XLB_ALGO_MAX,
 };
 
 /* Whether an algorithm gives a 5-tuple the same backend on every packet
  * while the backend set is unchanged: only those may run with
- * flow-table: off (XLB_VIP_F_NO_FLOWTABLE). */
+ * flow-table: off (XLB_VIP_F_NO_FLOWTABLE), and a peer with the same
+ * table picks what this node picked without flow sync. */
 static inline int xlb_algo_deterministic(__u8 algo)
 {
-	return algo == XLB_ALGO_MAGLEV;
+	return algo == XLB_ALGO_MAGLEV || algo == XLB_ALGO_SH;
 }
 
 /* A VIP is matched on address, port and protocol; port 0 takes all ports. */

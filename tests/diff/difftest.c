@@ -72,28 +72,34 @@ static const __u8 BE_MAC[6] = { 2, 0, 0, 0, 0, 0xb1 };
 #define SRC6	"2001:db8::10"
 #define GUE	6080
 
-/* VIP, mode, flow table off, backends (comma list). */
+/* VIP, mode, flow table off, backends (comma list), algorithm (NULL:
+ * maglev). */
 static const struct {
 	const char *vip, *mode;
 	bool off;
 	const char *bes;
+	const char *algo;
 } services[] = {
-	{ "198.18.1.1:80/tcp", "ipip", false, "198.18.2.1,198.18.2.11,198.18.2.21" },
-	{ "198.18.1.2:53/udp", "gue", false, "198.18.2.2,198.18.2.12" },
-	{ "198.18.1.3:0/tcp", "ipip", false, "198.18.2.3,198.18.2.13" },
-	{ "198.18.1.3:0/udp", "gue", false, "2001:db8:2::3,2001:db8:2::13" },
-	{ "198.18.1.4:80/tcp", "l2", false, "198.18.2.4,198.18.2.14" },
-	{ "198.18.1.5:80/tcp", "ipip", false, "2001:db8:2::5,2001:db8:2::15" },
-	{ "198.18.1.6:443/tcp", "gue", false, "2001:db8:2::6" },
-	{ "198.18.1.9:80/tcp", "ipip", false, "" },
-	{ "198.18.1.10:80/tcp", "ipip", true, "198.18.2.10,198.18.2.20" },
-	{ "[2001:db8:1::1]:80/tcp", "ipip", false, "2001:db8:2::1,2001:db8:2::11" },
-	{ "[2001:db8:1::2]:443/udp", "gue", false, "2001:db8:2::2,2001:db8:2::12" },
-	{ "[2001:db8:1::3]:80/tcp", "ipip", false, "198.18.2.7,198.18.2.17" },
-	{ "[2001:db8:1::4]:0/udp", "gue", false, "198.18.2.8,198.18.2.18" },
-	{ "[2001:db8:1::5]:0/tcp", "l2", false, "2001:db8:2::9" },
-	{ "[2001:db8:1::6]:80/tcp", "ipip", true, "2001:db8:2::16" },
-	{ "[2001:db8:1::1]:53/udp", "gue", false, "2001:db8:2::21" },
+	{ "198.18.1.1:80/tcp", "ipip", false, "198.18.2.1,198.18.2.11,198.18.2.21", NULL },
+	{ "198.18.1.2:53/udp", "gue", false, "198.18.2.2,198.18.2.12", NULL },
+	{ "198.18.1.3:0/tcp", "ipip", false, "198.18.2.3,198.18.2.13", NULL },
+	{ "198.18.1.3:0/udp", "gue", false, "2001:db8:2::3,2001:db8:2::13", NULL },
+	{ "198.18.1.4:80/tcp", "l2", false, "198.18.2.4,198.18.2.14", NULL },
+	{ "198.18.1.5:80/tcp", "ipip", false, "2001:db8:2::5,2001:db8:2::15", NULL },
+	{ "198.18.1.6:443/tcp", "gue", false, "2001:db8:2::6", NULL },
+	{ "198.18.1.9:80/tcp", "ipip", false, "", NULL },
+	{ "198.18.1.10:80/tcp", "ipip", true, "198.18.2.10,198.18.2.20", NULL },
+	{ "[2001:db8:1::1]:80/tcp", "ipip", false, "2001:db8:2::1,2001:db8:2::11", NULL },
+	{ "[2001:db8:1::2]:443/udp", "gue", false, "2001:db8:2::2,2001:db8:2::12", NULL },
+	{ "[2001:db8:1::3]:80/tcp", "ipip", false, "198.18.2.7,198.18.2.17", NULL },
+	{ "[2001:db8:1::4]:0/udp", "gue", false, "198.18.2.8,198.18.2.18", NULL },
+	{ "[2001:db8:1::5]:0/tcp", "l2", false, "2001:db8:2::9", NULL },
+	/* Source hashing: the client address alone picks the slot. */
+	{ "198.18.1.7:80/tcp", "ipip", false, "198.18.2.5,198.18.2.15,198.18.2.25", "sh" },
+	{ "198.18.1.11:80/tcp", "ipip", true, "198.18.2.6,198.18.2.16", "sh" },
+	{ "[2001:db8:1::6]:0/udp", "gue", false, "2001:db8:2::7,2001:db8:2::17", "sh" },
+	{ "[2001:db8:1::6]:80/tcp", "ipip", true, "2001:db8:2::16", NULL },
+	{ "[2001:db8:1::1]:53/udp", "gue", false, "2001:db8:2::21", NULL },
 };
 #define NSERV	(sizeof(services) / sizeof(services[0]))
 
@@ -171,7 +177,11 @@ static int add_services(struct ctx *c)
 		       XLB_MODE_IPIP;
 		if (xlb_parse_vip(services[i].vip, &k))
 			return -EINVAL;
-		err = xlb_vip_add_opts(c->lb, &k, mode, XLB_ALGO_MAGLEV, &o);
+		err = xlb_vip_add_opts(c->lb, &k, mode,
+				       services[i].algo &&
+				       !strcmp(services[i].algo, "sh") ?
+					       XLB_ALGO_SH : XLB_ALGO_MAGLEV,
+				       &o);
 		if (err)
 			return err;
 		snprintf(list, sizeof(list), "%s", services[i].bes);

@@ -444,7 +444,8 @@ static void lb_icmp_error(const struct dm_lb *m, const struct pkt *p,
 	if (!v)
 		return pass(o, p, "icmp error: no VIP");
 	key_of(&k, &q.dst, &q.src, p->fam, dport, sport, q.proto);
-	s = pick(m, v, xlb_flow_hash(&k), q.proto, false);
+	s = pick(m, v, xlb_pick_hash(&k, v->v.algo, xlb_flow_hash(&k)),
+		 q.proto, false);
 	if (s < 0)
 		return res(o, DM_DROP, "icmp error: no backend");
 	forward(m, p, s, xlb_flow_hash(&k), true, o);
@@ -574,7 +575,7 @@ void dm_lb_run(const struct dm_lb *m, const __u8 *in, size_t len,
 				     "no VIP") : "other protocol");
 	key_of(&k, &p.src, &p.dst, p.fam, sport, dport, p.proto);
 	hash = xlb_flow_hash(&k);
-	s = pick(m, v, hash, p.proto, syn);
+	s = pick(m, v, xlb_pick_hash(&k, v->v.algo, hash), p.proto, syn);
 	if (s < 0)
 		return res(o, DM_DROP, p.later_frag ?
 			   "later fragment: no backend" : "no backend");

@@ -30,6 +30,54 @@ t_spread() {
 	fi
 }
 
+# sh: a VIP with source hashing keeps each client on one backend: 20
+# connections from one address all reach one backend, and so do every
+# address's 5; six addresses reach more than one backend (a fact of these
+# addresses: the hash is fixed). The VIP is put back as it was.
+t_sh() {
+	local v="$VIP4:80/tcp" a i out why="" used=""
+	declare -A seen=()
+	if ! xlbctl vip del "$v" > /dev/null ||
+		! xlbctl vip add "$v" --encap ipip --algo sh > /dev/null ||
+		! xlbctl backend add "$v" 198.18.0.11 > /dev/null ||
+		! xlbctl backend add "$v" 198.18.0.12 > /dev/null ||
+		! xlbctl backend add "$v" 198.18.0.13 > /dev/null; then
+		fail sh "could not make the sh VIP"
+		xlbctl vip del "$v" > /dev/null 2>&1; setup_vip > /dev/null
+		return
+	fi
+	xlbctl -j list | grep -q '"algo":"sh"' || why="list -j shows no algo sh;"
+	lab_ns lb curl -sS --max-time 2 http://198.18.0.10:9100/metrics |
+		grep -q "^xlb_vip_info{vip=\"$v\",algo=\"sh\",encap=\"ipip\"} 1\$" ||
+		why="$why no xlb_vip_info with algo sh;"
+	for i in 1 2 3 4 5 6; do
+		ip -n "$P-c" addr add "198.18.0.10$i/24" dev eth0
+	done
+	for i in 1 2 3 4 5 6; do
+		a=198.18.0.10$i
+		declare -A c=()
+		for n in $(seq $([ "$i" = 1 ] && echo 20 || echo 5)); do
+			out=$(lab_ns c curl -sS --max-time 2 --connect-timeout 1 \
+				--interface "$a" "http://$VIP4/" 2>/dev/null) ||
+				out=failed
+			c[$out]=1
+		done
+		[ "${#c[@]}" = 1 ] && [ -z "${c[failed]:-}" ] ||
+			why="$why $a reached ${!c[*]};"
+		seen[${!c[*]}]=1
+		used="$used $a:${!c[*]}"
+		unset c
+	done
+	[ "${#seen[@]}" -ge 2 ] || why="$why six clients, one backend:$used;"
+	for i in 1 2 3 4 5 6; do
+		ip -n "$P-c" addr del "198.18.0.10$i/24" dev eth0
+	done
+	xlbctl vip del "$v" > /dev/null && setup_vip > /dev/null ||
+		why="$why VIP not restored"
+	[ -z "$why" ] && pass "sh (one backend per client:$used)" ||
+		fail sh "$why"
+}
+
 t_weights() {
 	local r share
 	xlbctl backend set-weight "$VIP4:80/tcp" 198.18.0.11 400 || {
@@ -280,7 +328,7 @@ s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())
 	fi
 }
 
-CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned shutdown"}
+CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh shutdown"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"

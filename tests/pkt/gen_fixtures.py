@@ -1093,6 +1093,54 @@ def flow_sync_cases():
     emit("sync-export 0")
 
 
+def sh_cases():
+    """Source hashing (algo sh): every flow of a client reaches one
+    backend, whatever its ports; clients still spread over the backends;
+    a peer picks what we picked, so confirmed entries are no exceptions
+    for flow sync. The same flows on a maglev VIP spread."""
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    sh, mg = "198.18.1.5:80/tcp", "198.18.1.6:80/tcp"
+    emit(f"vip {sh} mode=ipip algo=sh")
+    emit(f"vip {mg} mode=ipip")
+    for v in (sh, mg):
+        for i in range(1, 5):
+            emit(f"backend {v} 198.18.2.{i}")
+    clients = [f"198.19.8.{i}" for i in range(1, 9)]
+
+    def pkt(vip, client, sport, flags):
+        p = client_pkt(vip, sport=sport,
+                       l4=TCP(sport=sport, dport=80, flags=flags))
+        p[IP].src = client
+        del p[IP].chksum
+        del p[TCP].chksum
+        return Ether(raw(p))
+
+    ports = range(41000, 41020)
+    for c in clients:
+        for sp in ports:
+            run(f"sh/{c}-{sp}", "tx", pkt(sh, c, sp, "S"), None)
+        # 20 connections of one client: one backend.
+        emit(f"backends 1 tcp {sh.split('/')[0]} " +
+             " ".join(f"{c}:{sp}" for sp in ports))
+    # Eight clients over four backends: more than one of them (the hash
+    # is fixed, so this is a fact of these addresses, not luck).
+    emit(f"backends >=2 tcp {sh.split('/')[0]} " +
+         " ".join(f"{c}:41000" for c in clients))
+    # Maglev: one client's 20 connections spread.
+    for sp in ports:
+        run(f"sh/maglev-{sp}", "tx", pkt(mg, clients[0], sp, "S"), None)
+    emit(f"backends >=2 tcp {mg.split('/')[0]} " +
+         " ".join(f"{clients[0]}:{sp}" for sp in ports))
+    # Confirmed sh entries: a peer's ring gives the same backend (the
+    # client's hash, user/lib/flowsync.c as the balancer): none to sync.
+    for sp in list(ports)[:5]:
+        run(f"sh/confirm-{sp}", "tx", pkt(sh, clients[1], sp, "A"), None)
+    emit("confirmed 5")
+    emit("sync-export 0")
+    emit("sync-export 5 all")
+
+
 def flowtable_off_cases():
     """flow-table: off hashes every packet and keeps no state."""
     emit("reset flows=4096 ring=251")
@@ -1563,6 +1611,7 @@ def main():
     flowtable_udp_cases()
     flowtable_off_cases()
     flowtable_prev_ring_cases()
+    sh_cases()
     flow_sync_cases()
     flowtable_drained_cases()
     flowtable_icmp_cases()

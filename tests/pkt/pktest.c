@@ -5,7 +5,7 @@
  * Fixtures are lines (tests/pkt/gen_fixtures.py writes them with scapy):
  *   reset [flows=N] [ring=N]         fresh programs and maps
  *   config KEY=VAL...                src4 src6 gw mtu icmp rate gue fib
- *   vip VIP mode=ipip|gue|l2         VIP as 198.18.1.1:80/tcp
+ *   vip VIP mode=ipip|gue|l2 [algo=NAME]  VIP as 198.18.1.1:80/tcp
  *   vip-del VIP
  *   backend VIP ADDR [weight=N] [mac=MAC]
  *   backend-del VIP ADDR
@@ -41,6 +41,8 @@
  *   flow TCP|UDP SRC:PORT VIP:PORT confirmed|unconfirmed|none [state=S]
  *        [idle=N] [backend=ADDR]     one entry as it stands
  *   flow-age TCP|UDP SRC:PORT VIP:PORT SECONDS   make an entry that old
+ *   backends [>=]N TCP|UDP VIP:PORT SRC:PORT...  the entries of these
+ *                                    flows name N (at least N) backends
  *   frags N                          fragments in flight (xlb_frags)
  *   ! COMMAND ...                    COMMAND must fail (bad settings)
  * Prints "ok NAME" or "FAIL NAME: why", then "pktest: N passed, N failed".
@@ -63,11 +65,12 @@
 #include "addr.h"
 #include "decap.h"
 #include "flowsync.h"
+#include "settings.h"
 #include "xlb.h"
 #include "xlb_decap.skel.h"
 
 #define MAX_PKT		9000
-#define MAX_ARGS	8
+#define MAX_ARGS	32
 
 struct runner {
 	struct xlb *lb;
@@ -381,6 +384,41 @@ static int do_flow_age(struct runner *r, char **argv, int argc)
 	return found ? 0 : -ENOENT;
 }
 
+/* How many distinct backends the entries of the flows SRC... -> DST name
+ * (each flow must have one entry). */
+static void do_backends(struct runner *r, char **argv, int argc)
+{
+	__u32 seen[XLB_MAX_BACKENDS / 32 + 1] = {};
+	bool atleast = argc && !strncmp(argv[0], ">=", 2);
+	int i, n = 0, want = argc ? atoi(argv[0] + (atleast ? 2 : 0)) : -1;
+	struct xlb_flow_key k;
+	struct xlb_flow f;
+
+	if (argc < 4) {
+		fail(r, "backends", "usage: backends N PROTO DST SRC...");
+		return;
+	}
+	for (i = 3; i < argc; i++) {
+		char *kv[3] = { argv[1], argv[i], argv[2] };
+
+		if (flow_key_of(kv, &k) ||
+		    (bpf_map_lookup_elem(table_fd(r, true), &k, &f) &&
+		     bpf_map_lookup_elem(table_fd(r, false), &k, &f)) ||
+		    f.backend >= XLB_MAX_BACKENDS) {
+			fail(r, "backends", "%s: no entry", argv[i]);
+			return;
+		}
+		if (!(seen[f.backend / 32] & (1U << (f.backend % 32))))
+			n++;
+		seen[f.backend / 32] |= 1U << (f.backend % 32);
+	}
+	if (atleast ? n < want : n != want)
+		fail(r, "backends", "%d flows name %d backends, want %s",
+		     argc - 3, n, argv[0]);
+	else
+		pass(r, "backends");
+}
+
 static void do_confirmed(struct runner *r, char **argv, int argc)
 {
 	int n = map_count(r, XLB_STR(XLB_MAP_FLOWS));
@@ -399,6 +437,7 @@ static int do_vip(struct runner *r, char **argv, int argc)
 	struct xlb_vip_opts o;
 	struct xlb_vip_key k;
 	__u8 mode;
+	int algo;
 
 	if (argc < 1 || xlb_parse_vip(argv[0], &k) ||
 	    parse_mode(opt(argv, argc, "mode"), &mode))
@@ -409,7 +448,11 @@ static int do_vip(struct runner *r, char **argv, int argc)
 		return -EINVAL;
 	if (!strcmp(argv[-1], "vip-set"))
 		return xlb_vip_set_opts(r->lb, &k, &o);
-	return xlb_vip_add_opts(r->lb, &k, mode, XLB_ALGO_MAGLEV, &o);
+	algo = settings_lookup(&settings_algo, opt(argv, argc, "algo") ?:
+							 "maglev");
+	if (algo < 0)
+		return -EINVAL;
+	return xlb_vip_add_opts(r->lb, &k, mode, (__u8)algo, &o);
 }
 
 static int do_backend(struct runner *r, char **argv, int argc)
@@ -939,7 +982,8 @@ static int exec_argv(struct runner *r, char **argv, int argc)
 		err = do_config(r, argv + 1, argc - 1);
 	else if (!strncmp(argv[0], "vip", 3))
 		err = do_vip(r, argv + 1, argc - 1);
-	else if (!strncmp(argv[0], "backend", 7) || !strcmp(argv[0], "weight"))
+	else if (!strcmp(argv[0], "backend") || !strcmp(argv[0], "backend-del") ||
+		 !strcmp(argv[0], "weight"))
 		err = do_backend(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "run"))
 		do_run(r, argv + 1, argc - 1);
@@ -976,6 +1020,8 @@ static int exec_argv(struct runner *r, char **argv, int argc)
 		do_flows(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "confirmed"))
 		do_confirmed(r, argv + 1, argc - 1);
+	else if (!strcmp(argv[0], "backends"))
+		do_backends(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "frags"))
 		do_frags(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "flow"))
@@ -997,6 +1043,10 @@ static int exec_line(struct runner *r, char *line)
 		argv[argc++] = tok;
 	if (!argc || argv[0][0] == '#')
 		return 0;
+	if (argc > MAX_ARGS) {	/* never drop words of a fixture */
+		fail(r, argv[0], "more than %d words", MAX_ARGS);
+		return -E2BIG;
+	}
 	if (!strcmp(argv[0], "!") && argc > 1)
 		return expect_failure(r, argv + 1, argc - 1);
 	err = exec_argv(r, argv, argc);

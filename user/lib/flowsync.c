@@ -139,6 +139,7 @@ static const __u32 *ring_of(struct export *e, struct rings *r, __u32 vip_id)
 /* The slot ring r gives the flow, if that slot is a live backend of the
  * VIP (as the balancer's backend_get): else XLB_RING_NONE. */
 static __u32 ring_slot(struct export *e, struct rings *r, __u32 vip_id,
+		       __u8 algo, const struct xlb_flow_key *k,
 		       const struct xlb_flow *f)
 {
 	const __u32 *ring = ring_of(e, r, vip_id);
@@ -147,7 +148,7 @@ static __u32 ring_slot(struct export *e, struct rings *r, __u32 vip_id,
 
 	if (!ring || !e->ring_size)
 		return XLB_RING_NONE;
-	slot = ring[f->hash % e->ring_size];
+	slot = ring[xlb_pick_hash(k, algo, f->hash) % e->ring_size];
 	if (slot >= XLB_MAX_BACKENDS)
 		return XLB_RING_NONE;
 	be = &e->be[slot];
@@ -183,11 +184,11 @@ static bool peer_agrees(struct export *e, const struct xlb_vip_key *vk,
 	__u32 prev;
 
 	if (!v || !xlb_algo_deterministic(v->algo) ||
-	    ring_slot(e, &e->cur, vip_id, f) != f->backend)
+	    ring_slot(e, &e->cur, vip_id, v->algo, k, f) != f->backend)
 		return false;
 	if (k->proto != IPPROTO_TCP || v->flags & XLB_VIP_F_NO_FLOWTABLE)
 		return true;
-	prev = ring_slot(e, &e->prev, vip_id, f);
+	prev = ring_slot(e, &e->prev, vip_id, v->algo, k, f);
 	return prev == XLB_RING_NONE || prev == f->backend;
 }
 

@@ -28,6 +28,7 @@ static const char *const mode_names[] = {
 
 static const char *const algo_names[] = {
 	[XLB_ALGO_MAGLEV] = "maglev",
+	[XLB_ALGO_SH] = "sh",
 };
 
 /* A new check type is one row here (and its probe in xlbd's health.c). */

@@ -175,6 +175,22 @@ static void family(FILE *f, const char *name, const char *type,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One series per VIP naming its settings (the "info" convention): how
+ * it picks backends and reaches them. */
+static void vip_info(FILE *f, json_object *vips)
+{
+	size_t i;
+
+	family(f, "xlb_vip_info", "gauge",
+	       "1 per VIP, labelled with its algorithm and encapsulation.");
+	for (i = 0; i < json_object_array_length(vips); i++) {
+		json_object *v = json_object_array_get_idx(vips, i);
+
+		fprintf(f, "xlb_vip_info{vip=\"%s\",algo=\"%s\",encap=\"%s\"} 1\n",
+			jstr(v, "vip"), jstr(v, "algo"), jstr(v, "encap"));
+	}
+}
+
 static void traffic_metrics(FILE *f, json_object *vips)
 {
 	static const char *const what[] = { "packets", "bytes", "new_flows" };
@@ -320,6 +336,7 @@ static char *render(struct xlbd *d, size_t *len)
 	pthread_mutex_unlock(&d->lock);
 	f = open_memstream(&buf, len);
 	if (f) {
+		vip_info(f, vips);
 		traffic_metrics(f, vips);
 		backend_gauges(f, vips);
 		outcome_metrics(f, counters);
