@@ -305,7 +305,8 @@ static __always_inline_ int prev_pick(struct xlb_pkt *p,
 				      struct pick *out)
 {
 	if (p->key.proto != IPPROTO_TCP || is_syn(p) ||
-	    vip->flags & XLB_VIP_F_NO_FLOWTABLE)
+	    vip->flags & XLB_VIP_F_NO_FLOWTABLE ||
+	    !xlb_algo_deterministic(vip->algo))	/* flow sync's alone */
 		return -1;
 	if (ring_pick(&XLB_MAP_RING_PREV, vip,
 		      xlb_pick_hash(&p->key, vip->algo, pkt_hash(p)),
@@ -327,8 +328,7 @@ static __always_inline_ int flow_pick(struct xlb_pkt *p,
 	struct xlb_flow nf = {};
 
 	if (prev_pick(p, vip, cfg, out) &&
-	    (ring_pick(&XLB_MAP_MAGLEV, vip,
-		       xlb_pick_hash(&p->key, vip->algo, pkt_hash(p)),
+	    (ring_pick(&XLB_MAP_MAGLEV, vip, ring_index(p, vip),
 		       cfg->ring_size, &out->id) ||
 	     backend_get(out->id, vip->id, &out->be)))
 		return -1;

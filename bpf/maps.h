@@ -60,6 +60,17 @@ struct {
 	__array(values, struct xlb_ring);
 } XLB_MAP_RING_PREV SEC(".maps");
 
+/* Each VIP's position in its ring, per CPU, for the algorithms that read
+ * the ring in turn (rr, wrr: xlb_algo_in_turn). Per CPU: no shared cache
+ * line on the packet path; each CPU walks the whole smooth sequence, so
+ * the shares stay within a bound (README, "Algorithms"). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, __u32);
+} XLB_MAP_TURN SEC(".maps");
+
 /* The flow table: confirmed flows only (see flowtab.h). One value per
  * flow, seen by every CPU: a flow's packets may arrive on different CPUs
  * (RSS changes, veth), and a per-CPU value would make a CPU that never saw

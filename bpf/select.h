@@ -82,6 +82,29 @@ static __always_inline_ int ring_pick(void *rings, const struct xlb_vip *vip,
 	return 0;
 }
 
+/* The next position in the VIP's ring for an algorithm that reads it in
+ * turn; each CPU starts where its number puts it, so that CPUs do not all
+ * begin with the same backend. */
+static __always_inline_ __u32 turn_next(__u32 vip_id)
+{
+	__u32 *t = bpf_map_lookup_elem(&XLB_MAP_TURN, &vip_id);
+
+	if (!t)
+		return 0;
+	if (!*t)
+		*t = bpf_get_smp_processor_id() * 7919U;
+	return (*t)++;
+}
+
+/* Where a new flow reads the VIP's ring: its pick hash, or the next turn. */
+static __always_inline_ __u32 ring_index(struct xlb_pkt *p,
+					 const struct xlb_vip *vip)
+{
+	if (xlb_algo_in_turn(vip->algo))
+		return turn_next(vip->id);
+	return xlb_pick_hash(&p->key, vip->algo, pkt_hash(p));
+}
+
 /* Whether the destination may be a VIP's address. A clear filter bit
  * proves it is not, so non-VIP traffic (the host's own, scans) passes
  * after an inlined array load: no hash lookup, no flow table. */

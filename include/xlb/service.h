@@ -33,8 +33,18 @@ enum xlb_algo {
 	XLB_ALGO_MAGLEV = 0,	/* the 5-tuple's hash on the VIP's Maglev ring */
 	XLB_ALGO_SH,		/* the client address's hash on the same ring:
 				 * one backend for all of a client's flows */
+	XLB_ALGO_RR,		/* round robin: the ring holds the backends
+				 * in turn, read in turn */
+	XLB_ALGO_WRR,		/* smooth weighted round robin, the same way */
 	XLB_ALGO_MAX,
 };
+
+/* Whether a VIP's ring is read in turn (a per-CPU position, bpf/select.h
+ * turn_next) rather than by hash. */
+static inline int xlb_algo_in_turn(__u8 algo)
+{
+	return algo == XLB_ALGO_RR || algo == XLB_ALGO_WRR;
+}
 
 /* Whether an algorithm gives a 5-tuple the same backend on every packet
  * while the backend set is unchanged: only those may run with

@@ -78,6 +78,51 @@ t_sh() {
 		fail sh "$why"
 }
 
+# vip_remake ALGO W1 W2 W3: the VIP again with ALGO and backend weights.
+vip_remake() {
+	local v="$VIP4:80/tcp"
+	xlbctl vip del "$v" > /dev/null &&
+		xlbctl vip add "$v" --encap ipip --algo "$1" > /dev/null &&
+		xlbctl backend add "$v" 198.18.0.11 --weight "$2" > /dev/null &&
+		xlbctl backend add "$v" 198.18.0.12 --weight "$3" > /dev/null &&
+		xlbctl backend add "$v" 198.18.0.13 --weight "$4" > /dev/null
+}
+
+# turn: rr and wrr with real TCP. Each CPU that receives SYNs walks the
+# ring from its own position; a run of k turns gives a backend k * w / W
+# turns give or take less than 3 (tests/unit/test_algo.c; 1 for rr), so
+# on this 2-CPU machine: rr, 30 connections over weights 1:5:9 (ignored):
+# 10 each +-2; wrr, 60 over 3:2:1: 30, 20, 10, +-6.
+t_turn() {
+	local r why=""
+	if ! vip_remake rr 1 5 9; then
+		fail turn "could not make the rr VIP"
+	else
+		read -r -a r <<< "$(spread 30)"
+		for i in 0 1 2; do
+			[ "${r[$i]}" -ge 8 ] && [ "${r[$i]}" -le 12 ] ||
+				why="$why rr: ${r[*]} (want 10 each +-2);"
+		done
+		[ "${r[3]}" = 0 ] || why="$why rr: ${r[3]} failed;"
+		echo "  turn: rr 30 connections: b1=${r[0]} b2=${r[1]} b3=${r[2]}"
+	fi
+	if ! vip_remake wrr 3 2 1; then
+		why="$why could not make the wrr VIP"
+	else
+		read -r -a r <<< "$(spread 60)"
+		[ "${r[0]}" -ge 24 ] && [ "${r[0]}" -le 36 ] &&
+			[ "${r[1]}" -ge 14 ] && [ "${r[1]}" -le 26 ] &&
+			[ "${r[2]}" -ge 4 ] && [ "${r[2]}" -le 16 ] &&
+			[ "${r[3]}" = 0 ] ||
+			why="$why wrr: ${r[*]} (want 30 20 10 +-6, 0 failed);"
+		echo "  turn: wrr 60 connections: b1=${r[0]} b2=${r[1]} b3=${r[2]}"
+	fi
+	xlbctl vip del "$VIP4:80/tcp" > /dev/null; setup_vip > /dev/null ||
+		why="$why VIP not restored"
+	[ -z "$why" ] && pass "turn (rr and wrr shares within their bounds)" ||
+		fail turn "$why"
+}
+
 t_weights() {
 	local r share
 	xlbctl backend set-weight "$VIP4:80/tcp" 198.18.0.11 400 || {
@@ -328,7 +373,7 @@ s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())
 	fi
 }
 
-CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh shutdown"}
+CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn shutdown"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"

@@ -1141,6 +1141,43 @@ def sh_cases():
     emit("sync-export 5 all")
 
 
+def turn_cases():
+    """rr and wrr read the VIP's ring in turn (a per-CPU position, so the
+    runs are pinned to one CPU): 30 new flows over three backends are
+    exactly 10 each for rr whatever the weights, 60 over weights 3:2:1 are
+    30, 20, 10 for wrr; a drained backend takes no turn; a peer cannot
+    pick what they picked, so every confirmed entry is one for flow sync."""
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    emit("cpu 0")
+    rr, wrr = "198.18.1.7:80/tcp", "198.18.1.8:80/tcp"
+    emit(f"vip {rr} mode=ipip algo=rr")
+    emit(f"vip {wrr} mode=ipip algo=wrr")
+    for i, (wr, ww) in enumerate(((1, 3), (5, 2), (9, 1)), 1):
+        emit(f"backend {rr} 198.18.2.{i} weight={wr}")
+        emit(f"backend {wrr} 198.18.2.{i} weight={ww}")
+    for i in range(30):
+        run(f"turn/rr-{i}", "tx", tcp(42000 + i, "S", rr), None)
+    for i in range(1, 4):
+        emit(f"traffic {rr} 198.18.2.{i} new=10")
+    for i in range(60):
+        run(f"turn/wrr-{i}", "tx", tcp(42000 + i, "S", wrr), None)
+    for i, n in ((1, 30), (2, 20), (3, 10)):
+        emit(f"traffic {wrr} 198.18.2.{i} new={n}")
+    # Drained (weight 0): no more turns; the others share them.
+    emit(f"weight {rr} 198.18.2.3 0")
+    for i in range(20):
+        run(f"turn/rr-drained-{i}", "tx", tcp(43000 + i, "S", rr), None)
+    for i, n in ((1, 20), (2, 20), (3, 10)):
+        emit(f"traffic {rr} 198.18.2.{i} new={n}")
+    # Confirmed: each is an exception (not deterministic).
+    for i in range(5):
+        run(f"turn/rr-confirm-{i}", "tx", tcp(42000 + i, "A", rr), None)
+    emit("confirmed 5")
+    emit("sync-export 5")
+    emit("cpu any")
+
+
 def flowtable_off_cases():
     """flow-table: off hashes every packet and keeps no state."""
     emit("reset flows=4096 ring=251")
@@ -1612,6 +1649,7 @@ def main():
     flowtable_off_cases()
     flowtable_prev_ring_cases()
     sh_cases()
+    turn_cases()
     flow_sync_cases()
     flowtable_drained_cases()
     flowtable_icmp_cases()

@@ -20,6 +20,8 @@
  *   ingress IFNAME                   later runs arrive on IFNAME (FIB tests)
  *   health VIP ADDR up|down          a backend's health (xlb_vip_update)
  *   flows-zero                       every flow's value zeroed (gen 0)
+ *   cpu N|any                        later runs on CPU N only (per-CPU
+ *                                    state such as rr's position), or on any
  *   ring-prev-drop                   every VIP's previous ring dropped
  *   weights VIP ADDR=W...            several weights, one ring build
  *   sync-export N [all]              N entries a peer needs (all: live)
@@ -53,6 +55,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -954,6 +957,28 @@ static void do_traffic(struct runner *r, char **argv, int argc)
 		pass(r, "traffic");
 }
 
+/* Pin this thread to one CPU, or let it run anywhere again. */
+static int do_cpu(char **argv, int argc)
+{
+	cpu_set_t set;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (argc != 1)
+		return -EINVAL;
+	CPU_ZERO(&set);
+	if (!strcmp(argv[0], "any")) {
+		for (long i = 0; i < n && i < CPU_SETSIZE; i++)
+			CPU_SET(i, &set);
+	} else {
+		long c = strtol(argv[0], NULL, 10);
+
+		if (c < 0 || c >= n || c >= CPU_SETSIZE)
+			return -EINVAL;
+		CPU_SET(c, &set);
+	}
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
 static int exec_argv(struct runner *r, char **argv, int argc);
 
 /* "! COMMAND": a command that must be refused (and change nothing). */
@@ -1014,6 +1039,8 @@ static int exec_argv(struct runner *r, char **argv, int argc)
 		err = do_weights(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "ring-prev-drop"))
 		xlb_ring_prev_expire(r->lb, 0);
+	else if (!strcmp(argv[0], "cpu"))
+		err = do_cpu(argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "flows-zero"))
 		err = do_flows_zero(r);
 	else if (!strcmp(argv[0], "flows"))

@@ -462,8 +462,8 @@ static const struct bad bad_files[] = {
 	  "x.yaml:4: ", "backend has no 'addr'" },
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  backends:\n  - addr: host1\n",
 	  "x.yaml:4: ", "bad backend address 'host1'" },
-	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  algo: wrr\n",
-	  "x.yaml:3: ", "bad algo 'wrr'" },
+	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  algo: lc2\n",
+	  "x.yaml:3: ", "bad algo 'lc2'" },
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  encap: vxlan\n",
 	  "x.yaml:3: ", "bad encap 'vxlan'" },
 	{ "vips:\n- vip: 198.18.1.1:80/tcp\n  check: ping\n",
@@ -1540,7 +1540,9 @@ static void test_text_forms(void **state)
 	assert_int_equal(conf_parse_mode("ip", &m), -EINVAL);
 	assert_int_equal(conf_parse_algo("maglev", &m), 0);
 	assert_int_equal(m, XLB_ALGO_MAGLEV);
-	assert_int_equal(conf_parse_algo("rr", &m), -EINVAL);
+	assert_int_equal(conf_parse_algo("rr", &m), 0);
+	assert_int_equal(m, XLB_ALGO_RR);
+	assert_int_equal(conf_parse_algo("least", &m), -EINVAL);
 	assert_string_equal(conf_mode_name(XLB_MODE_GUE), "gue");
 	assert_string_equal(conf_mode_name(XLB_MODE_MAX), "?");
 	assert_string_equal(conf_algo_name(XLB_ALGO_MAGLEV), "maglev");

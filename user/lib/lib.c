@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "algo.h"
 #include "maglev.h"
 #include "upgrade.h"
 #include "xlb/hash.h"
@@ -637,7 +638,8 @@ static int ring_install(struct xlb *x, struct vip_state *v)
 		free(mb);
 		return 0;
 	}
-	err = maglev_build(mb, v->nbe, x->ring, x->ring_size);
+	err = algos[v->val.algo < XLB_ALGO_MAX ? v->val.algo : 0].build(
+		mb, v->nbe, x->ring, x->ring_size);
 	free(mb);
 	if (err && err != -ENOENT)
 		goto fail;

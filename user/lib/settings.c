@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "maglev.h"
+#include "algo.h"
 #include "settings.h"
 #include "xlb/service.h"
 
@@ -24,11 +25,6 @@ static const char *const mode_names[] = {
 	[XLB_MODE_IPIP] = "ipip",
 	[XLB_MODE_GUE] = "gue",
 	[XLB_MODE_L2] = "l2",
-};
-
-static const char *const algo_names[] = {
-	[XLB_ALGO_MAGLEV] = "maglev",
-	[XLB_ALGO_SH] = "sh",
 };
 
 /* A new check type is one row here (and its probe in xlbd's health.c). */
@@ -67,7 +63,10 @@ static const char *const xdp_names[] = {
 #define NAMES(a)	{ &(a)[0], sizeof((a)[0]), ARRAY_SIZE(a) }
 
 const struct settings_names settings_mode = NAMES(mode_names);
-const struct settings_names settings_algo = NAMES(algo_names);
+/* The algorithms' names live in their table (algo.c). */
+const struct settings_names settings_algo = {
+	&algos[0].name, sizeof(algos[0]), XLB_ALGO_MAX
+};
 const struct settings_names settings_check = {
 	&check_types[0].name, sizeof(check_types[0]), ARRAY_SIZE(check_types)
 };
