@@ -112,15 +112,15 @@ static void make_frame(struct frame *f, const char *dst, __u16 dport,
 	make_frame_flags(f, dst, dport, proto, 0x10);	/* ACK */
 }
 
-static int vip(struct xlb *x, const char *v, __u8 mode, const char *const *be,
-	       int n)
+static int vip(struct xlb *x, const char *v, __u8 mode, __u8 algo,
+	       const char *const *be, int n)
 {
 	struct xlb_vip_key k;
 	int i, err;
 
 	if (xlb_parse_vip(v, &k))
 		return -EINVAL;
-	err = xlb_vip_add(x, &k, mode, XLB_ALGO_MAGLEV);
+	err = xlb_vip_add(x, &k, mode, algo);
 	for (i = 0; i < n && !err; i++) {
 		struct xlb_backend_spec s = { .weight = 100 };
 
@@ -136,7 +136,7 @@ static int vip(struct xlb *x, const char *v, __u8 mode, const char *const *be,
 }
 
 /* The bench node: static gateway (no FIB lookup: the test namespace has no
- * routes), IPv4 and IPv6 outer sources, four VIPs of 8 backends. */
+ * routes), IPv4 and IPv6 outer sources, seven VIPs of 8 backends. */
 /* Every bench data plane's node settings: no FIB (no interface behind
  * BPF_PROG_TEST_RUN), the router as gateway, fixed outer sources. */
 static int bench_config(struct xlb *x)
@@ -173,10 +173,16 @@ static int setup_xlb(struct xlb **out, __u32 flows)
 	if (err)
 		return err;
 	err = bench_config(x) ?:
-	      vip(x, "198.18.1.1:80/tcp", XLB_MODE_IPIP, be4, 8) ?:
-	      vip(x, "[2001:db8:1::1]:80/tcp", XLB_MODE_IPIP, be6, 8) ?:
-	      vip(x, "198.18.1.2:80/tcp", XLB_MODE_GUE, be4, 8) ?:
-	      vip(x, "198.18.1.4:80/tcp", XLB_MODE_L2, be4, 8);
+	      vip(x, "198.18.1.1:80/tcp", XLB_MODE_IPIP, XLB_ALGO_MAGLEV, be4, 8) ?:
+	      vip(x, "[2001:db8:1::1]:80/tcp", XLB_MODE_IPIP, XLB_ALGO_MAGLEV,
+		  be6, 8) ?:
+	      vip(x, "198.18.1.2:80/tcp", XLB_MODE_GUE, XLB_ALGO_MAGLEV, be4, 8) ?:
+	      vip(x, "198.18.1.4:80/tcp", XLB_MODE_L2, XLB_ALGO_MAGLEV, be4, 8) ?:
+	      /* One VIP per other algorithm: its new-flow and established
+	       * rows (the established path is the same for all). */
+	      vip(x, "198.18.1.5:80/tcp", XLB_MODE_IPIP, XLB_ALGO_SH, be4, 8) ?:
+	      vip(x, "198.18.1.6:80/tcp", XLB_MODE_IPIP, XLB_ALGO_RR, be4, 8) ?:
+	      vip(x, "198.18.1.7:80/tcp", XLB_MODE_IPIP, XLB_ALGO_WRR, be4, 8);
 	if (err) {
 		xlb_close(x);
 		return err;
@@ -209,6 +215,12 @@ static struct row rows[] = {
 	{ "xlb established IPv6 IPIP", T_XLB64K, "2001:db8:1::1", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
 	{ "xlb established IPv4 GUE", T_XLB64K, "198.18.1.2", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
 	{ "xlb established IPv4 L2 DSR", T_XLB64K, "198.18.1.4", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
+	{ "xlb established IPv4 sh", T_XLB64K, "198.18.1.5", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
+	{ "xlb new flow IPv4 sh (64k tbl)", T_XLB64K, "198.18.1.5", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
+	{ "xlb established IPv4 rr", T_XLB64K, "198.18.1.6", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
+	{ "xlb new flow IPv4 rr (64k tbl)", T_XLB64K, "198.18.1.6", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
+	{ "xlb established IPv4 wrr", T_XLB64K, "198.18.1.7", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
+	{ "xlb new flow IPv4 wrr (64k tbl)", T_XLB64K, "198.18.1.7", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
 	{ "xlb non-VIP pass (64k tbl)", T_XLB64K, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
 	{ "xlb non-VIP new tuple (64k tbl)", T_XLB64K, "198.18.9.9", 80, true, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
 	{ "xlb non-VIP pass (4M tbl)", T_XLB4M, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
@@ -601,8 +613,8 @@ static int flood_setup(struct flood *fl, __u32 flows, __u32 confirm_rate)
 	if (err)
 		return err;
 	return bench_config(fl->x) ?:
-	       vip(fl->x, FLOOD_VIP_TCP, XLB_MODE_IPIP, be4, 8) ?:
-	       vip(fl->x, FLOOD_VIP_UDP, XLB_MODE_IPIP, be4, 8);
+	       vip(fl->x, FLOOD_VIP_TCP, XLB_MODE_IPIP, XLB_ALGO_MAGLEV, be4, 8) ?:
+	       vip(fl->x, FLOOD_VIP_UDP, XLB_MODE_IPIP, XLB_ALGO_MAGLEV, be4, 8);
 }
 
 /* One packet through xlb itself; *outer is the IPIP outer destination. */
