@@ -123,6 +123,63 @@ t_turn() {
 		fail turn "$why"
 }
 
+# active_sum: the VIP's backends' connections_active, summed (-j list).
+active_sum() {
+	xlbctl -j list | "$LAB_PY" -c '
+import json, sys
+print(sum(b.get("connections_active", 0) for v in json.load(sys.stdin)["vips"]
+          for b in v.get("backends", [])))'
+}
+active_is() { [ "$(active_sum)" = "$1" ]; }
+
+# active: 12 open connections are 12 active ones (list -j, metrics); 6
+# half-closed by the client (FIN) leave 6; the other 6 reset (RST): 0.
+t_active() {
+	local why="" base m pid
+	base=$(active_sum)
+	lab_ns c "$LAB_PY" - "$VIP4" "$LAB/active" <<-'EOF' &
+	import os, socket, struct, sys, time
+	def wait_for(name):
+	    for _ in range(200):		# at most 20 s
+	        if os.path.exists(sys.argv[2] + name):
+	            return
+	        time.sleep(0.1)
+	socks = []
+	for i in range(12):
+	    s = socket.create_connection((sys.argv[1], 80), timeout=2)
+	    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	    s.recv(4096)
+	    socks.append(s)
+	open(sys.argv[2] + ".open", "w").close()
+	wait_for(".fin")
+	for s in socks[:6]:
+	    s.shutdown(socket.SHUT_WR)		# FIN
+	open(sys.argv[2] + ".fin-sent", "w").close()
+	wait_for(".rst")
+	for s in socks[6:]:			# RST: linger 0
+	    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+	                 struct.pack("ii", 1, 0))
+	    s.close()
+	EOF
+	pid=$!
+	lab_wait 10 test -e "$LAB/active.open" || why="connections not open;"
+	lab_wait 5 active_is $((base + 12)) ||
+		why="$why $(active_sum) active, want $((base + 12));"
+	m=$(lab_ns lb curl -sS --max-time 2 http://198.18.0.10:9100/metrics |
+		awk '/^xlb_backend_connections_active/ {s += $2} END {print s + 0}')
+	[ "$m" = $((base + 12)) ] || why="$why metrics say $m;"
+	touch "$LAB/active.fin"
+	lab_wait 5 test -e "$LAB/active.fin-sent" &&
+		lab_wait 5 active_is $((base + 6)) ||
+		why="$why $(active_sum) active after 6 FINs, want $((base + 6));"
+	touch "$LAB/active.rst"
+	wait "$pid"
+	lab_wait 5 active_is "$base" ||
+		why="$why $(active_sum) active after 6 RSTs, want $base"
+	[ -z "$why" ] && pass "active (12 open, 6 after 6 FINs, $base after 6 RSTs)" ||
+		fail active "$why"
+}
+
 t_weights() {
 	local r share
 	xlbctl backend set-weight "$VIP4:80/tcp" 198.18.0.11 400 || {
@@ -373,7 +430,7 @@ s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())
 	fi
 }
 
-CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn shutdown"}
+CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn active shutdown"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"

@@ -310,6 +310,7 @@ int xlb_flow_export(struct xlb *x, bool all, xlb_sync_cb cb, void *ctx,
 			s.be_family = be->family;
 			s.state = f->state;
 			s.idle_s = f->idle_s;
+			s.slot = f->backend;
 			st->exported++;
 			err = cb(&s, ctx);
 		}

@@ -28,6 +28,9 @@ struct xlb_sync_flow {
 	__u8 be_family;
 	__u8 state;			/* enum xlb_flow_state */
 	__u16 idle_s;			/* the entry's idle bound */
+	__u32 slot;			/* the backend's slot here: exports
+					 * only, never sent (slots differ
+					 * between nodes) */
 };
 
 struct xlb_sync_stats {

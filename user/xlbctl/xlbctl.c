@@ -1560,6 +1560,10 @@ static void backend_row(struct table *t, json_object *b)
 		cell(r, "latency", true, "%s", "");
 	cell(r, "packets", true, "%lld", jint(b, "packets"));
 	cell(r, "new flows", true, "%lld", jint(b, "new_flows"));
+	if (jget(b, "connections_active"))
+		cell(r, "active", true, "%lld", jint(b, "connections_active"));
+	else
+		cell(r, "active", true, "%s", "");
 	cell(r, "mac", false, "%s", jstr(b, "mac", ""));
 	cell(r, "last check", false, "%s", jstr(b, "last_check", ""));
 }

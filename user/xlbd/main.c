@@ -42,6 +42,7 @@
 #include "maglev.h"
 #include "group.h"
 #include "peer.h"
+#include "active.h"
 #include "xlbd.h"
 
 /* A ring replaced younger than this does not become the previous ring:
@@ -391,6 +392,7 @@ static int run(struct xlbd *d)
 	loop_timer_init(&d->save_timer, on_save_timer, d);
 	loop_timer_init(&d->prev_timer, on_prev_timer, d);
 	loop_timer_arm(d->loop, &d->prev_timer, PREV_RING_TICK_MS);
+	active_start(d);
 	if (!rc && health_fd(d) >= 0)
 		rc = loop_add(d->loop, health_fd(d), EPOLLIN, on_verdicts, d);
 	if (!rc)
@@ -404,6 +406,7 @@ static int run(struct xlbd *d)
 		loop_del(d->loop, health_fd(d));
 	loop_timer_cancel(d->loop, &d->save_timer);
 	loop_timer_cancel(d->loop, &d->prev_timer);
+	active_stop(d);
 	if (d->verdicts_dirty)
 		xlbd_save_verdicts(d);
 	loop_del(d->loop, s.fd);

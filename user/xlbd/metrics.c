@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 #include <bpf/bpf.h>
 
+#include "active.h"
 #include "addr.h"
 #include "bird.h"
 #include "peer.h"
@@ -55,8 +56,13 @@ static void add_health(struct xlbd *d, const struct conf_vip *cv,
 		struct xlb_backend be;
 		__u32 id = json_object_get_int(slot);
 
+		__u32 n;
+
 		if (!bpf_map_lookup_elem(d->maps.backends, &id, &be))
 			eff = be.flags & XLB_BE_F_ACTIVE ? be.weight : 0;
+		if (active_get(d, id, &n))
+			json_object_object_add(b, "connections_active",
+					       json_object_new_int64(n));
 	}
 	json_object_object_add(b, "effective_weight", json_object_new_int(eff));
 	/* With peers: what the group agreed (docs/group.md), which the table
@@ -233,6 +239,9 @@ static void backend_gauges(FILE *f, json_object *vips)
 	family(f, "xlb_backend_effective_weight", "gauge",
 	       "Weight in use (0 when down or drained; adaptive).");
 	family(f, "xlb_backend_drained", "gauge", "1 when drained.");
+	family(f, "xlb_backend_connections_active", "gauge",
+	       "Confirmed flows not half-closed, from the last flow table "
+	       "sweep.");
 	family(f, "xlb_backend_health", "gauge",
 	       "1 for the backend's health state (up, down, unknown).");
 	for (i = 0; i < json_object_array_length(vips); i++) {
@@ -252,6 +261,9 @@ static void backend_gauges(FILE *f, json_object *vips)
 			fprintf(f, "xlb_backend_effective_weight{vip=\"%s\","
 				"backend=\"%s\"} %lld\n", lbl, addr,
 				jint(b, "effective_weight"));
+			fprintf(f, "xlb_backend_connections_active{vip=\"%s\","
+				"backend=\"%s\"} %lld\n", lbl, addr,
+				jint(b, "connections_active"));
 			fprintf(f, "xlb_backend_health{vip=\"%s\",backend=\"%s\","
 				"state=\"%s\"} 1\n", lbl, addr,
 				jstr(b, "health"));

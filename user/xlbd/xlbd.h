@@ -42,6 +42,7 @@ struct xlbd {
 	bool base_pending;
 	struct node_state node;		/* drained or not (state.h) */
 	struct bird *bird;		/* routing through BIRD (bird.h) */
+	struct active *active;		/* connections per backend (active.h) */
 };
 
 /* ---- health checks (health.c) ----
