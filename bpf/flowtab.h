@@ -142,6 +142,8 @@ static __always_inline_ enum track tcp_track(struct xlb_pkt *p,
 	__u8 fl = p->tcp_flags;
 
 	if (fl & TCPF_RST_) {
+		if (f->state != XLB_FLOW_FIN)
+			conns_add(f->backend, -1);
 		bpf_map_delete_elem(&XLB_MAP_FLOWS, &p->key);
 		count(XLB_C_FLOW_RST);
 		return TRACK_ENDED;
@@ -154,6 +156,7 @@ static __always_inline_ enum track tcp_track(struct xlb_pkt *p,
 		return TRACK_PICK;
 	}
 	if ((fl & TCPF_FIN_) && f->state != XLB_FLOW_FIN) {
+		conns_add(f->backend, -1);
 		f->state = XLB_FLOW_FIN;
 		f->idle_s = XLB_IDLE_TCP_FIN_S;
 		count(XLB_C_FLOW_FIN);
@@ -173,6 +176,8 @@ static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out)
 		return -1;
 	now = bpf_jiffies64();
 	if (xlb_flow_expired(f, now, kernel_hz())) {
+		if (f->state != XLB_FLOW_FIN)
+			conns_add(f->backend, -1);
 		bpf_map_delete_elem(&XLB_MAP_FLOWS, &p->key);
 		count(XLB_C_FLOW_EXPIRED);
 		return -1;
@@ -246,6 +251,8 @@ static __always_inline_ void promote(struct xlb_pkt *p,
 		nf.idle_s = XLB_IDLE_TCP_S;
 	bpf_map_update_elem(&XLB_MAP_FLOWS, &p->key, &nf, BPF_ANY);
 	bpf_map_delete_elem(&XLB_MAP_FLOWS_NEW, &p->key);
+	if (nf.state != XLB_FLOW_FIN)
+		conns_add(nf.backend, 1);
 	count(XLB_C_FLOW_CONFIRMED);
 }
 
@@ -328,8 +335,9 @@ static __always_inline_ int flow_pick(struct xlb_pkt *p,
 	struct xlb_flow nf = {};
 
 	if (prev_pick(p, vip, cfg, out) &&
-	    (ring_pick(&XLB_MAP_MAGLEV, vip, ring_index(p, vip),
-		       cfg->ring_size, &out->id) ||
+	    (ring_pick(&XLB_MAP_MAGLEV, vip,
+		       ring_index(p, vip, cfg->ring_size), cfg->ring_size,
+		       &out->id) ||
 	     backend_get(out->id, vip->id, &out->be)))
 		return -1;
 	if (p->flags & PKT_F_FOLLOW)

@@ -71,6 +71,33 @@ struct {
 	__type(value, __u32);
 } XLB_MAP_TURN SEC(".maps");
 
+/* Active connections per backend slot, as the data plane sees them: +1
+ * when a flow is confirmed, -1 at the client's FIN, at an RST or when an
+ * entry is found expired. Shared by all CPUs (atomic adds). What it
+ * cannot see (LRU evictions, a slot reused) drifts; xlbd writes the
+ * counts of its flow-table sweep back (user/xlbd/active.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, __s64);
+} XLB_MAP_CONNS SEC(".maps");
+
+static __always_inline_ void conns_add(__u32 slot, __s64 n)
+{
+	__s64 *c = bpf_map_lookup_elem(&XLB_MAP_CONNS, &slot);
+
+	if (c)
+		__sync_fetch_and_add(c, n);
+}
+
+static __always_inline_ __s64 conns_of(__u32 slot)
+{
+	__s64 *c = bpf_map_lookup_elem(&XLB_MAP_CONNS, &slot);
+
+	return c ? *c : 0;
+}
+
 /* The flow table: confirmed flows only (see flowtab.h). One value per
  * flow, seen by every CPU: a flow's packets may arrive on different CPUs
  * (RSS changes, veth), and a per-CPU value would make a CPU that never saw

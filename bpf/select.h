@@ -96,12 +96,43 @@ static __always_inline_ __u32 turn_next(__u32 vip_id)
 	return (*t)++;
 }
 
-/* Where a new flow reads the VIP's ring: its pick hash, or the next turn. */
+/* Power of two choices: two random slots of the VIP's ring (its weights
+ * drew them), the backend with fewer active connections per weight. */
+static __always_inline_ __u32 p2c_index(const struct xlb_vip *vip,
+					__u32 ring_size)
+{
+	__u32 a = bpf_get_prandom_u32() % ring_size;
+	__u32 b = bpf_get_prandom_u32() % ring_size;
+	__u32 vip_id = vip->id, *sa, *sb;
+	struct xlb_backend ba, bb;
+	void *ring;
+
+	ring = bpf_map_lookup_elem(&XLB_MAP_MAGLEV, &vip_id);
+	if (!ring)
+		return a;
+	sa = bpf_map_lookup_elem(ring, &a);
+	sb = bpf_map_lookup_elem(ring, &b);
+	if (!sa || !sb || *sa == *sb || backend_read(*sb, &bb))
+		return a;
+	if (backend_read(*sa, &ba))
+		return b;
+	/* conns_a / w_a > conns_b / w_b, without division. */
+	if ((__s64)conns_of(*sa) * (bb.weight ?: 1) >
+	    (__s64)conns_of(*sb) * (ba.weight ?: 1))
+		return b;
+	return a;
+}
+
+/* Where a new flow reads the VIP's ring: its pick hash, the next turn, or
+ * the better of two random slots. */
 static __always_inline_ __u32 ring_index(struct xlb_pkt *p,
-					 const struct xlb_vip *vip)
+					 const struct xlb_vip *vip,
+					 __u32 ring_size)
 {
 	if (xlb_algo_in_turn(vip->algo))
 		return turn_next(vip->id);
+	if (vip->algo == XLB_ALGO_P2C && ring_size)
+		return p2c_index(vip, ring_size);
 	return xlb_pick_hash(&p->key, vip->algo, pkt_hash(p));
 }
 

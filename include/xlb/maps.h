@@ -56,6 +56,7 @@
 #define XLB_MAP_MAGLEV		xlb_maglev
 #define XLB_MAP_RING_PREV	xlb_ring_prev
 #define XLB_MAP_TURN		xlb_turn
+#define XLB_MAP_CONNS		xlb_conns
 /* A ring slot's value when no backend has weight: the ring builder writes
  * it, the balancer reads it as "no backend". */
 #define XLB_RING_NONE		0xffffffffU

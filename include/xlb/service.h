@@ -36,6 +36,9 @@ enum xlb_algo {
 	XLB_ALGO_RR,		/* round robin: the ring holds the backends
 				 * in turn, read in turn */
 	XLB_ALGO_WRR,		/* smooth weighted round robin, the same way */
+	XLB_ALGO_P2C,		/* power of two choices: two random slots of
+				 * the (weighted) Maglev ring, the backend
+				 * with fewer active connections */
 	XLB_ALGO_MAX,
 };
 
@@ -105,8 +108,8 @@ struct xlb_backend {
 	__u8 seq;		/* odd while user space rewrites the slot,
 				 * changed by every rewrite (bpf/select.h
 				 * backend_read, user/lib/lib.c slot_put) */
-	__u16 weight;		/* configured weight (0 = drained); the data
-				 * plane ignores it, a restarted xlbd reads it */
+	__u16 weight;		/* weight in use (0 = drained): p2c weighs
+				 * connections by it, a restarted xlbd reads it */
 };
 
 #endif

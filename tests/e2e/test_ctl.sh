@@ -180,6 +180,37 @@ t_active() {
 		fail active "$why"
 }
 
+# p2c: b1 holds 20 open connections (b2 and b3 drained while they
+# opened); then 60 new connections over all three. p2c takes b1 only when
+# both its draws are b1 (1 in 9): about 7 of 60, asserted <= 15 (maglev
+# would give it about 20, rr exactly 20).
+t_p2c() {
+	local why="" pid r v="$VIP4:80/tcp"
+	vip_remake p2c 100 100 100 || { fail p2c "could not make the p2c VIP"; return; }
+	xlbctl backend drain "$v" 198.18.0.12 > /dev/null &&
+		xlbctl backend drain "$v" 198.18.0.13 > /dev/null ||
+		why="drain refused;"
+	rm -f "$LAB/p2c.ready"
+	lab_ns c "$LAB_PY" tests/e2e/longconn.py "$VIP4" --conns 20 \
+		--duration 30 --ready "$LAB/p2c.ready" < /dev/null \
+		> "$LAB/p2c.json" 2>&1 &
+	pid=$!
+	lab_wait 10 test -s "$LAB/p2c.ready" || why="$why longconn not ready;"
+	xlbctl backend undrain "$v" 198.18.0.12 > /dev/null &&
+		xlbctl backend undrain "$v" 198.18.0.13 > /dev/null ||
+		why="$why undrain refused;"
+	read -r -a r <<< "$(spread 60)"
+	echo "  p2c: b1 holds 20 connections; 60 new: b1=${r[0]} b2=${r[1]} b3=${r[2]}"
+	[ "${r[0]}" -le 15 ] && [ "${r[3]}" = 0 ] ||
+		why="$why b1 took ${r[0]} of 60 (want <= 15), ${r[3]} failed;"
+	kill -TERM "$pid" 2> /dev/null
+	wait "$pid"
+	xlbctl vip del "$v" > /dev/null; setup_vip > /dev/null ||
+		why="$why VIP not restored"
+	[ -z "$why" ] && pass "p2c (the loaded backend took ${r[0]} of 60)" ||
+		fail p2c "$why"
+}
+
 t_weights() {
 	local r share
 	xlbctl backend set-weight "$VIP4:80/tcp" 198.18.0.11 400 || {
@@ -430,7 +461,7 @@ s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())
 	fi
 }
 
-CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn active shutdown"}
+CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn active p2c shutdown"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"

@@ -1178,6 +1178,47 @@ def turn_cases():
     emit("cpu any")
 
 
+def conns_cases():
+    """The data plane's active connections per backend (XLB_MAP_CONNS,
+    what p2c compares): +1 when a flow is confirmed, -1 at the client's
+    FIN, at an RST, when its entry is found expired."""
+    ft_setup()
+    for sp, end in ((8400, "F"), (8401, "R")):
+        s, a, e = tcp(sp, "S"), tcp(sp, "A"), tcp(sp, end + "A")
+        run(f"conns/{sp}-syn", "tx", s, ft_to("198.18.2.1", s))
+        emit(f"conns {FT_VIP} 198.18.2.1 0")
+        run(f"conns/{sp}-ack", "tx", a, ft_to("198.18.2.1", a))
+        emit(f"conns {FT_VIP} 198.18.2.1 1")
+        run(f"conns/{sp}-end", "tx", e, ft_to("198.18.2.1", e))
+        emit(f"conns {FT_VIP} 198.18.2.1 0")
+    s, a = tcp(8402, "S"), tcp(8402, "A")
+    run("conns/idle-syn", "tx", s, ft_to("198.18.2.1", s))
+    run("conns/idle-ack", "tx", a, ft_to("198.18.2.1", a))
+    emit(f"conns {FT_VIP} 198.18.2.1 1")
+    ft_age(8402, 4000)
+    run("conns/idle-expired", "tx", a, ft_to("198.18.2.1", a))
+    emit(f"conns {FT_VIP} 198.18.2.1 0")
+
+
+def p2c_cases():
+    """p2c: two random slots of the weighted ring, the backend with fewer
+    active connections per weight. Equal weights, .2.1 holding 1000
+    connections and .2.2 none: .2.1 is taken only when both draws fall on
+    it (1 in 4): of 200 new flows it gets 50 +- 30 (5 standard
+    deviations), .2.2 the rest; a maglev VIP would give each 100."""
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    v = "198.18.1.9:80/tcp"
+    emit(f"vip {v} mode=ipip algo=p2c")
+    emit(f"backend {v} 198.18.2.1")
+    emit(f"backend {v} 198.18.2.2")
+    emit(f"conns {v} 198.18.2.1 set=1000")
+    for i in range(200):
+        run(f"p2c/syn-{i}", "tx", tcp(44000 + i, "S", v), None)
+    emit(f"traffic {v} 198.18.2.1 new=20..80")
+    emit(f"traffic {v} 198.18.2.2 new=120..180")
+
+
 def flowtable_off_cases():
     """flow-table: off hashes every packet and keeps no state."""
     emit("reset flows=4096 ring=251")
@@ -1650,6 +1691,8 @@ def main():
     flowtable_prev_ring_cases()
     sh_cases()
     turn_cases()
+    conns_cases()
+    p2c_cases()
     flow_sync_cases()
     flowtable_drained_cases()
     flowtable_icmp_cases()

@@ -16,7 +16,9 @@
  *   decap-config KEY=VAL...          outer= balancers= inner= (comma lists
  *                                    of ADDR[/LEN]) gue=PORT reject=pass|drop
  *   flows N                          flow table entries
- *   traffic VIP [ADDR] new=N         new flows of a VIP or one backend
+ *   traffic VIP [ADDR] new=N|A..B    new flows of a VIP or one backend
+ *   conns VIP ADDR N|set=N           the backend's active connections as the
+ *                                    data plane counts them (or set them)
  *   ingress IFNAME                   later runs arrive on IFNAME (FIB tests)
  *   health VIP ADDR up|down          a backend's health (xlb_vip_update)
  *   flows-zero                       every flow's value zeroed (gen 0)
@@ -949,12 +951,47 @@ static void do_traffic(struct runner *r, char **argv, int argc)
 		      xlb_traffic_read(r->lb, false, id, &t);
 	if (err)
 		fail(r, "traffic", "%s", strerror(-err));
-	else if (t.new_flows != strtoull(want, NULL, 0))
+	else if (strstr(want, "..") ?
+		 t.new_flows < strtoull(want, NULL, 0) ||
+		 t.new_flows > strtoull(strstr(want, "..") + 2, NULL, 0) :
+		 t.new_flows != strtoull(want, NULL, 0))
 		fail(r, "traffic", "%s %s: %llu new flows, want %s", argv[0],
 		     argc == 3 ? argv[1] : "", (unsigned long long)t.new_flows,
 		     want);
 	else
 		pass(r, "traffic");
+}
+
+/* A backend's count in XLB_MAP_CONNS: checked, or set (set=N). */
+static void do_conns(struct runner *r, char **argv, int argc)
+{
+	int fd = bpf_object__find_map_fd_by_name(xlb_object(r->lb),
+						 XLB_STR(XLB_MAP_CONNS));
+	struct xlb_backend_spec b;
+	struct xlb_vip_key k;
+	__s64 v;
+	__u32 slot;
+
+	if (argc != 3 || xlb_parse_vip(argv[0], &k) ||
+	    xlb_parse_addr(argv[1], &b.addr, &b.family) ||
+	    xlb_backend_slot(r->lb, &k, &b.addr, b.family, &slot) || fd < 0) {
+		fail(r, "conns", "usage: conns VIP ADDR N|set=N");
+		return;
+	}
+	if (!strncmp(argv[2], "set=", 4)) {
+		v = strtoll(argv[2] + 4, NULL, 0);
+		if (bpf_map_update_elem(fd, &slot, &v, BPF_ANY))
+			fail(r, "conns", "set: %s", strerror(errno));
+		else
+			pass(r, "conns");
+		return;
+	}
+	if (bpf_map_lookup_elem(fd, &slot, &v) ||
+	    v != strtoll(argv[2], NULL, 0))
+		fail(r, "conns", "%s %s: %lld, want %s", argv[0], argv[1],
+		     (long long)v, argv[2]);
+	else
+		pass(r, "conns");
 }
 
 /* Pin this thread to one CPU, or let it run anywhere again. */
@@ -1039,6 +1076,8 @@ static int exec_argv(struct runner *r, char **argv, int argc)
 		err = do_weights(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "ring-prev-drop"))
 		xlb_ring_prev_expire(r->lb, 0);
+	else if (!strcmp(argv[0], "conns"))
+		do_conns(r, argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "cpu"))
 		err = do_cpu(argv + 1, argc - 1);
 	else if (!strcmp(argv[0], "flows-zero"))

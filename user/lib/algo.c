@@ -11,6 +11,8 @@ const struct algo algos[XLB_ALGO_MAX] = {
 	[XLB_ALGO_SH] = { "sh", maglev_build },
 	[XLB_ALGO_RR] = { "rr", rr_build },
 	[XLB_ALGO_WRR] = { "wrr", swrr_build },
+	/* The weighted ring is what p2c draws its two candidates from. */
+	[XLB_ALGO_P2C] = { "p2c", maglev_build },
 };
 
 static int id_cmp(const struct maglev_backend *a,

@@ -945,9 +945,38 @@ static int slot_put(struct xlb *x, __u32 slot, struct xlb_backend *nb)
 	return bpf_map_update_elem(fd, &slot, nb, BPF_ANY) ? -errno : 0;
 }
 
+int xlb_conns_write(struct xlb *x, const __u32 *count)
+{
+	int fd = map_fd(x, x->skel->maps.XLB_MAP_CONNS);
+	__u32 *keys = malloc(XLB_MAX_BACKENDS * sizeof(*keys));
+	__s64 *vals = malloc(XLB_MAX_BACKENDS * sizeof(*vals));
+	__u32 i, n = XLB_MAX_BACKENDS;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < XLB_MAX_BACKENDS; i++) {
+		keys[i] = i;
+		vals[i] = count[i];
+	}
+	if (bpf_map_update_batch(fd, keys, vals, &n, NULL))
+		err = -errno;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
 static void slot_free(struct xlb *x, __u32 slot)
 {
 	struct xlb_backend be = {};
+	__s64 zero = 0;
+
+	/* The next backend in this slot starts with no connections. */
+	bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_CONNS), &slot,
+			    &zero, BPF_ANY);
 
 	/* A new generation makes flows that remember this slot choose
 	 * again, even if the slot is reused at once. */

@@ -139,6 +139,11 @@ int xlb_traffic_read(const struct xlb *x, bool backend, __u32 id,
 /* Empty both flow tables (confirmed and unconfirmed). */
 int xlb_flows_clear(struct xlb *x);
 
+/* The data plane's active connections per backend slot (XLB_MAP_CONNS,
+ * what p2c compares) set to count[XLB_MAX_BACKENDS]: a flow-table sweep
+ * corrects what the data plane could not see (evictions). */
+int xlb_conns_write(struct xlb *x, const __u32 *count);
+
 /* The kernel's HZ (what flow ages in jiffies are counted in), from
  * /proc/config.gz. */
 int xlb_kernel_hz(unsigned int *hz);

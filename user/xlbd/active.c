@@ -42,6 +42,10 @@ static void on_sweep(void *arg)
 	__u32 *count = calloc(XLB_MAX_BACKENDS, sizeof(*count)), *old = NULL;
 
 	if (count && !xlb_flow_export(d->xlb, true, tally, count, &st)) {
+		/* Corrects the data plane's own counts (p2c's): flows
+		 * confirmed or ended during the sweep are off by one until
+		 * the next. */
+		xlb_conns_write(d->xlb, count);
 		pthread_mutex_lock(&d->lock);
 		old = a->count;
 		a->count = count;
