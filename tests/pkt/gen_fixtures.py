@@ -1250,6 +1250,12 @@ def lc_cases():
         run(f"lc/c-ack-{i}", "tx", tcp(45200 + i, "A", v), None)
     for i in range(1, 4):
         emit(f"conns {v} 198.18.2.{i} 1")
+    # At most XLB_LC_MAX (64) backends with weight: a 65th is refused.
+    emit("reset flows=4096 ring=251")
+    emit(f"vip {v} mode=ipip algo=lc")
+    for i in range(1, 65):
+        emit(f"backend {v} 198.18.3.{i}")
+    emit(f"! backend {v} 198.18.3.65")
 
 
 def flowtable_off_cases():
