@@ -123,8 +123,47 @@ static __always_inline_ __u32 p2c_index(const struct xlb_vip *vip,
 	return a;
 }
 
+/* Weighted least connections: the ring lists the VIP's backends with
+ * weight, over and over, in its first XLB_LC_MAX slots (user/lib/algo.c,
+ * members_build); the one with the fewest active connections per weight.
+ * The scan starts at the next turn (XLB_LC_MAX is a power of two), so that
+ * ties do not all go to one backend (a burst, too, before any of it is
+ * confirmed and counted); the first of equals in scan order wins. The
+ * weight is read without the slot's sequence check: a torn read costs one
+ * flow a worse pick, never a wrong backend (ring_pick reads the slot
+ * again). */
+static __always_inline_ __u32 lc_index(const struct xlb_vip *vip)
+{
+	__u32 vip_id = vip->id, start = turn_next(vip->id), best = 0, i;
+	void *ring = bpf_map_lookup_elem(&XLB_MAP_MAGLEV, &vip_id);
+	__s64 best_c = -1, best_w = 1;
+
+	if (!ring)
+		return 0;
+	for (i = 0; i < XLB_LC_MAX; i++) {
+		__u32 k = (start + i) & (XLB_LC_MAX - 1), *s;
+		struct xlb_backend *be;
+		__s64 c, w;
+
+		s = bpf_map_lookup_elem(ring, &k);
+		if (!s || *s == XLB_RING_NONE)
+			continue;
+		be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, s);
+		if (!be)
+			continue;
+		c = conns_of(*s);
+		w = be->weight ?: 1;
+		if (best_c < 0 || c * best_w < best_c * w) {
+			best = k;
+			best_c = c;
+			best_w = w;
+		}
+	}
+	return best;
+}
+
 /* Where a new flow reads the VIP's ring: its pick hash, the next turn, or
- * the better of two random slots. */
+ * the better of two random slots, or the least loaded. */
 static __always_inline_ __u32 ring_index(struct xlb_pkt *p,
 					 const struct xlb_vip *vip,
 					 __u32 ring_size)
@@ -133,6 +172,8 @@ static __always_inline_ __u32 ring_index(struct xlb_pkt *p,
 		return turn_next(vip->id);
 	if (vip->algo == XLB_ALGO_P2C && ring_size)
 		return p2c_index(vip, ring_size);
+	if (vip->algo == XLB_ALGO_LC)
+		return lc_index(vip);
 	return xlb_pick_hash(&p->key, vip->algo, pkt_hash(p));
 }
 

@@ -39,8 +39,15 @@ enum xlb_algo {
 	XLB_ALGO_P2C,		/* power of two choices: two random slots of
 				 * the (weighted) Maglev ring, the backend
 				 * with fewer active connections */
+	XLB_ALGO_LC,		/* weighted least connections: the ring
+				 * lists the VIP's backends (at most
+				 * XLB_LC_MAX), the fewest per weight wins */
 	XLB_ALGO_MAX,
 };
+
+/* Backends lc compares per new flow (the loop in bpf/select.h; a power
+ * of two): a VIP with more backends with weight may not use lc. */
+#define XLB_LC_MAX	64
 
 /* Whether a VIP's ring is read in turn (a per-CPU position, bpf/select.h
  * turn_next) rather than by hash. */

@@ -180,36 +180,40 @@ t_active() {
 		fail active "$why"
 }
 
-# p2c: b1 holds 20 open connections (b2 and b3 drained while they
-# opened); then 60 new connections over all three. p2c takes b1 only when
-# both its draws are b1 (1 in 9): about 7 of 60, asserted <= 15 (maglev
-# would give it about 20, rr exactly 20).
-t_p2c() {
-	local why="" pid r v="$VIP4:80/tcp"
-	vip_remake p2c 100 100 100 || { fail p2c "could not make the p2c VIP"; return; }
+# loaded ALGO MAX: b1 holds 20 open connections (b2 and b3 drained while
+# they opened); then 60 new connections over all three; b1 must take at
+# most MAX of them. p2c takes b1 only when both its draws are b1 (1 in 9):
+# about 7, MAX 15; lc never while b2 or b3 hold fewer (the new ones close
+# at once): MAX 2. Maglev would give b1 about 20, rr exactly 20.
+loaded() {
+	local algo=$1 max=$2 why="" pid r v="$VIP4:80/tcp"
+	vip_remake "$algo" 100 100 100 ||
+		{ fail "$algo" "could not make the $algo VIP"; return; }
 	xlbctl backend drain "$v" 198.18.0.12 > /dev/null &&
 		xlbctl backend drain "$v" 198.18.0.13 > /dev/null ||
 		why="drain refused;"
-	rm -f "$LAB/p2c.ready"
+	rm -f "$LAB/loaded.ready"
 	lab_ns c "$LAB_PY" tests/e2e/longconn.py "$VIP4" --conns 20 \
-		--duration 30 --ready "$LAB/p2c.ready" < /dev/null \
-		> "$LAB/p2c.json" 2>&1 &
+		--duration 30 --ready "$LAB/loaded.ready" < /dev/null \
+		> "$LAB/loaded.json" 2>&1 &
 	pid=$!
-	lab_wait 10 test -s "$LAB/p2c.ready" || why="$why longconn not ready;"
+	lab_wait 10 test -s "$LAB/loaded.ready" || why="$why longconn not ready;"
 	xlbctl backend undrain "$v" 198.18.0.12 > /dev/null &&
 		xlbctl backend undrain "$v" 198.18.0.13 > /dev/null ||
 		why="$why undrain refused;"
 	read -r -a r <<< "$(spread 60)"
-	echo "  p2c: b1 holds 20 connections; 60 new: b1=${r[0]} b2=${r[1]} b3=${r[2]}"
-	[ "${r[0]}" -le 15 ] && [ "${r[3]}" = 0 ] ||
-		why="$why b1 took ${r[0]} of 60 (want <= 15), ${r[3]} failed;"
+	echo "  $algo: b1 holds 20 connections; 60 new: b1=${r[0]} b2=${r[1]} b3=${r[2]}"
+	[ "${r[0]}" -le "$max" ] && [ "${r[3]}" = 0 ] ||
+		why="$why b1 took ${r[0]} of 60 (want <= $max), ${r[3]} failed;"
 	kill -TERM "$pid" 2> /dev/null
 	wait "$pid"
 	xlbctl vip del "$v" > /dev/null; setup_vip > /dev/null ||
 		why="$why VIP not restored"
-	[ -z "$why" ] && pass "p2c (the loaded backend took ${r[0]} of 60)" ||
-		fail p2c "$why"
+	[ -z "$why" ] && pass "$algo (the loaded backend took ${r[0]} of 60)" ||
+		fail "$algo" "$why"
 }
+t_p2c() { loaded p2c 15; }
+t_lc() { loaded lc 2; }
 
 t_weights() {
 	local r share
@@ -461,7 +465,7 @@ s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())
 	fi
 }
 
-CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn active p2c shutdown"}
+CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn active p2c lc shutdown"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"

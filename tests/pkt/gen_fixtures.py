@@ -1219,6 +1219,45 @@ def p2c_cases():
     emit(f"traffic {v} 198.18.2.2 new=120..180")
 
 
+def lc_cases():
+    """lc: the backend with the fewest active connections per weight, as
+    the data plane counts them (unconfirmed flows count nothing: a SYN
+    flood cannot steer it). Confirmed flows count at once: three new
+    flows, each confirmed, land one on each of three idle backends."""
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    v = "198.18.1.10:80/tcp"
+    emit(f"vip {v} mode=ipip algo=lc")
+    for i in range(1, 4):
+        emit(f"backend {v} 198.18.2.{i}")
+    for i, n in ((1, 5), (2, 0), (3, 2)):
+        emit(f"conns {v} 198.18.2.{i} set={n}")
+    for i in range(10):
+        run(f"lc/syn-{i}", "tx", tcp(45000 + i, "S", v), None)
+    emit(f"traffic {v} 198.18.2.2 new=10")
+    # Per weight: .2.2 with 10 connections at weight 10 (1 each) is less
+    # loaded than .2.3 with 2 at weight 1.
+    emit(f"weight {v} 198.18.2.2 10")
+    emit(f"conns {v} 198.18.2.2 set=10")
+    for i in range(5):
+        run(f"lc/weighted-{i}", "tx", tcp(45100 + i, "S", v), None)
+    emit(f"traffic {v} 198.18.2.2 new=15")
+    emit(f"weight {v} 198.18.2.2 1")
+    for i in range(1, 4):
+        emit(f"conns {v} 198.18.2.{i} set=0")
+    for i in range(3):
+        run(f"lc/c-syn-{i}", "tx", tcp(45200 + i, "S", v), None)
+        run(f"lc/c-ack-{i}", "tx", tcp(45200 + i, "A", v), None)
+    for i in range(1, 4):
+        emit(f"conns {v} 198.18.2.{i} 1")
+    # At most XLB_LC_MAX (64) backends with weight: a 65th is refused.
+    emit("reset flows=4096 ring=251")
+    emit(f"vip {v} mode=ipip algo=lc")
+    for i in range(1, 65):
+        emit(f"backend {v} 198.18.3.{i}")
+    emit(f"! backend {v} 198.18.3.65")
+
+
 def flowtable_off_cases():
     """flow-table: off hashes every packet and keeps no state."""
     emit("reset flows=4096 ring=251")
@@ -1693,6 +1732,7 @@ def main():
     turn_cases()
     conns_cases()
     p2c_cases()
+    lc_cases()
     flow_sync_cases()
     flowtable_drained_cases()
     flowtable_icmp_cases()

@@ -142,6 +142,30 @@ static void test_no_weight(void **state)
 	assert_int_equal(swrr_build(be, 0, ring, 7), -ENOENT);
 }
 
+/* lc's ring: the weighted backends once each from slot 0, then none; more
+ * than XLB_LC_MAX: -E2BIG. */
+static void test_members(void **state)
+{
+	uint32_t w[4] = { 1, 0, 30, 2 }, ring[XLB_LC_MAX + 5];
+	struct maglev_backend be[MAXB];
+	static uint32_t big[MAXB], bring[XLB_LC_MAX + 8];
+
+	(void)state;
+	make(be, w, 4);
+	assert_int_equal(members_build(be, 4, ring, XLB_LC_MAX + 5), 0);
+	static const uint32_t members[3] = { 0, 2, 3 };
+
+	for (int i = 0; i < XLB_LC_MAX; i++)
+		assert_int_equal(ring[i], members[i % 3]);
+	for (int i = XLB_LC_MAX; i < XLB_LC_MAX + 5; i++)
+		assert_int_equal(ring[i], MAGLEV_NONE);
+	for (int i = 0; i < MAXB; i++)
+		big[i] = 1;
+	make(be, big, MAXB);
+	assert_int_equal(members_build(be, MAXB, bring, XLB_LC_MAX + 8), 0);
+	assert_true(MAXB < XLB_LC_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_rr_ignores_weights),
 		cmocka_unit_test(test_swrr_windows),
 		cmocka_unit_test(test_no_weight),
+		cmocka_unit_test(test_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -303,7 +303,7 @@ static void test_names_lists(void **state)
 						sizeof(buf)),
 			    "none, tcp, http, https, udp or syn");
 	assert_string_equal(settings_names_list(&settings_algo, buf,
-						sizeof(buf)), "maglev, sh, rr, wrr or p2c");
+						sizeof(buf)), "maglev, sh, rr, wrr, p2c or lc");
 }
 
 static void test_check_fits(void **state)

@@ -13,6 +13,7 @@ const struct algo algos[XLB_ALGO_MAX] = {
 	[XLB_ALGO_WRR] = { "wrr", swrr_build },
 	/* The weighted ring is what p2c draws its two candidates from. */
 	[XLB_ALGO_P2C] = { "p2c", maglev_build },
+	[XLB_ALGO_LC] = { "lc", members_build },
 };
 
 static int id_cmp(const struct maglev_backend *a,
@@ -77,4 +78,28 @@ int rr_build(const struct maglev_backend *be, size_t n, uint32_t *ring,
 	err = swrr_build(one, n, ring, size);
 	free(one);
 	return err;
+}
+
+int members_build(const struct maglev_backend *be, size_t n, uint32_t *ring,
+		  uint32_t size)
+{
+	uint32_t i, m = 0;
+	size_t j;
+
+	for (i = 0; i < size; i++)
+		ring[i] = MAGLEV_NONE;
+	for (j = 0; j < n; j++) {
+		if (!be[j].weight)
+			continue;
+		if (m == XLB_LC_MAX || m == size)
+			return -E2BIG;
+		ring[m++] = be[j].value;
+	}
+	if (!m)
+		return -ENOENT;
+	/* The list again and again up to XLB_LC_MAX: a scan from any start
+	 * meets them all, starting anywhere in the list, so ties spread. */
+	for (i = m; i < XLB_LC_MAX && i < size; i++)
+		ring[i] = ring[i - m];
+	return 0;
 }
