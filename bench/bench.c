@@ -136,7 +136,7 @@ static int vip(struct xlb *x, const char *v, __u8 mode, __u8 algo,
 }
 
 /* The bench node: static gateway (no FIB lookup: the test namespace has no
- * routes), IPv4 and IPv6 outer sources, seven VIPs of 8 backends. */
+ * routes), IPv4 and IPv6 outer sources, nine VIPs of 8 backends. */
 /* Every bench data plane's node settings: no FIB (no interface behind
  * BPF_PROG_TEST_RUN), the router as gateway, fixed outer sources. */
 static int bench_config(struct xlb *x)
@@ -182,7 +182,9 @@ static int setup_xlb(struct xlb **out, __u32 flows)
 	       * rows (the established path is the same for all). */
 	      vip(x, "198.18.1.5:80/tcp", XLB_MODE_IPIP, XLB_ALGO_SH, be4, 8) ?:
 	      vip(x, "198.18.1.6:80/tcp", XLB_MODE_IPIP, XLB_ALGO_RR, be4, 8) ?:
-	      vip(x, "198.18.1.7:80/tcp", XLB_MODE_IPIP, XLB_ALGO_WRR, be4, 8);
+	      vip(x, "198.18.1.7:80/tcp", XLB_MODE_IPIP, XLB_ALGO_WRR, be4, 8) ?:
+	      vip(x, "198.18.1.8:80/tcp", XLB_MODE_IPIP, XLB_ALGO_P2C, be4, 8) ?:
+	      vip(x, "198.18.1.9:80/tcp", XLB_MODE_IPIP, XLB_ALGO_LC, be4, 8);
 	if (err) {
 		xlb_close(x);
 		return err;
@@ -221,6 +223,10 @@ static struct row rows[] = {
 	{ "xlb new flow IPv4 rr (64k tbl)", T_XLB64K, "198.18.1.6", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
 	{ "xlb established IPv4 wrr", T_XLB64K, "198.18.1.7", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
 	{ "xlb new flow IPv4 wrr (64k tbl)", T_XLB64K, "198.18.1.7", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
+	{ "xlb established IPv4 p2c", T_XLB64K, "198.18.1.8", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
+	{ "xlb new flow IPv4 p2c (64k tbl)", T_XLB64K, "198.18.1.8", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
+	{ "xlb established IPv4 lc", T_XLB64K, "198.18.1.9", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
+	{ "xlb new flow IPv4 lc (64k tbl)", T_XLB64K, "198.18.1.9", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
 	{ "xlb non-VIP pass (64k tbl)", T_XLB64K, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
 	{ "xlb non-VIP new tuple (64k tbl)", T_XLB64K, "198.18.9.9", 80, true, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
 	{ "xlb non-VIP pass (4M tbl)", T_XLB4M, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
