@@ -30,6 +30,16 @@ t_spread() {
 	fi
 }
 
+# vip_remake ALGO W1 W2 W3: the VIP again with ALGO and backend weights.
+vip_remake() {
+	local v="$VIP4:80/tcp"
+	xlbctl vip del "$v" > /dev/null &&
+		xlbctl vip add "$v" --encap ipip --algo "$1" > /dev/null &&
+		xlbctl backend add "$v" 198.18.0.11 --weight "$2" > /dev/null &&
+		xlbctl backend add "$v" 198.18.0.12 --weight "$3" > /dev/null &&
+		xlbctl backend add "$v" 198.18.0.13 --weight "$4" > /dev/null
+}
+
 # sh: a VIP with source hashing keeps each client on one backend: 20
 # connections from one address all reach one backend, and so do every
 # address's 5; six addresses reach more than one backend (a fact of these
@@ -37,11 +47,7 @@ t_spread() {
 t_sh() {
 	local v="$VIP4:80/tcp" a i out why="" used=""
 	declare -A seen=()
-	if ! xlbctl vip del "$v" > /dev/null ||
-		! xlbctl vip add "$v" --encap ipip --algo sh > /dev/null ||
-		! xlbctl backend add "$v" 198.18.0.11 > /dev/null ||
-		! xlbctl backend add "$v" 198.18.0.12 > /dev/null ||
-		! xlbctl backend add "$v" 198.18.0.13 > /dev/null; then
+	if ! vip_remake sh 100 100 100; then
 		fail sh "could not make the sh VIP"
 		xlbctl vip del "$v" > /dev/null 2>&1; setup_vip > /dev/null
 		return
@@ -76,16 +82,6 @@ t_sh() {
 		why="$why VIP not restored"
 	[ -z "$why" ] && pass "sh (one backend per client:$used)" ||
 		fail sh "$why"
-}
-
-# vip_remake ALGO W1 W2 W3: the VIP again with ALGO and backend weights.
-vip_remake() {
-	local v="$VIP4:80/tcp"
-	xlbctl vip del "$v" > /dev/null &&
-		xlbctl vip add "$v" --encap ipip --algo "$1" > /dev/null &&
-		xlbctl backend add "$v" 198.18.0.11 --weight "$2" > /dev/null &&
-		xlbctl backend add "$v" 198.18.0.12 --weight "$3" > /dev/null &&
-		xlbctl backend add "$v" 198.18.0.13 --weight "$4" > /dev/null
 }
 
 # turn: rr and wrr with real TCP. Each CPU that receives SYNs walks the
