@@ -308,11 +308,15 @@ alab_xdp_detach() {
 # alab_vip I: the VIP with the three backends on node I, HTTP checks every
 # 0.5 s. Every node gets the same: their Maglev tables must be equal.
 alab_vip() {
-	local b
 	alab_ctl "$1" vip add "$ALAB_VIP" --encap ipip --check http:/health \
-		--interval 0.5 --timeout 0.3 --rise 2 --fall 2 > /dev/null ||
-		return 1
-	for b in $(seq "$ALAB_NB"); do
+		--interval 0.5 --timeout 0.3 --rise 2 --fall 2 > /dev/null &&
+		alab_backends_add "$1" 1 "$ALAB_NB"
+}
+
+# alab_backends_add I FIRST LAST: backends FIRST..LAST of the VIP on node I.
+alab_backends_add() {
+	local b
+	for b in $(seq "$2" "$3"); do
 		alab_ctl "$1" backend add "$ALAB_VIP" "198.18.0.$((10 + b))" \
 			> /dev/null || return 1
 	done

@@ -63,17 +63,24 @@ static struct conf_vip *vip(struct xlb_conf *c, const char *s)
 }
 
 /* routes_write into a string (the caller frees it); *n routes. */
-static char *text(const struct xlb_conf *c, bool announce,
-		  enum routes_family fam, int *n)
+static char *text_held(const struct xlb_conf *c, bool announce,
+		       routes_held_fn held, void *arg, enum routes_family fam,
+		       int *n)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	*n = routes_write(c, announce, "xlb-eth0", fam, f);
+	*n = routes_write(c, announce, held, arg, "xlb-eth0", fam, f);
 	fclose(f);
 	return buf;
+}
+
+static char *text(const struct xlb_conf *c, bool announce,
+		  enum routes_family fam, int *n)
+{
+	return text_held(c, announce, NULL, NULL, fam, n);
 }
 
 static void expect(const struct xlb_conf *c, bool announce,
@@ -102,6 +109,40 @@ static void test_render(void **state)
 	expect(&c, true, ROUTES_V4, L1 L2, 2);
 	expect(&c, true, ROUTES_V6, L6, 1);
 	expect(&c, false, ROUTES_ALL, "", 0);
+	conf_free(&c);
+}
+
+/* Holds VIPs whose key is in the NULL-ended list arg. */
+static bool held_in(const struct conf_vip *v, void *arg)
+{
+	const struct xlb_vip_key *const *k;
+
+	for (k = arg; *k; k++)
+		if (!memcmp(*k, &v->key, sizeof(v->key)))
+			return true;
+	return false;
+}
+
+/* A held VIP counts as not servable; its address stays while another VIP
+ * on it is not held. */
+static void test_held(void **state)
+{
+	const struct xlb_vip_key *keys[3] = {};
+	struct xlb_conf c;
+	char *got;
+	int n;
+
+	(void)state;
+	load(&c, yaml);
+	keys[0] = &vip(&c, "198.18.1.1:80/tcp")->key;
+	got = text_held(&c, true, held_in, keys, ROUTES_V4, &n);
+	assert_string_equal(got, L1 L2);
+	free(got);
+	keys[1] = &vip(&c, "198.18.1.1:443/tcp")->key;
+	got = text_held(&c, true, held_in, keys, ROUTES_ALL, &n);
+	assert_string_equal(got, L2 L6);
+	assert_int_equal(n, 2);
+	free(got);
 	conf_free(&c);
 }
 
@@ -207,6 +248,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_shared_address),
+		cmocka_unit_test(test_held),
 		cmocka_unit_test(test_servable),
 		cmocka_unit_test(test_all_down_open),
 		cmocka_unit_test(test_drain_file),

@@ -15,12 +15,18 @@
 #include <unistd.h>
 #include <linux/if_tun.h>
 
+#include "addr.h"
 #include "bird.h"
 #include "group.h"
 #include "ctl.h"
 #include "fileio.h"
+#include "peer.h"
 #include "routes.h"
 #include "xlbd.h"
+
+/* How long a VIP new to the routes waits for its table to equal its
+ * peers' before it is announced anyway, with a warning. */
+#define BIRD_HOLD_MS	10000
 
 enum bird_file_id { BF_ALL, BF_V4, BF_V6, BF_DRAIN, BF_MAX };
 
@@ -52,6 +58,15 @@ struct bird {
 	unsigned int backoff_ms;
 	struct loop_timer kick, retry, deadline, grace;
 	uint64_t grace_until_ms;	/* drained, routes kept until then */
+	/* VIPs seen servable: held until their table is their peers'. */
+	struct hold {
+		struct xlb_vip_key k;
+		uint64_t since_ms;	/* first seen servable and announcing */
+		bool held;		/* at the last write */
+		bool latched;		/* announced once: never held again */
+	} *holds;
+	size_t nholds, holds_cap;
+	struct loop_timer hold_timer;
 	/* results, for stats and metrics */
 	unsigned long long ok, failed;
 	bool last_ok;
@@ -127,6 +142,110 @@ static bool announcing(const struct bird *b)
 	       (!d->node.drained || b->grace_until_ms);
 }
 
+/* The hold of VIP k, added (since now) when new; NULL when out of memory. */
+static struct hold *hold_get(struct bird *b, const struct xlb_vip_key *k,
+			     uint64_t now)
+{
+	struct hold *h;
+	size_t i;
+
+	for (i = 0; i < b->nholds; i++)
+		if (!memcmp(&b->holds[i].k, k, sizeof(*k)))
+			return &b->holds[i];
+	if (b->nholds == b->holds_cap) {
+		size_t cap = b->holds_cap ? b->holds_cap * 2 : 16;
+
+		h = realloc(b->holds, cap * sizeof(*h));
+		if (!h)
+			return NULL;
+		b->holds = h;
+		b->holds_cap = cap;
+	}
+	h = &b->holds[b->nholds++];
+	memset(h, 0, sizeof(*h));
+	h->k = *k;
+	h->since_ms = now;
+	return h;
+}
+
+/* A VIP new to the routes is held back while a live peer's table of it
+ * differs from ours (a node joining with its VIPs added one backend at a
+ * time, a VIP added on every node in turn): announced at once, ECMP hands
+ * it established connections that a partial table sends to the wrong
+ * backend (docs/group.md). Latched once announced: a difference later (a
+ * partition, drift) raises the table alarm and moves no route. Lock held;
+ * only while announcing. */
+static void holds_update(struct bird *b)
+{
+	struct xlbd *d = b->d;
+	uint64_t now = loop_now_ms(), wait = 0, left;
+	char who[XLB_ADDR_STRLEN], name[XLB_VIP_STRLEN];
+	size_t i, j;
+
+	/* A VIP deleted and added again waits again. */
+	for (i = j = 0; i < b->nholds; i++)
+		if (conf_vip_find(&d->conf, &b->holds[i].k))
+			b->holds[j++] = b->holds[i];
+	b->nholds = j;
+	for (i = 0; i < d->conf.nvips; i++) {
+		const struct conf_vip *v = &d->conf.vips[i];
+		struct hold *h;
+		bool differs;
+
+		if (!routes_vip_servable(v))
+			continue;
+		h = hold_get(b, &v->key, now);
+		if (!h || h->latched)
+			continue;	/* out of memory: not held */
+		differs = peer_table_differs(d, &v->key, who, sizeof(who));
+		xlb_format_vip(&v->key, name, sizeof(name));
+		left = h->since_ms + BIRD_HOLD_MS - now;
+		if (differs && now < h->since_ms + BIRD_HOLD_MS) {
+			if (!h->held)
+				xlbd_log(LOG_INFO_, "routing: %s held back: its "
+					 "table differs from peer %s's "
+					 "(announced when equal, at most "
+					 "%d s)", name, who,
+					 BIRD_HOLD_MS / 1000);
+			h->held = true;
+			wait = !wait || left < wait ? left : wait;
+			continue;
+		}
+		if (differs)
+			xlbd_log(LOG_WARN_, "routing: %s announced after %d s "
+				 "although its table differs from peer %s's",
+				 name, BIRD_HOLD_MS / 1000, who);
+		else if (h->held)
+			xlbd_log(LOG_INFO_, "routing: %s announced: its table "
+				 "is its peers' (held %llu ms)", name,
+				 (unsigned long long)(now - h->since_ms));
+		h->held = false;
+		h->latched = true;
+	}
+	if (wait)
+		loop_timer_arm(d->loop, &b->hold_timer, (unsigned int)wait);
+}
+
+static bool vip_held(const struct conf_vip *v, void *arg)
+{
+	const struct bird *b = arg;
+	size_t i;
+
+	for (i = 0; i < b->nholds; i++)
+		if (!memcmp(&b->holds[i].k, &v->key, sizeof(v->key)))
+			return b->holds[i].held;
+	return false;
+}
+
+static size_t holds_held(const struct bird *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->nholds; i++)
+		n += b->holds[i].held;
+	return n;
+}
+
 static int fill_text(FILE *f, const void *arg)
 {
 	fputs(arg, f);
@@ -146,8 +265,8 @@ static char *render(struct bird *b, enum bird_file_id i, int *routes)
 	if (i == BF_DRAIN)
 		rc = routes_drain_write(b->d->node.drained, f);
 	else
-		rc = routes_write(&b->d->conf, announcing(b), b->dev,
-				  bird_files[i].fam, f);
+		rc = routes_write(&b->d->conf, announcing(b), vip_held, b,
+				  b->dev, bird_files[i].fam, f);
 	if (fclose(f) || rc < 0) {
 		free(text);
 		return NULL;
@@ -165,6 +284,8 @@ static bool write_files(struct bird *b)
 	bool changed = false;
 	int i, rc, n = 0;
 
+	if (announcing(b))
+		holds_update(b);
 	for (i = 0; i < BF_MAX; i++) {
 		text = render(b, i, i == BF_ALL ? &n : NULL);
 		if (!text) {
@@ -403,6 +524,14 @@ static void on_grace(void *arg)
 	bird_kick(b->d);
 }
 
+/* A held VIP's wait is over: announce it (holds_update). */
+static void on_hold(void *arg)
+{
+	struct bird *b = arg;
+
+	bird_kick(b->d);
+}
+
 static const char *phase(const struct bird *b)
 {
 	if (!b->d->node.drained)
@@ -501,6 +630,7 @@ json_object *bird_stats_json(struct xlbd *d)
 	ADD("device_up", json_object_new_boolean(b->up));
 	ADD("include", json_object_new_string(d->conf.node.bird_include));
 	ADD("routes", json_object_new_int(b->routes));
+	ADD("vips_held", json_object_new_int64((int64_t)holds_held(b)));
 	ADD("synced", json_object_new_boolean(synced(b)));
 	if (!d->conf.node.bird_sock[0])
 		return o;
@@ -539,6 +669,10 @@ void bird_metrics(FILE *f, json_object *r)
 	fprintf(f, "# HELP xlb_routes_announced VIP routes in the BIRD "
 		"include file\n# TYPE xlb_routes_announced gauge\n"
 		"xlb_routes_announced %lld\n", jint(r, "routes"));
+	fprintf(f, "# HELP xlb_vips_held VIPs new to the routes held back "
+		"while their table differs from a peer's\n"
+		"# TYPE xlb_vips_held gauge\nxlb_vips_held %lld\n",
+		jint(r, "vips_held"));
 	if (!json_object_object_get_ex(r, "socket", NULL))
 		return;
 	fprintf(f, "# HELP xlb_bird_configures_total BIRD reconfigurations "
@@ -600,6 +734,7 @@ int bird_start(struct xlbd *d)
 	loop_timer_init(&b->retry, on_retry, b);
 	loop_timer_init(&b->deadline, on_deadline, b);
 	loop_timer_init(&b->grace, on_grace, b);
+	loop_timer_init(&b->hold_timer, on_hold, b);
 	d->bird = b;
 	xlbd_load_node(d);
 	if (d->node.drained)
@@ -634,10 +769,12 @@ void bird_stop(struct xlbd *d)
 	loop_timer_cancel(d->loop, &b->kick);
 	loop_timer_cancel(d->loop, &b->retry);
 	loop_timer_cancel(d->loop, &b->grace);
+	loop_timer_cancel(d->loop, &b->hold_timer);
 	if (b->tun >= 0)
 		close(b->tun);	/* the device goes: BIRD withdraws */
 	for (i = 0; i < BF_MAX; i++)
 		free(b->text[i]);
+	free(b->holds);
 	pthread_mutex_lock(&d->lock);
 	d->bird = NULL;
 	pthread_mutex_unlock(&d->lock);

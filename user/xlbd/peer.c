@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "addr.h"
+#include "bird.h"
 #include "group.h"
 #include "merge.h"
 #include "peer.h"
@@ -509,6 +510,10 @@ static void compare_tables(struct peers *ps, const struct peer *p,
 		 * more while it already did). Equal: at the first equal one. */
 		streak = old ? p->raw[old - p->vips] : 0;
 		raw[i] = !now ? 0 : streak < 255 ? streak + 1 : 255;
+		/* Routes may wait for this VIP's table to be equal
+		 * (peer_table_differs): tell them when that changes. */
+		if (!old || !raw[i] != !streak)
+			bird_kick(ps->d);
 		differs[i] = now && (was || raw[i] >= TABLE_DIFF_STREAK);
 		if (differs[i] == was || (!differs[i] && !old))
 			continue;
@@ -548,6 +553,36 @@ static void compare(struct peers *ps, struct peer *p,
 	p->raw = raw;
 	p->nvips = n;
 	p->drained = hb->drained;
+}
+
+bool peer_table_differs(struct xlbd *d, const struct xlb_vip_key *k,
+			char *who, size_t len)
+{
+	struct peers *ps = d->peers;
+	const struct peer_vip_fp *ours, *theirs;
+	struct peer_vip_fp key;
+	size_t i;
+
+	if (!ps)
+		return false;
+	ours_refresh(ps);
+	vip_to_fp(k, &key);
+	ours = ps->fp_valid ? bsearch(&key, ps->fps, ps->nfps, sizeof(key),
+				      vip_cmp) : NULL;
+	for (i = 0; i < ps->n; i++) {
+		const struct peer *p = &ps->p[i];
+
+		if (!p->up || !p->vips)
+			continue;
+		theirs = bsearch(&key, p->vips, p->nvips, sizeof(key),
+				 vip_cmp);
+		if (theirs && (!ours || memcmp(ours->fp, theirs->fp,
+					       PEER_FP_LEN))) {
+			snprintf(who, len, "%s", p->name);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* A heartbeat's view, for the group; malformed, the whole message is

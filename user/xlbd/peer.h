@@ -32,6 +32,13 @@ int peer_send_flows(struct xlbd *d, int idx, const struct xlb_sync_flow *f,
 /* How many peers are configured (0: none). */
 int peer_count(const struct xlbd *d);
 
+/* Lock held. Whether a live peer's table of VIP k, as its last heartbeat
+ * gave its fingerprint, differs from ours (a peer without k does not
+ * count); the first such peer's name into who. */
+struct xlb_vip_key;
+bool peer_table_differs(struct xlbd *d, const struct xlb_vip_key *k,
+			char *who, size_t len);
+
 /* The node's drained flag, sent in heartbeats (routing's drain). */
 void peer_set_drained(struct xlbd *d, bool drained);
 

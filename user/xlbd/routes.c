@@ -38,9 +38,10 @@ static int cmp_route(const void *a, const void *b)
 	return c ? c : memcmp(&x->addr, &y->addr, sizeof(x->addr));
 }
 
-/* The servable addresses of c in fam, sorted, each once; *n of them. */
-static struct route *servable(const struct xlb_conf *c,
-			      enum routes_family fam, size_t *n)
+/* The servable addresses of c in fam not held, sorted, each once; *n of
+ * them. */
+static struct route *servable(const struct xlb_conf *c, routes_held_fn held,
+			      void *arg, enum routes_family fam, size_t *n)
 {
 	struct route *r = calloc(c->nvips + 1, sizeof(*r));
 	size_t i, k = 0;
@@ -50,7 +51,8 @@ static struct route *servable(const struct xlb_conf *c,
 	for (i = 0; i < c->nvips; i++) {
 		const struct conf_vip *v = &c->vips[i];
 
-		if ((fam && v->key.family != fam) || !routes_vip_servable(v))
+		if ((fam && v->key.family != fam) || !routes_vip_servable(v) ||
+		    (held && held(v, arg)))
 			continue;
 		r[k].family = v->key.family;
 		r[k].addr = v->key.addr;
@@ -63,8 +65,8 @@ static struct route *servable(const struct xlb_conf *c,
 	return r;
 }
 
-int routes_write(const struct xlb_conf *c, bool announce, const char *dev,
-		 enum routes_family fam, FILE *f)
+int routes_write(const struct xlb_conf *c, bool announce, routes_held_fn held,
+		 void *arg, const char *dev, enum routes_family fam, FILE *f)
 {
 	char a[XLB_ADDR_STRLEN];
 	struct route *r;
@@ -72,7 +74,7 @@ int routes_write(const struct xlb_conf *c, bool announce, const char *dev,
 
 	if (!announce)
 		return ferror(f) ? -EIO : 0;
-	r = servable(c, fam, &n);
+	r = servable(c, held, arg, fam, &n);
 	if (!r)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)

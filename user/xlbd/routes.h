@@ -33,12 +33,17 @@ enum routes_family {
 
 bool routes_vip_servable(const struct conf_vip *v);
 
+/* Whether the caller holds VIP v back from the routes for now (bird.c: a
+ * VIP new to the routes waits until its table is its peers'). */
+typedef bool (*routes_held_fn)(const struct conf_vip *v, void *arg);
+
 /* The include file: one line `route ADDR/32 via "DEV";` (/128 for IPv6)
  * per servable address of c when announce is true, sorted, each address
- * once; nothing when announce is false. Returns the number of routes, or
+ * once; nothing when announce is false. A VIP held (held non-NULL and
+ * true for it) counts as not servable. Returns the number of routes, or
  * -ENOMEM / -EIO. */
-int routes_write(const struct xlb_conf *c, bool announce, const char *dev,
-		 enum routes_family fam, FILE *f);
+int routes_write(const struct xlb_conf *c, bool announce, routes_held_fn held,
+		 void *arg, const char *dev, enum routes_family fam, FILE *f);
 
 /* The drain file, included in the static protocol's import filter: the
  * statement that adds the graceful-shutdown community when drained,
