@@ -495,7 +495,35 @@ test_https() {
 		[ "$(lab_be "$1" 198.18.0.11 health)" = down ]
 }
 
-CASES=${TESTS:-"fields kill http500 flap slow tcp_udp syn https"}
+# readd: a VIP deleted and added again at once, with the same backends and
+# check: every backend comes up again. The checker (its own thread) may
+# see the delete and the add in one look; its targets for the same
+# backend and check then kept their old verdict, and the new backend,
+# "unknown" in the model, never got one (the experiment met it: 1 of 4
+# re-adds left b1 unknown; here round 2 of 2 runs). Tried 8 times.
+t_readd() {
+	local v=198.18.1.3:80/tcp r b why=""
+	for r in $(seq 8); do
+		xlbctl vip del "$v" > /dev/null 2>&1
+		xlbctl vip add "$v" --check http:/health --interval 0.2 \
+			--timeout 0.15 --rise 1 --fall 2 > /dev/null || { why="vip add failed"; break; }
+		for b in 11 12 13; do
+			xlbctl backend add "$v" "198.18.0.$b" > /dev/null
+		done
+		if ! wait_ms 3000 all_up "$v"; then
+			why="round $r: $(healths "$v")"
+			break
+		fi
+	done
+	xlbctl vip del "$v" > /dev/null 2>&1
+	if [ -z "$why" ]; then
+		pass "readd (8 rounds, every backend up again)"
+	else
+		fail readd "$why"
+	fi
+}
+
+CASES=${TESTS:-"fields kill http500 flap slow tcp_udp syn https readd"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"

@@ -365,6 +365,14 @@ static void sync_targets(struct health *h)
 			if (ck->type == CONF_CHECK_NONE)
 				continue;
 			old = find(h, &v->key, &v->be[j].addr, v->be[j].family);
+			/* A target with a verdict for a backend the model has
+			 * none for is a new backend under an old name (deleted
+			 * and added again between two looks of this thread):
+			 * taken over, it would never post the new one's first
+			 * verdict, since it thinks it did. */
+			if (old && old->state != HEALTH_UNKNOWN &&
+			    v->be[j].health == HEALTH_UNKNOWN)
+				old = NULL;
 			if (old && !memcmp(&old->check, ck, sizeof(*ck)))
 				target_take(t, old);
 			else
