@@ -1250,6 +1250,20 @@ def lc_cases():
         run(f"lc/c-ack-{i}", "tx", tcp(45200 + i, "A", v), None)
     for i in range(1, 4):
         emit(f"conns {v} 198.18.2.{i} 1")
+    # Ties spread: .2.1 busy, .2.2-.2.4 idle; 300 SYNs (counted only once
+    # confirmed, so the tie holds) give each idle one 100 +- 30 (3.7 sd).
+    # The first of equals from a rotating start gave .2.2, listed after the
+    # busy one, 151; the first in slot order, all 300.
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    emit(f"vip {v} mode=ipip algo=lc")
+    for i in range(1, 5):
+        emit(f"backend {v} 198.18.2.{i}")
+    emit(f"conns {v} 198.18.2.1 set=5")
+    for i in range(300):
+        run(f"lc/tie-{i}", "tx", tcp(46000 + i, "S", v), None)
+    for i in range(2, 5):
+        emit(f"traffic {v} 198.18.2.{i} new=70..130")
     # At most XLB_LC_MAX (64) backends with weight: a 65th is refused.
     emit("reset flows=4096 ring=251")
     emit(f"vip {v} mode=ipip algo=lc")
