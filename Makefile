@@ -74,7 +74,7 @@ FUZZ_OBJS  := $(patsubst user/lib/%.c,$(BUILD)/fuzz/obj/lib/%.o,$(LIB_SRCS)) \
 FUZZ_LIB   := $(BUILD)/fuzz/libxlb-fuzz.a
 FUZZ_TIME  ?= 600
 
-.PHONY: all test bench demo clean help deps san fuzz-build fuzz difffuzz
+.PHONY: all test bench demo clean help deps san fuzz-build fuzz difffuzz experiment
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOLS) $(UNIT_BINS)
@@ -94,7 +94,9 @@ help:
 	@echo "                kept in build/fuzz/corpus/, crashes in build/fuzz/crashes/"
 	@echo "make difffuzz   xlb-difftest over DIFF_FRAMES (10M) frames (also in make fuzz)"
 	@echo "make bench      ns/packet and live Mpps against floors measured in the same run"
-	@echo "make demo      the anycast lab demo (scripts/demo.sh)"
+	@echo "make demo       the anycast lab demo (scripts/demo.sh)"
+	@echo "make experiment every algorithm against a slow and a dead server in"
+	@echo "                the lab (scripts/experiment.sh); writes docs/experiment.md"
 	@echo "make deps       install the Debian packages needed (root)"
 	@echo "make clean      remove build/ and build-san/"
 	@echo "V=1             show commands"
@@ -210,6 +212,12 @@ bench: all
 
 demo: all
 	$(Q)bash scripts/demo.sh
+
+# The seed's experiment: every algorithm against a slow and a dead server
+# (scripts/experiment.sh); rewrites docs/experiment.md and its plots.
+experiment: all
+	$(Q)bash scripts/install-deps.sh experiment
+	$(Q)bash scripts/experiment.sh
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

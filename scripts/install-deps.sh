@@ -22,6 +22,8 @@ PKGS=(
 	git				# test_upgrade builds the previous map layout's commit
 	bird2 nftables			# the anycast lab: BGP+BFD router and nodes, a silenced node
 )
+# "install-deps.sh experiment": also what make experiment plots with.
+[ "${1:-}" != experiment ] || PKGS+=(python3-matplotlib)
 
 missing=()
 for p in "${PKGS[@]}"; do
