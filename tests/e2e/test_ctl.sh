@@ -461,7 +461,45 @@ s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())
 	fi
 }
 
-CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn active p2c lc shutdown"}
+# order: VIPs list by family, address (as numbers), port, protocol, and
+# backends by address, in text and JSON, whatever order they were added
+# in and however the maps hash them (string order would put 198.18.1.20
+# before 198.18.1.3, and .100 before .25 before .9).
+t_order() {
+	local v want got why="" b
+	local vips="198.18.1.20:443/tcp [2001:db8:1::5]:80/tcp 198.18.1.3:80/tcp 198.18.1.3:53/udp"
+	for v in $vips; do
+		xlbctl vip add "$v" > /dev/null || why="$why could not add $v;"
+	done
+	for b in 198.18.0.100 198.18.0.9 198.18.0.25; do
+		xlbctl backend add 198.18.1.20:443/tcp "$b" > /dev/null ||
+			why="$why could not add backend $b;"
+	done
+	want="$VIP4:80/tcp 198.18.1.3:53/udp 198.18.1.3:80/tcp 198.18.1.20:443/tcp [2001:db8:1::5]:80/tcp"
+	got=$(xlbctl -j list | "$LAB_PY" -c '
+import json, sys
+print(" ".join(v["vip"] for v in json.load(sys.stdin)["vips"]))')
+	[ "$got" = "$want" ] || why="$why JSON VIPs: $got;"
+	got=$(xlbctl -j list | "$LAB_PY" -c '
+import json, sys
+for v in json.load(sys.stdin)["vips"]:
+    if v["vip"] == "198.18.1.20:443/tcp":
+        print(" ".join(b["addr"] for b in v["backends"]))')
+	[ "$got" = "198.18.0.9 198.18.0.25 198.18.0.100" ] || why="$why JSON backends: $got;"
+	got=$(xlbctl list | grep -oE '^[^ ]*(198\.18\.1\.[0-9]+:[0-9]+/[a-z]+|\[2001:db8:1::[0-9a-f]*\]:[0-9]+/[a-z]+)' |
+		grep -oE '(198\.18\.1\.[0-9]+:[0-9]+/[a-z]+|\[2001:db8:1::[0-9a-f]*\]:[0-9]+/[a-z]+)' | tr '\n' ' ')
+	[ "$got" = "$want " ] || why="$why text VIPs: $got;"
+	for v in $vips; do
+		xlbctl vip del "$v" > /dev/null
+	done
+	if [ -z "$why" ]; then
+		pass "order (VIPs by address and port, backends by address)"
+	else
+		fail order "$why"
+	fi
+}
+
+CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn active p2c lc order shutdown"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"

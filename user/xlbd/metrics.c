@@ -104,7 +104,51 @@ static const struct conf_backend *be_lookup(const struct conf_backend **idx,
 	return hit ? *hit : NULL;
 }
 
-/* The maps' view, plus configured weights, drain state and checks. */
+/* Listing order, what ipvsadm users expect rather than map order: VIPs by
+ * family, address, port, protocol; backends by family and address. Keys
+ * that do not parse (none should) sort last. */
+static int json_vip_cmp(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	json_object *sx = NULL, *sy = NULL;
+	struct xlb_vip_key kx, ky;
+	int bx, by, c;
+
+	json_object_object_get_ex(x, "vip", &sx);
+	json_object_object_get_ex(y, "vip", &sy);
+	bx = !sx || xlb_parse_vip(json_object_get_string(sx), &kx);
+	by = !sy || xlb_parse_vip(json_object_get_string(sy), &ky);
+	if (bx || by)
+		return bx - by;
+	c = (int)kx.family - (int)ky.family;
+	if (!c)
+		c = memcmp(&kx.addr, &ky.addr, sizeof(kx.addr));
+	if (!c)
+		c = (int)ntohs(kx.port) - (int)ntohs(ky.port);
+	return c ? c : (int)kx.proto - (int)ky.proto;
+}
+
+static int json_be_cmp(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	json_object *sx = NULL, *sy = NULL;
+	union xlb_addr ax, ay;
+	__u8 fx, fy;
+	int bx, by;
+
+	json_object_object_get_ex(x, "addr", &sx);
+	json_object_object_get_ex(y, "addr", &sy);
+	bx = !sx || xlb_parse_addr(json_object_get_string(sx), &ax, &fx);
+	by = !sy || xlb_parse_addr(json_object_get_string(sy), &ay, &fy);
+	if (bx || by)
+		return bx - by;
+	if (fx != fy)
+		return (int)fx - (int)fy;
+	return memcmp(&ax, &ay, sizeof(ax));
+}
+
+/* The maps' view, plus configured weights, drain state and checks, in
+ * listing order. */
 json_object *xlbd_vips_json(struct xlbd *d)
 {
 	json_object *vips = view_vips(&d->maps), *v, *bes, *b, *s;
@@ -125,6 +169,7 @@ json_object *xlbd_vips_json(struct xlbd *d)
 		json_object_object_add(v, "check", check_json(&cv->check));
 		if (!json_object_object_get_ex(v, "backends", &bes))
 			continue;
+		json_object_array_sort(bes, json_be_cmp);
 		free(idx);
 		idx = calloc(cv->nbe + 1, sizeof(*idx));
 		if (!idx)
@@ -156,6 +201,7 @@ json_object *xlbd_vips_json(struct xlbd *d)
 					conf_adaptive_name(cv->adaptive)));
 	}
 	free(idx);
+	json_object_array_sort(vips, json_vip_cmp);
 	return vips;
 }
 
