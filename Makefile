@@ -145,13 +145,16 @@ $(BUILD)/xlb-difftest: tests/diff/difftest.c $(BUILD)/diff-model.o $(LIB) $(SKEL
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LIB_INC) -Itests/diff $< $(BUILD)/diff-model.o -o $@ $(LIB) $(LDLIBS)
 
-$(BUILD)/xlbd: user/xlbd/main.c $(XLBD_LIB) $(LIB) $(wildcard user/xlbd/*.h)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(XLBD_INC) $< -o $@ $(XLBD_LIB) $(LIB) $(LDLIBS) $(XLBD_LIBS)
+# The release, one fact in one file: --version of both tools.
+XLB_VERSION := $(shell cat VERSION)
 
-$(BUILD)/xlbctl: user/xlbctl/xlbctl.c $(LIB) $(SKELS)
+$(BUILD)/xlbd: user/xlbd/main.c $(XLBD_LIB) $(LIB) $(wildcard user/xlbd/*.h) VERSION
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(CTL_INC) $< -o $@ $(LIB) $(LDLIBS) -lxdp
+	$(Q)$(CC) $(CFLAGS) -DXLB_VERSION='"$(XLB_VERSION)"' $(XLBD_INC) $< -o $@ $(XLBD_LIB) $(LIB) $(LDLIBS) $(XLBD_LIBS)
+
+$(BUILD)/xlbctl: user/xlbctl/xlbctl.c $(LIB) $(SKELS) VERSION
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DXLB_VERSION='"$(XLB_VERSION)"' $(CTL_INC) $< -o $@ $(LIB) $(LDLIBS) -lxdp
 
 $(BUILD)/xlb-bench: bench/bench.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)

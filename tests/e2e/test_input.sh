@@ -334,7 +334,19 @@ t_config_file() {
 	ERRS=""
 }
 
-CASES=${TESTS:-"unknown_member duplicate_key weight_fraction trailing_data no_newline not_utf8 names_listed timeout_interval vip_address backend_is_vip mapped_backend check_proto adaptive_check port0_check config_file"}
+# version: both tools say the release in VERSION, and exit 0.
+t_version() {
+	local v want
+	want=$(cat VERSION)
+	v="$("$LAB_BUILD/xlbd" --version) / $("$LAB_BUILD/xlbctl" --version)"
+	if [ "$v" = "xlbd $want / xlbctl $want" ]; then
+		pass "version ($v)"
+	else
+		fail version "got '$v', want $want from VERSION"
+	fi
+}
+
+CASES=${TESTS:-"version unknown_member duplicate_key weight_fraction trailing_data no_newline not_utf8 names_listed timeout_interval vip_address backend_is_vip mapped_backend check_proto adaptive_check port0_check config_file"}
 
 if ! lab_up 2; then
 	echo "FAIL lab: could not build the lab"

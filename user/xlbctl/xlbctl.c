@@ -572,6 +572,7 @@ static void usage(FILE *f)
 	      "asking xlbd\n"
 	      "                       (list, vip list, stats, flows, top)\n"
 	      "  -h, --help           this help; VERB --help: that verb's\n"
+	      "  --version            the version, and exit\n"
 	      "\nVerbs:\n", f);
 	usage_verbs(f, NULL);
 }
@@ -940,6 +941,10 @@ static int parse_cmdline(int argc, char **argv, struct cmd *c)
 	for (i = 1; i < argc && looks_like_option(argv[i]); i++) {
 		if (is_help(argv[i])) {
 			usage(stdout);
+			return HELP_SHOWN;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("xlbctl %s\n", XLB_VERSION);
 			return HELP_SHOWN;
 		}
 		rc = global_opt(&c->g, argc, argv, &i);

@@ -422,6 +422,7 @@ static void usage(FILE *f)
 "            [--bird-socket SOCK --bird-include FILE] [-v|-q]\n"
 "       xlbd -n [-c FILE]            check the configuration and exit\n"
 "       xlbd -i IFACE --detach       remove the program and its pins\n"
+"       xlbd --version | --help\n"
 "One xlbd per interface; its socket is " CTL_SOCK_DIR "/IFACE" CTL_SOCK_EXT
 " unless -s says.\n"
 "Runs in the foreground; logs to stderr. See xlbd(8), xlb.conf(5).\n");
@@ -472,6 +473,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
 	int c;
@@ -498,6 +500,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'v': xlbd_log_level(LOG_DEBUG_); break;
 		case 'q': xlbd_log_level(LOG_WARN_); break;
 		case 'h': usage(stdout); exit(0);
+		case 'V': printf("xlbd %s\n", XLB_VERSION); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
 	}
