@@ -176,7 +176,13 @@ static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out)
 		return -1;
 	now = bpf_jiffies64();
 	if (xlb_flow_expired(f, now, kernel_hz())) {
-		if (f->state != XLB_FLOW_FIN)
+		struct xlb_backend *be;
+
+		/* Its backend's count, unless the slot went to another
+		 * backend since (the new one's count is not this flow's). */
+		be = bpf_map_lookup_elem(&XLB_MAP_BACKENDS, &f->backend);
+		if (f->state != XLB_FLOW_FIN && be && f->gen &&
+		    be->gen == f->gen)
 			conns_add(f->backend, -1);
 		bpf_map_delete_elem(&XLB_MAP_FLOWS, &p->key);
 		count(XLB_C_FLOW_EXPIRED);

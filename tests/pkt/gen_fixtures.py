@@ -1198,6 +1198,18 @@ def conns_cases():
     ft_age(8402, 4000)
     run("conns/idle-expired", "tx", a, ft_to("198.18.2.1", a))
     emit(f"conns {FT_VIP} 198.18.2.1 0")
+    # An entry of a removed backend, found expired after its slot went to
+    # another backend, takes nothing from the new one's count.
+    s, a = tcp(8403, "S"), tcp(8403, "A")
+    run("conns/reuse-syn", "tx", s, ft_to("198.18.2.1", s))
+    run("conns/reuse-ack", "tx", a, ft_to("198.18.2.1", a))
+    emit(f"conns {FT_VIP} 198.18.2.1 1")
+    emit(f"backend-del {FT_VIP} 198.18.2.1")
+    emit(f"backend {FT_VIP} 198.18.2.9")
+    emit(f"conns {FT_VIP} 198.18.2.9 set=3")
+    ft_age(8403, 4000)
+    run("conns/reuse-expired", "tx", a, None)
+    emit(f"conns {FT_VIP} 198.18.2.9 3")
 
 
 def p2c_cases():
