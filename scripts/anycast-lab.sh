@@ -305,12 +305,13 @@ alab_xdp_detach() {
 		--state "$LAB/n$1/state.yaml" --detach > /dev/null 2>&1
 }
 
-# alab_vip I: the VIP with the three backends on node I, HTTP checks every
-# 0.5 s. Every node gets the same: their Maglev tables must be equal.
+# alab_vip I [LAST]: the VIP with the three backends on node I (or the
+# first LAST of them), HTTP checks every 0.5 s. Every node gets the same:
+# their Maglev tables must be equal.
 alab_vip() {
 	alab_ctl "$1" vip add "$ALAB_VIP" --encap ipip --check http:/health \
 		--interval 0.5 --timeout 0.3 --rise 2 --fall 2 > /dev/null &&
-		alab_backends_add "$1" 1 "$ALAB_NB"
+		alab_backends_add "$1" 1 "${2:-$ALAB_NB}"
 }
 
 # alab_backends_add I FIRST LAST: backends FIRST..LAST of the VIP on node I.

@@ -135,13 +135,6 @@ print(json.load(sys.stdin).get("routing", {}).get(sys.argv[1], "-"))' "$2"
 # held I N: node I holds N VIPs back from its routes.
 held() { [ "$(node_routing "$1" vips_held)" = "$2" ]; }
 
-# alab_vip_first I: node I's VIP with its first backend alone.
-alab_vip_first() {
-	alab_ctl "$1" vip add "$ALAB_VIP" --encap ipip --check http:/health \
-		--interval 0.5 --timeout 0.3 --rise 2 --fall 2 > /dev/null &&
-		alab_backends_add "$1" 1 1
-}
-
 # node_imported I: flow entries node I took from its peers' sync.
 node_imported() { node_group "$1" flows_imported; }
 
@@ -328,7 +321,7 @@ t_third() {
 	# with b1 alone, synced and b1 up, n3 could serve the VIP, but its
 	# table is not the group's: ECMP would hand it connections of b2 and
 	# b3 that it sends to b1. It holds the VIP back until equal.
-	if ! alab_vip_first 3 || ! lab_wait 10 held 3 1; then
+	if ! alab_vip 3 1 || ! lab_wait 10 held 3 1; then
 		why="n3 with b1 alone: not held back (held $(node_routing 3 vips_held), synced $(node_group 3 synced));"
 	elif alab_bgp_route 3; then
 		why="n3 with b1 alone: announced;"

@@ -1212,18 +1212,24 @@ def conns_cases():
     emit(f"conns {FT_VIP} 198.18.2.9 3")
 
 
+def algo_vip(v, algo, n):
+    """Fresh maps, the node's settings, VIP v with algorithm algo and
+    backends 198.18.2.1..n."""
+    emit("reset flows=4096 ring=251")
+    emit(f"config src4={SRC4} gw={GW_MAC}")
+    emit(f"vip {v} mode=ipip algo={algo}")
+    for i in range(1, n + 1):
+        emit(f"backend {v} 198.18.2.{i}")
+
+
 def p2c_cases():
     """p2c: two random slots of the weighted ring, the backend with fewer
     active connections per weight. Equal weights, .2.1 holding 1000
     connections and .2.2 none: .2.1 is taken only when both draws fall on
     it (1 in 4): of 200 new flows it gets 50 +- 30 (5 standard
     deviations), .2.2 the rest; a maglev VIP would give each 100."""
-    emit("reset flows=4096 ring=251")
-    emit(f"config src4={SRC4} gw={GW_MAC}")
     v = "198.18.1.9:80/tcp"
-    emit(f"vip {v} mode=ipip algo=p2c")
-    emit(f"backend {v} 198.18.2.1")
-    emit(f"backend {v} 198.18.2.2")
+    algo_vip(v, "p2c", 2)
     emit(f"conns {v} 198.18.2.1 set=1000")
     for i in range(200):
         run(f"p2c/syn-{i}", "tx", tcp(44000 + i, "S", v), None)
@@ -1236,12 +1242,8 @@ def lc_cases():
     the data plane counts them (unconfirmed flows count nothing: a SYN
     flood cannot steer it). Confirmed flows count at once: three new
     flows, each confirmed, land one on each of three idle backends."""
-    emit("reset flows=4096 ring=251")
-    emit(f"config src4={SRC4} gw={GW_MAC}")
     v = "198.18.1.10:80/tcp"
-    emit(f"vip {v} mode=ipip algo=lc")
-    for i in range(1, 4):
-        emit(f"backend {v} 198.18.2.{i}")
+    algo_vip(v, "lc", 3)
     for i, n in ((1, 5), (2, 0), (3, 2)):
         emit(f"conns {v} 198.18.2.{i} set={n}")
     for i in range(10):
@@ -1266,22 +1268,15 @@ def lc_cases():
     # confirmed, so the tie holds) give each idle one 100 +- 30 (3.7 sd).
     # The first of equals from a rotating start gave .2.2, listed after the
     # busy one, 151; the first in slot order, all 300.
-    emit("reset flows=4096 ring=251")
-    emit(f"config src4={SRC4} gw={GW_MAC}")
-    emit(f"vip {v} mode=ipip algo=lc")
-    for i in range(1, 5):
-        emit(f"backend {v} 198.18.2.{i}")
+    algo_vip(v, "lc", 4)
     emit(f"conns {v} 198.18.2.1 set=5")
     for i in range(300):
         run(f"lc/tie-{i}", "tx", tcp(46000 + i, "S", v), None)
     for i in range(2, 5):
         emit(f"traffic {v} 198.18.2.{i} new=70..130")
     # At most XLB_LC_MAX (64) backends with weight: a 65th is refused.
-    emit("reset flows=4096 ring=251")
-    emit(f"vip {v} mode=ipip algo=lc")
-    for i in range(1, 65):
-        emit(f"backend {v} 198.18.3.{i}")
-    emit(f"! backend {v} 198.18.3.65")
+    algo_vip(v, "lc", 64)
+    emit(f"! backend {v} 198.18.2.65")
 
 
 def flowtable_off_cases():

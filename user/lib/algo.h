@@ -37,8 +37,8 @@ int rr_build(const struct maglev_backend *be, size_t n, uint32_t *ring,
 
 /* lc's ring: the backends with weight from ring[0], repeated up to
  * XLB_LC_MAX entries (the data plane scans them all and breaks ties at
- * random, so by how often a backend is listed); the rest MAGLEV_NONE. -E2BIG past XLB_LC_MAX of
- * them. */
+ * random, so by how often a backend is listed); the rest MAGLEV_NONE.
+ * -E2BIG past XLB_LC_MAX of them. */
 int members_build(const struct maglev_backend *be, size_t n, uint32_t *ring,
 		  uint32_t size);
 

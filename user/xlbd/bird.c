@@ -198,7 +198,8 @@ static void holds_update(struct bird *b)
 		if (!h || h->latched)
 			continue;	/* out of memory: not held */
 		differs = peer_table_differs(d, &v->key, who, sizeof(who));
-		xlb_format_vip(&v->key, name, sizeof(name));
+		if (differs || h->held)	/* a line will be logged */
+			xlb_format_vip(&v->key, name, sizeof(name));
 		left = h->since_ms + BIRD_HOLD_MS - now;
 		if (differs && now < h->since_ms + BIRD_HOLD_MS) {
 			if (!h->held)
