@@ -97,14 +97,21 @@ print(round(fo * 1000), stalls, failed, resets,
 EOF
 }
 
-# lc_resets: the reset connections of the last run by backend, "b3:5".
+# lc_resets [T0]: the reset connections of the last run by backend, "b3:5";
+# with T0 (UNIX time) each one's reset time after it too ("b3:5 (+6.1 s ...)"),
+# so that a failure says when in the case it broke.
 lc_resets() {
-	"$LAB_PY" - "$LC" <<'EOF'
+	"$LAB_PY" - "$LC" "${1:-}" <<'EOF'
 import collections, json, sys
 d = json.load(open(sys.argv[1]))
-n = collections.Counter("+".join(c["backends"]) or "none"
-                        for c in d["per_conn"] if c["reset"])
-print(" ".join("%s:%d" % kv for kv in sorted(n.items())) or "none")
+bad = [c for c in d["per_conn"] if c["reset"]]
+n = collections.Counter("+".join(c["backends"]) or "none" for c in bad)
+out = " ".join("%s:%d" % kv for kv in sorted(n.items())) or "none"
+if sys.argv[2] and bad:
+    t0 = float(sys.argv[2])
+    out += " (" + " ".join("%+.1f s" % (e[0] - t0) for c in bad
+                           for e in c["events"] if e[2] == "reset") + ")"
+print(out)
 EOF
 }
 
@@ -114,6 +121,13 @@ node_stat() {
 import json, sys
 print(sum(v[sys.argv[2]] for v in json.load(sys.stdin)["vips"]
           if v["vip"] == sys.argv[1]))' "$ALAB_VIP" "$2"
+}
+
+# node_counter I NAME: a data-plane counter of node I (xlbctl -j stats).
+node_counter() {
+	alab_ctl "$1" -j stats | "$LAB_PY" -c '
+import json, sys
+print(json.load(sys.stdin)["counters"].get(sys.argv[1], "-"))' "$2"
 }
 
 # node_group I FIELD: a count of node I's group (xlbctl -j peers), e.g.
@@ -441,7 +455,7 @@ lc_verdict() {
 # b2 now, which reset them (counted, not judged).
 t_disagree() {
 	local why="" fo stalls failed resets outside reqs conn multi gone gresets
-	local t0 td w q=$((T_CHANGE + QUIET_S - SECONDS))
+	local t0 td tu w q=$((T_CHANGE + QUIET_S - SECONDS))
 	# A quiet group first (as third): the case is about the disagreement
 	# and its epoch change. Within XLB_RING_PREV_S of an earlier change
 	# (the removed case puts b3 back), a flow ECMP moves before flow sync
@@ -466,6 +480,7 @@ t_disagree() {
 		why="$why tables: n1 $(alab_ctl 1 peers), n2 $(alab_ctl 2 peers)"
 	[ "$(weights 1)" = "$(weights 2 | sed 's,/down,/up,')" ] ||
 		why="$why weights n1 $(weights 1) n2 $(weights 2)"
+	tu=$(ms_since "$t0")
 	alab_ctl 1 node undrain > /dev/null
 	lab_wait 5 alab_has_path 1 || why="$why n1 not back"
 	sleep 1
@@ -478,7 +493,8 @@ t_disagree() {
 		[ "$failed" = 0 ] || why="$why connections broken (resets $(lc_resets))"
 	# Down for one node only: drained for the group, so b3 keeps the
 	# connections it has (docs/group.md).
-	[ "$gresets" = 0 ] || why="$why $gresets of b3's $gone connections reset"
+	[ "$gresets" = 0 ] ||
+		why="$why $gresets of b3's $gone connections reset: $(lc_resets "$t0"); drain at +$td ms, undrain at +$tu ms; flow_prev_ring n1 $(node_counter 1 flow_prev_ring) n2 $(node_counter 2 flow_prev_ring)"
 	if [ -z "$why" ]; then
 		pass "disagree (b3 drained on both, tables equal; $gone b3 connections, $gresets reset)"
 	else
