@@ -16,6 +16,7 @@ PKGS=(
 	libcmocka-dev			# unit tests
 	iproute2 ethtool procps		# namespaces, veth, GRO, sysctl and pgrep for the lab
 	python3-scapy			# packet fixtures (Debian's python3)
+	python3-prometheus-client	# the metrics tests parse the page as a scraper does
 	curl libcurl4-openssl-dev	# the lab's HTTP clients; health checks
 	openssl				# a TLS backend for the HTTPS check test
 	libssl-dev			# libcrypto: SHA-256 of configurations (merge.c)

@@ -190,6 +190,22 @@ lab_xlbd_reset() {
 
 xlbctl() { "$LAB_BUILD/xlbctl" -s "$LAB/xlbd.sock" "$@"; }
 
+# lab_scrape NAME: the metrics page (LAB_XLBD_ARGS with --metrics
+# 198.18.0.10:9100) through a Prometheus parser (prom.py), flattened into
+# $LAB/NAME.prom, one sample a line with its labels sorted; fails with the
+# parser's complaint there.
+lab_scrape() {
+	lab_ns lb curl -sS --max-time 2 http://198.18.0.10:9100/metrics \
+		> "$LAB/$1.txt" || return 1
+	"$LAB_PY" tests/e2e/prom.py "$LAB/$1.txt" > "$LAB/$1.prom"
+}
+
+# lab_metric NAME SERIES: a sample's value in scrape NAME, as an integer.
+lab_metric() {
+	awk -v s="$2" '$1 == s { printf "%d\n", $2; f = 1 } END { exit !f }' \
+		"$LAB/$1.prom"
+}
+
 # lab_backends VIP: "addr health effective_weight transitions latency_ms
 # last_check" per backend of VIP, "-" for a member the reply lacks.
 lab_backends() {

@@ -523,8 +523,70 @@ t_readd() {
 	fi
 }
 
-CASES=${TESTS:-"fields kill http500 flap slow tcp_udp syn https readd"}
+# metrics: the page parses as Prometheus text under the conventions (one
+# help per family, samples together, counters *_total, cumulative
+# histograms), and its values follow b2 going down and up again: up 0/1,
+# the health state series 0/1 with stable labels, failed checks counted,
+# transitions counted, b2's own latency histogram; build info, reload
+# result and attachment (attached goes 0 when the program is detached
+# behind xlbd's back, 1 again after a restart).
+t_metrics() {
+	# prom.py sorts labels: backend, then result or state, then vip.
+	local why="" be="backend=\"198.18.0.12\"" vi="vip=\"$VIP\"" b k v ok0 f0 t0 n0
+	b="$be,$vi"
+	need_up metrics || return
+	lab_scrape m1 || { fail metrics "$(cat "$LAB/m1.prom")"; return; }
+	for k in "xlb_backend_up{$b} 1" "xlb_backend_health{$be,state=\"up\",$vi} 1" \
+		"xlb_backend_health{$be,state=\"down\",$vi} 0" \
+		"xlb_dataplane_attached 1" "xlb_reload_success 1" \
+		"xlb_build_info{version=\"$(cat VERSION)\"} 1"; do
+		[ "$(lab_metric m1 "${k% *}")" = "${k##* }" ] ||
+			why="$why ${k% *} is $(lab_metric m1 "${k% *}"), want ${k##* };"
+	done
+	v=$(lab_metric m1 xlb_reload_timestamp_seconds)
+	[ "$v" -gt $(($(date +%s) - 3600)) ] 2>/dev/null ||
+		why="$why reload timestamp $v;"
+	ok0=$(lab_metric m1 "xlb_health_checks_total{$be,result=\"ok\",$vi}")
+	f0=$(lab_metric m1 "xlb_health_checks_total{$be,result=\"failed\",$vi}")
+	t0=$(lab_metric m1 "xlb_backend_transitions_total{$b}")
+	n0=$(lab_metric m1 "xlb_health_check_duration_seconds_count{$b}")
+	[ "${n0:-0}" -gt 0 ] && [ "$n0" = "$ok0" ] ||
+		why="$why b2's latency count $n0, ok checks $ok0;"
+	lab_backend_set 2 health_status 500
+	wait_ms $((DOWN_MS + 1000)) health_is "$VIP" 198.18.0.12 down ||
+		why="$why b2 not down;"
+	lab_scrape m2 || why="$why $(cat "$LAB/m2.prom");"
+	lab_backend_set 2 health_status
+	[ "$(lab_metric m2 "xlb_backend_up{$b}")" = 0 ] &&
+		[ "$(lab_metric m2 "xlb_backend_health{$be,state=\"down\",$vi}")" = 1 ] &&
+		[ "$(lab_metric m2 "xlb_backend_health{$be,state=\"up\",$vi}")" = 0 ] ||
+		why="$why down b2: $(grep -F "$b" "$LAB/m2.prom" | grep -E 'up|health' | tr '\n' ' ');"
+	[ "$(lab_metric m2 "xlb_health_checks_total{$be,result=\"failed\",$vi}")" -ge $((f0 + FALL)) ] ||
+		why="$why failed checks $f0 -> $(lab_metric m2 "xlb_health_checks_total{$be,result=\"failed\",$vi}");"
+	[ "$(lab_metric m2 "xlb_backend_transitions_total{$b}")" = $((t0 + 1)) ] ||
+		why="$why transitions $t0 -> $(lab_metric m2 "xlb_backend_transitions_total{$b}");"
+	wait_ms $((UP_MS + 2000)) health_is "$VIP" 198.18.0.12 up ||
+		why="$why b2 not up again;"
+	# Detached behind xlbd's back (an operator, another tool): it says so.
+	bpftool link detach pinned "$LAB/bpf/xlb/eth0/link" ||
+		why="$why bpftool could not detach;"
+	lab_scrape m3 && [ "$(lab_metric m3 xlb_dataplane_attached)" = 0 ] ||
+		why="$why after a detach attached is $(lab_metric m3 xlb_dataplane_attached);"
+	lab_xlbd_kill TERM
+	lab_xlbd_start || why="$why xlbd did not start again;"
+	wait_ms 5000 lab_scrape m4 &&
+		[ "$(lab_metric m4 xlb_dataplane_attached)" = 1 ] ||
+		why="$why after a restart attached is $(lab_metric m4 xlb_dataplane_attached);"
+	if [ -z "$why" ]; then
+		pass "metrics (parsed as Prometheus text; b2 up 1 -> 0, checks failed $f0 -> $(lab_metric m2 "xlb_health_checks_total{$be,result=\"failed\",$vi}"), transitions $t0 -> $((t0 + 1)); attached 1 -> 0 when detached)"
+	else
+		fail metrics "$why"
+	fi
+}
 
+CASES=${TESTS:-"fields kill http500 flap slow tcp_udp syn https readd metrics"}
+
+LAB_XLBD_ARGS=(--metrics 198.18.0.10:9100)
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"
 	echo "e2e: 0 passed, 1 failed"

@@ -211,6 +211,11 @@ t_up() {
 		why="$why xlb_group_synced '$(metric 1 xlb_group_synced)'"
 	[ "$(metric 1 xlb_sync_exceptions)" = 0 ] ||
 		why="$why xlb_sync_exceptions '$(metric 1 xlb_sync_exceptions)'"
+	# The whole page, peer and group families included, as a scraper
+	# parses it (tests/e2e/prom.py).
+	lab_ns n1 curl -s --max-time 2 "http://$N1:9100/metrics" > "$LAB/n1.metrics"
+	"$LAB_PY" tests/e2e/prom.py "$LAB/n1.metrics" > "$LAB/n1.prom" ||
+		why="$why page: $(cat "$LAB/n1.prom")"
 	[ -z "$why" ] && pass up || fail up "$why"
 }
 

@@ -161,7 +161,7 @@ t_empty() {
 }
 
 t_force() {
-	local out rc n
+	local out rc n s0 s1 t0 t1
 	start || { fail force "no start"; stop; return; }
 	printf '# nothing\n' > "$CONF"
 	out=$(xlbctl reload 2>&1); rc=$?
@@ -170,12 +170,21 @@ t_force() {
 		fail force "xlbctl reload of an empty file: exit $rc, '$out', $n VIPs"
 		stop; return
 	fi
+	lab_scrape refused || { fail force "$(cat "$LAB/refused.prom")"; stop; return; }
+	sleep 1		# a later second for the timestamp to move to
 	xlbctl reload --force
 	n=$(xlbctl -j list | tr -d ' \n' | grep -o '"vip":' | wc -l)
-	if [ "$n" = 0 ]; then
-		pass "force (reload refused with the reason: '$out'; --force applied it)"
-	else
+	lab_scrape forced || { fail force "$(cat "$LAB/forced.prom")"; stop; return; }
+	read -r s0 s1 t0 t1 <<< "$(lab_metric refused xlb_reload_success) \
+$(lab_metric forced xlb_reload_success) \
+$(lab_metric refused xlb_reload_timestamp_seconds) \
+$(lab_metric forced xlb_reload_timestamp_seconds)"
+	if [ "$n" != 0 ]; then
 		fail force "reload --force left $n VIPs"
+	elif [ "$s0" != 0 ] || [ "$s1" != 1 ] || [ "$t1" -le "$t0" ]; then
+		fail force "metrics: xlb_reload_success $s0 after the refusal, $s1 after --force; timestamp $t0 -> $t1"
+	else
+		pass "force (reload refused with the reason: '$out', xlb_reload_success 0; --force applied it: 1, timestamp +$((t1 - t0)) s)"
 	fi
 	stop
 }
@@ -233,4 +242,5 @@ t_logs() {
 
 CASES=${TESTS:-"merge content restart empty force config logs"}
 
+LAB_XLBD_ARGS=(--metrics 198.18.0.10:9100)
 lab_main 3 $CASES

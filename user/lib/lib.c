@@ -213,15 +213,19 @@ int xlb_attach(struct xlb *x, int ifindex, enum xlb_attach_mode mode,
 	snprintf(path, sizeof(path), "%s/link", x->pin_dir);
 	if (x->pin_dir[0] && (fd = bpf_obj_get(path)) >= 0) {
 		/* A running data plane: swap the program in its link. */
-		if (bpf_link_update(fd, prog, NULL)) {
-			int err = -errno;
+		int err = bpf_link_update(fd, prog, NULL) ? -errno : 0;
 
-			close(fd);
-			return err;
+		if (!err) {
+			x->link_fd = fd;
+			return upgrade_finish(x->pin_dir, x->skel->obj,
+					      x->upgrade_fd);
 		}
-		x->link_fd = fd;
-		return upgrade_finish(x->pin_dir, x->skel->obj,
-				      x->upgrade_fd);
+		close(fd);
+		/* Detached behind our back (bpftool link detach, the device
+		 * gone and back): the pin names a dead link. The maps are
+		 * still ours: attach anew below and pin the new link. */
+		if (err != -ENOLINK || unlink(path))
+			return err;
 	}
 	fd = link_create(prog, ifindex, mode == XLB_ATTACH_GENERIC ?
 				      XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
@@ -441,6 +445,18 @@ void xlb_close(struct xlb *x)
 int xlb_prog_fd(const struct xlb *x)
 {
 	return bpf_program__fd(x->skel->progs.xlb_balancer);
+}
+
+int xlb_attached(const struct xlb *x, int ifindex)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), id = 0;
+
+	if (bpf_xdp_query_id(ifindex, 0, &id))
+		return -errno;
+	if (bpf_obj_get_info_by_fd(xlb_prog_fd(x), &info, &len))
+		return -errno;
+	return id && id == info.id;
 }
 
 struct bpf_object *xlb_object(const struct xlb *x)

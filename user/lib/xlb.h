@@ -68,6 +68,9 @@ int xlb_vip_at(const struct xlb *x, size_t i, struct xlb_vip_key *k,
 int xlb_vip_backends(const struct xlb *x, const struct xlb_vip_key *k,
 		     struct xlb_backend_spec *out, size_t max);
 int xlb_prog_fd(const struct xlb *x);
+/* 1 when our balancer is the XDP program on ifindex now (nobody detached
+ * or replaced it), 0 when not, -errno when that cannot be told. */
+int xlb_attached(const struct xlb *x, int ifindex);
 struct bpf_object *xlb_object(const struct xlb *x);
 
 int xlb_set_config(struct xlb *x, const struct xlb_config *cfg);

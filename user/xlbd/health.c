@@ -77,7 +77,9 @@ struct target {
 	bool busy;
 	/* result state */
 	enum health_state state;
-	unsigned int ok_run, fail_run, transitions;
+	unsigned int ok_run, fail_run;
+	struct health_counts cnt;	/* for the metrics; kept while the
+					 * backend is, across check changes */
 	__u16 window;			/* last results, bit set = failed */
 	unsigned int nwin;
 	double ewma_ms, factor, applied_factor;
@@ -127,12 +129,11 @@ struct health {
 	struct target *t;
 	size_t n;
 	unsigned long gen;
-	/* lateness samples (ms) and latency histogram */
+	/* lateness samples (ms): the last LATE_SAMPLES, and all of them */
 	double late[LATE_SAMPLES];
 	size_t nlate, late_pos;
 	unsigned long long run;
-	unsigned long long hist[HEALTH_BUCKETS], hist_count;
-	double hist_sum;
+	double late_sum_ms;
 };
 
 static __u64 now_ns(void)
@@ -373,10 +374,13 @@ static void sync_targets(struct health *h)
 			if (old && old->state != HEALTH_UNKNOWN &&
 			    v->be[j].health == HEALTH_UNKNOWN)
 				old = NULL;
-			if (old && !memcmp(&old->check, ck, sizeof(*ck)))
+			if (old && !memcmp(&old->check, ck, sizeof(*ck))) {
 				target_take(t, old);
-			else
+			} else {
 				target_init(t, v, &v->be[j], ck, now);
+				if (old)	/* its check changed */
+					t->cnt = old->cnt;
+			}
 			t->adaptive = v->adaptive;
 			if (ck->type == CONF_CHECK_SYN)
 				syn_open(h);
@@ -565,6 +569,7 @@ static void record_late(struct health *h, double ms)
 	if (h->nlate < LATE_SAMPLES)
 		h->nlate++;
 	h->run++;
+	h->late_sum_ms += ms;
 }
 
 /* A result: move the state machine; returns true when the data plane must
@@ -591,10 +596,11 @@ static bool result(struct health *h, struct target *t, bool ok, double ms,
 		for (b = 0; b < HEALTH_BUCKETS; b++)
 			if (ms / 1000 <= health_bucket_le[b])
 				break;
-		h->hist[b < HEALTH_BUCKETS ? b : HEALTH_BUCKETS - 1]++;
-		h->hist_sum += ms / 1000;
-		h->hist_count++;
+		t->cnt.hist[b < HEALTH_BUCKETS ? b : HEALTH_BUCKETS - 1]++;
+		t->cnt.hist_sum += ms / 1000;
+		t->cnt.ok++;
 	} else {
+		t->cnt.failed++;
 		t->fail_run++;
 		t->ok_run = 0;
 		snprintf(t->last, sizeof(t->last), "fail: %s", why);
@@ -614,7 +620,7 @@ static bool result(struct health *h, struct target *t, bool ok, double ms,
 		t->nwin = 0;
 	}
 	if (t->state != old && old != HEALTH_UNKNOWN)
-		t->transitions++;
+		t->cnt.transitions++;
 	pthread_mutex_unlock(&h->lock);
 	return t->state != old;
 }
@@ -1054,7 +1060,7 @@ bool health_get(struct xlbd *d, const struct xlb_vip_key *vip,
 		out->state = t->state;
 		out->latency_ms = t->ewma_ms;
 		out->factor = t->applied_factor;
-		out->transitions = t->transitions;
+		out->transitions = t->cnt.transitions;
 		snprintf(out->last, sizeof(out->last), "%s", t->last);
 		found = true;
 	}
@@ -1113,19 +1119,55 @@ json_object *health_stats_json(struct xlbd *d)
 	return o;
 }
 
-void health_histogram(struct xlbd *d, unsigned long long counts[HEALTH_BUCKETS],
-		      double *sum, unsigned long long *count)
+size_t health_counts(struct xlbd *d, struct health_counts **out)
 {
 	struct health *h = d->health;
+	struct health_counts *c;
+	size_t i, n;
 
-	memset(counts, 0, HEALTH_BUCKETS * sizeof(*counts));
-	*sum = 0;
-	*count = 0;
+	*out = NULL;
 	if (!h)
-		return;
+		return 0;
 	pthread_mutex_lock(&h->lock);
-	memcpy(counts, h->hist, sizeof(h->hist));
-	*sum = h->hist_sum;
-	*count = h->hist_count;
+	n = h->n;
+	c = calloc(n ? n : 1, sizeof(*c));
+	for (i = 0; c && i < n; i++) {
+		const struct target *t = h->idx[i];	/* in key order */
+
+		c[i] = t->cnt;
+		c[i].vip = t->vip;
+		c[i].addr = t->addr;
+		c[i].family = t->family;
+	}
 	pthread_mutex_unlock(&h->lock);
+	*out = c;
+	return c ? n : 0;
+}
+
+int health_lateness(struct xlbd *d, struct health_lateness *out)
+{
+	struct health *h = d->health;
+	double *s;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&h->lock);
+	n = h->nlate;
+	s = malloc((n + 1) * sizeof(*s));
+	if (s)
+		memcpy(s, h->late, n * sizeof(*s));
+	out->count = h->run;
+	out->sum_s = h->late_sum_ms / 1000;
+	pthread_mutex_unlock(&h->lock);
+	if (!s)
+		return -ENOMEM;
+	if (n) {
+		qsort(s, n, sizeof(*s), cmp_d);
+		out->p50_s = s[n / 2] / 1000;
+		out->p99_s = s[n * 99 / 100] / 1000;
+	}
+	free(s);
+	return 0;
 }

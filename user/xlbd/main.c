@@ -769,8 +769,11 @@ int main(int argc, char **argv)
 	/* Replies carry fractional seconds: no 17-digit noise. */
 	json_c_set_serialization_double_format("%.10g", JSON_C_OPTION_GLOBAL);
 	d.conf_path = a.conf;
+	d.version = XLB_VERSION;
 	if (load_conf(&d, &a) || node_settings(&d, &a))
 		return 1;
+	d.reload_ok = true;		/* what it started with loaded */
+	d.reload_time = time(NULL);
 	/* A bad key is a usage error: nothing starts. */
 	if (!a.detach && peer_init(&d))
 		return 2;

@@ -243,78 +243,129 @@ static void vip_info(FILE *f, json_object *vips)
 	}
 }
 
+/* The traffic families: one help text each. */
+static const struct {
+	const char *key, *vip_help, *be_help;
+} traffic[] = {
+	{ "packets", "Packets a VIP forwarded.",
+	  "Packets forwarded to a backend." },
+	{ "bytes", "Bytes a VIP forwarded (as received, before encapsulation).",
+	  "Bytes forwarded to a backend (as received)." },
+	{ "new_flows", "Flows a VIP balanced (a backend picked).",
+	  "Flows balanced to a backend." },
+};
+
+/* Every series of one per-backend family: a sample per backend whose
+ * JSON has the member (connections_active only where known). */
+static void backend_series(FILE *f, json_object *vips, const char *name,
+			   const char *member)
+{
+	size_t i, j;
+
+	for (i = 0; i < json_object_array_length(vips); i++) {
+		json_object *v = json_object_array_get_idx(vips, i), *bes, *x;
+
+		if (!json_object_object_get_ex(v, "backends", &bes))
+			continue;
+		for (j = 0; j < json_object_array_length(bes); j++) {
+			json_object *b = json_object_array_get_idx(bes, j);
+
+			if (!json_object_object_get_ex(b, member, &x))
+				continue;
+			fprintf(f, "%s{vip=\"%s\",backend=\"%s\"} %lld\n",
+				name, jstr(v, "vip"), jstr(b, "addr"),
+				(long long)json_object_get_int64(x));
+		}
+	}
+}
+
 static void traffic_metrics(FILE *f, json_object *vips)
 {
-	static const char *const what[] = { "packets", "bytes", "new_flows" };
-	size_t i, j, w;
+	size_t i, w;
 
-	for (w = 0; w < 3; w++) {
+	for (w = 0; w < sizeof(traffic) / sizeof(traffic[0]); w++) {
 		char name[64];
 
-		snprintf(name, sizeof(name), "xlb_vip_%s_total", what[w]);
-		family(f, name, "counter", "Traffic a VIP forwarded.");
+		snprintf(name, sizeof(name), "xlb_vip_%s_total", traffic[w].key);
+		family(f, name, "counter", traffic[w].vip_help);
 		for (i = 0; i < json_object_array_length(vips); i++) {
 			json_object *v = json_object_array_get_idx(vips, i);
 
 			fprintf(f, "%s{vip=\"%s\"} %lld\n", name,
-				jstr(v, "vip"), jint(v, what[w]));
+				jstr(v, "vip"), jint(v, traffic[w].key));
 		}
-		snprintf(name, sizeof(name), "xlb_backend_%s_total", what[w]);
-		family(f, name, "counter", "Traffic a backend received.");
-		for (i = 0; i < json_object_array_length(vips); i++) {
-			json_object *v = json_object_array_get_idx(vips, i), *bes;
+		snprintf(name, sizeof(name), "xlb_backend_%s_total",
+			 traffic[w].key);
+		family(f, name, "counter", traffic[w].be_help);
+		backend_series(f, vips, name, traffic[w].key);
+	}
+}
 
-			if (!json_object_object_get_ex(v, "backends", &bes))
-				continue;
-			for (j = 0; j < json_object_array_length(bes); j++) {
-				json_object *b = json_object_array_get_idx(bes, j);
+/* The health states, each its own series, 1 for the current one: a flip
+ * changes values, not label sets. */
+static const char *const health_states[] = { "up", "down", "unknown" };
 
-				fprintf(f, "%s{vip=\"%s\",backend=\"%s\"} %lld\n",
-					name, jstr(v, "vip"), jstr(b, "addr"),
-					jint(b, what[w]));
-			}
+static void backend_health(FILE *f, json_object *vips)
+{
+	size_t i, j, s;
+
+	family(f, "xlb_backend_up", "gauge",
+	       "1 when this node's checks see the backend up, else 0 "
+	       "(unchecked backends are up).");
+	for (i = 0; i < json_object_array_length(vips); i++) {
+		json_object *v = json_object_array_get_idx(vips, i), *bes;
+
+		if (!json_object_object_get_ex(v, "backends", &bes))
+			continue;
+		for (j = 0; j < json_object_array_length(bes); j++) {
+			json_object *b = json_object_array_get_idx(bes, j), *h;
+			bool up = !json_object_object_get_ex(b, "health", &h) ||
+				  !strcmp(json_object_get_string(h), "up");
+
+			fprintf(f, "xlb_backend_up{vip=\"%s\",backend=\"%s\"}"
+				" %d\n", jstr(v, "vip"), jstr(b, "addr"), up);
+		}
+	}
+	family(f, "xlb_backend_health", "gauge",
+	       "1 for the backend's health state as checked (up, down, "
+	       "unknown), 0 for the others.");
+	for (i = 0; i < json_object_array_length(vips); i++) {
+		json_object *v = json_object_array_get_idx(vips, i), *bes;
+
+		if (!json_object_object_get_ex(v, "backends", &bes))
+			continue;
+		for (j = 0; j < json_object_array_length(bes); j++) {
+			json_object *b = json_object_array_get_idx(bes, j);
+
+			if (!*jstr(b, "health"))
+				continue;	/* not checked */
+			for (s = 0; s < 3; s++)
+				fprintf(f, "xlb_backend_health{vip=\"%s\","
+					"backend=\"%s\",state=\"%s\"} %d\n",
+					jstr(v, "vip"), jstr(b, "addr"),
+					health_states[s],
+					!strcmp(jstr(b, "health"),
+						health_states[s]));
 		}
 	}
 }
 
 static void backend_gauges(FILE *f, json_object *vips)
 {
-	size_t i, j;
-
 	family(f, "xlb_backend_weight", "gauge", "Configured weight.");
+	backend_series(f, vips, "xlb_backend_weight", "weight");
 	family(f, "xlb_backend_effective_weight", "gauge",
 	       "Weight in use (0 when down or drained; adaptive).");
+	backend_series(f, vips, "xlb_backend_effective_weight",
+		       "effective_weight");
 	family(f, "xlb_backend_drained", "gauge", "1 when drained.");
+	backend_series(f, vips, "xlb_backend_drained", "drained");
 	family(f, "xlb_backend_connections_active", "gauge",
 	       "Confirmed flows not half-closed, from the last flow table "
 	       "sweep.");
-	family(f, "xlb_backend_health", "gauge",
-	       "1 for the backend's health state (up, down, unknown).");
-	for (i = 0; i < json_object_array_length(vips); i++) {
-		json_object *v = json_object_array_get_idx(vips, i), *bes, *dr;
-
-		if (!json_object_object_get_ex(v, "backends", &bes))
-			continue;
-		for (j = 0; j < json_object_array_length(bes); j++) {
-			json_object *b = json_object_array_get_idx(bes, j);
-			const char *lbl = jstr(v, "vip"), *addr = jstr(b, "addr");
-
-			json_object_object_get_ex(b, "drained", &dr);
-			fprintf(f, "xlb_backend_weight{vip=\"%s\",backend=\"%s\"} "
-				"%lld\n", lbl, addr, jint(b, "weight"));
-			fprintf(f, "xlb_backend_drained{vip=\"%s\",backend=\"%s\"}"
-				" %d\n", lbl, addr, json_object_get_boolean(dr));
-			fprintf(f, "xlb_backend_effective_weight{vip=\"%s\","
-				"backend=\"%s\"} %lld\n", lbl, addr,
-				jint(b, "effective_weight"));
-			fprintf(f, "xlb_backend_connections_active{vip=\"%s\","
-				"backend=\"%s\"} %lld\n", lbl, addr,
-				jint(b, "connections_active"));
-			fprintf(f, "xlb_backend_health{vip=\"%s\",backend=\"%s\","
-				"state=\"%s\"} 1\n", lbl, addr,
-				jstr(b, "health"));
-		}
-	}
+	backend_series(f, vips, "xlb_backend_connections_active",
+		       "connections_active");
+	backend_health(f, vips);
 }
 
 static void outcome_metrics(FILE *f, json_object *counters)
@@ -350,26 +401,85 @@ static void outcome_metrics(FILE *f, json_object *counters)
 		jint(counters, "flow_table_size"));
 }
 
-/* Latency of successful checks (Prometheus buckets are cumulative). */
-static void check_histogram(FILE *f, struct xlbd *d)
+/* Per checked backend: results, verdict changes, latency of successful
+ * checks (Prometheus buckets are cumulative); the checker's lateness. */
+static void check_metrics(FILE *f, struct xlbd *d)
 {
 	static const char *const le[HEALTH_BUCKETS] = {
 		"0.001", "0.005", "0.01", "0.05", "0.1", "0.5", "1", "5", "+Inf"
 	};
-	unsigned long long counts[HEALTH_BUCKETS], count, cum = 0;
-	double sum;
-	size_t i;
+	struct health_counts *c;
+	struct health_lateness late;
+	size_t n = health_counts(d, &c), i, b;
+	char (*lbl)[XLB_VIP_STRLEN + XLB_ADDR_STRLEN + 24] = calloc(n ? n : 1,
+						       sizeof(*lbl));
 
-	health_histogram(d, counts, &sum, &count);
+	for (i = 0; lbl && i < n; i++) {
+		char vb[XLB_VIP_STRLEN], ab[XLB_ADDR_STRLEN];
+
+		snprintf(lbl[i], sizeof(lbl[i]), "vip=\"%s\",backend=\"%s\"",
+			 xlb_format_vip(&c[i].vip, vb, sizeof(vb)),
+			 xlb_format_addr(&c[i].addr, c[i].family, ab,
+					 sizeof(ab)));
+	}
+	if (!lbl)
+		n = 0;
+	family(f, "xlb_health_checks_total", "counter",
+	       "Health checks by result (ok, failed).");
+	for (i = 0; i < n; i++)
+		fprintf(f, "xlb_health_checks_total{%s,result=\"ok\"} %llu\n"
+			   "xlb_health_checks_total{%s,result=\"failed\"} %llu\n",
+			lbl[i], c[i].ok, lbl[i], c[i].failed);
+	family(f, "xlb_backend_transitions_total", "counter",
+	       "Health verdict changes between up and down.");
+	for (i = 0; i < n; i++)
+		fprintf(f, "xlb_backend_transitions_total{%s} %u\n", lbl[i],
+			c[i].transitions);
 	family(f, "xlb_health_check_duration_seconds", "histogram",
 	       "Latency of successful health checks.");
-	for (i = 0; i < HEALTH_BUCKETS; i++) {
-		cum += counts[i];
-		fprintf(f, "xlb_health_check_duration_seconds_bucket{le=\"%s\"}"
-			" %llu\n", le[i], cum);
+	for (i = 0; i < n; i++) {
+		unsigned long long cum = 0;
+
+		for (b = 0; b < HEALTH_BUCKETS; b++) {
+			cum += c[i].hist[b];
+			fprintf(f, "xlb_health_check_duration_seconds_bucket"
+				"{%s,le=\"%s\"} %llu\n", lbl[i], le[b], cum);
+		}
+		fprintf(f, "xlb_health_check_duration_seconds_sum{%s} %.6f\n"
+			   "xlb_health_check_duration_seconds_count{%s} %llu\n",
+			lbl[i], c[i].hist_sum, lbl[i], cum);
 	}
-	fprintf(f, "xlb_health_check_duration_seconds_sum %.6f\n"
-		   "xlb_health_check_duration_seconds_count %llu\n", sum, count);
+	free(lbl);
+	free(c);
+	health_lateness(d, &late);
+	family(f, "xlb_health_check_lateness_seconds", "summary",
+	       "How long after its due time a check started (the checker "
+	       "falling behind).");
+	fprintf(f, "xlb_health_check_lateness_seconds{quantile=\"0.5\"} %.6f\n"
+		   "xlb_health_check_lateness_seconds{quantile=\"0.99\"} %.6f\n"
+		   "xlb_health_check_lateness_seconds_sum %.6f\n"
+		   "xlb_health_check_lateness_seconds_count %llu\n",
+		late.p50_s, late.p99_s, late.sum_s, late.count);
+}
+
+/* The daemon itself: its release, its configuration, its program. */
+static void node_metrics(FILE *f, struct xlbd *d, int attached,
+			 bool reload_ok, time_t reload_time)
+{
+	family(f, "xlb_build_info", "gauge",
+	       "1, labelled with the release of xlbd.");
+	fprintf(f, "xlb_build_info{version=\"%s\"} 1\n", d->version);
+	family(f, "xlb_reload_success", "gauge",
+	       "1 when the last load of the configuration file took, 0 when "
+	       "it was refused.");
+	fprintf(f, "xlb_reload_success %d\n", reload_ok);
+	family(f, "xlb_reload_timestamp_seconds", "gauge",
+	       "UNIX time the configuration last loaded (start or reload).");
+	fprintf(f, "xlb_reload_timestamp_seconds %lld\n",
+		(long long)reload_time);
+	family(f, "xlb_dataplane_attached", "gauge",
+	       "1 when the balancer is the XDP program on its interface.");
+	fprintf(f, "xlb_dataplane_attached %d\n", attached == 1);
 }
 
 /* The page, or NULL while the data plane is not up yet: metrics start
@@ -379,6 +489,9 @@ static char *render(struct xlbd *d, size_t *len)
 {
 	json_object *vips, *counters, *peers, *routing;
 	char *buf = NULL;
+	bool reload_ok;
+	time_t reload_time;
+	int attached;
 	FILE *f;
 
 	pthread_mutex_lock(&d->lock);
@@ -391,6 +504,9 @@ static char *render(struct xlbd *d, size_t *len)
 	peers = json_object_new_object();
 	peer_json(d, peers);
 	routing = bird_stats_json(d);
+	attached = xlb_attached(d->xlb, d->ifindex);
+	reload_ok = d->reload_ok;
+	reload_time = d->reload_time;
 	pthread_mutex_unlock(&d->lock);
 	f = open_memstream(&buf, len);
 	if (f) {
@@ -398,7 +514,8 @@ static char *render(struct xlbd *d, size_t *len)
 		traffic_metrics(f, vips);
 		backend_gauges(f, vips);
 		outcome_metrics(f, counters);
-		check_histogram(f, d);
+		check_metrics(f, d);
+		node_metrics(f, d, attached, reload_ok, reload_time);
 		peer_metrics(f, peers);
 		bird_metrics(f, routing);
 		fclose(f);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -212,12 +213,13 @@ int xlbd_reload(struct xlbd *d, bool force, char *err, size_t len)
 
 	if (!d->conf_path) {
 		snprintf(err, len, "no configuration file (-c)");
-		return -ENOENT;
+		return -ENOENT;	/* nothing to load: not a failed load */
 	}
 	conf_init(&file);
 	conf_init(&want);
 	rc = conf_load(d->conf_path, &file, err, len);
 	if (rc) {
+		d->reload_ok = false;
 		conf_free(&file);
 		return rc;
 	}
@@ -261,7 +263,9 @@ int xlbd_reload(struct xlbd *d, bool force, char *err, size_t len)
 	group_model_changed(d);
 	xlbd_log(LOG_INFO_, "reload: applied %s, %zu VIPs", d->conf_path,
 		 d->conf.nvips);
+	d->reload_time = time(NULL);
 out:
+	d->reload_ok = !rc;
 	conf_free(&want);
 	conf_free(&file);
 	return rc;

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "conf.h"
@@ -43,6 +44,9 @@ struct xlbd {
 	struct node_state node;		/* drained or not (state.h) */
 	struct bird *bird;		/* routing through BIRD (bird.h) */
 	struct active *active;		/* connections per backend (active.h) */
+	const char *version;		/* the release (VERSION) */
+	bool reload_ok;			/* the last load of the file took */
+	time_t reload_time;		/* when the file last loaded (UNIX s) */
 };
 
 /* ---- health checks (health.c) ----
@@ -69,12 +73,29 @@ bool health_get(struct xlbd *d, const struct xlb_vip_key *vip,
 		const union xlb_addr *a, __u8 family, struct health_info *out);
 /* "checks" object for stats: run, late_p50_ms, late_p99_ms, late_max_ms. */
 json_object *health_stats_json(struct xlbd *d);
-/* Check latency histogram for the metrics: counts per bucket (cumulative
- * not applied), sum in seconds, count. */
+/* Per checked backend, for the metrics: results, verdict changes and the
+ * latency of successful checks (per bucket, not cumulative). */
 #define HEALTH_BUCKETS 9
 extern const double health_bucket_le[HEALTH_BUCKETS];
-void health_histogram(struct xlbd *d, unsigned long long counts[HEALTH_BUCKETS],
-		      double *sum, unsigned long long *count);
+struct health_counts {
+	struct xlb_vip_key vip;
+	union xlb_addr addr;
+	__u8 family;
+	unsigned long long ok, failed;
+	unsigned int transitions;	/* up <-> down changes */
+	unsigned long long hist[HEALTH_BUCKETS];
+	double hist_sum;		/* seconds */
+};
+/* Every target's counts in key order (VIP, then backend) into *out (the
+ * caller frees it); returns how many. */
+size_t health_counts(struct xlbd *d, struct health_counts **out);
+/* How late checks start after their due time: the median and 99th
+ * percentile of the last 65,536, the sum and count of all. */
+struct health_lateness {
+	double p50_s, p99_s, sum_s;
+	unsigned long long count;
+};
+int health_lateness(struct xlbd *d, struct health_lateness *out);
 
 /* Take the checker's verdicts into the model and re-apply the VIPs that
  * moved (events.c); the main loop calls it when health_fd() is readable. */
