@@ -494,7 +494,7 @@ t_disagree() {
 	# Down for one node only: drained for the group, so b3 keeps the
 	# connections it has (docs/group.md).
 	[ "$gresets" = 0 ] ||
-		why="$why $gresets of b3's $gone connections reset: $(lc_resets "$t0"); drain at +$td ms, undrain at +$tu ms; flow_prev_ring n1 $(node_counter 1 flow_prev_ring) n2 $(node_counter 2 flow_prev_ring)"
+		why="$why $gresets of b3's $gone connections reset: $(lc_resets "$t0"); drain at +$td ms, undrain at +$tu ms; $(for c in flow_prev_ring flow_reselect flow_new flow_expired; do echo -n " $c n1 $(node_counter 1 $c) n2 $(node_counter 2 $c);"; done)"
 	if [ -z "$why" ]; then
 		pass "disagree (b3 drained on both, tables equal; $gone b3 connections, $gresets reset)"
 	else
