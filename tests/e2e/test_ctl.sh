@@ -242,6 +242,70 @@ t_drain() {
 	fi
 }
 
+# busiest: the VIP's backend with the most active connections (-j list).
+busiest() {
+	xlbctl -j list | "$LAB_PY" -c '
+import json, sys
+bes = [b for v in json.load(sys.stdin)["vips"] for b in v.get("backends", [])]
+print(max(bes, key=lambda b: b.get("connections_active", 0))["addr"])'
+}
+
+sweeps() { xlbctl -j list | "$LAB_PY" -c 'import json, sys; print(json.load(sys.stdin)["active_sweeps"])'; }
+sweeps_past() { [ "$(sweeps)" -ge "$1" ]; }
+
+# drainwait: 6 open connections; the busiest backend drained with --wait
+# gives up at its timeout (exit 1, "still active") and list says
+# "draining"; a second --wait still waits two sweeps later, and returns 0
+# once the client has closed them all (FIN), list then saying "drained".
+t_drainwait() {
+	local why="" base be out rc pid s v="$VIP4:80/tcp"
+	base=$(active_sum)
+	lab_ns c "$LAB_PY" - "$VIP4" "$LAB/dw" <<-'EOF' &
+	import os, socket, sys, time
+	socks = []
+	for i in range(6):
+	    s = socket.create_connection((sys.argv[1], 80), timeout=2)
+	    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	    s.recv(4096)
+	    socks.append(s)
+	open(sys.argv[2] + ".open", "w").close()
+	for _ in range(300):			# at most 30 s
+	    if os.path.exists(sys.argv[2] + ".close"):
+	        break
+	    time.sleep(0.1)
+	for s in socks:
+	    s.close()				# FIN
+	EOF
+	pid=$!
+	lab_wait 10 test -e "$LAB/dw.open" && lab_wait 5 active_is $((base + 6)) ||
+		why="connections not open ($(active_sum) active);"
+	be=$(busiest)
+	out=$(xlbctl backend drain "$v" "$be" --wait --timeout 1.5 2>&1); rc=$?
+	[ "$rc" != 0 ] && [[ $out == *"still active"* ]] ||
+		why="$why --wait with connections open: exit $rc, '$out';"
+	xlbctl list | grep -F " $be " | grep -qw draining ||
+		why="$why list: $(xlbctl list | grep -F " $be ");"
+	xlbctl backend drain "$v" "$be" --wait --timeout 20 > "$LAB/dw.out" 2>&1 &
+	local waiter=$!
+	s=$(sweeps)
+	lab_wait 5 sweeps_past $((s + 2)) || why="$why no sweeps;"
+	kill -0 "$waiter" 2>/dev/null ||
+		why="$why --wait returned with connections open: $(cat "$LAB/dw.out");"
+	touch "$LAB/dw.close"
+	wait "$pid"
+	wait "$waiter"; rc=$?
+	[ "$rc" = 0 ] && grep -q "no active connection" "$LAB/dw.out" ||
+		why="$why --wait after the close: exit $rc, '$(cat "$LAB/dw.out")';"
+	xlbctl list | grep -F " $be " | grep -qw drained ||
+		why="$why list after: $(xlbctl list | grep -F " $be ");"
+	xlbctl backend undrain "$v" "$be"
+	if [ -z "$why" ]; then
+		pass "drainwait ($be: --wait timed out while its connections were open, returned once they closed: $(cat "$LAB/dw.out"))"
+	else
+		fail drainwait "$why"
+	fi
+}
+
 # restart SIG: a bounded request loop runs while xlbd is stopped with SIG
 # and started again; no request may fail.
 t_restart() {
@@ -499,7 +563,7 @@ for v in json.load(sys.stdin)["vips"]:
 	fi
 }
 
-CASES=${TESTS:-"spread hangup weights drain bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn active p2c lc order shutdown"}
+CASES=${TESTS:-"spread hangup weights drain drainwait bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn active p2c lc order shutdown"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"

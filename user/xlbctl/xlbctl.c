@@ -170,6 +170,7 @@ enum opt {
 	O_INNER,
 	O_REJECT,
 	O_WAIT,
+	O_BE_WAIT,
 	O_DRAIN_TIMEOUT,
 	O_GRACE,
 	O_MAX,
@@ -225,6 +226,9 @@ static const struct param opts[O_MAX] = {
 	[O_WAIT] = { "wait", NULL, "wait", P_FLAG, 0, 0, NULL,
 		     "wait until the routes are gone and the VIP traffic "
 		     "near zero", NULL },
+	[O_BE_WAIT] = { "wait", NULL, "wait", P_FLAG, 0, 0, NULL,
+			"wait until the backend has no active connection "
+			"(exit 1 at the timeout)", NULL },
 	[O_DRAIN_TIMEOUT] = { "timeout", "S", "timeout", P_SECONDS, 0, 86400,
 			      NULL, "give up waiting after S seconds "
 			      "(default " NUM_STR(DRAIN_TIMEOUT_S) ")", NULL },
@@ -355,6 +359,7 @@ static void json_reply(const struct cmd *c, json_object *o);
 static void text_config(const struct cmd *c, json_object *o);
 static void text_peers(const struct cmd *c, json_object *o);
 static int do_node_drain(struct cmd *c);
+static int do_backend_drain(struct cmd *c);
 static void text_node(const struct cmd *c, json_object *o);
 
 #define CHECK_OPTS	(OPT(O_CHECK) | OPT(O_CHECK_INTERVAL) | \
@@ -393,8 +398,10 @@ static const struct verb verbs[] = {
 	  .help = "change a backend's share of new flows" },
 	{ .group = "backend", .name = "drain", .cmd = "backend-drain",
 	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
-	  .run = do_write,
-	  .help = "send a backend no new flows; its flows stay" },
+	  .opts = OPT(O_BE_WAIT) | OPT(O_DRAIN_TIMEOUT),
+	  .run = do_backend_drain,
+	  .help = "send a backend no new flows; its flows stay; --wait "
+		  "until they are gone" },
 	{ .group = "backend", .name = "undrain", .cmd = "backend-undrain",
 	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
 	  .run = do_write,
@@ -1556,8 +1563,10 @@ static void backend_row(struct table *t, json_object *b)
 		     jint(b, "effective_weight"));
 	else
 		cell(r, "effective", true, "%s", "");
+	/* "draining" while its connections last (xlbd counts them). */
 	cell(r, NULL, false, "%s",
-	     d && json_object_get_boolean(d) ? "drained" : "");
+	     d && json_object_get_boolean(d) ? jstr(b, "drain", "drained") :
+						"");
 	cell(r, "health", false, "%s", jstr(b, "health", "unknown"));
 	if (jget(b, "latency_ms"))
 		cell(r, "latency", true, "%.1fms", jnum(b, "latency_ms"));
@@ -2062,6 +2071,91 @@ static int do_node_drain(struct cmd *c)
 	printf("routes withdrawn %.1f s after the drain\n", now_s() - t0);
 	fflush(stdout);
 	return wait_quiet(c, t0, t0 + timeout);
+}
+
+/* The backend named by c's arguments in a list reply, or NULL. */
+static json_object *find_backend(const struct cmd *c, json_object *o)
+{
+	struct xlb_vip_key want, k;
+	union xlb_addr a, b;
+	json_object *vips = jget(o, "vips"), *v, *bes, *be;
+	__u8 fa, fb;
+	size_t i, j;
+
+	if (xlb_parse_vip(c->arg[0], &want) ||
+	    xlb_parse_addr(c->arg[1], &a, &fa))
+		return NULL;
+	for (i = 0; i < jlen(vips); i++) {
+		v = json_object_array_get_idx(vips, i);
+		if (xlb_parse_vip(jstr(v, "vip", ""), &k) ||
+		    memcmp(&k, &want, sizeof(k)))
+			continue;
+		bes = jget(v, "backends");
+		for (j = 0; j < jlen(bes); j++) {
+			be = json_object_array_get_idx(bes, j);
+			if (!xlb_parse_addr(jstr(be, "addr", ""), &b, &fb) &&
+			    fb == fa && !memcmp(&a, &b, sizeof(a)))
+				return be;
+		}
+	}
+	return NULL;
+}
+
+/* backend drain --wait: until a sweep of the flow table that began after
+ * the drain (the sweep count two on from the drain's) finds none of the
+ * backend's connections active (confirmed, no FIN: a closing connection's
+ * entry only waits out its idle bound). */
+static int wait_backend_idle(const struct cmd *c, double t0, double deadline)
+{
+	long long first = -1, n = -1;
+	json_object *o = NULL, *be;
+	int rc;
+
+	for (;;) {
+		rc = ask(c, "list", &o);
+		if (rc)
+			return rc;
+		be = find_backend(c, o);
+		if (!be)
+			rc = fail(-ENOENT, "the backend is gone");
+		else if (!jbool(be, "drained"))
+			rc = fail(-ECANCELED, "the backend was undrained "
+				  "meanwhile");
+		else if (!jget(be, "connections_active"))
+			rc = fail(-EOPNOTSUPP, "xlbd does not count this "
+				  "backend's connections");
+		if (!rc) {
+			n = jint(be, "connections_active");
+			if (first < 0)
+				first = jint(o, "active_sweeps");
+			if (!n && jint(o, "active_sweeps") >= first + 2) {
+				json_object_put(o);
+				printf("no active connection %.1f s after the "
+				       "drain\n", now_s() - t0);
+				return 0;
+			}
+		}
+		json_object_put(o);
+		if (rc)
+			return rc;
+		if (now_s() > deadline)
+			return fail(-ETIMEDOUT, "%lld connections still active "
+				    "after %.1f s", n, now_s() - t0);
+		rc = nap(DRAIN_POLL_S);
+		if (rc)
+			return rc;
+	}
+}
+
+static int do_backend_drain(struct cmd *c)
+{
+	double t0 = now_s(), timeout = c->opt[O_DRAIN_TIMEOUT] ?
+		c->num[O_DRAIN_TIMEOUT] : DRAIN_TIMEOUT_S;
+	int rc = request(c, build_request(c), false);
+
+	if (rc || !c->opt[O_BE_WAIT])
+		return rc;
+	return wait_backend_idle(c, t0, t0 + timeout);
 }
 
 static void on_signal(int sig)

@@ -11,6 +11,7 @@
 
 struct active {
 	__u32 *count;			/* per slot, last sweep; NULL: none */
+	unsigned long long sweeps;	/* completed, under d->lock */
 	struct loop_timer timer;
 };
 
@@ -49,6 +50,7 @@ static void on_sweep(void *arg)
 		pthread_mutex_lock(&d->lock);
 		old = a->count;
 		a->count = count;
+		a->sweeps++;
 		pthread_mutex_unlock(&d->lock);
 	} else {
 		old = count;
@@ -94,4 +96,9 @@ bool active_get(const struct xlbd *d, __u32 slot, __u32 *n)
 		return false;
 	*n = a->count[slot];
 	return true;
+}
+
+unsigned long long active_sweeps(const struct xlbd *d)
+{
+	return d->active ? d->active->sweeps : 0;
 }

@@ -20,5 +20,8 @@ void active_stop(struct xlbd *d);
 
 /* Slot's count from the last sweep; false before the first one. */
 bool active_get(const struct xlbd *d, __u32 slot, __u32 *n);
+/* Sweeps completed so far: a count read once this has moved by two since
+ * a change was made counts flows after it (backend drain --wait). */
+unsigned long long active_sweeps(const struct xlbd *d);
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "active.h"
 #include "addr.h"
 #include "bird.h"
 #include "ctl.h"
@@ -283,6 +284,8 @@ static int do_backend(struct req *r, struct xlb_conf *c, const char *verb)
 static void reply_vips(struct xlbd *d, struct req *r)
 {
 	json_object_object_add(r->out, "vips", xlbd_vips_json(d));
+	json_object_object_add(r->out, "active_sweeps",
+			       json_object_new_int64(active_sweeps(d)));
 }
 
 static int do_flows(struct xlbd *d, struct req *r)

@@ -60,9 +60,17 @@ static void add_health(struct xlbd *d, const struct conf_vip *cv,
 
 		if (!bpf_map_lookup_elem(d->maps.backends, &id, &be))
 			eff = be.flags & XLB_BE_F_ACTIVE ? be.weight : 0;
-		if (active_get(d, id, &n))
+		if (active_get(d, id, &n)) {
 			json_object_object_add(b, "connections_active",
 					       json_object_new_int64(n));
+			/* A drain is done when its connections are gone
+			 * (as of the last sweep: backend drain --wait waits
+			 * for one after the drain). */
+			if (cb->drained)
+				json_object_object_add(b, "drain",
+					json_object_new_string(n ? "draining" :
+								   "drained"));
+		}
 	}
 	json_object_object_add(b, "effective_weight", json_object_new_int(eff));
 	/* With peers: what the group agreed (docs/group.md), which the table
