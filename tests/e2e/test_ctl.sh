@@ -259,6 +259,10 @@ sweeps_past() { [ "$(sweeps)" -ge "$1" ]; }
 # once the client has closed them all (FIN), list then saying "drained".
 t_drainwait() {
 	local why="" base be out rc pid s v="$VIP4:80/tcp"
+	# The count before, from a sweep after the previous case's
+	# connections closed (one taken while they were open is stale).
+	s=$(sweeps)
+	lab_wait 5 sweeps_past $((s + 2))
 	base=$(active_sum)
 	lab_ns c "$LAB_PY" - "$VIP4" "$LAB/dw" <<-'EOF' &
 	import os, socket, sys, time
