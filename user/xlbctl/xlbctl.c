@@ -20,18 +20,21 @@
 #include <errno.h>
 #include <math.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_link.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -339,6 +342,7 @@ struct verb {
 	int (*run)(struct cmd *c);
 	render_fn text, json;
 	const char *help;
+	const char *more;	/* --help's paragraph after the options */
 };
 
 static int do_write(struct cmd *c);
@@ -356,6 +360,7 @@ static void text_stats(const struct cmd *c, json_object *o);
 static void text_flows(const struct cmd *c, json_object *o);
 static void text_top(const struct cmd *c, json_object *o);
 static void json_reply(const struct cmd *c, json_object *o);
+static void json_line(const struct cmd *c, json_object *o);
 static void text_config(const struct cmd *c, json_object *o);
 static void text_peers(const struct cmd *c, json_object *o);
 static int do_node_drain(struct cmd *c);
@@ -423,8 +428,17 @@ static const struct verb verbs[] = {
 	{ .name = "top", .cmd = "stats",
 	  .opts = OPT(O_INTERVAL) | OPT(O_COUNT),
 	  .pinned = true, .run = do_top,
-	  .text = text_top, .json = json_reply,
-	  .help = "stats, refreshed every interval until interrupted" },
+	  .text = text_top, .json = json_line,
+	  .help = "live view of VIPs and backends: health, weights, "
+		  "rates; fits the terminal",
+	  .more = "Keys: q or Ctrl-C quits (so does SIGTERM; exit 0). While "
+		  "xlbd does not answer,\n"
+		  "top says so and retries every interval; rates start again "
+		  "from the next two\n"
+		  "samples after it is back. With -j: one JSON document a "
+		  "line per refresh, or\n"
+		  "{\"time\":...,\"error\":...,\"away_s\":...} while xlbd "
+		  "is away.\n" },
 	{ .group = "decap", .name = "attach",
 	  .min = 1, .max = 1, .args = { &p_iface },
 	  .opts = OPT(O_GUE_PORT) | OPT(O_MODE) | OPT(O_OUTER) |
@@ -544,6 +558,8 @@ static void usage_verb(FILE *f, const struct verb *v)
 			 opts[i].meta ? " " : "", opts[i].meta ?: "");
 		usage_line(f, left, p_help(&opts[i], help, sizeof(help)));
 	}
+	if (v->more)
+		fprintf(f, "\n%s", v->more);
 	if (v->pinned)
 		fputs("\nWith --pinned DIR it reads the maps pinned in DIR and "
 		      "needs no xlbd.\n", f);
@@ -1429,58 +1445,79 @@ static void append(char *line, size_t size, size_t *off, const char *fmt,
 		*off = *off + n < size ? *off + n : size - 1;
 }
 
-/* Print the rows; a column that is empty in every row of its kind is left
- * out, an empty cell keeps its column's width and loses its label. */
-static void table_print(struct table *t)
+struct widths {
+	int lw[TKINDS][TCOLS];	/* labels */
+	int vw[TKINDS][TCOLS];	/* values */
+};
+
+static void table_widths(const struct table *t, struct widths *w)
 {
-	int lw[TKINDS][TCOLS] = {}, vw[TKINDS][TCOLS] = {};
-	char line[1024];
-	size_t i, off;
-	int k, j, w;
+	size_t i;
+	int j, n;
 
+	memset(w, 0, sizeof(*w));
 	for (i = 0; i < t->n; i++) {
-		struct row *r = &t->rows[i];
+		const struct row *r = &t->rows[i];
 
 		for (j = 0; j < r->n; j++) {
-			w = r->label[j] ? (int)strlen(r->label[j]) : 0;
-			if (w > lw[r->kind][j])
-				lw[r->kind][j] = w;
-			w = (int)strlen(r->val[j]);
-			if (w > vw[r->kind][j])
-				vw[r->kind][j] = w;
+			n = r->label[j] ? (int)strlen(r->label[j]) : 0;
+			if (n > w->lw[r->kind][j])
+				w->lw[r->kind][j] = n;
+			n = (int)strlen(r->val[j]);
+			if (n > w->vw[r->kind][j])
+				w->vw[r->kind][j] = n;
 		}
 	}
-	for (i = 0; i < t->n; i++) {
-		struct row *r = &t->rows[i];
-		bool first = true;
+}
 
-		k = r->kind;
-		off = 0;
-		append(line, sizeof(line), &off, "%*s", r->indent, "");
-		for (j = 0; j < r->n; j++) {
-			if (!vw[k][j])
-				continue;
-			if (!first)
-				append(line, sizeof(line), &off, "  ");
-			first = false;
-			if (r->val[j][0] && r->label[j])
-				append(line, sizeof(line), &off, "%-*s ",
-				       lw[k][j], r->label[j]);
-			else if (lw[k][j])
-				append(line, sizeof(line), &off, "%*s",
-				       lw[k][j] + 1, "");
-			append(line, sizeof(line), &off,
-			       r->right[j] ? "%*s" : "%-*s", vw[k][j],
-			       r->val[j]);
-		}
-		while (off && line[off - 1] == ' ')
-			off--;
-		line[off] = '\0';
-		puts(line);
+/* One row as a line: a column that is empty in every row of its kind is
+ * left out, an empty cell keeps its column's width and loses its label. */
+static void row_format(const struct row *r, const struct widths *w,
+		       char *line, size_t size)
+{
+	const int *lw = w->lw[r->kind], *vw = w->vw[r->kind];
+	bool first = true;
+	size_t off = 0;
+	int j;
+
+	append(line, size, &off, "%*s", r->indent, "");
+	for (j = 0; j < r->n; j++) {
+		if (!vw[j])
+			continue;
+		if (!first)
+			append(line, size, &off, "  ");
+		first = false;
+		if (r->val[j][0] && r->label[j])
+			append(line, size, &off, "%-*s ", lw[j], r->label[j]);
+		else if (lw[j])
+			append(line, size, &off, "%*s", lw[j] + 1, "");
+		append(line, size, &off, r->right[j] ? "%*s" : "%-*s", vw[j],
+		       r->val[j]);
 	}
+	while (off && line[off - 1] == ' ')
+		off--;
+	line[off] = '\0';
+}
+
+static void table_free(struct table *t)
+{
 	free(t->rows);
 	t->rows = NULL;
 	t->n = 0;
+}
+
+static void table_print(struct table *t)
+{
+	struct widths w;
+	char line[1024];
+	size_t i;
+
+	table_widths(t, &w);
+	for (i = 0; i < t->n; i++) {
+		row_format(&t->rows[i], &w, line, sizeof(line));
+		puts(line);
+	}
+	table_free(t);
 }
 
 /* 1234567 -> "1.23M" */
@@ -1497,15 +1534,22 @@ static const char *si(double v, char *buf, size_t len)
 	return buf;
 }
 
+static void rate_text(json_object *o, const char *key, char *buf,
+		      size_t len)
+{
+	if (jget(o, key))
+		si(jnum(o, key), buf, len);
+	else
+		snprintf(buf, len, "-");
+}
+
 static void rate_cell(struct row *r, const char *label, json_object *o,
 		      const char *key)
 {
 	char buf[32];
 
-	if (jget(o, key))
-		cell(r, label, true, "%s", si(jnum(o, key), buf, sizeof(buf)));
-	else
-		cell(r, label, true, "-");
+	rate_text(o, key, buf, sizeof(buf));
+	cell(r, label, true, "%s", buf);
 }
 
 static void check_cell(struct row *r, json_object *vip)
@@ -1767,27 +1811,20 @@ static void text_flows(const struct cmd *c, json_object *o)
 		       "0 all)\n", jlen(flows), total);
 }
 
-static void text_top(const struct cmd *c, json_object *o)
-{
-	char when[16];
-	time_t now = time(NULL);
-	int rc;
-
-	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
-	if (isatty(STDOUT_FILENO))
-		fputs("\033[H\033[2J", stdout);
-	printf("xlbctl top  %s %s  every %gs  %s\n\n",
-	       c->g.pinned ? "pinned" : "xlbd",
-	       c->g.pinned ?: xlbd_sock(&c->g, &rc) ?: "?",
-	       c->opt[O_INTERVAL] ? c->num[O_INTERVAL] : 1.0, when);
-	text_stats(c, o);
-}
-
 static void json_reply(const struct cmd *c, json_object *o)
 {
 	(void)c;
 	json_object_object_del(o, "ok");
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* One document a line: a stream a program reads line by line (top). */
+static void json_line(const struct cmd *c, json_object *o)
+{
+	(void)c;
+	json_object_object_del(o, "ok");
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
@@ -1881,11 +1918,13 @@ static void add_traffic_rates(json_object *now, json_object *then, double dt)
 			       jdouble(delta(now, then, "packets") / dt, 1));
 	json_object_object_add(now, "bps",
 			       jdouble(delta(now, then, "bytes") * 8 / dt, 1));
+	json_object_object_add(now, "new_flows_ps",
+			       jdouble(delta(now, then, "new_flows") / dt, 1));
 }
 
 /* Add to the later sample what the pair tells: "interval" (seconds
- * measured between them), "rates" (per counter, per second) and "pps" and
- * "bps" in each VIP and backend. */
+ * measured between them), "rates" (per counter, per second) and "pps",
+ * "bps" and "new_flows_ps" in each VIP and backend. */
 static void add_rates(json_object *then, json_object *now, double dt)
 {
 	json_object *c0 = jget(then, "counters"), *c1 = jget(now, "counters");
@@ -2158,36 +2197,465 @@ static int do_backend_drain(struct cmd *c)
 	return wait_backend_idle(c, t0, t0 + timeout);
 }
 
+/* ---- top: stats as a live view ----
+ *
+ * Every refresh is one sample of "stats" with its rates against the sample
+ * before (add_rates) and what top adds (add_view: the time, totals, each
+ * VIP's active connections); or, while xlbd does not answer, a document
+ * with the time and the reason. Top keeps polling then: xlbd restarts
+ * under it (an upgrade, a crash), and the operator watching should see it
+ * come back, not a shell prompt. Rates start again from the next pair of
+ * samples. The document is printed as one line of JSON (-j) or as a
+ * screen that fits the terminal, whose size is read at every refresh and
+ * on SIGWINCH; not on a terminal, the whole list, no control codes.
+ */
+
+static volatile sig_atomic_t resized;	/* SIGWINCH during top */
+
+struct top {
+	struct cmd *c;
+	bool tty;		/* text on a terminal: fitted and redrawn */
+	bool keys;		/* stdin is the terminal, non-canonical: q */
+	struct termios saved;	/* stdin's settings, restored at the end */
+	json_object *shown;	/* the document on the screen */
+	double away_since;	/* when xlbd stopped answering; 0: it answers */
+};
+
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGWINCH)
+		resized = 1;
+	else
+		stop = 1;
 }
 
-static int do_top(struct cmd *c)
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A VIP's active connections: its backends', when xlbd counts them. */
+static void add_vip_active(json_object *v)
+{
+	json_object *bes = jget(v, "backends"), *b;
+	long long sum = 0;
+	bool counted = false;
+	size_t i;
+
+	for (i = 0; i < jlen(bes); i++) {
+		b = json_object_array_get_idx(bes, i);
+		if (!jget(b, "connections_active"))
+			continue;
+		sum += jint(b, "connections_active");
+		counted = true;
+	}
+	if (counted)
+		json_object_object_add(v, "connections_active",
+				       json_object_new_int64(sum));
+}
+
+/* The header's numbers: the VIPs' rates summed (once there are rates)
+ * and how full the flow table is. */
+static json_object *totals(json_object *o)
+{
+	json_object *vips = jget(o, "vips"), *cnt = jget(o, "counters"), *v;
+	json_object *t = json_object_new_object();
+	double pps = 0, bps = 0, nfps = 0;
+	size_t i;
+
+	for (i = 0; i < jlen(vips); i++) {
+		v = json_object_array_get_idx(vips, i);
+		pps += jnum(v, "pps");
+		bps += jnum(v, "bps");
+		nfps += jnum(v, "new_flows_ps");
+	}
+	if (jget(o, "rates")) {
+		json_object_object_add(t, "pps", jdouble(pps, 1));
+		json_object_object_add(t, "bps", jdouble(bps, 1));
+		json_object_object_add(t, "new_flows_ps", jdouble(nfps, 1));
+	}
+	json_object_object_add(t, "flows_in_table", json_object_new_int64(
+				       jint(cnt, "flows_in_table")));
+	json_object_object_add(t, "flow_table_size", json_object_new_int64(
+				       jint(cnt, "flow_table_size")));
+	return t;
+}
+
+static void add_view(json_object *o, double when)
+{
+	size_t i;
+
+	for (i = 0; i < jlen(jget(o, "vips")); i++)
+		add_vip_active(json_object_array_get_idx(jget(o, "vips"), i));
+	json_object_object_add(o, "totals", totals(o));
+	json_object_object_add(o, "time", jdouble(when, 3));
+}
+
+/* While xlbd is away: when, why, and for how long. */
+static json_object *away_doc(const struct top *t, double when)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "time", jdouble(when, 3));
+	json_object_object_add(o, "error", json_object_new_string(err_msg));
+	json_object_object_add(o, "away_s",
+			       jdouble(now_s() - t->away_since, 1));
+	return o;
+}
+
+/* One refresh's document into *doc (the caller's reference). *prev is
+ * the sample before, for the rates; an error forgets it. */
+static int top_sample(struct top *t, json_object **prev, double *t0,
+		      json_object **doc)
+{
+	double t1, when = wall_s();
+	int rc = sample(t->c, doc, &t1);
+
+	if (rc) {
+		json_object_put(*prev);
+		*prev = NULL;
+		if (!t->away_since)
+			t->away_since = t1;
+		*doc = away_doc(t, when);
+		return rc;
+	}
+	t->away_since = 0;
+	if (*prev)
+		add_rates(*prev, *doc, t1 - *t0);
+	json_object_put(*prev);
+	*prev = json_object_get(*doc);
+	*t0 = t1;
+	add_view(*doc, when);
+	return 0;
+}
+
+/* ---- top on a terminal: a frame of lines ---- */
+
+struct frame {
+	char **line;
+	size_t n, cap;
+};
+
+static void frame_add(struct frame *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void frame_add(struct frame *f, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (f->n == f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 64;
+		f->line = xrealloc(f->line, f->cap * sizeof(*f->line));
+	}
+	len = strlen(buf) + 1;
+	f->line[f->n] = memcpy(xrealloc(NULL, len), buf, len);
+	f->n++;
+}
+
+static void frame_free(struct frame *f)
+{
+	while (f->n)
+		free(f->line[--f->n]);
+	free(f->line);
+}
+
+/* How many bytes of s fill at most cols columns (0: all). UTF-8: a
+ * continuation byte takes no column of its own. */
+static int fit_bytes(const char *s, int cols)
+{
+	int i, used = 0;
+
+	for (i = 0; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (cols && used == cols)
+			break;
+		used++;
+	}
+	return i;
+}
+
+/* The frame in rows x cols (0: no limit), each line cut at cols; when the
+ * lines do not fit, the last row says how many were left out. On a
+ * terminal it replaces the frame before, in one write (stdout is fully
+ * buffered then), and ends without a newline, which would scroll a full
+ * screen by a line. */
+static void frame_print(const struct frame *f, int rows, int cols, bool tty)
+{
+	size_t shown = f->n, i;
+	char more[64];
+
+	if (rows > 0 && f->n > (size_t)rows)
+		shown = (size_t)rows - 1;
+	snprintf(more, sizeof(more), "... %zu more", f->n - shown);
+	if (tty)
+		fputs("\033[H\033[2J", stdout);
+	for (i = 0; i <= shown && i < f->n; i++) {
+		const char *s = i < shown ? f->line[i] : more;
+
+		printf("%s%.*s", i && tty ? "\n" : "", fit_bytes(s, cols), s);
+		if (!tty)
+			putchar('\n');
+	}
+}
+
+static void top_header(const struct cmd *c, json_object *o,
+		       struct frame *f)
+{
+	json_object *t = jget(o, "totals");
+	time_t now = (time_t)jnum(o, "time");
+	char when[16], pps[32], bps[32], nfps[32];
+	long long size = jint(t, "flow_table_size");
+	int rc;
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	if (jget(o, "error")) {
+		frame_add(f, "xlbctl top  %s  xlbd not answering for %.1fs, "
+			  "retrying every %gs", when, jnum(o, "away_s"),
+			  interval_of(c));
+		frame_add(f, "%s", jstr(o, "error", "?"));
+		return;
+	}
+	frame_add(f, "xlbctl top  %s  %s %s  every %gs", when,
+		  c->g.pinned ? "pinned" : "xlbd",
+		  c->g.pinned ?: xlbd_sock(&c->g, &rc) ?: "?", interval_of(c));
+	rate_text(t, "pps", pps, sizeof(pps));
+	rate_text(t, "bps", bps, sizeof(bps));
+	rate_text(t, "new_flows_ps", nfps, sizeof(nfps));
+	frame_add(f, "total  pps %s  bps %s  new flows/s %s  flow table "
+		  "%lld/%lld (%.1f%%)", pps, bps, nfps,
+		  jint(t, "flows_in_table"), size,
+		  size ? 100.0 * jint(t, "flows_in_table") / size : 0);
+}
+
+enum { TC_NAME, TC_STATE, TC_WEIGHT, TC_EFF, TC_DRAIN, TC_PPS, TC_NFPS,
+       TC_ACTIVE, TC_LATENCY, TC_MAX };
+
+static void top_titles(struct table *t)
+{
+	static const char *const title[TC_MAX] = {
+		"VIP/BACKEND", "ALGO/HEALTH", "WEIGHT", "EFF", "DRAIN", "PPS",
+		"NEW/S", "ACTIVE", "LATENCY",
+	};
+	struct row *r = row_new(t, 0, 0);
+	int j;
+
+	for (j = 0; j < TC_MAX; j++)
+		cell(r, NULL, j >= TC_WEIGHT && j != TC_DRAIN, "%s", title[j]);
+}
+
+/* A title over a column no row fills goes, and so does the column
+ * (row_format leaves out columns empty in every row): --pinned knows no
+ * latency, and the drain column is there only when a backend drains. */
+static void drop_empty_titles(struct table *t)
+{
+	size_t i;
+	int j;
+
+	for (j = 0; j < TC_MAX; j++) {
+		for (i = 1; i < t->n && !t->rows[i].val[j][0]; i++)
+			;
+		if (i == t->n)
+			t->rows[0].val[j][0] = '\0';
+	}
+}
+
+static void active_cell(struct row *r, json_object *o)
+{
+	if (jget(o, "connections_active"))
+		cell(r, NULL, true, "%lld", jint(o, "connections_active"));
+	else
+		cell(r, NULL, true, "%s", "");
+}
+
+static void top_vip_row(struct table *t, json_object *v)
+{
+	struct row *r = row_new(t, 0, 0);
+	char buf[32];
+	int j;
+
+	cell(r, NULL, false, "%s", jstr(v, "vip", "?"));
+	cell(r, NULL, false, "%s", jstr(v, "algo", "?"));
+	for (j = TC_WEIGHT; j < TC_PPS; j++)
+		cell(r, NULL, false, "%s", "");
+	rate_text(v, "pps", buf, sizeof(buf));
+	cell(r, NULL, true, "%s", buf);
+	rate_text(v, "new_flows_ps", buf, sizeof(buf));
+	cell(r, NULL, true, "%s", buf);
+	active_cell(r, v);
+}
+
+static void top_backend_row(struct table *t, json_object *b)
+{
+	struct row *r = row_new(t, 0, 0);
+	json_object *d = jget(b, "drained");
+	char buf[32];
+
+	cell(r, NULL, false, "  %s", jstr(b, "addr", "?"));
+	cell(r, NULL, false, "%s", jstr(b, "health", "unknown"));
+	cell(r, NULL, true, "%lld", jint(b, "weight"));
+	if (jget(b, "effective_weight"))
+		cell(r, NULL, true, "%lld", jint(b, "effective_weight"));
+	else
+		cell(r, NULL, true, "%s", "");
+	cell(r, NULL, false, "%s", d && json_object_get_boolean(d) ?
+				   jstr(b, "drain", "drained") : "");
+	rate_text(b, "pps", buf, sizeof(buf));
+	cell(r, NULL, true, "%s", buf);
+	rate_text(b, "new_flows_ps", buf, sizeof(buf));
+	cell(r, NULL, true, "%s", buf);
+	active_cell(r, b);
+	if (jget(b, "latency_ms"))
+		cell(r, NULL, true, "%.1fms", jnum(b, "latency_ms"));
+}
+
+/* A line per VIP and per backend under it, in aligned columns. */
+static void top_body(json_object *o, struct frame *f)
+{
+	json_object *vips = jget(o, "vips"), *v, *bes;
+	struct table t = {};
+	struct widths w;
+	char line[1024];
+	size_t i, j;
+
+	if (!jlen(vips)) {
+		frame_add(f, "no VIPs");
+		return;
+	}
+	top_titles(&t);
+	for (i = 0; i < jlen(vips); i++) {
+		v = json_object_array_get_idx(vips, i);
+		top_vip_row(&t, v);
+		bes = jget(v, "backends");
+		for (j = 0; j < jlen(bes); j++)
+			top_backend_row(&t, json_object_array_get_idx(bes, j));
+	}
+	drop_empty_titles(&t);
+	table_widths(&t, &w);
+	for (i = 0; i < t.n; i++) {
+		row_format(&t.rows[i], &w, line, sizeof(line));
+		frame_add(f, "%s", line);
+	}
+	table_free(&t);
+}
+
+static void text_top(const struct cmd *c, json_object *o)
+{
+	bool tty = isatty(STDOUT_FILENO);
+	struct winsize ws = {};
+	struct frame f = {};
+
+	if (tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws))
+		memset(&ws, 0, sizeof(ws));
+	top_header(c, o, &f);
+	if (!jget(o, "error"))
+		top_body(o, &f);
+	frame_print(&f, ws.ws_row, ws.ws_col, tty);
+	frame_free(&f);
+}
+
+static void top_show(struct top *t, json_object *doc)
+{
+	json_object_put(t->shown);
+	t->shown = json_object_get(doc);
+	render(t->c, doc);
+}
+
+/* Until the next refresh is due: a resize redraws what is shown, q
+ * quits. */
+static void top_wait(struct top *t, double until)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	double left;
+	char k;
+	int n;
+
+	while (!stop && (left = until - now_s()) > 0) {
+		n = poll(&p, t->keys, (int)ceil(left * 1000));
+		/* EOF or an error: the terminal is gone, and so is top. */
+		if (n > 0 && (read(STDIN_FILENO, &k, 1) != 1 || k == 'q' ||
+			      k == 'Q'))
+			stop = 1;
+		if (resized && t->tty && t->shown) {
+			resized = 0;
+			top_show(t, t->shown);
+		}
+	}
+}
+
+/* Signals end top cleanly; on a terminal, keys without echo or Enter. */
+static void top_start(struct top *t)
 {
 	struct sigaction sa = { .sa_handler = on_signal };	/* no restart */
-	long long n = c->opt[O_COUNT] ? (long long)c->num[O_COUNT] : -1, i;
-	json_object *prev = NULL, *cur = NULL;
-	double t0, t1;
-	int rc;
+	struct termios raw;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	rc = sample(c, &prev, &t0);
-	for (i = 0; !rc && !stop && (n < 0 || i < n); i++) {
-		rc = nap(interval_of(c)) ?: sample(c, &cur, &t1);
-		if (rc)
+	t->tty = !t->c->g.json && isatty(STDOUT_FILENO);
+	if (!t->tty)
+		return;
+	sigaction(SIGWINCH, &sa, NULL);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	/* Only a terminal we have in the foreground: a background job would
+	 * stop at tcsetattr (SIGTTOU). */
+	if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp() ||
+	    tcgetattr(STDIN_FILENO, &t->saved))
+		return;
+	raw = t->saved;
+	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);	/* ISIG: Ctrl-C stays */
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	t->keys = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+}
+
+static void top_end(struct top *t)
+{
+	if (t->keys)
+		tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
+	if (t->tty && t->shown)
+		putchar('\n');	/* the prompt under the last frame */
+	fflush(stdout);
+	json_object_put(t->shown);
+}
+
+/* A first sample only gives the next its rates: on a terminal it is
+ * drawn at once (rates "-"), not counted; elsewhere, not printed. Every
+ * other sample, and every error, is a refresh. */
+static int do_top(struct cmd *c)
+{
+	long long n = c->opt[O_COUNT] ? (long long)c->num[O_COUNT] : -1, i = 0;
+	struct top t = { .c = c };
+	json_object *prev = NULL, *doc;
+	double t0 = 0, next;
+	bool first;
+	int rc = 0;
+
+	top_start(&t);
+	while (!stop && (n < 0 || i < n)) {
+		next = now_s() + interval_of(c);
+		rc = top_sample(&t, &prev, &t0, &doc);
+		if (stop) {	/* a signal cut the request short */
+			json_object_put(doc);
 			break;
-		add_rates(prev, cur, t1 - t0);
-		render(c, cur);
-		json_object_put(prev);
-		prev = cur;
-		cur = NULL;
-		t0 = t1;
+		}
+		first = !rc && !t.shown && !jget(doc, "rates");
+		if (!first || t.tty)
+			top_show(&t, doc);
+		i += !first;
+		json_object_put(doc);
+		if (n < 0 || i < n)
+			top_wait(&t, next);
 	}
 	json_object_put(prev);
-	json_object_put(cur);
+	top_end(&t);
 	return stop ? 0 : rc;	/* interrupted is how top ends */
 }
 
