@@ -22,6 +22,7 @@ PKGS=(
 	libssl-dev			# libcrypto: SHA-256 of configurations (merge.c)
 	git				# test_upgrade builds the previous map layout's commit
 	bird2 nftables			# the anycast lab: BGP+BFD router and nodes, a silenced node
+	tmux				# test_top drives xlbctl top on a terminal
 )
 # "install-deps.sh experiment": also what make experiment plots with.
 [ "${1:-}" != experiment ] || PKGS+=(python3-matplotlib)
