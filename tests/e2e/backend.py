@@ -21,7 +21,8 @@ and the connection closed, as before.
 The files are read again for every request, so a test changes behaviour by
 writing them (write a temp file and rename it to avoid a half-read value).
 Binds dual-stack: "::" takes IPv4 and IPv6. Logs one line per request
-("UNIX_TIME CLIENT REQUEST STATUS") to --log FILE, or nowhere.
+("UNIX_TIME CLIENT REQUEST STATUS SIZE host=HOST") to --log FILE, or
+nowhere.
 """
 import argparse
 import http.server
@@ -131,8 +132,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         log = self.server.log
         if log is not None:
-            log.write("%.3f %s %s\n" % (time.time(), self.address_string(),
-                                         fmt % args))
+            host = self.headers.get("Host", "-") if self.headers else "-"
+            log.write("%.3f %s %s host=%s\n" % (time.time(),
+                                                 self.address_string(),
+                                                 fmt % args, host))
             log.flush()
 
     def handle(self):

@@ -523,6 +523,177 @@ t_readd() {
 	fi
 }
 
+# keep_start: 6 keep-alive connections to the VIP from the client, held
+# by a python process that takes commands from a FIFO: each "req" line
+# makes one request on every connection and appends their answers (the
+# backends' names, "reset" or "error") as one line to $LAB/keep.out.
+keep_start() {
+	rm -f "$LAB/keep.in" "$LAB/keep.out"
+	mkfifo "$LAB/keep.in"
+	lab_ns c "$LAB_PY" - "$VIP4" "$LAB/keep.in" "$LAB/keep.out" <<-'EOF' &
+	import socket, sys
+	def get(s):
+	    s.sendall(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+	    data = b""
+	    while b"\r\n\r\n" not in data:
+	        d = s.recv(4096)
+	        if not d:
+	            return "closed"
+	        data += d
+	    head, body = data.split(b"\r\n\r\n", 1)
+	    n = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
+	         if l.lower().startswith(b"content-length")][0]
+	    while len(body) < n:
+	        body += s.recv(4096)
+	    return body.decode().strip()
+	conns = [socket.create_connection((sys.argv[1], 80), timeout=3)
+	         for _ in range(6)]
+	with open(sys.argv[2]) as cmds:
+	    for line in cmds:
+	        if line.strip() != "req":
+	            break
+	        out = []
+	        for s in conns:
+	            try:
+	                out.append(get(s))
+	            except ConnectionResetError:
+	                out.append("reset")
+	            except OSError:
+	                out.append("error")
+	        with open(sys.argv[3], "a") as f:
+	            f.write(" ".join(out) + "\n")
+	EOF
+	KEEP_PID=$!
+	exec 7> "$LAB/keep.in"
+}
+
+# keep_req: one round on every connection; prints its line.
+keep_req() {
+	local n
+	n=$(cat "$LAB/keep.out" 2>/dev/null | wc -l)
+	echo req >&7
+	wait_ms 5000 eval '[ "$(cat "$LAB/keep.out" 2>/dev/null | wc -l)" -gt '"$n"' ]' &&
+		tail -1 "$LAB/keep.out"
+}
+
+keep_stop() { echo quit >&7; exec 7>&-; wait "$KEEP_PID" 2>/dev/null; }
+
+vip_field() {
+	xlbctl -j list | "$LAB_PY" -c '
+import json, sys
+v = [v for v in json.load(sys.stdin)["vips"] if v["vip"] == sys.argv[1]][0]
+for k in sys.argv[2].split("."):
+    v = v.get(k, "-") if isinstance(v, dict) else "-"
+print(v)' "$VIP" "$1"
+}
+
+# vipset: xlbctl vip set changes a VIP in place under 6 keep-alive
+# connections: algorithm (maglev -> sh), encapsulation (ipip -> gue), the
+# check's expected status (204: every backend down; 200: up again) and
+# Host; every connection keeps its backend through all of it, the check
+# goes out with the new Host, and back as it was.
+t_vipset() {
+	local why="" first line n0
+	need_up vipset || return
+	keep_start
+	first=$(keep_req) || why="keep-alive connections did not answer;"
+	xlbctl vip set "$VIP" --algo sh > /dev/null || why="$why set algo refused;"
+	[ "$(vip_field algo)" = sh ] || why="$why algo $(vip_field algo);"
+	line=$(keep_req); [ "$line" = "$first" ] || why="$why after algo: $line (was $first);"
+	xlbctl vip set "$VIP" --encap gue > /dev/null || why="$why set encap refused;"
+	[ "$(vip_field encap)" = gue ] || why="$why encap $(vip_field encap);"
+	line=$(keep_req); [ "$line" = "$first" ] || why="$why after encap: $line (was $first);"
+	xlbctl vip set "$VIP" --expect 204 > /dev/null || why="$why set expect refused;"
+	wait_ms $((DOWN_MS + 1000)) eval '[ "$(lab_backends "$VIP" | awk '"'"'$2 == "down"'"'"' | wc -l)" = 3 ]' ||
+		why="$why expect 204: $(healths "$VIP");"
+	xlbctl vip set "$VIP" --expect 200 --host lab.test > /dev/null ||
+		why="$why set expect/host refused;"
+	wait_ms $((UP_MS + 1000)) all_up "$VIP" || why="$why expect 200: $(healths "$VIP");"
+	n0=$(grep -c "GET /health .* host=lab.test" "$LAB/http-b1.log")
+	[ "$n0" -gt 0 ] || why="$why no check with Host lab.test;"
+	[ "$(vip_field check.host)" = lab.test ] || why="$why list -j check.host $(vip_field check.host);"
+	line=$(keep_req); [ "$line" = "$first" ] || why="$why after the checks: $line (was $first);"
+	out=$(xlbctl vip set "$VIP" 2>&1) && why="$why a set of nothing was taken;"
+	xlbctl vip set "$VIP" --algo maglev --encap ipip --host "" > /dev/null ||
+		why="$why setting back refused;"
+	[ "$(vip_field check.host)" = - ] || why="$why host not cleared: $(vip_field check.host);"
+	line=$(keep_req); [ "$line" = "$first" ] || why="$why back: $line (was $first);"
+	keep_stop
+	read -r -a r <<< "$(spread 15)"
+	[ "${r[3]}" = 0 ] || why="$why ${r[3]} new requests failed;"
+	if [ -z "$why" ]; then
+		pass "vipset (6 connections kept their backends ($first) through algo sh, encap gue, expect 204/200, Host lab.test; a set of nothing refused: '$out')"
+	else
+		fail vipset "$why"
+	fi
+}
+
+# override: b2 gets its own check path (/nothere: 404): b2 down, b1 and b3
+# up; list -j shows b2's check; check-inherit puts the VIP's back: up.
+t_override() {
+	local why="" b="198.18.0.12" out
+	need_up override || return
+	xlbctl backend set "$VIP" "$b" --path /nothere > /dev/null ||
+		why="backend set refused;"
+	wait_ms $((DOWN_MS + 1000)) health_is "$VIP" "$b" down ||
+		why="$why b2 not down: $(healths "$VIP");"
+	health_is "$VIP" 198.18.0.11 up && health_is "$VIP" 198.18.0.13 up ||
+		why="$why others: $(healths "$VIP");"
+	xlbctl -j list | grep -q '"path":"/nothere"' || why="$why list -j shows no /nothere;"
+	out=$(xlbctl backend set "$VIP" "$b" 2>&1) && why="$why a set of nothing was taken;"
+	xlbctl backend set "$VIP" "$b" --check-inherit > /dev/null ||
+		why="$why check-inherit refused;"
+	wait_ms $((UP_MS + 1000)) health_is "$VIP" "$b" up ||
+		why="$why b2 not up again: $(healths "$VIP");"
+	if [ -z "$why" ]; then
+		pass "override (b2's own path: down, the others up; inherit: up; '$out')"
+	else
+		fail override "$why"
+	fi
+}
+
+# maint: with start-down on, b2 in maintenance takes no new connection,
+# its checks stop, list says maint, and so does a restarted xlbd; ready:
+# down until rise checks pass, then it takes connections again. A backend
+# added under start-down starts down too.
+t_maint() {
+	local why="" b="198.18.0.12" n1 n2 r t0
+	need_up maint || return
+	xlbctl vip set "$VIP" --start-down on > /dev/null || why="start-down refused;"
+	xlbctl backend maint "$VIP" "$b" > /dev/null || why="$why maint refused;"
+	xlbctl list | grep -F "$b" | grep -qw maint || why="$why list: $(xlbctl list | grep -F "$b");"
+	read -r -a r <<< "$(spread 30)"
+	[ "${r[1]}" = 0 ] && [ "${r[3]}" = 0 ] || why="$why in maint b2 took ${r[1]}, ${r[3]} failed;"
+	n2=$(health_checks 2); n1=$(health_checks 1)
+	wait_ms 5000 eval '[ "$(health_checks 1)" -ge $((n1 + 4)) ]' || why="$why b1 not checked;"
+	[ "$(health_checks 2)" -le $((n2 + 1)) ] ||
+		why="$why b2 checked in maint: $n2 -> $(health_checks 2);"
+	lab_xlbd_kill TERM
+	lab_xlbd_start || why="$why xlbd did not restart;"
+	[ "$(lab_be "$VIP" "$b" health)" = maint ] || why="$why after a restart: $(healths "$VIP");"
+	t0=$(now_ms)
+	xlbctl backend ready "$VIP" "$b" > /dev/null || why="$why ready refused;"
+	[ "$(lab_be "$VIP" "$b" health)" = down ] || why="$why ready, start-down: $(healths "$VIP");"
+	read -r -a r <<< "$(spread 15)"
+	health_is "$VIP" "$b" down && [ "${r[1]}" != 0 ] &&
+		why="$why down after ready yet took ${r[1]};"
+	wait_ms $((UP_MS + 1000)) health_is "$VIP" "$b" up || why="$why b2 not up: $(healths "$VIP");"
+	local tu=$(($(now_ms) - t0))
+	read -r -a r <<< "$(spread 30)"
+	[ "${r[1]}" -gt 0 ] || why="$why b2 up but took none;"
+	xlbctl backend del "$VIP" 198.18.0.13 > /dev/null
+	xlbctl backend add "$VIP" 198.18.0.13 > /dev/null
+	[ "$(lab_be "$VIP" 198.18.0.13 health)" = down ] ||
+		why="$why added under start-down: $(healths "$VIP");"
+	wait_ms $((UP_MS + 1000)) health_is "$VIP" 198.18.0.13 up || why="$why b3 not up;"
+	xlbctl vip set "$VIP" --start-down off > /dev/null
+	if [ -z "$why" ]; then
+		pass "maint (no new connection and no check in maint, kept across a restart; ready: down, up after $tu ms; added under start-down: down, then up)"
+	else
+		fail maint "$why"
+	fi
+}
+
 # metrics: the page parses as Prometheus text under the conventions (one
 # help per family, samples together, counters *_total, cumulative
 # histograms), and its values follow b2 going down and up again: up 0/1,
@@ -584,7 +755,7 @@ t_metrics() {
 	fi
 }
 
-CASES=${TESTS:-"fields kill http500 flap slow tcp_udp syn https readd metrics"}
+CASES=${TESTS:-"fields kill http500 flap slow tcp_udp syn https readd vipset override maint metrics"}
 
 LAB_XLBD_ARGS=(--metrics 198.18.0.10:9100)
 if ! lab_up 3; then

@@ -1140,6 +1140,70 @@ static void test_flow_settings(void **state)
 	assert_non_null(strstr(msg, "flow-table off needs a deterministic"));
 }
 
+/* start-down (VIP) and maint (backend): read, written back only when set,
+ * part of equality; start-down without a check refused, as xlbd and
+ * xlbctl refuse it (one function). Text check settings: what the CLI and
+ * the control socket store. */
+static void test_maint_start_down(void **state)
+{
+	struct xlb_conf a, b;
+	struct conf_check ck;
+	char msg[CONF_ERR_MAX], *t;
+
+	(void)state;
+	parse_ok("vips:\n- vip: 198.18.1.1:80/tcp\n  check: http:/health\n"
+		 "  start-down: on\n  backends:\n  - addr: 198.18.0.11\n"
+		 "    maint: true\n  - addr: 198.18.0.12\n"
+		 "- vip: 198.18.1.2:80/tcp\n", &a);
+	assert_int_equal(a.vips[0].start_down, CONF_ON);
+	assert_int_equal(a.vips[1].start_down, CONF_OFF);
+	assert_true(a.vips[0].be[0].maint);
+	assert_false(a.vips[0].be[1].maint);
+	round_trip(&a);
+	t = write_text(&a);
+	assert_non_null(strstr(t, "start-down: on\n"));
+	assert_non_null(strstr(t, "maint: true\n"));
+	assert_null(strstr(t, "start-down: off"));
+	free(t);
+	assert_int_equal(conf_copy(&b, &a), 0);
+	assert_true(conf_vip_equal(&a.vips[0], &b.vips[0]));
+	b.vips[0].be[0].maint = false;
+	assert_false(conf_vip_equal(&a.vips[0], &b.vips[0]));
+	b.vips[0].be[0].maint = true;
+	b.vips[0].start_down = CONF_OFF;
+	assert_false(conf_vip_equal(&a.vips[0], &b.vips[0]));
+	conf_free(&b);
+	conf_free(&a);
+	assert_int_equal(conf_parse_string("vips:\n- vip: 198.18.1.1:80/tcp\n"
+					   "  start-down: on\n", "t.yaml", &a,
+					   msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "start-down needs a check"));
+
+	conf_check_defaults(&ck);
+	assert_int_equal(settings_start_down_fits(CONF_ON, &ck, msg,
+						  sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "start-down needs a check"));
+	ck.type = CONF_CHECK_TCP;
+	assert_int_equal(settings_start_down_fits(CONF_ON, &ck, msg,
+						  sizeof(msg)), 0);
+	assert_int_equal(settings_check_text(&ck, SET_HOST, "host", "lab.test",
+					     msg, sizeof(msg)), 0);
+	assert_string_equal(ck.host, "lab.test");
+	assert_int_equal(settings_check_text(&ck, SET_HOST, "host", "", msg,
+					     sizeof(msg)), 0);
+	assert_string_equal(ck.host, "");
+	assert_int_equal(settings_check_text(&ck, SET_HOST, "host", "a b",
+					     msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(settings_check_text(&ck, SET_PATH, "path", "x", msg,
+					     sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "want /..."));
+	assert_int_equal(settings_check_text(&ck, SET_PATH, "path", "/ok",
+					     msg, sizeof(msg)), 0);
+	assert_string_equal(ck.path, "/ok");
+	assert_int_equal(settings_check_text(&ck, SET_INTERVAL, "interval",
+					     "5", msg, sizeof(msg)), -EINVAL);
+}
+
 static void test_adaptive_round_trip(void **state)
 {
 	struct xlb_conf a, b;
@@ -1599,6 +1663,7 @@ int main(void)
 		cmocka_unit_test(test_error_rate_values),
 		cmocka_unit_test(test_adaptive_round_trip),
 		cmocka_unit_test(test_flow_settings),
+		cmocka_unit_test(test_maint_start_down),
 		cmocka_unit_test(test_adaptive_equal),
 		cmocka_unit_test(test_adaptive_edits),
 		cmocka_unit_test(test_save),

@@ -24,11 +24,20 @@
 #define M_INT(n, hi)	{ .setting = SET_MAX, .name = (n), .type = CTL_INT, \
 			  .max = (hi) }
 
+/* What a check takes from a request (xlbd's ctl.c, check_args). */
+#define CHECK_MEMBERS							\
+	S(SET_CHECK), S(SET_INTERVAL), S(SET_TIMEOUT), S(SET_RISE),	\
+	S(SET_FALL), S(SET_ERROR_RATE), S(SET_CHECK_PORT), S(SET_PATH),	\
+	S(SET_HOST), S(SET_EXPECT), S(SET_BODY), S(SET_PAYLOAD)
+
 static const struct ctl_member m_vip_add[] = {
-	S_REQ(SET_VIP), S(SET_ALGO), S(SET_ENCAP), S(SET_CHECK),
-	S(SET_INTERVAL), S(SET_TIMEOUT), S(SET_RISE), S(SET_FALL),
-	S(SET_ERROR_RATE), S(SET_CHECK_PORT), S(SET_ALL_DOWN),
-	S(SET_ADAPTIVE), S(SET_FLOW_TABLE), S(SET_UDP_IDLE),
+	S_REQ(SET_VIP), S(SET_ALGO), S(SET_ENCAP), CHECK_MEMBERS,
+	S(SET_ALL_DOWN), S(SET_ADAPTIVE), S(SET_FLOW_TABLE), S(SET_UDP_IDLE),
+	S(SET_START_DOWN),
+};
+static const struct ctl_member m_backend_set[] = {
+	S_REQ(SET_VIP), S_REQ(SET_ADDR), S(SET_WEIGHT), CHECK_MEMBERS,
+	M("check_inherit", CTL_BOOL),
 };
 static const struct ctl_member m_vip[] = { S_REQ(SET_VIP) };
 static const struct ctl_member m_backend[] = { S_REQ(SET_VIP), S_REQ(SET_ADDR) };
@@ -53,6 +62,7 @@ static const struct ctl_member m_node_drain[] = {
 
 static const struct ctl_verb verbs[] = {
 	VERB("vip-add", m_vip_add),
+	VERB("vip-set", m_vip_add),
 	VERB("vip-del", m_vip),
 	VERB0("vip-list"),
 	VERB("backend-add", m_backend_add),
@@ -60,6 +70,9 @@ static const struct ctl_verb verbs[] = {
 	VERB("backend-set-weight", m_set_weight),
 	VERB("backend-drain", m_backend),
 	VERB("backend-undrain", m_backend),
+	VERB("backend-maint", m_backend),
+	VERB("backend-ready", m_backend),
+	VERB("backend-set", m_backend_set),
 	VERB0("list"),
 	VERB0("stats"),
 	VERB("flows", m_flows),

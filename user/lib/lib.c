@@ -1176,6 +1176,51 @@ int xlb_backend_set_weight(struct xlb *x, const struct xlb_vip_key *k,
 	return slot_write(x, v, b);
 }
 
+int xlb_vip_reshape(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
+		    __u8 algo)
+{
+	struct vip_state *v = vip_find(x, k);
+	struct xlb_vip_opts o;
+	struct xlb_vip val;
+	size_t i;
+	int err;
+
+	if (!v)
+		return -ENOENT;
+	if (mode >= XLB_MODE_MAX || algo >= XLB_ALGO_MAX)
+		return -EINVAL;
+	if (v->val.mode == mode && v->val.algo == algo)
+		return 0;
+	xlb_vip_opts_get(&v->val, &o);
+	err = vip_opts_check(&o, algo);
+	if (err)
+		return err;
+	val = v->val;
+	val.mode = mode;
+	val.algo = algo;
+	if (bpf_map_update_elem(map_fd(x, x->skel->maps.XLB_MAP_VIPS), k, &val,
+				BPF_EXIST))
+		return -errno;
+	/* Slots carry the mode (an established flow reads no VIP): each is
+	 * rewritten, generation kept, so its flows stay with it and take
+	 * the new encapsulation from their next packet. */
+	algo = v->val.algo;	/* the old one */
+	v->val = val;
+	for (i = 0; i < v->nbe && !err; i++)
+		err = slot_write(x, v, &v->be[i]);
+	if (err || val.algo == algo)
+		return err;
+	/* A new algorithm: a new ring from the same backends. The old ring
+	 * is no previous ring: its positions meant another hash (or none),
+	 * and the flows it named keep their entries. */
+	ring_prev_drop(x, v);
+	ring_sync_drop(v);
+	free(v->ring_in);
+	v->ring_in = NULL;
+	v->ring_ms = 0;
+	return ring_install(x, v);
+}
+
 int xlb_vip_update(struct xlb *x, const struct xlb_vip_key *k,
 		   const struct xlb_backend_spec *upd, size_t n)
 {

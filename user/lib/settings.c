@@ -54,6 +54,11 @@ static const char *const flow_table_names[] = {
 	[CONF_FLOW_TABLE_OFF] = "off",
 };
 
+static const char *const onoff_names[] = {
+	[CONF_OFF] = "off",
+	[CONF_ON] = "on",
+};
+
 static const char *const xdp_names[] = {
 	[CONF_XDP_AUTO] = "auto",
 	[CONF_XDP_NATIVE] = "native",
@@ -74,6 +79,7 @@ const struct settings_names settings_all_down = NAMES(all_down_names);
 const struct settings_names settings_adaptive = NAMES(adaptive_names);
 const struct settings_names settings_xdp = NAMES(xdp_names);
 const struct settings_names settings_flow_table = NAMES(flow_table_names);
+const struct settings_names settings_onoff = NAMES(onoff_names);
 
 const char *settings_name(const struct settings_names *t, size_t i)
 {
@@ -222,6 +228,11 @@ const char *conf_flow_table_name(__u8 v)
 	return name_or(&settings_flow_table, v);
 }
 
+const char *conf_onoff_name(__u8 v)
+{
+	return name_or(&settings_onoff, v);
+}
+
 /* ---- the table ---- */
 
 /* A check setting: its scope and its field in struct conf_check. */
@@ -255,19 +266,29 @@ const struct setting settings[SET_MAX] = {
 	[SET_UDP_IDLE] = { "udp-idle", "udp_idle", "udp-idle", SETTING_UINT,
 		XLB_IDLE_UDP_MIN_S, XLB_IDLE_UDP_MAX_S, XLB_IDLE_UDP_S,
 		.help = "seconds a UDP (non-TCP) flow keeps its backend idle" },
+	[SET_START_DOWN] = { "start-down", "start_down", "start-down",
+		SETTING_NAME, .def = CONF_OFF, .names = &settings_onoff,
+		.help = "on: a new backend (added, or back from maintenance) "
+			"takes no flows until its checks pass (rise)" },
 	[SET_CHECK_TYPE] = { "type", NULL, NULL, SETTING_NAME,
 		.def = CONF_CHECK_NONE, .names = &settings_check,
 		CHECK(SCOPE_ALL_CHECKS, type) },
-	[SET_PATH] = { "path", NULL, NULL, SETTING_TOKEN,
-		CHECK(SCOPE_HTTP, path) },
-	[SET_HOST] = { "host", NULL, NULL, SETTING_TOKEN,
-		CHECK(SCOPE_HTTP, host) },
-	[SET_EXPECT] = { "expect", NULL, NULL, SETTING_UINT, 100, 599, 200,
-		CHECK(SCOPE_HTTP, expect_status) },
-	[SET_BODY] = { "body", NULL, NULL, SETTING_TEXT,
-		CHECK(SCOPE_HTTP, body) },
-	[SET_PAYLOAD] = { "payload", NULL, NULL, SETTING_TEXT,
-		CHECK(SCOPE_UDP, payload) },
+	[SET_PATH] = { "path", "path", "path", SETTING_TOKEN,
+		CHECK(SCOPE_HTTP, path),
+		.help = "the path HTTP(S) checks ask for" },
+	[SET_HOST] = { "host", "host", "host", SETTING_TOKEN,
+		CHECK(SCOPE_HTTP, host),
+		.help = "the Host of HTTP(S) checks (default: the backend's "
+			"address)" },
+	[SET_EXPECT] = { "expect", "expect", "expect", SETTING_UINT, 100,
+		599, 200, CHECK(SCOPE_HTTP, expect_status),
+		.help = "the HTTP status a check wants" },
+	[SET_BODY] = { "body", "body", "body", SETTING_TEXT,
+		CHECK(SCOPE_HTTP, body),
+		.help = "text the answer's body must contain" },
+	[SET_PAYLOAD] = { "payload", "payload", "payload", SETTING_TEXT,
+		CHECK(SCOPE_UDP, payload),
+		.help = "what a UDP check sends" },
 	[SET_INTERVAL] = { "interval", "interval", "interval", SETTING_MS,
 		100, 3600000, 5000, CHECK(SCOPE_PROBES, interval_ms),
 		.help = "seconds between two checks of a backend" },
@@ -662,6 +683,48 @@ int settings_adaptive_fits(__u8 adaptive, const struct conf_check *c,
 			 conf_adaptive_name(adaptive), t->name);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int settings_start_down_fits(__u8 start_down, const struct conf_check *c,
+			     char *err, size_t len)
+{
+	if (start_down != CONF_ON || c->type != CONF_CHECK_NONE)
+		return 0;
+	snprintf(err, len, "start-down needs a check: without one a new "
+		 "backend would never come up");
+	return -EINVAL;
+}
+
+int settings_check_text(struct conf_check *c, enum setting_id id,
+			const char *as, const char *s, char *err, size_t len)
+{
+	const struct setting *st = &settings[id];
+	size_t n = strlen(s);
+
+	if (st->scope == SCOPE_NOT_CHECK ||
+	    (st->type != SETTING_TEXT && st->type != SETTING_TOKEN)) {
+		snprintf(err, len, "%s is not a text setting of a check", as);
+		return -EINVAL;
+	}
+	if (n >= st->size || n >= CONF_STR_MAX) {
+		snprintf(err, len, "%s is too long (at most %zu bytes)", as,
+			 st->size - 1);
+		return -EINVAL;
+	}
+	/* Empty: back to the default (no Host given, any body), but a
+	 * path is never empty. */
+	if (!settings_text_ok(s, n) ||
+	    (id == SET_PATH && !settings_http_path_ok(s)) ||
+	    (id != SET_PATH && st->type == SETTING_TOKEN && n &&
+	     !settings_http_token_ok(s))) {
+		snprintf(err, len, "bad %s '%s'%s", as, s,
+			 id == SET_PATH ? " (want /...)" :
+			 st->type == SETTING_TOKEN ? " (no blank or control "
+			 "character)" : "");
+		return -EINVAL;
+	}
+	memcpy((char *)c + st->off, s, n + 1);
 	return 0;
 }
 

@@ -60,6 +60,12 @@ enum conf_adaptive {
 	CONF_ADAPTIVE_BOTH,
 };
 
+/* Yes/no settings (start-down). */
+enum conf_onoff {
+	CONF_OFF = 0,
+	CONF_ON,
+};
+
 /* A VIP's flow table (the data plane's XLB_VIP_F_NO_FLOWTABLE). */
 enum conf_flow_table {
 	CONF_FLOW_TABLE_ON = 0,		/* default: flows keep their backend */
@@ -81,6 +87,7 @@ int conf_parse_adaptive(const char *s, __u8 *v);	/* off latency load both */
 const char *conf_all_down_name(__u8 v);
 const char *conf_adaptive_name(__u8 v);
 const char *conf_flow_table_name(__u8 v);	/* on off */
+const char *conf_onoff_name(__u8 v);		/* off on */
 void conf_check_defaults(struct conf_check *c);
 
 /* A name table, indexed by the enum it names: n rows of stride bytes, the
@@ -92,7 +99,7 @@ struct settings_names {
 };
 extern const struct settings_names settings_mode, settings_algo,
 	settings_check, settings_all_down, settings_adaptive, settings_xdp,
-	settings_flow_table;
+	settings_flow_table, settings_onoff;
 /* Name of value i, or NULL. */
 const char *settings_name(const struct settings_names *t, size_t i);
 /* Index of s in t, or -1. */
@@ -137,6 +144,7 @@ enum setting_id {
 	SET_ADAPTIVE,
 	SET_FLOW_TABLE,
 	SET_UDP_IDLE,
+	SET_START_DOWN,
 	SET_CHECK_TYPE,
 	SET_PATH,
 	SET_HOST,
@@ -195,6 +203,11 @@ bool settings_applies(enum setting_id id, enum conf_check_type t);
 /* Store a number or name v of check setting id in c's field. */
 void settings_check_store(struct conf_check *c, enum setting_id id,
 			  unsigned long long v);
+/* A text check setting (path, host, body, payload) from s into c's
+ * field, checked as the file checks it ("" clears all but the path). 0 or -EINVAL, the reason in err
+ * (as: the name it goes by there). */
+int settings_check_text(struct conf_check *c, enum setting_id id,
+			const char *as, const char *s, char *err, size_t len);
 
 /* Decimal digits, no sign, no leading zero; too large reads as the
  * largest value. 0 or -EINVAL. */
@@ -228,6 +241,9 @@ int settings_adaptive_fits(__u8 adaptive, const struct conf_check *c,
 			   char *err, size_t len);
 /* flow-table: off needs an algorithm that gives a 5-tuple one backend on
  * every packet (xlb_algo_deterministic). */
+/* start-down needs checks: without them a backend would never come up. */
+int settings_start_down_fits(__u8 start_down, const struct conf_check *c,
+			     char *err, size_t len);
 int settings_flow_table_fits(__u8 flow_table, __u8 algo, char *err,
 			     size_t len);
 /* timeout within interval: refused if timeout was given, else lowered

@@ -96,6 +96,11 @@ int xlb_vip_add_opts(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
  * entries. */
 int xlb_vip_set_opts(struct xlb *x, const struct xlb_vip_key *k,
 		     const struct xlb_vip_opts *opts);
+/* Change a VIP's encapsulation or algorithm in place: its backends, their
+ * slots and its flows stay (a new algorithm builds a new ring and drops
+ * the previous one). -EINVAL for an algorithm its flow settings refuse. */
+int xlb_vip_reshape(struct xlb *x, const struct xlb_vip_key *k, __u8 mode,
+		    __u8 algo);
 /* A VIP's settings as they act (0 idle shown as the default). */
 void xlb_vip_opts_get(const struct xlb_vip *v, struct xlb_vip_opts *o);
 int xlb_vip_del(struct xlb *x, const struct xlb_vip_key *k);

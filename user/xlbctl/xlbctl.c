@@ -157,6 +157,13 @@ enum opt {
 	O_ADAPTIVE,
 	O_FLOW_TABLE,
 	O_UDP_IDLE,
+	O_START_DOWN,
+	O_CHECK_PATH,
+	O_HOST,
+	O_EXPECT,
+	O_BODY,
+	O_PAYLOAD,
+	O_CHECK_INHERIT,
 	O_WEIGHT,
 	O_MAC,
 	O_INTERVAL,
@@ -179,7 +186,7 @@ enum opt {
 	O_MAX,
 };
 
-#define OPT(o)	(1U << (o))
+#define OPT(o)	(1ULL << (o))
 #define SETTING(id, m, t)	{ .meta = (m), .type = (t), .st = &settings[id] }
 
 static const struct param opts[O_MAX] = {
@@ -196,6 +203,16 @@ static const struct param opts[O_MAX] = {
 	[O_ADAPTIVE] = SETTING(SET_ADAPTIVE, "MODE", P_SETTING),
 	[O_FLOW_TABLE] = SETTING(SET_FLOW_TABLE, "on|off", P_SETTING),
 	[O_UDP_IDLE] = SETTING(SET_UDP_IDLE, "S", P_SETTING),
+	[O_START_DOWN] = SETTING(SET_START_DOWN, "on|off", P_SETTING),
+	[O_CHECK_PATH] = SETTING(SET_PATH, "PATH", P_SETTING),
+	[O_HOST] = SETTING(SET_HOST, "HOST", P_SETTING),
+	[O_EXPECT] = SETTING(SET_EXPECT, "STATUS", P_SETTING),
+	[O_BODY] = SETTING(SET_BODY, "TEXT", P_SETTING),
+	[O_PAYLOAD] = SETTING(SET_PAYLOAD, "TEXT", P_SETTING),
+	[O_CHECK_INHERIT] = { "check-inherit", NULL, "check-inherit", P_FLAG,
+			      0, 0, "check_inherit",
+			      "drop the backend's own check: the VIP's applies "
+			      "again", NULL },
 	[O_WEIGHT] = SETTING(SET_WEIGHT, "N", P_SETTING),
 	[O_MAC] = SETTING(SET_MAC, "MAC", P_MAC),
 	[O_INTERVAL] = { "interval", "S", "interval", P_SECONDS, 0, 86400,
@@ -337,7 +354,7 @@ struct verb {
 	const char *cmd;	/* protocol verb; NULL: done here */
 	int min, max;		/* positional arguments */
 	const struct param *args[MAX_ARGS];
-	unsigned int opts;	/* OPT(o) of the options it takes */
+	unsigned long long opts;	/* OPT(o) of the options it takes */
 	bool pinned;		/* works from the pinned maps */
 	int (*run)(struct cmd *c);
 	render_fn text, json;
@@ -369,16 +386,25 @@ static void text_node(const struct cmd *c, json_object *o);
 
 #define CHECK_OPTS	(OPT(O_CHECK) | OPT(O_CHECK_INTERVAL) | \
 			 OPT(O_TIMEOUT) | OPT(O_RISE) | OPT(O_FALL) | \
-			 OPT(O_CHECK_PORT))
+			 OPT(O_CHECK_PORT) | OPT(O_ERROR_RATE) | OPT(O_CHECK_PATH) | \
+			 OPT(O_HOST) | OPT(O_EXPECT) | OPT(O_BODY) | \
+			 OPT(O_PAYLOAD))
+#define VIP_OPTS	(OPT(O_ALGO) | OPT(O_ENCAP) | CHECK_OPTS | \
+			 OPT(O_ALL_DOWN) | OPT(O_ADAPTIVE) | OPT(O_FLOW_TABLE) | \
+			 OPT(O_UDP_IDLE) | OPT(O_START_DOWN))
 
 static const struct verb verbs[] = {
 	{ .group = "vip", .name = "add", .cmd = "vip-add",
 	  .min = 1, .max = 1, .args = { &p_vip },
-	  .opts = OPT(O_ALGO) | OPT(O_ENCAP) | CHECK_OPTS |
-		  OPT(O_ERROR_RATE) | OPT(O_ALL_DOWN) | OPT(O_ADAPTIVE) |
-		  OPT(O_FLOW_TABLE) | OPT(O_UDP_IDLE),
+	  .opts = VIP_OPTS,
 	  .run = do_write,
 	  .help = "add a VIP, without backends; checks apply to each backend" },
+	{ .group = "vip", .name = "set", .cmd = "vip-set",
+	  .min = 1, .max = 1, .args = { &p_vip },
+	  .opts = VIP_OPTS,
+	  .run = do_write,
+	  .help = "change a VIP's settings in place (ipvsadm -E): what is "
+		  "not given stays; backends and flows are kept" },
 	{ .group = "vip", .name = "del", .cmd = "vip-del",
 	  .min = 1, .max = 1, .args = { &p_vip },
 	  .run = do_write,
@@ -411,6 +437,22 @@ static const struct verb verbs[] = {
 	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
 	  .run = do_write,
 	  .help = "let a drained backend take new flows again" },
+	{ .group = "backend", .name = "set", .cmd = "backend-set",
+	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
+	  .opts = OPT(O_WEIGHT) | CHECK_OPTS | OPT(O_CHECK_INHERIT),
+	  .run = do_write,
+	  .help = "change a backend's weight, or give it its own check "
+		  "(the settings given onto the VIP's, or onto its own)" },
+	{ .group = "backend", .name = "maint", .cmd = "backend-maint",
+	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
+	  .run = do_write,
+	  .help = "maintenance: no new flows (its flows stay), checks "
+		  "paused, shown as maint" },
+	{ .group = "backend", .name = "ready", .cmd = "backend-ready",
+	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
+	  .run = do_write,
+	  .help = "out of maintenance: checks start afresh (with "
+		  "start-down, it takes flows once they pass)" },
 	{ .name = "list", .cmd = "list",
 	  .pinned = true, .run = do_list,
 	  .text = text_list, .json = json_reply,
@@ -646,8 +688,16 @@ static int check_seconds(const struct param *p, const char *s, double *num)
 static int check_setting(const struct param *p, const char *s, double *num)
 {
 	unsigned long long v;
+	struct conf_check ck;
 	char msg[256];
 
+	/* Text of a check (path, host, body, payload): as xlbd takes it. */
+	if (p->st->type == SETTING_TEXT || p->st->type == SETTING_TOKEN) {
+		if (settings_check_text(&ck, p->st - settings, p_what(p), s,
+					msg, sizeof(msg)))
+			return usage_fail("%s", msg);
+		return 0;
+	}
 	if (settings_parse(p->st - settings, p_what(p), s, &v, msg,
 			   sizeof(msg)))
 		return usage_fail("%s", msg);
@@ -920,10 +970,18 @@ static int vip_add_fits(const struct cmd *c, const struct xlb_vip_key *k,
 	conf_check_defaults(&ck);
 	if (c->opt[O_CHECK])
 		conf_parse_check(c->opt[O_CHECK], &ck);
-	for (o = 0; o < O_MAX; o++)
-		if (c->opt[o] && opts[o].st && opts[o].st->scope)
-			settings_check_store(&ck, opts[o].st - settings,
+	for (o = 0; o < O_MAX; o++) {
+		const struct setting *st = opts[o].st;
+
+		if (!c->opt[o] || !st || !st->scope)
+			continue;
+		if (st->type == SETTING_TEXT || st->type == SETTING_TOKEN)
+			settings_check_text(&ck, st - settings, p_name(&opts[o]),
+					    c->opt[o], msg, len);
+		else
+			settings_check_store(&ck, st - settings,
 					     (unsigned long long)c->num[o]);
+	}
 	if (c->opt[O_ADAPTIVE])
 		adaptive = (__u8)c->num[O_ADAPTIVE];
 	if (c->opt[O_FLOW_TABLE])
@@ -931,6 +989,9 @@ static int vip_add_fits(const struct cmd *c, const struct xlb_vip_key *k,
 	if (c->opt[O_ALGO])
 		algo = (__u8)c->num[O_ALGO];
 	return xlb_vip_addr_ok(k, msg, len) ?:
+	       settings_start_down_fits(c->opt[O_START_DOWN] ?
+					(__u8)c->num[O_START_DOWN] : CONF_OFF,
+					&ck, msg, len) ?:
 	       settings_flow_table_fits(ft, algo, msg, len) ?:
 	       settings_timeout_fits(&ck, c->opt[O_TIMEOUT], msg, len) ?:
 	       settings_check_fits(k, &ck, msg, len) ?:
@@ -1608,7 +1669,7 @@ static void backend_row(struct table *t, json_object *b)
 	else
 		cell(r, "effective", true, "%s", "");
 	/* "draining" while its connections last (xlbd counts them). */
-	cell(r, NULL, false, "%s",
+	cell(r, NULL, false, "%s", jbool(b, "maint") ? "maint" :
 	     d && json_object_get_boolean(d) ? jstr(b, "drain", "drained") :
 						"");
 	cell(r, "health", false, "%s", jstr(b, "health", "unknown"));

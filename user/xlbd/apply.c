@@ -146,16 +146,24 @@ static int sync_vip(struct xlbd *d, const struct conf_vip *want, char *err,
 		if (!xlb_vip_at(d->xlb, i, &k, &v) &&
 		    !memcmp(&k, &want->key, sizeof(k)))
 			have = true;
-	if (have && (v.mode != want->mode || v.algo != want->algo)) {
-		rc = xlb_vip_del(d->xlb, &want->key);
-		have = false;
-	}
 	vip_opts(want, &o);
-	if (!have && !rc)
+	if (!have) {
 		rc = xlb_vip_add_opts(d->xlb, &want->key, want->mode,
 				      want->algo, &o);
-	else if (!rc && opts_differ(&v, &o))
-		rc = xlb_vip_set_opts(d->xlb, &want->key, &o);
+	} else if (o.no_flowtable) {
+		/* Edited in place (xlbctl vip set), flows kept. Turning the
+		 * flow table off needs the new (deterministic) algorithm
+		 * first; turning it on goes first. */
+		rc = xlb_vip_reshape(d->xlb, &want->key, want->mode,
+				     want->algo);
+		if (!rc && opts_differ(&v, &o))
+			rc = xlb_vip_set_opts(d->xlb, &want->key, &o);
+	} else {
+		if (opts_differ(&v, &o))
+			rc = xlb_vip_set_opts(d->xlb, &want->key, &o);
+		rc = rc ?: xlb_vip_reshape(d->xlb, &want->key, want->mode,
+					   want->algo);
+	}
 	if (rc) {
 		snprintf(err, len, "VIP %s: %s", name, strerror(-rc));
 		return rc;

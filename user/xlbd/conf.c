@@ -52,6 +52,7 @@ static void vip_defaults(struct conf_vip *v)
 	v->adaptive = (__u8)settings[SET_ADAPTIVE].def;
 	v->flow_table = (__u8)settings[SET_FLOW_TABLE].def;
 	v->udp_idle = (__u32)settings[SET_UDP_IDLE].def;
+	v->start_down = (__u8)settings[SET_START_DOWN].def;
 	conf_check_defaults(&v->check);
 }
 
@@ -180,6 +181,7 @@ static bool backend_equal(const struct conf_backend *a,
 {
 	if (!addr_equal(&a->addr, a->family, &b->addr, b->family) ||
 	    a->weight != b->weight || a->drained != b->drained ||
+	    a->maint != b->maint ||
 	    a->has_mac != b->has_mac || a->has_check != b->has_check)
 		return false;
 	if (a->has_mac && memcmp(a->mac, b->mac, sizeof(a->mac)))
@@ -235,7 +237,7 @@ bool conf_vip_equal(const struct conf_vip *a, const struct conf_vip *b)
 	return key_equal(&a->key, &b->key) && a->mode == b->mode &&
 	       a->algo == b->algo && a->all_down == b->all_down &&
 	       a->adaptive == b->adaptive && a->flow_table == b->flow_table &&
-	       a->udp_idle == b->udp_idle &&
+	       a->udp_idle == b->udp_idle && a->start_down == b->start_down &&
 	       check_equal(&a->check, &b->check) &&
 	       a->nbe == b->nbe && backends_within(a, b) &&
 	       backends_within(b, a);
@@ -304,6 +306,9 @@ static int vip_ok(const struct conf_vip *v)
 	    settings_flow_table_fits(v->flow_table, v->algo, err,
 				     sizeof(err)) ||
 	    v->flow_table >= settings_flow_table.n ||
+	    v->start_down >= settings_onoff.n ||
+	    settings_start_down_fits(v->start_down, &v->check, err,
+				     sizeof(err)) ||
 	    (v->udp_idle && v->udp_idle < settings[SET_UDP_IDLE].min) ||
 	    v->udp_idle > settings[SET_UDP_IDLE].max ||
 	    (v->key.proto != IPPROTO_TCP && v->key.proto != IPPROTO_UDP) ||
@@ -1169,6 +1174,7 @@ static const struct key backend_keys[] = {
 	SKEY(SET_WEIGHT, set_setting, struct be_parse, b.weight),
 	SKEY(SET_MAC, set_be_mac, struct be_parse, b.mac),
 	FKEY("drained", set_bool, struct be_parse, b.drained, 0, 0),
+	FKEY("maint", set_bool, struct be_parse, b.maint, 0, 0),
 	SKEY(SET_CHECK, set_be_check, struct be_parse, b.check),
 };
 
@@ -1284,6 +1290,7 @@ static const struct key vip_keys[] = {
 	SKEY(SET_ADAPTIVE, set_vip_adaptive, struct vip_parse, v.adaptive),
 	SKEY(SET_FLOW_TABLE, set_setting, struct vip_parse, v.flow_table),
 	SKEY(SET_UDP_IDLE, set_setting, struct vip_parse, v.udp_idle),
+	SKEY(SET_START_DOWN, set_setting, struct vip_parse, v.start_down),
 	KEY("backends", set_vip_backends),
 };
 
@@ -1302,6 +1309,9 @@ static int vip_fits(struct parser *p, const struct vip_parse *vp)
 				   sizeof(msg)))
 		return fail(p, vp->adaptive, "%s", msg);
 	if (settings_flow_table_fits(vp->v.flow_table, vp->v.algo, msg,
+				     sizeof(msg)))
+		return fail(p, vp->vip, "%s", msg);
+	if (settings_start_down_fits(vp->v.start_down, &vp->v.check, msg,
 				     sizeof(msg)))
 		return fail(p, vp->vip, "%s", msg);
 	return 0;
@@ -1778,6 +1788,8 @@ static void write_backend(struct writer *w, const struct conf_backend *b)
 		w_mac(w, "mac", b->mac);
 	if (b->drained)
 		w_bool(w, "drained", true);
+	if (b->maint)
+		w_bool(w, "maint", true);
 	if (b->has_check)
 		write_check(w, &b->check);
 	w_map_end(w);
@@ -1803,6 +1815,8 @@ static void write_vip(struct writer *w, const struct conf_vip *v)
 		w_plain(w, "flow-table", conf_flow_table_name(v->flow_table));
 	if (v->udp_idle != settings[SET_UDP_IDLE].def)
 		w_uint(w, "udp-idle", v->udp_idle);
+	if (v->start_down != settings[SET_START_DOWN].def)
+		w_plain(w, "start-down", conf_onoff_name(v->start_down));
 	w_key(w, "backends");
 	w_seq(w);
 	for (i = 0; i < v->nbe; i++)

@@ -34,6 +34,8 @@ struct conf_backend {
 	__u8 mac[6];
 	__u32 weight;			/* 0..65535, default 100 */
 	bool drained;			/* no new flows, existing ones stay */
+	bool maint;			/* maintenance: drained, and its
+					 * checks paused (backend maint) */
 	bool has_check;			/* check overrides the VIP's */
 	struct conf_check check;
 	int line;			/* where it was defined, 0 if not */
@@ -59,6 +61,8 @@ struct conf_vip {
 	__u8 adaptive;			/* enum conf_adaptive */
 	__u8 flow_table;		/* enum conf_flow_table */
 	__u32 udp_idle;			/* seconds, default XLB_IDLE_UDP_S */
+	__u8 start_down;		/* enum conf_onoff: a new backend
+					 * starts down, not unknown */
 	struct conf_backend *be;
 	size_t nbe;
 	int line;

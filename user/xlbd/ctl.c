@@ -134,12 +134,17 @@ static struct conf_backend *find_be(struct req *r, struct conf_vip *v,
 	return b;
 }
 
-/* The check settings a request may carry (ctlproto.c's vip-add row). */
-static int check_args(struct req *r, struct conf_check *c)
+/* The check settings a request may carry (ctlproto.c's CHECK_MEMBERS),
+ * onto c: a new VIP's defaults, or the check being edited. Whether any
+ * was given: *given. */
+static int check_args(struct req *r, struct conf_check *c, bool *given)
 {
-	static const enum setting_id ids[] = {
+	static const enum setting_id nums[] = {
 		SET_INTERVAL, SET_TIMEOUT, SET_RISE, SET_FALL, SET_ERROR_RATE,
-		SET_CHECK_PORT,
+		SET_CHECK_PORT, SET_EXPECT,
+	};
+	static const enum setting_id texts[] = {
+		SET_PATH, SET_HOST, SET_BODY, SET_PAYLOAD,
 	};
 	const char *s = str_arg(r, settings[SET_CHECK].member);
 	bool has, timeout_given = false;
@@ -148,19 +153,58 @@ static int check_args(struct req *r, struct conf_check *c)
 	size_t i;
 	int rc;
 
-	conf_check_defaults(c);
+	*given = s != NULL;
 	if (s && conf_parse_check(s, c))
 		return fail(r, -EINVAL, "bad check '%s' (want %s)", s,
 			    settings_check_list(want, sizeof(want)));
-	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		rc = setting_arg(r, ids[i], &v, &has);
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		rc = setting_arg(r, nums[i], &v, &has);
 		if (rc)
 			return rc;
 		if (has)
-			settings_check_store(c, ids[i], v);
-		timeout_given |= has && ids[i] == SET_TIMEOUT;
+			settings_check_store(c, nums[i], v);
+		timeout_given |= has && nums[i] == SET_TIMEOUT;
+		*given |= has;
+	}
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		s = str_arg(r, settings[texts[i]].member);
+		if (s && settings_check_text(c, texts[i],
+					     settings[texts[i]].member, s,
+					     r->err, sizeof(r->err)))
+			return -EINVAL;
+		*given |= s != NULL;
 	}
 	return settings_timeout_fits(c, timeout_given, r->err, sizeof(r->err));
+}
+
+/* A VIP's settings from a request onto v (a new VIP's defaults, or the
+ * VIP being edited), then whether they fit together. */
+static int vip_settings(struct req *r, struct conf_vip *v)
+{
+	unsigned long long idle;
+	bool has_idle, has_check;
+	int rc;
+
+	rc = name_arg(r, SET_ALGO, &v->algo) ?:
+	     name_arg(r, SET_ENCAP, &v->mode) ?:
+	     name_arg(r, SET_ALL_DOWN, &v->all_down) ?:
+	     name_arg(r, SET_ADAPTIVE, &v->adaptive) ?:
+	     name_arg(r, SET_FLOW_TABLE, &v->flow_table) ?:
+	     name_arg(r, SET_START_DOWN, &v->start_down) ?:
+	     setting_arg(r, SET_UDP_IDLE, &idle, &has_idle) ?:
+	     check_args(r, &v->check, &has_check);
+	if (rc)
+		return rc;
+	if (has_idle)
+		v->udp_idle = (__u32)idle;
+	return settings_check_fits(&v->key, &v->check, r->err,
+				   sizeof(r->err)) ?:
+	       settings_adaptive_fits(v->adaptive, &v->check, r->err,
+				      sizeof(r->err)) ?:
+	       settings_flow_table_fits(v->flow_table, v->algo, r->err,
+					sizeof(r->err)) ?:
+	       settings_start_down_fits(v->start_down, &v->check, r->err,
+					sizeof(r->err));
 }
 
 static int do_vip_add(struct req *r, struct xlb_conf *c)
@@ -172,31 +216,16 @@ static int do_vip_add(struct req *r, struct xlb_conf *c)
 		.adaptive = (__u8)settings[SET_ADAPTIVE].def,
 		.flow_table = (__u8)settings[SET_FLOW_TABLE].def,
 		.udp_idle = (__u32)settings[SET_UDP_IDLE].def,
+		.start_down = (__u8)settings[SET_START_DOWN].def,
 	};
 	char name[XLB_VIP_STRLEN];
-	unsigned long long idle;
-	bool has_idle;
 	int rc;
 
+	conf_check_defaults(&v.check);
 	rc = vip_arg(r, &v.key);
 	if (!rc)
 		rc = xlb_vip_addr_ok(&v.key, r->err, sizeof(r->err));
-	rc = rc ?: name_arg(r, SET_ALGO, &v.algo) ?:
-	     name_arg(r, SET_ENCAP, &v.mode) ?:
-	     name_arg(r, SET_ALL_DOWN, &v.all_down) ?:
-	     name_arg(r, SET_ADAPTIVE, &v.adaptive) ?:
-	     name_arg(r, SET_FLOW_TABLE, &v.flow_table) ?:
-	     setting_arg(r, SET_UDP_IDLE, &idle, &has_idle) ?:
-	     check_args(r, &v.check);
-	if (!rc && has_idle)
-		v.udp_idle = (__u32)idle;
-	if (!rc)
-		rc = settings_check_fits(&v.key, &v.check, r->err,
-					 sizeof(r->err)) ?:
-		     settings_adaptive_fits(v.adaptive, &v.check, r->err,
-					    sizeof(r->err)) ?:
-		     settings_flow_table_fits(v.flow_table, v.algo, r->err,
-					      sizeof(r->err));
+	rc = rc ?: vip_settings(r, &v);
 	if (rc)
 		return rc;
 	rc = conf_vip_add(c, &v);
@@ -204,6 +233,37 @@ static int do_vip_add(struct req *r, struct xlb_conf *c)
 		return fail(r, rc, "VIP %s exists",
 			    xlb_format_vip(&v.key, name, sizeof(name)));
 	return rc;
+}
+
+/* Any setting of a VIP in place (ipvsadm -E): what is not given stays;
+ * apply.c rebuilds only what changed, backends and flows kept. */
+static int do_vip_set(struct req *r, struct xlb_conf *c)
+{
+	char name[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	struct xlb_vip_key k;
+	struct conf_vip *v;
+	size_t i;
+	int rc = vip_arg(r, &k);
+
+	if (rc)
+		return rc;
+	v = find_vip(r, c, &k);
+	if (!v)
+		return -ENOENT;
+	if (json_object_object_length(r->in) <= 2)	/* cmd, vip */
+		return fail(r, -EINVAL, "nothing to set");
+	rc = vip_settings(r, v);
+	if (rc)
+		return rc;
+	xlb_format_vip(&k, name, sizeof(name));
+	for (i = 0; i < v->nbe; i++)
+		if (v->mode == XLB_MODE_L2 && v->be[i].family != k.family)
+			return fail(r, -EINVAL, "l2 cannot change the address "
+				    "family (%s behind %s)",
+				    xlb_format_addr(&v->be[i].addr,
+						    v->be[i].family, addr,
+						    sizeof(addr)), name);
+	return 0;
 }
 
 static int do_vip_del(struct req *r, struct xlb_conf *c)
@@ -241,10 +301,49 @@ static int backend_add(struct req *r, struct conf_vip *v,
 	if (v->mode == XLB_MODE_L2 && nb->family != v->key.family)
 		return fail(r, -EINVAL, "l2 cannot change the address "
 			    "family (%s behind %s)", addr, name);
+	nb->health = state_initial_health(v, nb);
 	rc = conf_backend_add(v, nb);
 	if (rc == -EEXIST)
 		return fail(r, rc, "backend %s already in VIP %s", addr, name);
 	return rc;
+}
+
+/* A backend's weight and its own check, which overrides the VIP's: the
+ * settings given go onto its check (or a copy of the VIP's); check_inherit
+ * drops it, back to the VIP's. */
+static int backend_set(struct req *r, struct conf_vip *v,
+		       struct conf_backend *b)
+{
+	struct conf_check ck = b->has_check ? b->check : v->check;
+	unsigned long long w;
+	bool has_w, has_check, inherit = false;
+	json_object *o;
+	int rc;
+
+	if (json_object_object_get_ex(r->in, "check_inherit", &o))
+		inherit = json_object_get_boolean(o);
+	rc = setting_arg(r, SET_WEIGHT, &w, &has_w) ?:
+	     check_args(r, &ck, &has_check);
+	if (rc)
+		return rc;
+	if (inherit && has_check)
+		return fail(r, -EINVAL, "check-inherit drops the backend's "
+			    "check: give no check setting with it");
+	if (!has_w && !has_check && !inherit)
+		return fail(r, -EINVAL, "nothing to set (weight, a check "
+			    "setting or check-inherit)");
+	if (has_check) {
+		rc = settings_check_fits(&v->key, &ck, r->err, sizeof(r->err));
+		if (rc)
+			return rc;
+		b->check = ck;
+		b->has_check = true;
+	}
+	if (inherit)
+		b->has_check = false;
+	if (has_w)
+		b->weight = (__u32)w;
+	return 0;
 }
 
 static int do_backend(struct req *r, struct xlb_conf *c, const char *verb)
@@ -273,6 +372,19 @@ static int do_backend(struct req *r, struct xlb_conf *c, const char *verb)
 		b->drained = !strcmp(verb, "backend-drain");
 		return 0;
 	}
+	if (!strcmp(verb, "backend-maint")) {
+		b->maint = true;
+		return 0;
+	}
+	if (!strcmp(verb, "backend-ready")) {
+		/* Its checks start afresh: back as a new one would be. */
+		if (b->maint)
+			b->health = state_initial_health(v, b);
+		b->maint = false;
+		return 0;
+	}
+	if (!strcmp(verb, "backend-set"))
+		return backend_set(r, v, b);
 	rc = setting_arg(r, SET_WEIGHT, &w, &has);
 	if (!rc && !has)
 		return fail(r, -EINVAL, "missing weight");
@@ -341,6 +453,8 @@ static int write_verb(struct xlbd *d, struct req *r, const char *cmd)
 		return fail(r, rc, "out of memory");
 	if (!strcmp(cmd, "vip-add"))
 		rc = do_vip_add(r, &want);
+	else if (!strcmp(cmd, "vip-set"))
+		rc = do_vip_set(r, &want);
 	else if (!strcmp(cmd, "vip-del"))
 		rc = do_vip_del(r, &want);
 	else
@@ -408,8 +522,9 @@ static int do_config(struct xlbd *d, struct req *r)
 }
 
 static const char *const write_verbs[] = {
-	"vip-add", "vip-del", "backend-add", "backend-del",
-	"backend-set-weight", "backend-drain", "backend-undrain", NULL
+	"vip-add", "vip-set", "vip-del", "backend-add", "backend-del",
+	"backend-set-weight", "backend-set", "backend-drain",
+	"backend-undrain", "backend-maint", "backend-ready", NULL
 };
 
 static int dispatch(struct xlbd *d, struct req *r)

@@ -363,7 +363,9 @@ static void sync_targets(struct health *h)
 			const struct conf_check *ck = check_of(v, &v->be[j]);
 			struct target *old, *t = &nt[k];
 
-			if (ck->type == CONF_CHECK_NONE)
+			/* In maintenance: checks paused (backend ready
+			 * starts them afresh). */
+			if (ck->type == CONF_CHECK_NONE || v->be[j].maint)
 				continue;
 			old = find(h, &v->key, &v->be[j].addr, v->be[j].family);
 			/* A target with a verdict for a backend the model has

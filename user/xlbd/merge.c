@@ -106,11 +106,14 @@ static const struct field vip_fields[] = {
 	{ F(struct conf_vip, "flow-table", K_NAME, flow_table),
 	  .name = conf_flow_table_name },
 	{ F(struct conf_vip, "udp-idle", K_UINT, udp_idle) },
+	{ F(struct conf_vip, "start-down", K_NAME, start_down),
+	  .name = conf_onoff_name },
 };
 
 static const struct field be_fields[] = {
 	{ F(struct conf_backend, "weight", K_UINT, weight) },
 	{ F(struct conf_backend, "drained", K_BOOL, drained) },
+	{ F(struct conf_backend, "maint", K_BOOL, maint) },
 	{ FH(struct conf_backend, "mac", K_MAC, mac, has_mac, "(none)") },
 	{ FH(struct conf_backend, "check", K_CHECK, check, has_check,
 	     "(the VIP's)") },
@@ -569,6 +572,7 @@ static int add_vip(struct merger *m, const char *who, struct xlb_conf *out,
 		bare.adaptive = file->adaptive;
 		bare.flow_table = file->flow_table;
 		bare.udp_idle = file->udp_idle;
+		bare.start_down = file->start_down;
 		say(m, &m->rep->conflicts, "%s: settings taken whole from the "
 		    "file: merged with the runtime's they do not fit", who);
 		rc = conf_vip_add(out, &bare);

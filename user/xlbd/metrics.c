@@ -39,6 +39,23 @@ static json_object *check_json(const struct conf_check *c)
 			       json_object_new_double(c->timeout_ms / 1000.0));
 	json_object_object_add(o, "rise", json_object_new_int(c->rise));
 	json_object_object_add(o, "fall", json_object_new_int(c->fall));
+	json_object_object_add(o, "error_rate",
+			       json_object_new_double(c->error_pct / 100.0));
+	/* The rest where set: what a check edited in place shows. */
+	if (c->port)
+		json_object_object_add(o, "port", json_object_new_int(c->port));
+	if (settings_applies(SET_HOST, c->type) && c->host[0])
+		json_object_object_add(o, "host",
+				       json_object_new_string(c->host));
+	if (settings_applies(SET_EXPECT, c->type))
+		json_object_object_add(o, "expect",
+				       json_object_new_int(c->expect_status));
+	if (settings_applies(SET_BODY, c->type) && c->body[0])
+		json_object_object_add(o, "body",
+				       json_object_new_string(c->body));
+	if (settings_applies(SET_PAYLOAD, c->type) && c->payload[0])
+		json_object_object_add(o, "payload",
+				       json_object_new_string(c->payload));
 	return o;
 }
 
@@ -79,10 +96,15 @@ static void add_health(struct xlbd *d, const struct conf_vip *cv,
 		json_object_object_add(b, "agreed", json_object_new_string(
 			cb->agreed_drained ? "drained" :
 			state_health_name(cb->agreed)));
+	if (cb->maint) {	/* checks paused: no checker's view */
+		json_object_object_add(b, "health",
+				       json_object_new_string("maint"));
+		return;
+	}
 	if (!health_get(d, &cv->key, &cb->addr, cb->family, &h))
 		return;
 	json_object_object_add(b, "health", json_object_new_string(
-		state_health_name(cb->health)));
+		state_backend_health(cb)));
 	json_object_object_add(b, "latency_ms",
 			       json_object_new_double(h.latency_ms));
 	json_object_object_add(b, "last_check", json_object_new_string(h.last));
@@ -197,6 +219,12 @@ json_object *xlbd_vips_json(struct xlbd *d)
 					       json_object_new_int(cb->weight));
 			json_object_object_add(b, "drained",
 					       json_object_new_boolean(cb->drained));
+			if (cb->maint)
+				json_object_object_add(b, "maint",
+					json_object_new_boolean(true));
+			if (cb->has_check)	/* its own, not the VIP's */
+				json_object_object_add(b, "check",
+						       check_json(&cb->check));
 			add_health(d, cv, cb, b);
 		}
 		if (cv->all_down != CONF_ALL_DOWN_OPEN)
@@ -207,6 +235,10 @@ json_object *xlbd_vips_json(struct xlbd *d)
 			json_object_object_add(v, "adaptive",
 				json_object_new_string(
 					conf_adaptive_name(cv->adaptive)));
+		if (cv->start_down != CONF_OFF)
+			json_object_object_add(v, "start_down",
+				json_object_new_string(
+					conf_onoff_name(cv->start_down)));
 	}
 	free(idx);
 	json_object_array_sort(vips, json_vip_cmp);
@@ -311,7 +343,9 @@ static void traffic_metrics(FILE *f, json_object *vips)
 
 /* The health states, each its own series, 1 for the current one: a flip
  * changes values, not label sets. */
-static const char *const health_states[] = { "up", "down", "unknown" };
+static const char *const health_states[] = {
+	"up", "down", "unknown", "maint"
+};
 
 static void backend_health(FILE *f, json_object *vips)
 {
@@ -336,7 +370,7 @@ static void backend_health(FILE *f, json_object *vips)
 	}
 	family(f, "xlb_backend_health", "gauge",
 	       "1 for the backend's health state as checked (up, down, "
-	       "unknown), 0 for the others.");
+	       "unknown) or maint (checks paused), 0 for the others.");
 	for (i = 0; i < json_object_array_length(vips); i++) {
 		json_object *v = json_object_array_get_idx(vips, i), *bes;
 
@@ -347,7 +381,8 @@ static void backend_health(FILE *f, json_object *vips)
 
 			if (!*jstr(b, "health"))
 				continue;	/* not checked */
-			for (s = 0; s < 3; s++)
+			for (s = 0; s < sizeof(health_states) /
+					sizeof(health_states[0]); s++)
 				fprintf(f, "xlb_backend_health{vip=\"%s\","
 					"backend=\"%s\",state=\"%s\"} %d\n",
 					jstr(v, "vip"), jstr(b, "addr"),

@@ -129,9 +129,7 @@ static int merge_onto(const char *src, const struct xlb_conf *file,
 	}
 	log_report(src, &rep);
 	merge_report_free(&rep);
-	if (running)
-		rc = state_carry(out, running);
-	return rc;
+	return state_carry(out, running);
 }
 
 int xlbd_load_start(struct xlbd *d, const char *conf_path,

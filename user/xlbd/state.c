@@ -28,6 +28,18 @@ static bool checked(const struct conf_vip *v, const struct conf_backend *b)
 	       CONF_CHECK_NONE;
 }
 
+__u8 state_initial_health(const struct conf_vip *v,
+			  const struct conf_backend *b)
+{
+	return v->start_down == CONF_ON && checked(v, b) ? HEALTH_DOWN :
+							   HEALTH_UNKNOWN;
+}
+
+const char *state_backend_health(const struct conf_backend *b)
+{
+	return b->maint ? "maint" : state_health_name(b->health);
+}
+
 /* The health the table follows: agreed with the peers, or our own. */
 static __u8 table_health(const struct conf_backend *b)
 {
@@ -50,7 +62,9 @@ bool state_all_down_open(const struct conf_vip *v)
 void state_backend_spec(const struct conf_vip *v, const struct conf_backend *b,
 			bool all_down_open, struct xlb_backend_spec *s)
 {
-	bool drained = b->drained || (b->agreed && b->agreed_drained);
+	/* Maintenance drains (flows stay), as the group agrees it. */
+	bool drained = b->drained || b->maint ||
+		       (b->agreed && b->agreed_drained);
 	double w = drained ? 0 : b->weight;
 	double f = b->agreed ? b->agreed_pct / 100.0 :
 		   b->factor > 0 ? b->factor : 1;
@@ -139,10 +153,14 @@ long state_local_view(const struct xlb_conf *c, struct agree_entry **out)
 
 		for (j = 0; j < v->nbe; j++) {
 			const struct conf_backend *b = &v->be[j];
-			bool down = checked(v, b) && b->health == HEALTH_DOWN;
+			/* In maintenance its checks are paused: drained for
+			 * the group, its verdict not news. */
+			bool down = checked(v, b) && b->health == HEALTH_DOWN &&
+				    !b->maint;
+			bool drained = b->drained || b->maint;
 			__u8 pct = view_pct(v, b);
 
-			if (!down && !b->drained && pct == 100)
+			if (!down && !drained && pct == 100)
 				continue;
 			if (n == cap) {
 				cap = cap ? cap * 2 : 16;
@@ -158,7 +176,7 @@ long state_local_view(const struct xlb_conf *c, struct agree_entry **out)
 			e[n].addr = b->addr;
 			e[n].family = b->family;
 			e[n].down = down;
-			e[n].drained = b->drained;
+			e[n].drained = drained;
 			e[n].factor_pct = pct;
 			n++;
 		}
@@ -254,16 +272,24 @@ int state_carry(struct xlb_conf *want, const struct xlb_conf *cur)
 
 	for (i = 0; i < want->nvips; i++) {
 		struct conf_vip *w = &want->vips[i];
-		const struct conf_vip *c = conf_vip_find(cur, &w->key);
+		const struct conf_vip *c = cur ? conf_vip_find(cur, &w->key) :
+						 NULL;
 		struct conf_backend *s, *hit;
 
-		if (!c)
+		if (!c) {	/* a new VIP: its backends are new */
+			for (j = 0; j < w->nbe; j++)
+				w->be[j].health = state_initial_health(
+					w, &w->be[j]);
 			continue;
+		}
 		s = sorted_copy(c);
 		if (!s)
 			return -ENOMEM;
 		for (j = 0; j < w->nbe; j++) {
 			hit = bsearch(&w->be[j], s, c->nbe, sizeof(*s), cmp_be);
+			if (!hit)	/* new: as a backend added */
+				w->be[j].health = state_initial_health(w,
+								       &w->be[j]);
 			if (hit) {
 				w->be[j].health = hit->health;
 				w->be[j].factor = hit->factor;
@@ -358,8 +384,14 @@ int state_verdicts_load(struct xlb_conf *c, const char *path, char *err,
 	size_t n = 0;
 	__u8 old;
 	FILE *f;
+	size_t i, j;
 	int rc = 0;
 
+	/* What a backend without a saved verdict starts with. */
+	for (i = 0; i < c->nvips; i++)
+		for (j = 0; j < c->vips[i].nbe; j++)
+			c->vips[i].be[j].health = state_initial_health(
+				&c->vips[i], &c->vips[i].be[j]);
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;

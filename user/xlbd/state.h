@@ -44,6 +44,14 @@ struct verdict {
 
 /* The words xlbctl and metrics show for a health state. */
 const char *state_health_name(__u8 health);
+/* ... and for a backend: "maint" while in maintenance, else its state. */
+const char *state_backend_health(const struct conf_backend *b);
+
+/* The health a backend starts with (added, or back from maintenance):
+ * down under a VIP with start-down on and checks (it must pass rise of
+ * them first), else unknown (counts as up). */
+__u8 state_initial_health(const struct conf_vip *v,
+			  const struct conf_backend *b);
 
 /* Every checked backend of v is down and v fails open (all-down: open):
  * then down backends stay in the ring. */
@@ -78,13 +86,15 @@ int state_set_agreed(struct xlb_conf *c, const struct agree *a,
 		     struct xlb_vip_key *moved, size_t *nmoved);
 
 /* Copy the runtime facts (verdict, factor) of backends that want shares
- * with cur, the running model: a configuration read from a file knows
- * none, and a reload must not bring a dead backend back. 0 or -ENOMEM. */
+ * with cur, the running model (NULL: none): a configuration read from a
+ * file knows none, and a reload must not bring a dead backend back. The
+ * others start as state_initial_health says. 0 or -ENOMEM. */
 int state_carry(struct xlb_conf *want, const struct xlb_conf *cur);
 
 /* Verdict file: one line per backend that has one, "VIP ADDR STATE
  * FACTOR". Written atomically; read at start into a model whose
- * configuration came from the state file. Lines naming backends the model
+ * configuration came from the state file (the others start as
+ * state_initial_health says). Lines naming backends the model
  * lacks are skipped; a malformed line is an error (-EINVAL, line in err). */
 int state_verdicts_write(const struct xlb_conf *c, FILE *f);
 int state_verdicts_save(const struct xlb_conf *c, const char *path);
