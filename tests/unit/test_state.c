@@ -164,6 +164,47 @@ static void test_set_verdict(void **s)
 	conf_free(&c);
 }
 
+/* A backend's lives: a verdict on an earlier one (deleted and added
+ * again, or back from maint, while the check ran) is refused; one on
+ * this life, or on any (born 0, the verdict file), taken. start-down: a
+ * new life begins down under a checked VIP, unknown without checks. */
+static void test_lives(void **s)
+{
+	const char *vip = "198.18.1.1:80/tcp";
+	struct conf_backend *b;
+	struct verdict ev;
+	struct xlb_conf c;
+	__u32 first;
+	__u8 old;
+
+	(void)s;
+	load(&c, yaml);
+	b = &vip0(&c)->be[0];
+	state_backend_new(vip0(&c), b);
+	first = b->born;
+	assert_int_not_equal(first, 0);
+	ev = verdict(vip, "198.18.0.11", HEALTH_UP, 1);
+	ev.born = first;
+	assert_int_equal(state_set_verdict(&c, &ev, &old), 0);
+	assert_int_equal(b->health, HEALTH_UP);
+	state_backend_new(vip0(&c), b);		/* deleted and added again */
+	assert_int_not_equal(b->born, first);
+	assert_int_equal(b->health, HEALTH_UNKNOWN);
+	ev.state = HEALTH_DOWN;
+	assert_int_equal(state_set_verdict(&c, &ev, &old), -ENOENT);
+	assert_int_equal(b->health, HEALTH_UNKNOWN);
+	ev.born = 0;
+	assert_int_equal(state_set_verdict(&c, &ev, &old), 1);
+	assert_int_equal(b->health, HEALTH_DOWN);
+	vip0(&c)->start_down = CONF_ON;
+	state_backend_new(vip0(&c), b);
+	assert_int_equal(b->health, HEALTH_DOWN);
+	b = &vip0(&c)->be[2];			/* check: none */
+	state_backend_new(vip0(&c), b);
+	assert_int_equal(b->health, HEALTH_UNKNOWN);
+	conf_free(&c);
+}
+
 static void test_set_verdict_all_down(void **s)
 {
 	const char *vip = "198.18.1.1:80/tcp";
@@ -374,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_adaptive),
 		cmocka_unit_test(test_all_down),
 		cmocka_unit_test(test_set_verdict),
+		cmocka_unit_test(test_lives),
 		cmocka_unit_test(test_set_verdict_all_down),
 		cmocka_unit_test(test_set_verdict_factor),
 		cmocka_unit_test(test_local_view),

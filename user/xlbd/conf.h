@@ -43,6 +43,10 @@ struct conf_backend {
 	 * the health verdict and the adaptive weight factor in use. Copied
 	 * with the backend; never written to xlb.conf, never compared. */
 	__u8 health;			/* enum health_state */
+	__u32 born;			/* which life of the backend: set
+					 * anew when it is added (or back
+					 * from maint), so the checker can
+					 * tell a new one under an old name */
 	float factor;			/* 0.1..1; 0 reads as 1 */
 	/* With peers (agree.h): what the group agreed, which rules over the
 	 * local verdict and factor above. agreed 0: no agreement (a node

@@ -301,7 +301,7 @@ static int backend_add(struct req *r, struct conf_vip *v,
 	if (v->mode == XLB_MODE_L2 && nb->family != v->key.family)
 		return fail(r, -EINVAL, "l2 cannot change the address "
 			    "family (%s behind %s)", addr, name);
-	nb->health = state_initial_health(v, nb);
+	state_backend_new(v, nb);
 	rc = conf_backend_add(v, nb);
 	if (rc == -EEXIST)
 		return fail(r, rc, "backend %s already in VIP %s", addr, name);
@@ -379,7 +379,7 @@ static int do_backend(struct req *r, struct xlb_conf *c, const char *verb)
 	if (!strcmp(verb, "backend-ready")) {
 		/* Its checks start afresh: back as a new one would be. */
 		if (b->maint)
-			b->health = state_initial_health(v, b);
+			state_backend_new(v, b);
 		b->maint = false;
 		return 0;
 	}

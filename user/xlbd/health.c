@@ -77,6 +77,7 @@ struct target {
 	bool busy;
 	/* result state */
 	enum health_state state;
+	__u32 born;			/* the backend's life (conf.h) */
 	unsigned int ok_run, fail_run;
 	struct health_counts cnt;	/* for the metrics; kept while the
 					 * backend is, across check changes */
@@ -278,6 +279,7 @@ static void target_init(struct target *t, const struct conf_vip *v,
 	memset(t, 0, sizeof(*t));
 	/* The model's verdict: down stays down until `rise` good checks. */
 	t->state = b->health;
+	t->born = b->born;
 	t->vip = v->key;
 	t->addr = b->addr;
 	t->family = b->family;
@@ -368,13 +370,12 @@ static void sync_targets(struct health *h)
 			if (ck->type == CONF_CHECK_NONE || v->be[j].maint)
 				continue;
 			old = find(h, &v->key, &v->be[j].addr, v->be[j].family);
-			/* A target with a verdict for a backend the model has
-			 * none for is a new backend under an old name (deleted
-			 * and added again between two looks of this thread):
-			 * taken over, it would never post the new one's first
-			 * verdict, since it thinks it did. */
-			if (old && old->state != HEALTH_UNKNOWN &&
-			    v->be[j].health == HEALTH_UNKNOWN)
+			/* A target of an earlier life of the backend (deleted
+			 * and added again between two looks of this thread,
+			 * back from maint): taken over, it would never post
+			 * the new one's first verdict, since it thinks it
+			 * did. */
+			if (old && old->born != v->be[j].born)
 				old = NULL;
 			if (old && !memcmp(&old->check, ck, sizeof(*ck))) {
 				target_take(t, old);
@@ -650,6 +651,7 @@ static void post(struct health *h, const struct target *t)
 	v->addr = t->addr;
 	v->family = t->family;
 	v->state = t->state;
+	v->born = t->born;
 	v->factor = (float)t->applied_factor;
 	snprintf(v->why, sizeof(v->why), "%s", t->last);
 }

@@ -35,6 +35,15 @@ __u8 state_initial_health(const struct conf_vip *v,
 							   HEALTH_UNKNOWN;
 }
 
+void state_backend_new(const struct conf_vip *v, struct conf_backend *b)
+{
+	static __u32 lives;	/* the main loop's alone: one writer */
+
+	b->health = state_initial_health(v, b);
+	b->factor = 0;
+	b->born = ++lives ?: ++lives;	/* 0 is "any" (verdict.born) */
+}
+
 const char *state_backend_health(const struct conf_backend *b)
 {
 	return b->maint ? "maint" : state_health_name(b->health);
@@ -121,7 +130,9 @@ int state_set_verdict(struct xlb_conf *c, const struct verdict *ev,
 
 	v = conf_vip_find(c, &ev->vip);
 	b = v ? conf_backend_find(v, &ev->addr, ev->family) : NULL;
-	if (!b)
+	/* A verdict on an earlier life of the backend (deleted and added
+	 * again, or put in maintenance, since its check ran) is not its. */
+	if (!b || (ev->born && ev->born != b->born))
 		return -ENOENT;
 	*old = b->health;
 	open = state_all_down_open(v);
@@ -278,8 +289,7 @@ int state_carry(struct xlb_conf *want, const struct xlb_conf *cur)
 
 		if (!c) {	/* a new VIP: its backends are new */
 			for (j = 0; j < w->nbe; j++)
-				w->be[j].health = state_initial_health(
-					w, &w->be[j]);
+				state_backend_new(w, &w->be[j]);
 			continue;
 		}
 		s = sorted_copy(c);
@@ -288,9 +298,9 @@ int state_carry(struct xlb_conf *want, const struct xlb_conf *cur)
 		for (j = 0; j < w->nbe; j++) {
 			hit = bsearch(&w->be[j], s, c->nbe, sizeof(*s), cmp_be);
 			if (!hit)	/* new: as a backend added */
-				w->be[j].health = state_initial_health(w,
-								       &w->be[j]);
+				state_backend_new(w, &w->be[j]);
 			if (hit) {
+				w->be[j].born = hit->born;
 				w->be[j].health = hit->health;
 				w->be[j].factor = hit->factor;
 				w->be[j].agreed = hit->agreed;
@@ -390,8 +400,7 @@ int state_verdicts_load(struct xlb_conf *c, const char *path, char *err,
 	/* What a backend without a saved verdict starts with. */
 	for (i = 0; i < c->nvips; i++)
 		for (j = 0; j < c->vips[i].nbe; j++)
-			c->vips[i].be[j].health = state_initial_health(
-				&c->vips[i], &c->vips[i].be[j]);
+			state_backend_new(&c->vips[i], &c->vips[i].be[j]);
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;

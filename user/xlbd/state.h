@@ -39,6 +39,8 @@ struct verdict {
 	__u8 family;
 	__u8 state;			/* enum health_state */
 	float factor;			/* adaptive factor, 1 when off */
+	__u32 born;			/* the backend's life it judged
+					 * (conf_backend.born); 0: any */
 	char why[64];			/* "ok" or "fail: reason" */
 };
 
@@ -52,6 +54,8 @@ const char *state_backend_health(const struct conf_backend *b);
  * them first), else unknown (counts as up). */
 __u8 state_initial_health(const struct conf_vip *v,
 			  const struct conf_backend *b);
+/* b begins a new life: its initial health, no factor, a new born. */
+void state_backend_new(const struct conf_vip *v, struct conf_backend *b);
 
 /* Every checked backend of v is down and v fails open (all-down: open):
  * then down backends stay in the ring. */
