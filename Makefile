@@ -53,7 +53,7 @@ LIB      := $(BUILD)/libxlb.a
 XLBD_SRCS := $(filter-out user/xlbd/main.c,$(wildcard user/xlbd/*.c))
 XLBD_OBJS := $(patsubst user/xlbd/%.c,$(BUILD)/obj/xlbd/%.o,$(XLBD_SRCS))
 XLBD_LIB  := $(BUILD)/libxlbd.a
-XLBD_LIBS := -lmicrohttpd -lcurl -lpthread -lm -lcrypto
+XLBD_LIBS := -lmicrohttpd -lcurl -lpthread -lm -lcrypto -lsystemd
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRCS))

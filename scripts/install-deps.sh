@@ -13,6 +13,7 @@ PKGS=(
 	libxdp-dev			# decap attach (single-program fallback)
 	libyaml-dev libjson-c-dev	# xlb.conf parsing, control protocol, -j
 	libmicrohttpd-dev		# Prometheus metrics endpoint
+	libsystemd-dev			# sd_notify: readiness under Type=notify
 	libcmocka-dev			# unit tests
 	iproute2 ethtool procps		# namespaces, veth, GRO, sysctl and pgrep for the lab
 	python3-scapy			# packet fixtures (Debian's python3)

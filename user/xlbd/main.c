@@ -253,6 +253,13 @@ static int start_dataplane(struct xlbd *d)
 		return rc;
 	}
 	rc = xlb_open(&d->xlb, &o);
+	if (rc == -EPERM || rc == -EACCES) {
+		/* A unit or container that took one away (xlbd(8)). */
+		xlbd_log(LOG_ERR_, "cannot load the balancer: %s (xlbd needs "
+			 "CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)",
+			 strerror(-rc));
+		return rc;
+	}
 	if (rc) {
 		xlbd_log(LOG_ERR_, "cannot load the balancer (pinned maps in "
 			 "%s from another flow-entries/ring-size? xlbd "
@@ -395,13 +402,17 @@ static int run(struct xlbd *d)
 	active_start(d);
 	if (!rc && health_fd(d) >= 0)
 		rc = loop_add(d->loop, health_fd(d), EPOLLIN, on_verdicts, d);
-	if (!rc)
+	if (!rc) {
 		xlbd_log(LOG_INFO_, "ready: control socket %s",
 			 d->conf.node.ctl_sock);
+		xlbd_notify_ready(d, NULL);
+	}
 	while (!rc && !d->stop)
 		rc = loop_once(d->loop, -1);
 	if (rc)
 		xlbd_log(LOG_ERR_, "event loop: %s", strerror(-rc));
+	xlbd_notify_stopping(d->shutdown ? "shutting down: detaching" :
+			     "stopping; the data plane keeps forwarding");
 	if (health_fd(d) >= 0)
 		loop_del(d->loop, health_fd(d));
 	loop_timer_cancel(d->loop, &d->save_timer);

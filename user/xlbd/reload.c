@@ -204,15 +204,11 @@ out:
 	return rc;
 }
 
-int xlbd_reload(struct xlbd *d, bool force, char *err, size_t len)
+static int reload_file(struct xlbd *d, bool force, char *err, size_t len)
 {
 	struct xlb_conf file, want, old;
 	int rc;
 
-	if (!d->conf_path) {
-		snprintf(err, len, "no configuration file (-c)");
-		return -ENOENT;	/* nothing to load: not a failed load */
-	}
 	conf_init(&file);
 	conf_init(&want);
 	rc = conf_load(d->conf_path, &file, err, len);
@@ -266,5 +262,21 @@ out:
 	d->reload_ok = !rc;
 	conf_free(&want);
 	conf_free(&file);
+	return rc;
+}
+
+/* The service manager sees the reload begin and end, taken or refused:
+ * either way the node runs (the old configuration when refused). */
+int xlbd_reload(struct xlbd *d, bool force, char *err, size_t len)
+{
+	int rc;
+
+	if (!d->conf_path) {
+		snprintf(err, len, "no configuration file (-c)");
+		return -ENOENT;	/* nothing to load: not a failed load */
+	}
+	xlbd_notify_reloading();
+	rc = reload_file(d, force, err, len);
+	xlbd_notify_ready(d, rc ? err : NULL);
 	return rc;
 }

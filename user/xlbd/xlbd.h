@@ -110,6 +110,13 @@ void xlbd_log_level(enum log_level lvl);
 void xlbd_log(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* notify.c: the service manager's readiness protocol (sd_notify(3));
+ * nothing without NOTIFY_SOCKET. Ready: after start or a reload (refused:
+ * the reason, NULL when it took); stopping: why, for systemctl status. */
+void xlbd_notify_ready(const struct xlbd *d, const char *refused);
+void xlbd_notify_reloading(void);
+void xlbd_notify_stopping(const char *why);
+
 /* The maps may hold tried (partly): make them hold d->conf again. */
 void xlbd_revert(struct xlbd *d, struct xlb_conf *tried);
 
