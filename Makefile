@@ -19,6 +19,8 @@ BUILD    ?= $(BUILD_DEFAULT)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror $(SAN_FLAGS)
+# CPPFLAGS and LDFLAGS: what a packager adds (dpkg-buildflags: fortify, relro).
+CFLAGS   += $(CPPFLAGS)
 # Each part sees only the headers it may use, so a forbidden arrow is a
 # compile error: lib uses neither daemon nor CLI, the CLI not the daemon.
 LIB_INC  := -Iinclude -Iuser/lib -I$(BUILD)
@@ -74,7 +76,8 @@ FUZZ_OBJS  := $(patsubst user/lib/%.c,$(BUILD)/fuzz/obj/lib/%.o,$(LIB_SRCS)) \
 FUZZ_LIB   := $(BUILD)/fuzz/libxlb-fuzz.a
 FUZZ_TIME  ?= 600
 
-.PHONY: all test bench demo clean help deps san fuzz-build fuzz difffuzz experiment
+.PHONY: all test bench demo clean help deps san fuzz-build fuzz difffuzz experiment \
+	progs install uninstall deb
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOLS) $(UNIT_BINS)
@@ -98,6 +101,9 @@ help:
 	@echo "make experiment every algorithm against a slow and a dead server in"
 	@echo "                the lab (scripts/experiment.sh); writes docs/experiment.md"
 	@echo "make deps       install the Debian packages needed (root)"
+	@echo "make install    xlbd, xlbctl, BPF objects, man pages, the unit and an"
+	@echo "                example config; DESTDIR, PREFIX (/usr); make uninstall"
+	@echo "make deb        the Debian package (dpkg-buildpackage), in build/"
 	@echo "make clean      remove build/ and build-san/"
 	@echo "V=1             show commands"
 
@@ -150,11 +156,11 @@ XLB_VERSION := $(shell cat VERSION)
 
 $(BUILD)/xlbd: user/xlbd/main.c $(XLBD_LIB) $(LIB) $(wildcard user/xlbd/*.h) VERSION
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DXLB_VERSION='"$(XLB_VERSION)"' $(XLBD_INC) $< -o $@ $(XLBD_LIB) $(LIB) $(LDLIBS) $(XLBD_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -DXLB_VERSION='"$(XLB_VERSION)"' $(XLBD_INC) $< -o $@ $(XLBD_LIB) $(LIB) $(LDLIBS) $(XLBD_LIBS)
 
 $(BUILD)/xlbctl: user/xlbctl/xlbctl.c $(LIB) $(SKELS) VERSION
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DXLB_VERSION='"$(XLB_VERSION)"' $(CTL_INC) $< -o $@ $(LIB) $(LDLIBS) -lxdp
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -DXLB_VERSION='"$(XLB_VERSION)"' $(CTL_INC) $< -o $@ $(LIB) $(LDLIBS) -lxdp
 
 $(BUILD)/xlb-bench: bench/bench.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)
@@ -222,6 +228,75 @@ experiment:
 	$(Q)bash scripts/install-deps.sh experiment
 	$(Q)$(MAKE) all
 	$(Q)bash scripts/experiment.sh
+
+# ---- installing ----
+# Both tools in sbin: each needs root (xlbctl talks to a root-only socket
+# or reads pinned maps) and their pages are in section 8. The unit names
+# /usr/sbin: another PREFIX is written into the installed copy. systemd
+# reads units under /usr/local too, but a /usr install goes where Debian
+# 12 keeps them. The example config is never overwritten: an admin may
+# have started from it in place.
+PREFIX     ?= /usr
+SBINDIR    ?= $(PREFIX)/sbin
+BPFDIR     ?= $(PREFIX)/lib/xlb
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib,$(PREFIX)/lib)/systemd/system
+# The programs the binaries carry as skeletons, for bpftool and ip(8);
+# the bench and lab helpers stay in the tree.
+INSTALL_BPF := $(BUILD)/xlb.bpf.o $(BUILD)/xlb_decap.bpf.o
+INSTALLED  := $(SBINDIR)/xlbd $(SBINDIR)/xlbctl \
+	      $(patsubst $(BUILD)/%,$(BPFDIR)/%,$(INSTALL_BPF)) \
+	      $(MANDIR)/man5/xlb.conf.5 $(MANDIR)/man8/xlbd.8 \
+	      $(MANDIR)/man8/xlbctl.8 $(UNITDIR)/xlbd@.service
+
+# What a package needs, without tests, sanitizers or fuzzers.
+progs: $(INSTALL_BPF) $(BUILD)/xlbd $(BUILD)/xlbctl
+
+install: progs
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BPFDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/xlb
+	$(Q)install -m 0755 $(BUILD)/xlbd $(BUILD)/xlbctl $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0644 $(INSTALL_BPF) $(DESTDIR)$(BPFDIR)/
+	$(Q)install -m 0644 man/xlb.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	$(Q)install -m 0644 man/xlbd.8 man/xlbctl.8 $(DESTDIR)$(MANDIR)/man8/
+	$(Q)sed 's|/usr/sbin/|$(SBINDIR)/|g' dist/xlbd@.service > \
+		$(DESTDIR)$(UNITDIR)/xlbd@.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/xlbd@.service
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/xlb/example.yaml ] || \
+		install -m 0644 dist/example.yaml $(DESTDIR)$(SYSCONFDIR)/xlb/
+
+# The example goes only when unchanged; /etc/xlb only when empty.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)-rmdir $(DESTDIR)$(BPFDIR) 2>/dev/null
+	$(Q)! cmp -s dist/example.yaml $(DESTDIR)$(SYSCONFDIR)/xlb/example.yaml || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/xlb/example.yaml
+	$(Q)-rmdir $(DESTDIR)$(SYSCONFDIR)/xlb 2>/dev/null
+
+# The package is built from a copy of the tree in $(DEB_DIR), where
+# dpkg-buildpackage also writes its results (it writes beside the tree),
+# so the tree stays clean. The changelog, which carries the version, is
+# written from VERSION. The .deb lands in $(BUILD)/. The copy builds
+# with its own defaults: nothing of this make's command line (a BUILD
+# there would have its `make clean` remove this very directory).
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/xlb-$(XLB_VERSION)
+deb:
+	$(call msg,DEB,$(BUILD)/xlb_$(XLB_VERSION)_*.deb)
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	$(Q)tar -cf - --exclude=./.git --exclude=./build --exclude=./build-san \
+		--exclude=./$(BUILD) . | tar -xf - -C $(DEB_SRC)
+	$(Q)printf '%s\n' "xlb ($(XLB_VERSION)) unstable; urgency=medium" "" \
+		"  * Built from the source tree by make deb." "" \
+		" -- xlb <root@localhost>  $$(date -R)" > $(DEB_SRC)/debian/changelog
+	$(Q)cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD \
+		dpkg-buildpackage -us -uc -b -jauto > ../build.log 2>&1 || \
+		{ tail -30 ../build.log; exit 1; }
+	$(Q)cp $(DEB_DIR)/xlb_$(XLB_VERSION)_*.deb $(BUILD)/
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
