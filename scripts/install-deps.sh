@@ -24,7 +24,8 @@ PKGS=(
 	git				# test_upgrade builds the previous map layout's commit
 	bird2 nftables			# the anycast lab: BGP+BFD router and nodes, a silenced node
 	tmux				# test_top drives xlbctl top on a terminal
-	dpkg-dev debhelper		# make deb (dpkg-buildpackage, dh); test_package
+	build-essential dpkg-dev debhelper	# make deb (dpkg-buildpackage wants
+					# build-essential; dh); test_package
 	systemd				# systemd-analyze verify of the unit (test_package)
 )
 # "install-deps.sh experiment": also what make experiment plots with.
