@@ -272,10 +272,10 @@ install: progs
 uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	$(Q)-rmdir $(DESTDIR)$(BPFDIR) 2>/dev/null
+	$(Q)rmdir $(DESTDIR)$(BPFDIR) 2>/dev/null || true
 	$(Q)! cmp -s dist/example.yaml $(DESTDIR)$(SYSCONFDIR)/xlb/example.yaml || \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/xlb/example.yaml
-	$(Q)-rmdir $(DESTDIR)$(SYSCONFDIR)/xlb 2>/dev/null
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/xlb 2>/dev/null || true
 
 # The package is built from a copy of the tree in $(DEB_DIR), where
 # dpkg-buildpackage also writes its results (it writes beside the tree),
