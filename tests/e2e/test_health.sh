@@ -694,6 +694,78 @@ t_maint() {
 	fi
 }
 
+# panic: threshold 0.5 on the VIP; b2 and b3 fail their checks: 1 of 3
+# up, the VIP panics (log, list, metrics) and new connections reach all
+# three; b3 back: 2 of 3, over, b2 gets none; b2 back.
+t_panic() {
+	local why="" r p0 n0
+	need_up panic || return
+	xlbctl vip set "$VIP" --panic 0.5 > /dev/null || why="panic refused;"
+	p0=$(grep -c "panic: $VIP" "$LAB/xlbd.log")
+	lab_backend_set 2 health_status 500
+	lab_backend_set 3 health_status 500
+	wait_ms $((DOWN_MS + 1000)) eval 'health_is "$VIP" 198.18.0.12 down && health_is "$VIP" 198.18.0.13 down' ||
+		why="$why b2, b3 not down: $(healths "$VIP");"
+	wait_ms 2000 eval 'xlbctl list | grep -q PANIC' || why="$why list shows no PANIC;"
+	read -r -a r <<< "$(spread 30)"
+	[ "${r[1]}" -gt 0 ] && [ "${r[2]}" -gt 0 ] && [ "${r[3]}" = 0 ] ||
+		why="$why in panic: b1=${r[0]} b2=${r[1]} b3=${r[2]} failed=${r[3]};"
+	lab_scrape pa || why="$why $(cat "$LAB/pa.prom");"
+	[ "$(lab_metric pa "xlb_vip_panic{vip=\"$VIP\"}")" = 1 ] &&
+		[ "$(lab_metric pa "xlb_vip_panics_total{vip=\"$VIP\"}")" -ge 1 ] ||
+		why="$why metrics: $(grep panic "$LAB/pa.prom" | tr '\n' ' ');"
+	lab_backend_set 3 health_status
+	wait_ms $((UP_MS + 1000)) health_is "$VIP" 198.18.0.13 up || why="$why b3 not up;"
+	wait_ms 2000 eval '! xlbctl list | grep -q PANIC' || why="$why still PANIC;"
+	read -r -a r <<< "$(spread 30)"
+	[ "${r[1]}" = 0 ] && [ "${r[3]}" = 0 ] ||
+		why="$why after: b1=${r[0]} b2=${r[1]} b3=${r[2]} failed=${r[3]};"
+	n0=$(($(grep -c "panic: $VIP" "$LAB/xlbd.log") - p0))
+	[ "$n0" = 2 ] || why="$why $n0 panic log lines, want 2 (in, over);"
+	lab_backend_set 2 health_status
+	wait_ms $((UP_MS + 1000)) all_up "$VIP" || why="$why not all up;"
+	xlbctl vip set "$VIP" --panic 0 > /dev/null
+	if [ -z "$why" ]; then
+		pass "panic (1 of 3 up under 0.5: logged, PANIC, xlb_vip_panic 1, spread over all; 2 of 3: over, b2 none)"
+	else
+		fail panic "$why"
+	fi
+}
+
+# slowstart: slow-start 4 s; b2 down, then up: its effective weight
+# starts low (<= 25 of 100), never falls, and reaches 100 between 3 and 6
+# seconds after it came up; list shows the ramp.
+t_slowstart() {
+	local why="" t0 w seq="" prev=0 full=""
+	need_up slowstart || return
+	xlbctl vip set "$VIP" --slow-start 4 > /dev/null || why="slow-start refused;"
+	lab_backend_set 2 health_status 500
+	wait_ms $((DOWN_MS + 1000)) health_is "$VIP" 198.18.0.12 down || why="$why b2 not down;"
+	lab_backend_set 2 health_status
+	wait_ms $((UP_MS + 1000)) health_is "$VIP" 198.18.0.12 up || why="$why b2 not up;"
+	t0=$(now_ms)
+	xlbctl list | grep -F 198.18.0.12 | grep -qE ' ramp +[0-9]+' ||
+		xlbctl -j list | grep -q '"ramp_pct"' || why="$why no ramp shown;"
+	for _ in $(seq 60); do		# at most ~9 s
+		w=$(lab_be "$VIP" 198.18.0.12 effective_weight)
+		seq="$seq $w"
+		[ "$w" -ge "$prev" ] 2>/dev/null || why="$why weight fell: $seq;"
+		prev=$w
+		[ "$w" = 100 ] && { full=$(($(now_ms) - t0)); break; }
+		sleep 0.15
+	done
+	first=${seq# }; first=${first%% *}
+	[ "$first" -le 25 ] 2>/dev/null || why="$why first weight $first;"
+	[ -n "$full" ] && [ "$full" -ge 2500 ] && [ "$full" -le 6000 ] ||
+		why="$why full after ${full:-never} ms: $seq;"
+	xlbctl vip set "$VIP" --slow-start 0 > /dev/null
+	if [ -z "$why" ]; then
+		pass "slowstart (b2's weight after it came up:$(echo "$seq" | tr ' ' '\n' | uniq | tr '\n' ' ')full after $full ms)"
+	else
+		fail slowstart "$why"
+	fi
+}
+
 # metrics: the page parses as Prometheus text under the conventions (one
 # help per family, samples together, counters *_total, cumulative
 # histograms), and its values follow b2 going down and up again: up 0/1,
@@ -755,7 +827,7 @@ t_metrics() {
 	fi
 }
 
-CASES=${TESTS:-"fields kill http500 flap slow tcp_udp syn https readd vipset override maint metrics"}
+CASES=${TESTS:-"fields kill http500 flap slow tcp_udp syn https readd vipset override maint panic slowstart metrics"}
 
 LAB_XLBD_ARGS=(--metrics 198.18.0.10:9100)
 if ! lab_up 3; then

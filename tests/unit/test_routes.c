@@ -197,7 +197,7 @@ static void test_all_down_open(void **state)
 	v = vip(&c, "198.18.1.2:80/tcp");
 	v->all_down = CONF_ALL_DOWN_OPEN;
 	v->be[0].health = v->be[1].health = HEALTH_DOWN;
-	assert_true(state_all_down_open(v));
+	assert_true(state_fail_open(v));
 	assert_false(routes_vip_servable(v));
 	conf_free(&c);
 }

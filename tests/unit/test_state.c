@@ -122,13 +122,13 @@ static void test_all_down(void **s)
 		 "      - addr: 198.18.0.12\n");
 	v = vip0(&c);
 	v->be[0].health = HEALTH_DOWN;
-	assert_false(state_all_down_open(v));
+	assert_false(state_fail_open(v));
 	v->be[1].health = HEALTH_DOWN;
 	/* Open by default: every one down puts them all back. */
-	assert_true(state_all_down_open(v));
+	assert_true(state_fail_open(v));
 	assert_int_equal(state_effective_weight(v, &v->be[0]), 100);
 	v->all_down = CONF_ALL_DOWN_DROP;
-	assert_false(state_all_down_open(v));
+	assert_false(state_fail_open(v));
 	assert_int_equal(state_effective_weight(v, &v->be[0]), 0);
 	conf_free(&c);
 }
@@ -180,14 +180,14 @@ static void test_lives(void **s)
 	(void)s;
 	load(&c, yaml);
 	b = &vip0(&c)->be[0];
-	state_backend_new(vip0(&c), b);
+	state_backend_new(vip0(&c), b, false);
 	first = b->born;
 	assert_int_not_equal(first, 0);
 	ev = verdict(vip, "198.18.0.11", HEALTH_UP, 1);
 	ev.born = first;
 	assert_int_equal(state_set_verdict(&c, &ev, &old), 0);
 	assert_int_equal(b->health, HEALTH_UP);
-	state_backend_new(vip0(&c), b);		/* deleted and added again */
+	state_backend_new(vip0(&c), b, false);		/* deleted and added again */
 	assert_int_not_equal(b->born, first);
 	assert_int_equal(b->health, HEALTH_UNKNOWN);
 	ev.state = HEALTH_DOWN;
@@ -197,11 +197,60 @@ static void test_lives(void **s)
 	assert_int_equal(state_set_verdict(&c, &ev, &old), 1);
 	assert_int_equal(b->health, HEALTH_DOWN);
 	vip0(&c)->start_down = CONF_ON;
-	state_backend_new(vip0(&c), b);
+	state_backend_new(vip0(&c), b, false);
 	assert_int_equal(b->health, HEALTH_DOWN);
 	b = &vip0(&c)->be[2];			/* check: none */
-	state_backend_new(vip0(&c), b);
+	state_backend_new(vip0(&c), b, false);
 	assert_int_equal(b->health, HEALTH_UNKNOWN);
+	conf_free(&c);
+}
+
+/* Panic: under the threshold share of backends up (drained and maint
+ * ones not counted), down ones stay in the ring. Slow start: steps of 5
+ * up to the window, the view publishes the step, the weight follows. */
+static void test_panic_ramp(void **s)
+{
+	struct xlb_backend_spec spec;
+	struct agree_entry *e;
+	struct conf_vip *v;
+	struct xlb_conf c;
+	long n;
+
+	(void)s;
+	load(&c, yaml);
+	v = vip0(&c);
+	v->be[2].check.type = CONF_CHECK_TCP;	/* all three checked */
+	v->panic_pct = 50;
+	v->be[0].health = HEALTH_DOWN;
+	assert_false(state_panic(v));		/* 2 of 3 up */
+	v->be[1].health = HEALTH_DOWN;
+	assert_true(state_panic(v));		/* 1 of 3 */
+	state_backend_spec(v, &v->be[0], state_fail_open(v), &spec);
+	assert_false(spec.down);
+	v->be[2].drained = true;		/* 0 of 2 counted up */
+	assert_true(state_panic(v));
+	v->be[0].maint = v->be[1].maint = true;	/* none counted */
+	assert_false(state_panic(v));
+	v->panic_pct = 0;
+	v->be[0].maint = v->be[1].maint = v->be[2].drained = false;
+	state_backend_spec(v, &v->be[0], state_fail_open(v), &spec);
+	assert_true(spec.down);
+
+	v->be[0].health = v->be[1].health = HEALTH_UP;
+	v->slow_start_ms = 4000;
+	state_ramp_begin(v, &v->be[1], 1000);
+	assert_int_equal(v->be[1].ramp_pct, STATE_RAMP_STEP);
+	assert_int_equal(state_ramp_pct(v, &v->be[1], 1000), 5);
+	assert_int_equal(state_ramp_pct(v, &v->be[1], 3000), 55);
+	assert_int_equal(state_ramp_pct(v, &v->be[1], 4700), 95);
+	assert_int_equal(state_ramp_pct(v, &v->be[1], 4900), 0);	/* full */
+	assert_int_equal(state_ramp_pct(v, &v->be[1], 5000), 0);
+	v->be[1].ramp_pct = 50;
+	assert_int_equal(state_effective_weight(v, &v->be[1]), 25);
+	n = state_local_view(&c, &e);
+	assert_int_equal(n, 1);
+	assert_int_equal(e[0].factor_pct, 50);
+	free(e);
 	conf_free(&c);
 }
 
@@ -225,7 +274,7 @@ static void test_set_verdict_all_down(void **s)
 	 * all-down state flips, which puts .11 back: it must re-apply. */
 	ev = verdict(vip, "198.18.0.12", HEALTH_DOWN, 1);
 	assert_int_equal(state_set_verdict(&c, &ev, &old), 1);
-	assert_true(state_all_down_open(&c.vips[0]));
+	assert_true(state_fail_open(&c.vips[0]));
 	conf_free(&c);
 }
 
@@ -416,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_all_down),
 		cmocka_unit_test(test_set_verdict),
 		cmocka_unit_test(test_lives),
+		cmocka_unit_test(test_panic_ramp),
 		cmocka_unit_test(test_set_verdict_all_down),
 		cmocka_unit_test(test_set_verdict_factor),
 		cmocka_unit_test(test_local_view),

@@ -33,7 +33,7 @@
 static const struct ctl_member m_vip_add[] = {
 	S_REQ(SET_VIP), S(SET_ALGO), S(SET_ENCAP), CHECK_MEMBERS,
 	S(SET_ALL_DOWN), S(SET_ADAPTIVE), S(SET_FLOW_TABLE), S(SET_UDP_IDLE),
-	S(SET_START_DOWN),
+	S(SET_START_DOWN), S(SET_PANIC), S(SET_SLOW_START),
 };
 static const struct ctl_member m_backend_set[] = {
 	S_REQ(SET_VIP), S_REQ(SET_ADDR), S(SET_WEIGHT), CHECK_MEMBERS,

@@ -270,6 +270,13 @@ const struct setting settings[SET_MAX] = {
 		SETTING_NAME, .def = CONF_OFF, .names = &settings_onoff,
 		.help = "on: a new backend (added, or back from maintenance) "
 			"takes no flows until its checks pass (rise)" },
+	[SET_PANIC] = { "panic", "panic", "panic", SETTING_PCT, 0, 100, 0,
+		.help = "below this fraction of its backends up, spread over "
+			"all of them, down ones too (0: off)" },
+	[SET_SLOW_START] = { "slow-start", "slow_start", "slow-start",
+		SETTING_MS, 0, 3600000, 0,
+		.help = "seconds over which a backend that comes back or is "
+			"added ramps up to its weight (0: off)" },
 	[SET_CHECK_TYPE] = { "type", NULL, NULL, SETTING_NAME,
 		.def = CONF_CHECK_NONE, .names = &settings_check,
 		CHECK(SCOPE_ALL_CHECKS, type) },

@@ -158,6 +158,8 @@ enum opt {
 	O_FLOW_TABLE,
 	O_UDP_IDLE,
 	O_START_DOWN,
+	O_PANIC,
+	O_SLOW_START,
 	O_CHECK_PATH,
 	O_HOST,
 	O_EXPECT,
@@ -204,6 +206,8 @@ static const struct param opts[O_MAX] = {
 	[O_FLOW_TABLE] = SETTING(SET_FLOW_TABLE, "on|off", P_SETTING),
 	[O_UDP_IDLE] = SETTING(SET_UDP_IDLE, "S", P_SETTING),
 	[O_START_DOWN] = SETTING(SET_START_DOWN, "on|off", P_SETTING),
+	[O_PANIC] = SETTING(SET_PANIC, "F", P_SETTING),
+	[O_SLOW_START] = SETTING(SET_SLOW_START, "S", P_SETTING),
 	[O_CHECK_PATH] = SETTING(SET_PATH, "PATH", P_SETTING),
 	[O_HOST] = SETTING(SET_HOST, "HOST", P_SETTING),
 	[O_EXPECT] = SETTING(SET_EXPECT, "STATUS", P_SETTING),
@@ -391,7 +395,8 @@ static void text_node(const struct cmd *c, json_object *o);
 			 OPT(O_PAYLOAD))
 #define VIP_OPTS	(OPT(O_ALGO) | OPT(O_ENCAP) | CHECK_OPTS | \
 			 OPT(O_ALL_DOWN) | OPT(O_ADAPTIVE) | OPT(O_FLOW_TABLE) | \
-			 OPT(O_UDP_IDLE) | OPT(O_START_DOWN))
+			 OPT(O_UDP_IDLE) | OPT(O_START_DOWN) | OPT(O_PANIC) | \
+			 OPT(O_SLOW_START))
 
 static const struct verb verbs[] = {
 	{ .group = "vip", .name = "add", .cmd = "vip-add",
@@ -1652,6 +1657,7 @@ static void vip_row(struct table *t, json_object *v, bool count_backends)
 	if (jget(v, "udp_idle") &&
 	    jint(v, "udp_idle") != (long long)settings[SET_UDP_IDLE].def)
 		cell(r, "udp-idle", false, "%llds", jint(v, "udp_idle"));
+	cell(r, "panic", false, "%s", jbool(v, "panic") ? "PANIC" : "");
 }
 
 static void backend_row(struct table *t, json_object *b)
@@ -1668,6 +1674,8 @@ static void backend_row(struct table *t, json_object *b)
 		     jint(b, "effective_weight"));
 	else
 		cell(r, "effective", true, "%s", "");
+	cell(r, "ramp", true, "%s", jget(b, "ramp_pct") ?
+	     jstr(b, "ramp_pct", "") : "");
 	/* "draining" while its connections last (xlbd counts them). */
 	cell(r, NULL, false, "%s", jbool(b, "maint") ? "maint" :
 	     d && json_object_get_boolean(d) ? jstr(b, "drain", "drained") :

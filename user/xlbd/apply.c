@@ -37,7 +37,7 @@ static int sync_backends(struct xlbd *d, const struct conf_vip *want,
 			 char *err, size_t len)
 {
 	struct xlb_backend_spec *have, *upd, *add, *wanted, *h;
-	bool open = state_all_down_open(want);
+	bool open = state_fail_open(want);
 	char a[XLB_ADDR_STRLEN];
 	size_t j, nupd = 0, nadd = 0;
 	int n, i, rc = 0;
@@ -109,6 +109,7 @@ int xlbd_refresh_vip(struct xlbd *d, const struct conf_vip *cv)
 	if (rc)
 		xlbd_log(LOG_ERR_, "health: %s", err);
 	bird_kick(d);
+	xlbd_model_kick(d);
 	return rc;
 }
 
@@ -362,8 +363,9 @@ int xlbd_apply(struct xlbd *d, const struct xlb_conf *want, char *err,
 	       size_t len)
 {
 	/* Whatever the outcome: routing reads the model once the caller
-	 * has made it final (bird.h). */
+	 * has made it final (bird.h), and so do ramps and panic notes. */
 	bird_kick(d);
+	xlbd_model_kick(d);
 	return check_conf(d, want, err, len) ?: apply(d, want, err, len);
 }
 

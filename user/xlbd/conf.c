@@ -53,6 +53,8 @@ static void vip_defaults(struct conf_vip *v)
 	v->flow_table = (__u8)settings[SET_FLOW_TABLE].def;
 	v->udp_idle = (__u32)settings[SET_UDP_IDLE].def;
 	v->start_down = (__u8)settings[SET_START_DOWN].def;
+	v->panic_pct = (__u32)settings[SET_PANIC].def;
+	v->slow_start_ms = (__u32)settings[SET_SLOW_START].def;
 	conf_check_defaults(&v->check);
 }
 
@@ -238,6 +240,8 @@ bool conf_vip_equal(const struct conf_vip *a, const struct conf_vip *b)
 	       a->algo == b->algo && a->all_down == b->all_down &&
 	       a->adaptive == b->adaptive && a->flow_table == b->flow_table &&
 	       a->udp_idle == b->udp_idle && a->start_down == b->start_down &&
+	       a->panic_pct == b->panic_pct &&
+	       a->slow_start_ms == b->slow_start_ms &&
 	       check_equal(&a->check, &b->check) &&
 	       a->nbe == b->nbe && backends_within(a, b) &&
 	       backends_within(b, a);
@@ -307,6 +311,8 @@ static int vip_ok(const struct conf_vip *v)
 				     sizeof(err)) ||
 	    v->flow_table >= settings_flow_table.n ||
 	    v->start_down >= settings_onoff.n ||
+	    v->panic_pct > settings[SET_PANIC].max ||
+	    v->slow_start_ms > settings[SET_SLOW_START].max ||
 	    settings_start_down_fits(v->start_down, &v->check, err,
 				     sizeof(err)) ||
 	    (v->udp_idle && v->udp_idle < settings[SET_UDP_IDLE].min) ||
@@ -1291,6 +1297,8 @@ static const struct key vip_keys[] = {
 	SKEY(SET_FLOW_TABLE, set_setting, struct vip_parse, v.flow_table),
 	SKEY(SET_UDP_IDLE, set_setting, struct vip_parse, v.udp_idle),
 	SKEY(SET_START_DOWN, set_setting, struct vip_parse, v.start_down),
+	SKEY(SET_PANIC, set_setting, struct vip_parse, v.panic_pct),
+	SKEY(SET_SLOW_START, set_setting, struct vip_parse, v.slow_start_ms),
 	KEY("backends", set_vip_backends),
 };
 
@@ -1817,6 +1825,12 @@ static void write_vip(struct writer *w, const struct conf_vip *v)
 		w_uint(w, "udp-idle", v->udp_idle);
 	if (v->start_down != settings[SET_START_DOWN].def)
 		w_plain(w, "start-down", conf_onoff_name(v->start_down));
+	if (v->panic_pct)
+		w_plain(w, "panic", settings_fmt_pct(v->panic_pct, buf,
+						     sizeof(buf)));
+	if (v->slow_start_ms)
+		w_plain(w, "slow-start", settings_fmt_ms(v->slow_start_ms, buf,
+							 sizeof(buf)));
 	w_key(w, "backends");
 	w_seq(w);
 	for (i = 0; i < v->nbe; i++)

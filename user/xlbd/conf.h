@@ -43,6 +43,10 @@ struct conf_backend {
 	 * the health verdict and the adaptive weight factor in use. Copied
 	 * with the backend; never written to xlb.conf, never compared. */
 	__u8 health;			/* enum health_state */
+	__u64 ramp_since_ms;		/* slow start: CLOCK_MONOTONIC ms it
+					 * came back; 0: not ramping */
+	__u8 ramp_pct;			/* its ramp now, 5..100 in 5 % steps;
+					 * 0: none (state_ramp) */
 	__u32 born;			/* which life of the backend: set
 					 * anew when it is added (or back
 					 * from maint), so the checker can
@@ -67,6 +71,12 @@ struct conf_vip {
 	__u32 udp_idle;			/* seconds, default XLB_IDLE_UDP_S */
 	__u8 start_down;		/* enum conf_onoff: a new backend
 					 * starts down, not unknown */
+	__u32 panic_pct;		/* panic below this % up; 0: off */
+	__u32 slow_start_ms;		/* ramp after a return; 0: off */
+	/* Runtime, not configuration (never written, never compared): the
+	 * panic state the main loop last saw, and how often it began. */
+	bool panic;
+	__u32 panics;
 	struct conf_backend *be;
 	size_t nbe;
 	int line;

@@ -181,8 +181,8 @@ static int check_args(struct req *r, struct conf_check *c, bool *given)
  * VIP being edited), then whether they fit together. */
 static int vip_settings(struct req *r, struct conf_vip *v)
 {
-	unsigned long long idle;
-	bool has_idle, has_check;
+	unsigned long long idle, panic, slow;
+	bool has_idle, has_check, has_panic, has_slow;
 	int rc;
 
 	rc = name_arg(r, SET_ALGO, &v->algo) ?:
@@ -192,11 +192,17 @@ static int vip_settings(struct req *r, struct conf_vip *v)
 	     name_arg(r, SET_FLOW_TABLE, &v->flow_table) ?:
 	     name_arg(r, SET_START_DOWN, &v->start_down) ?:
 	     setting_arg(r, SET_UDP_IDLE, &idle, &has_idle) ?:
+	     setting_arg(r, SET_PANIC, &panic, &has_panic) ?:
+	     setting_arg(r, SET_SLOW_START, &slow, &has_slow) ?:
 	     check_args(r, &v->check, &has_check);
 	if (rc)
 		return rc;
 	if (has_idle)
 		v->udp_idle = (__u32)idle;
+	if (has_panic)
+		v->panic_pct = (__u32)panic;
+	if (has_slow)
+		v->slow_start_ms = (__u32)slow;
 	return settings_check_fits(&v->key, &v->check, r->err,
 				   sizeof(r->err)) ?:
 	       settings_adaptive_fits(v->adaptive, &v->check, r->err,
@@ -301,7 +307,7 @@ static int backend_add(struct req *r, struct conf_vip *v,
 	if (v->mode == XLB_MODE_L2 && nb->family != v->key.family)
 		return fail(r, -EINVAL, "l2 cannot change the address "
 			    "family (%s behind %s)", addr, name);
-	state_backend_new(v, nb);
+	state_backend_new(v, nb, v->nbe > 0);	/* ramps among others */
 	rc = conf_backend_add(v, nb);
 	if (rc == -EEXIST)
 		return fail(r, rc, "backend %s already in VIP %s", addr, name);
@@ -379,7 +385,7 @@ static int do_backend(struct req *r, struct xlb_conf *c, const char *verb)
 	if (!strcmp(verb, "backend-ready")) {
 		/* Its checks start afresh: back as a new one would be. */
 		if (b->maint)
-			state_backend_new(v, b);
+			state_backend_new(v, b, true);
 		b->maint = false;
 		return 0;
 	}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
 #include "bird.h"
@@ -23,19 +24,6 @@ static void log_transition(const struct verdict *v, __u8 old)
 		 xlb_format_vip(&v->vip, vip, sizeof(vip)),
 		 xlb_format_addr(&v->addr, v->family, addr, sizeof(addr)),
 		 state_health_name(old), state_health_name(v->state), v->why);
-}
-
-/* Add k to the set of n VIPs (at most XLB_MAX_VIPS). */
-static void key_add(struct xlb_vip_key *set, size_t *n,
-		    const struct xlb_vip_key *k)
-{
-	size_t i;
-
-	for (i = 0; i < *n; i++)
-		if (!memcmp(&set[i], k, sizeof(*k)))
-			return;
-	if (*n < XLB_MAX_VIPS)
-		set[(*n)++] = *k;
 }
 
 void xlbd_on_verdicts(struct xlbd *d)
@@ -61,7 +49,7 @@ void xlbd_on_verdicts(struct xlbd *d)
 			log_transition(&v[i], old);
 		d->verdicts_dirty = true;
 		if (rc > 0)
-			key_add(moved, &nmoved, &v[i].vip);
+			state_moved_add(moved, &nmoved, &v[i].vip);
 	}
 	/* With peers, verdicts move nothing here: they change our view,
 	 * which the group agrees on (group.h). What this node announces
@@ -80,4 +68,82 @@ void xlbd_on_verdicts(struct xlbd *d)
 	pthread_mutex_unlock(&d->lock);
 	free(moved);
 	free(v);
+}
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+}
+
+/* Panic begins and ends where the model says, each said once (log) and
+ * counted (metrics): the model decides, this notes it. */
+static void note_panic(struct xlbd *d)
+{
+	char name[XLB_VIP_STRLEN];
+	size_t i, j, up, n;
+
+	for (i = 0; i < d->conf.nvips; i++) {
+		struct conf_vip *v = &d->conf.vips[i];
+		bool p = state_panic(v);
+
+		if (p == v->panic)
+			continue;
+		v->panic = p;
+		v->panics += p;
+		for (j = up = n = 0; j < v->nbe; j++) {
+			n++;
+			up += state_effective_weight(v, &v->be[j]) > 0 &&
+			      v->be[j].health != HEALTH_DOWN;
+		}
+		xlb_format_vip(&v->key, name, sizeof(name));
+		if (p)
+			xlbd_log(LOG_WARN_, "panic: %s: %zu of %zu backends up, "
+				 "under %u %%: spreading over all of them",
+				 name, up, n, v->panic_pct);
+		else
+			xlbd_log(LOG_INFO_, "panic: %s: over", name);
+	}
+}
+
+/* What moves by time alone: slow-start ramps, a step at a time; and the
+ * panic notes after any change. Armed at once by xlbd_model_kick, again
+ * while a ramp runs. */
+static void on_model_timer(void *arg)
+{
+	struct xlbd *d = arg;
+	struct xlb_vip_key *moved = calloc(XLB_MAX_VIPS, sizeof(*moved));
+	size_t nmoved = 0, i;
+	__u32 next = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (moved)
+		state_ramp_tick(&d->conf, now_ms(), moved, &nmoved, &next);
+	/* With peers a step is news for the group, which agrees on it. */
+	if (nmoved)
+		group_local_changed(d);
+	for (i = 0; i < nmoved; i++) {
+		const struct conf_vip *cv = conf_vip_find(&d->conf, &moved[i]);
+
+		if (cv)
+			xlbd_refresh_vip(d, cv);
+	}
+	note_panic(d);
+	pthread_mutex_unlock(&d->lock);
+	free(moved);
+	if (next)
+		loop_timer_arm(d->loop, &d->model_timer, next);
+}
+
+void xlbd_model_init(struct xlbd *d)
+{
+	loop_timer_init(&d->model_timer, on_model_timer, d);
+}
+
+void xlbd_model_kick(struct xlbd *d)
+{
+	if (d->loop)
+		loop_timer_arm(d->loop, &d->model_timer, 0);
 }

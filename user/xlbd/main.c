@@ -417,6 +417,7 @@ static int run(struct xlbd *d)
 		loop_del(d->loop, health_fd(d));
 	loop_timer_cancel(d->loop, &d->save_timer);
 	loop_timer_cancel(d->loop, &d->prev_timer);
+	loop_timer_cancel(d->loop, &d->model_timer);
 	active_stop(d);
 	if (d->verdicts_dirty)
 		xlbd_save_verdicts(d);
@@ -741,6 +742,8 @@ static int start(struct xlbd *d, struct locks *l)
 	rc = take_locks(d, l);
 	if (!rc && !(d->loop = loop_new()))
 		rc = -errno;
+	if (!rc)
+		xlbd_model_init(d);	/* the first apply kicks it */
 	if (!rc)
 		rc = ctl_open(d);
 	if (!rc)

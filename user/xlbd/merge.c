@@ -108,6 +108,8 @@ static const struct field vip_fields[] = {
 	{ F(struct conf_vip, "udp-idle", K_UINT, udp_idle) },
 	{ F(struct conf_vip, "start-down", K_NAME, start_down),
 	  .name = conf_onoff_name },
+	{ F(struct conf_vip, "panic", K_PCT, panic_pct) },
+	{ F(struct conf_vip, "slow-start", K_MS, slow_start_ms) },
 };
 
 static const struct field be_fields[] = {
@@ -573,6 +575,8 @@ static int add_vip(struct merger *m, const char *who, struct xlb_conf *out,
 		bare.flow_table = file->flow_table;
 		bare.udp_idle = file->udp_idle;
 		bare.start_down = file->start_down;
+		bare.panic_pct = file->panic_pct;
+		bare.slow_start_ms = file->slow_start_ms;
 		say(m, &m->rep->conflicts, "%s: settings taken whole from the "
 		    "file: merged with the runtime's they do not fit", who);
 		rc = conf_vip_add(out, &bare);

@@ -222,6 +222,9 @@ json_object *xlbd_vips_json(struct xlbd *d)
 			if (cb->maint)
 				json_object_object_add(b, "maint",
 					json_object_new_boolean(true));
+			if (cb->ramp_pct)	/* slow start under way */
+				json_object_object_add(b, "ramp_pct",
+					json_object_new_int(cb->ramp_pct));
 			if (cb->has_check)	/* its own, not the VIP's */
 				json_object_object_add(b, "check",
 						       check_json(&cb->check));
@@ -239,6 +242,18 @@ json_object *xlbd_vips_json(struct xlbd *d)
 			json_object_object_add(v, "start_down",
 				json_object_new_string(
 					conf_onoff_name(cv->start_down)));
+		if (cv->slow_start_ms)
+			json_object_object_add(v, "slow_start",
+				json_object_new_double(cv->slow_start_ms /
+						       1000.0));
+		if (cv->panic_pct) {
+			json_object_object_add(v, "panic_threshold",
+				json_object_new_double(cv->panic_pct / 100.0));
+			json_object_object_add(v, "panic",
+				json_object_new_boolean(state_panic(cv)));
+			json_object_object_add(v, "panics",
+				json_object_new_int64(cv->panics));
+		}
 	}
 	free(idx);
 	json_object_array_sort(vips, json_vip_cmp);
@@ -265,6 +280,31 @@ static void family(FILE *f, const char *name, const char *type,
 		   const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Panic (state_panic): now, and how often it began. */
+static void panic_metrics(FILE *f, json_object *vips)
+{
+	size_t i;
+
+	family(f, "xlb_vip_panic", "gauge",
+	       "1 while the VIP is in panic: too few backends up, so traffic "
+	       "spreads over all of them.");
+	for (i = 0; i < json_object_array_length(vips); i++) {
+		json_object *v = json_object_array_get_idx(vips, i), *p;
+
+		fprintf(f, "xlb_vip_panic{vip=\"%s\"} %d\n", jstr(v, "vip"),
+			json_object_object_get_ex(v, "panic", &p) &&
+			json_object_get_boolean(p));
+	}
+	family(f, "xlb_vip_panics_total", "counter",
+	       "Times the VIP went into panic.");
+	for (i = 0; i < json_object_array_length(vips); i++) {
+		json_object *v = json_object_array_get_idx(vips, i);
+
+		fprintf(f, "xlb_vip_panics_total{vip=\"%s\"} %lld\n",
+			jstr(v, "vip"), jint(v, "panics"));
+	}
 }
 
 /* One series per VIP naming its settings (the "info" convention): how
@@ -554,6 +594,7 @@ static char *render(struct xlbd *d, size_t *len)
 	f = open_memstream(&buf, len);
 	if (f) {
 		vip_info(f, vips);
+		panic_metrics(f, vips);
 		traffic_metrics(f, vips);
 		backend_gauges(f, vips);
 		outcome_metrics(f, counters);

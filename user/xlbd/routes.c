@@ -11,7 +11,7 @@
 
 bool routes_vip_servable(const struct conf_vip *v)
 {
-	bool open = state_all_down_open(v);
+	bool open = state_fail_open(v);
 	struct xlb_backend_spec s;
 	size_t i;
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
 #include "fileio.h"
@@ -35,13 +36,99 @@ __u8 state_initial_health(const struct conf_vip *v,
 							   HEALTH_UNKNOWN;
 }
 
-void state_backend_new(const struct conf_vip *v, struct conf_backend *b)
+static __u64 mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+}
+
+void state_ramp_begin(const struct conf_vip *v, struct conf_backend *b,
+		      __u64 now_ms)
+{
+	if (!v->slow_start_ms)
+		return;
+	b->ramp_since_ms = now_ms ?: 1;
+	b->ramp_pct = STATE_RAMP_STEP;
+}
+
+void state_backend_new(const struct conf_vip *v, struct conf_backend *b,
+		       bool ramp)
 {
 	static __u32 lives;	/* the main loop's alone: one writer */
 
 	b->health = state_initial_health(v, b);
 	b->factor = 0;
 	b->born = ++lives ?: ++lives;	/* 0 is "any" (verdict.born) */
+	b->ramp_since_ms = 0;
+	b->ramp_pct = 0;
+	/* Down until checked (start-down): it ramps once it comes up. */
+	if (ramp && b->health != HEALTH_DOWN)
+		state_ramp_begin(v, b, mono_ms());
+}
+
+__u8 state_ramp_pct(const struct conf_vip *v, const struct conf_backend *b,
+		    __u64 now_ms)
+{
+	__u64 el, pct;
+
+	if (!v->slow_start_ms || !b->ramp_since_ms)
+		return 0;
+	el = now_ms > b->ramp_since_ms ? now_ms - b->ramp_since_ms : 0;
+	if (el >= v->slow_start_ms)
+		return 0;
+	/* Up to the next step: the first is never 0. */
+	pct = (el * 100 / v->slow_start_ms / STATE_RAMP_STEP + 1) *
+	      STATE_RAMP_STEP;
+	return pct >= 100 ? 0 : (__u8)pct;
+}
+
+void state_moved_add(struct xlb_vip_key *set, size_t *n,
+		     const struct xlb_vip_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (!memcmp(&set[i], k, sizeof(*k)))
+			return;
+	if (*n < XLB_MAX_VIPS)
+		set[(*n)++] = *k;
+}
+
+int state_ramp_tick(struct xlb_conf *c, __u64 now_ms, struct xlb_vip_key *moved,
+		    size_t *nmoved, __u32 *next_ms)
+{
+	size_t i, j;
+
+	*next_ms = 0;
+	for (i = 0; i < c->nvips; i++) {
+		struct conf_vip *v = &c->vips[i];
+		bool moves = false;
+
+		for (j = 0; j < v->nbe; j++) {
+			struct conf_backend *b = &v->be[j];
+			__u8 pct = state_ramp_pct(v, b, now_ms);
+
+			if (!b->ramp_since_ms)
+				continue;
+			if (!pct)
+				b->ramp_since_ms = 0;	/* done */
+			moves |= pct != b->ramp_pct;
+			b->ramp_pct = pct;
+			if (pct) {
+				__u32 step = v->slow_start_ms * STATE_RAMP_STEP /
+					     100;
+
+				if (!*next_ms || step < *next_ms)
+					*next_ms = step ? step : 1;
+			}
+		}
+		if (!moves)
+			continue;
+		state_moved_add(moved, nmoved, &v->key);
+	}
+	return 0;
 }
 
 const char *state_backend_health(const struct conf_backend *b)
@@ -55,10 +142,34 @@ static __u8 table_health(const struct conf_backend *b)
 	return b->agreed ? b->agreed : b->health;
 }
 
-bool state_all_down_open(const struct conf_vip *v)
+/* Drained for the table (by us, in maintenance, or by the group). */
+static bool out_by_hand(const struct conf_backend *b)
+{
+	return b->drained || b->maint || (b->agreed && b->agreed_drained);
+}
+
+bool state_panic(const struct conf_vip *v)
+{
+	size_t i, n = 0, up = 0;
+
+	if (!v->panic_pct)
+		return false;
+	for (i = 0; i < v->nbe; i++) {
+		if (out_by_hand(&v->be[i]))
+			continue;
+		n++;
+		up += !checked(v, &v->be[i]) ||
+		      table_health(&v->be[i]) != HEALTH_DOWN;
+	}
+	return n && up * 100 < (size_t)v->panic_pct * n;
+}
+
+bool state_fail_open(const struct conf_vip *v)
 {
 	size_t i;
 
+	if (state_panic(v))
+		return true;
 	if (v->all_down != CONF_ALL_DOWN_OPEN || !v->nbe)
 		return false;
 	for (i = 0; i < v->nbe; i++)
@@ -75,22 +186,32 @@ void state_backend_spec(const struct conf_vip *v, const struct conf_backend *b,
 	bool drained = b->drained || b->maint ||
 		       (b->agreed && b->agreed_drained);
 	double w = drained ? 0 : b->weight;
-	double f = b->agreed ? b->agreed_pct / 100.0 :
-		   b->factor > 0 ? b->factor : 1;
+	bool scaled = v->adaptive != CONF_ADAPTIVE_OFF || v->slow_start_ms;
+	double f = 1;
 
+	/* The factor in use: the group's (which took each node's adaptive
+	 * factor and ramp into its view), or ours. */
+	if (b->agreed) {
+		f = b->agreed_pct / 100.0;
+	} else {
+		if (v->adaptive != CONF_ADAPTIVE_OFF && b->factor > 0)
+			f = b->factor;
+		if (b->ramp_pct)
+			f *= b->ramp_pct / 100.0;
+	}
 	memset(s, 0, sizeof(*s));
 	s->addr = b->addr;
 	s->family = b->family;
 	s->has_mac = b->has_mac;
 	memcpy(s->mac, b->mac, 6);
-	if (checked(v, b)) {
+	if (checked(v, b))
 		s->down = table_health(b) == HEALTH_DOWN && !all_down_open;
-		/* Adaptive weights scale, never zero, a weight in use. */
-		if (v->adaptive != CONF_ADAPTIVE_OFF && w > 0 && !s->down) {
-			w *= f;
-			if (w < 1)
-				w = 1;
-		}
+	/* Adaptive weights and slow start scale, never zero, a weight in
+	 * use. */
+	if (scaled && w > 0 && !s->down) {
+		w *= f;
+		if (w < 1)
+			w = 1;
 	}
 	s->weight = (__u32)(w + 0.5);
 }
@@ -100,7 +221,7 @@ __u32 state_effective_weight(const struct conf_vip *v,
 {
 	struct xlb_backend_spec s;
 
-	state_backend_spec(v, b, state_all_down_open(v), &s);
+	state_backend_spec(v, b, state_fail_open(v), &s);
 	return s.down ? 0 : s.weight;
 }
 
@@ -112,7 +233,7 @@ static bool vip_moves(const struct conf_vip *v, bool open_before,
 		      const struct conf_backend *b)
 {
 	struct xlb_backend_spec after;
-	bool open_after = state_all_down_open(v);
+	bool open_after = state_fail_open(v);
 
 	if (open_after != open_before)
 		return true;
@@ -135,21 +256,30 @@ int state_set_verdict(struct xlb_conf *c, const struct verdict *ev,
 	if (!b || (ev->born && ev->born != b->born))
 		return -ENOENT;
 	*old = b->health;
-	open = state_all_down_open(v);
+	open = state_fail_open(v);
 	state_backend_spec(v, b, open, &before);
 	b->health = ev->state;
 	b->factor = ev->factor;
+	/* Back from down: slow start (coming up from unknown, at start,
+	 * it took flows already). */
+	if (*old == HEALTH_DOWN && ev->state == HEALTH_UP && ev->born)
+		state_ramp_begin(v, b, mono_ms());
+	if (ev->state == HEALTH_DOWN)
+		b->ramp_since_ms = b->ramp_pct = 0;
 	return vip_moves(v, open, &before, b) ? 1 : 0;
 }
 
+/* The factor a node publishes: its adaptive factor in 5 % steps, or its
+ * ramp if lower (the group takes the least of them: docs/group.md). */
 static __u8 view_pct(const struct conf_vip *v, const struct conf_backend *b)
 {
 	double f = b->factor > 0 ? b->factor : 1;
-	int pct;
+	int pct = 100;
 
-	if (v->adaptive == CONF_ADAPTIVE_OFF)
-		return 100;
-	pct = (int)(f * 20 + 0.5) * 5;
+	if (v->adaptive != CONF_ADAPTIVE_OFF)
+		pct = (int)(f * 20 + 0.5) * 5;
+	if (b->ramp_pct && b->ramp_pct < pct)
+		pct = b->ramp_pct;
 	return pct < 5 ? 5 : pct > 100 ? 100 : (__u8)pct;
 }
 
@@ -201,7 +331,7 @@ long state_local_view(const struct xlb_conf *c, struct agree_entry **out)
 int state_set_agreed(struct xlb_conf *c, const struct agree *a,
 		     struct xlb_vip_key *moved, size_t *nmoved)
 {
-	size_t i, j, k;
+	size_t i, j;
 
 	for (i = 0; i < c->nvips; i++) {
 		struct conf_vip *v = &c->vips[i];
@@ -221,7 +351,7 @@ int state_set_agreed(struct xlb_conf *c, const struct agree *a,
 			free(st);
 			return -ENOMEM;
 		}
-		open_before = state_all_down_open(v);
+		open_before = state_fail_open(v);
 		for (j = 0; j < v->nbe; j++) {
 			state_backend_spec(v, &v->be[j], open_before, &before[j]);
 			ab[j].addr = v->be[j].addr;
@@ -237,7 +367,7 @@ int state_set_agreed(struct xlb_conf *c, const struct agree *a,
 		}
 		free(ab);
 		free(st);
-		open_after = state_all_down_open(v);
+		open_after = state_fail_open(v);
 		for (j = 0; j < v->nbe && !moves; j++) {
 			state_backend_spec(v, &v->be[j], open_after, &after);
 			moves = after.down != before[j].down ||
@@ -246,11 +376,7 @@ int state_set_agreed(struct xlb_conf *c, const struct agree *a,
 		free(before);
 		if (!moves && open_after == open_before)
 			continue;
-		for (k = 0; k < *nmoved; k++)
-			if (!memcmp(&moved[k], &v->key, sizeof(v->key)))
-				break;
-		if (k == *nmoved && *nmoved < XLB_MAX_VIPS)
-			moved[(*nmoved)++] = v->key;
+		state_moved_add(moved, nmoved, &v->key);
 	}
 	return 0;
 }
@@ -289,18 +415,22 @@ int state_carry(struct xlb_conf *want, const struct xlb_conf *cur)
 
 		if (!c) {	/* a new VIP: its backends are new */
 			for (j = 0; j < w->nbe; j++)
-				state_backend_new(w, &w->be[j]);
+				state_backend_new(w, &w->be[j], false);
 			continue;
 		}
+		w->panic = c->panic;
+		w->panics = c->panics;
 		s = sorted_copy(c);
 		if (!s)
 			return -ENOMEM;
 		for (j = 0; j < w->nbe; j++) {
 			hit = bsearch(&w->be[j], s, c->nbe, sizeof(*s), cmp_be);
 			if (!hit)	/* new: as a backend added */
-				state_backend_new(w, &w->be[j]);
+				state_backend_new(w, &w->be[j], true);
 			if (hit) {
 				w->be[j].born = hit->born;
+				w->be[j].ramp_since_ms = hit->ramp_since_ms;
+				w->be[j].ramp_pct = hit->ramp_pct;
 				w->be[j].health = hit->health;
 				w->be[j].factor = hit->factor;
 				w->be[j].agreed = hit->agreed;
@@ -400,7 +530,8 @@ int state_verdicts_load(struct xlb_conf *c, const char *path, char *err,
 	/* What a backend without a saved verdict starts with. */
 	for (i = 0; i < c->nvips; i++)
 		for (j = 0; j < c->vips[i].nbe; j++)
-			state_backend_new(&c->vips[i], &c->vips[i].be[j]);
+			state_backend_new(&c->vips[i], &c->vips[i].be[j],
+					  false);
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;

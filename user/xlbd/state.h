@@ -54,12 +54,39 @@ const char *state_backend_health(const struct conf_backend *b);
  * them first), else unknown (counts as up). */
 __u8 state_initial_health(const struct conf_vip *v,
 			  const struct conf_backend *b);
-/* b begins a new life: its initial health, no factor, a new born. */
-void state_backend_new(const struct conf_vip *v, struct conf_backend *b);
+/* b begins a new life: its initial health, no factor, a new born; with
+ * ramp (added among others, back from maint) its slow start begins, or
+ * once it comes up if it starts down. */
+void state_backend_new(const struct conf_vip *v, struct conf_backend *b,
+		       bool ramp);
 
-/* Every checked backend of v is down and v fails open (all-down: open):
- * then down backends stay in the ring. */
-bool state_all_down_open(const struct conf_vip *v);
+/* Slow start: a backend back from down (or added) takes a rising share of
+ * its weight over the VIP's slow-start window, in STATE_RAMP_STEP %
+ * steps; with peers the step is part of its view, and the group takes the
+ * least (docs/group.md). */
+#define STATE_RAMP_STEP		5
+void state_ramp_begin(const struct conf_vip *v, struct conf_backend *b,
+		      __u64 now_ms);
+/* b's step at now_ms (CLOCK_MONOTONIC): 5..95, 0 when not ramping. */
+__u8 state_ramp_pct(const struct conf_vip *v, const struct conf_backend *b,
+		    __u64 now_ms);
+/* Move every ramp to now_ms; VIPs whose table moves go into moved (as
+ * state_set_agreed); *next_ms: when the next step is due, 0 if none. */
+int state_ramp_tick(struct xlb_conf *c, __u64 now_ms, struct xlb_vip_key *moved,
+		    size_t *nmoved, __u32 *next_ms);
+
+/* Add k to the set of n VIPs that moved (at most XLB_MAX_VIPS). */
+void state_moved_add(struct xlb_vip_key *set, size_t *n,
+		     const struct xlb_vip_key *k);
+
+/* Panic (per VIP, panic: F): fewer than F of its backends not drained or
+ * in maintenance are up, so every one of them stays in the ring, down or
+ * not (better a share on each than all on the few left). */
+bool state_panic(const struct conf_vip *v);
+
+/* Down backends stay in the ring: the VIP is in panic, or every checked
+ * backend of v is down and v fails open (all-down: open). */
+bool state_fail_open(const struct conf_vip *v);
 
 /* What the data plane holds for backend b of v: weight after drain, health
  * and adaptive factor; down when checks took it out (unless open). */

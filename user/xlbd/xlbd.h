@@ -36,6 +36,7 @@ struct xlbd {
 	bool verdicts_dirty;		/* verdicts changed since the last save */
 	struct loop_timer save_timer;	/* saves them, in batches */
 	struct loop_timer prev_timer;	/* drops old previous rings */
+	struct loop_timer model_timer;	/* ramps, panic notes (events.c) */
 	struct group *group;		/* peers: agreement, flow sync
 					 * (group.h); NULL alone */
 	struct xlb_conf file;		/* the -c file read at start, saved as
@@ -100,6 +101,10 @@ int health_lateness(struct xlbd *d, struct health_lateness *out);
 /* Take the checker's verdicts into the model and re-apply the VIPs that
  * moved (events.c); the main loop calls it when health_fd() is readable. */
 void xlbd_on_verdicts(struct xlbd *d);
+/* After any change of the model: slow-start ramps step on by time and
+ * panic is noted (log, count), from the main loop, soon (events.c). */
+void xlbd_model_init(struct xlbd *d);
+void xlbd_model_kick(struct xlbd *d);
 
 /* Re-apply one VIP's backends (weights, drain, health) to the data plane;
  * called by the main loop with d->lock held. */
