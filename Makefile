@@ -113,6 +113,9 @@ deps:
 $(BUILD) $(BUILD)/obj/lib $(BUILD)/obj/xlbd:
 	$(Q)mkdir -p $@
 
+# The capture build is the balancer's source with recording compiled in.
+$(BUILD)/xlb_capture.bpf.o: bpf/xlb.bpf.c
+
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -160,7 +163,7 @@ $(BUILD)/xlbd: user/xlbd/main.c $(XLBD_LIB) $(LIB) $(wildcard user/xlbd/*.h) VER
 
 $(BUILD)/xlbctl: user/xlbctl/xlbctl.c $(LIB) $(SKELS) VERSION
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -DXLB_VERSION='"$(XLB_VERSION)"' $(CTL_INC) $< -o $@ $(LIB) $(LDLIBS) -lxdp
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -DXLB_VERSION='"$(XLB_VERSION)"' $(CTL_INC) $< -o $@ $(LIB) $(LDLIBS) -lxdp -lpcap
 
 $(BUILD)/xlb-bench: bench/bench.c $(LIB) $(SKELS)
 	$(call msg,CC,$@)

@@ -45,6 +45,8 @@
 #include "peersync.h"
 #include "xlb.h"
 #include "xlb_bench.skel.h"
+#include "xlb_capture.skel.h"
+#include "xlb/capture.h"
 
 #define FRAME_LEN	128
 #define MAX_ROUNDS	15
@@ -193,7 +195,8 @@ static int setup_xlb(struct xlb **out, __u32 flows)
 	return 0;
 }
 
-enum target { T_XLB64K, T_XLB4M, T_FLOOR_TX, T_FLOOR_FWD, T_FLOOR_IPIP };
+enum target { T_XLB64K, T_XLB4M, T_FLOOR_TX, T_FLOOR_FWD, T_FLOOR_IPIP,
+	      T_CAP_IDLE, T_CAP_OTHER, T_CAP_SAMPLE };
 
 struct row {
 	const char *name;
@@ -227,6 +230,11 @@ static struct row rows[] = {
 	{ "xlb new flow IPv4 p2c (64k tbl)", T_XLB64K, "198.18.1.8", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
 	{ "xlb established IPv4 lc", T_XLB64K, "198.18.1.9", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
 	{ "xlb new flow IPv4 lc (64k tbl)", T_XLB64K, "198.18.1.9", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
+	/* xlbctl capture: the capture build on the same maps. Off is the
+	 * normal build (the row "xlb established IPv4 IPIP"): no cost. */
+	{ "capture build, past its deadline", T_CAP_IDLE, "198.18.1.1", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
+	{ "capture on, another VIP's packets", T_CAP_OTHER, "198.18.1.1", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
+	{ "capture on, recording 1 in 1000", T_CAP_SAMPLE, "198.18.1.1", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
 	{ "xlb non-VIP pass (64k tbl)", T_XLB64K, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
 	{ "xlb non-VIP new tuple (64k tbl)", T_XLB64K, "198.18.9.9", 80, true, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
 	{ "xlb non-VIP pass (4M tbl)", T_XLB4M, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
@@ -238,8 +246,60 @@ static struct row rows[] = {
 struct bench {
 	struct xlb_bench_bpf *skel;
 	struct xlb *xlb[2];
+	struct xlb_capture_bpf *cap;	/* on xlb[0]'s maps */
+	struct ring_buffer *cap_rb;
 	__u64 sport_base;
 };
+
+static int cap_discard(void *ctx, void *data, size_t len)
+{
+	(void)ctx; (void)data; (void)len;
+	return 0;
+}
+
+/* The capture build on x's maps, as xlbctl capture loads it on the
+ * pinned ones. */
+static int cap_load(struct bench *b, struct xlb *x)
+{
+	struct bpf_map *m, *have;
+	int err;
+
+	b->cap = xlb_capture_bpf__open();
+	if (!b->cap)
+		return -errno;
+	bpf_object__for_each_map(m, b->cap->obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		have = bpf_object__find_map_by_name(xlb_object(x),
+						    bpf_map__name(m));
+		if (have && (err = bpf_map__reuse_fd(m, bpf_map__fd(have))))
+			return err;
+	}
+	err = xlb_capture_bpf__load(b->cap);
+	if (err)
+		return err;
+	b->cap_rb = ring_buffer__new(bpf_map__fd(b->cap->maps.XLB_MAP_CAP_RING),
+				     cap_discard, NULL, NULL);
+	return b->cap_rb ? 0 : -errno;
+}
+
+/* What a capture row records: nothing (past the deadline), another VIP's
+ * packets only, or 1 in 1000 of all. */
+static int cap_set(struct bench *b, enum target t)
+{
+	struct xlb_cap_cfg c = {
+		.vip_id = t == T_CAP_OTHER ? XLB_MAX_VIPS - 1 : XLB_CAP_ANY,
+		.backend = XLB_CAP_ANY,
+		.sample = t == T_CAP_SAMPLE ? 1000 : 1,
+		.until_ns = t == T_CAP_IDLE ? 0 : ~0ULL,
+	};
+	__u32 zero = 0;
+
+	/* Records from the last run out of the way: the ring has room. */
+	ring_buffer__consume(b->cap_rb);
+	return bpf_map_update_elem(bpf_map__fd(b->cap->maps.XLB_MAP_CAP_CFG),
+				   &zero, &c, BPF_ANY) ? -errno : 0;
+}
 
 static int target_fd(struct bench *b, enum target t)
 {
@@ -248,6 +308,9 @@ static int target_fd(struct bench *b, enum target t)
 	case T_XLB4M: return xlb_prog_fd(b->xlb[1]);
 	case T_FLOOR_TX: return bpf_program__fd(b->skel->progs.floor_tx);
 	case T_FLOOR_FWD: return bpf_program__fd(b->skel->progs.floor_fwd);
+	case T_CAP_IDLE:
+	case T_CAP_OTHER:
+	case T_CAP_SAMPLE: return bpf_program__fd(b->cap->progs.xlb_balancer);
 	default: return bpf_program__fd(b->skel->progs.floor_ipip);
 	}
 }
@@ -265,6 +328,8 @@ static int run_row(struct bench *b, struct row *r, int round, __u32 repeat)
 		    .data_size_in = FRAME_LEN, .data_out = out,
 		    .data_size_out = sizeof(out));
 
+	if (r->target >= T_CAP_IDLE && (err = cap_set(b, r->target)))
+		return err;
 	make_frame(&f, r->dst, r->dport, IPPROTO_TCP);
 	memcpy(b->skel->bss->frame, f.b, FRAME_LEN);
 	b->skel->bss->sport_off = f.sport_off;
@@ -426,7 +491,7 @@ static int do_table(int rounds, __u32 repeat, const char *only)
 		return 1;
 	}
 	err = setup_xlb(&b.xlb[0], 65536) ?: setup_xlb(&b.xlb[1], 4U << 20) ?:
-	      floor_flow(&b) ?: fill_confirmed(b.xlb[0]) ?:
+	      cap_load(&b, b.xlb[0]) ?: floor_flow(&b) ?: fill_confirmed(b.xlb[0]) ?:
 	      fill_confirmed(b.xlb[1]) ?: fill_unconfirmed(&b, b.xlb[0]) ?:
 	      fill_unconfirmed(&b, b.xlb[1]);
 	if (err) {
@@ -464,6 +529,8 @@ static int do_table(int rounds, __u32 repeat, const char *only)
 		       rows[i].proven == rows[i].runs ? "" : "  MISMATCH");
 	}
 	printf("ratio base: \"%s\"\n", rows[FWD_FLOOR_ROW].name);
+	ring_buffer__free(b.cap_rb);
+	xlb_capture_bpf__destroy(b.cap);
 	xlb_close(b.xlb[0]);
 	xlb_close(b.xlb[1]);
 	xlb_bench_bpf__destroy(b.skel);

@@ -13,6 +13,11 @@
 #include "encap.h"
 #include "xmit.h"
 #include "icmp.h"
+#ifdef XLB_CAPTURE
+#include "capture.h"
+#else
+#include "xlb/capture.h"	/* XLB_CAP_ANY */
+#endif
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -70,8 +75,9 @@ static __always_inline_ int forward(struct xdp_md *ctx, struct xlb_pkt *p,
 	return xmit(ctx, cfg, a.family, &src, &dst);
 }
 
-SEC("xdp")
-int xlb_balancer(struct xdp_md *ctx)
+/* The balancer; *slot gets the backend slot it sent the packet to (for
+ * the capture build's filter; the normal build drops the store). */
+static __always_inline_ int balance(struct xdp_md *ctx, __u32 *slot)
 {
 	struct xlb_pkt p = {};
 	struct pick pk = {};
@@ -104,10 +110,27 @@ int xlb_balancer(struct xdp_md *ctx)
 			return verdict(XLB_C_DROP_NO_BACKEND, XDP_DROP);
 	}
 
+	*slot = pk.id;
 	count_traffic(&XLB_MAP_BE_STATS, pk.id, p.l3_len, pk.new_flow);
 	if (p.flags & PKT_F_ICMP_ERR)
 		count(XLB_C_ICMP_ERR_FWD);
 	if (p.flags & PKT_F_FRAG)
 		count(XLB_C_FRAG_FWD);
 	return forward(ctx, &p, cfg, &pk.be);
+}
+
+SEC("xdp")
+int xlb_balancer(struct xdp_md *ctx)
+{
+	__u32 slot = XLB_CAP_ANY;
+#ifdef XLB_CAPTURE
+	struct cap_scratch *s = cap_in(ctx);
+	int action = balance(ctx, &slot);
+
+	if (s)
+		cap_out(ctx, s, action, slot);
+	return action;
+#else
+	return balance(ctx, &slot);
+#endif
 }

@@ -24,6 +24,7 @@ PKGS=(
 	git				# test_upgrade builds the previous map layout's commit
 	bird2 nftables			# the anycast lab: BGP+BFD router and nodes, a silenced node
 	tmux				# test_top drives xlbctl top on a terminal
+	libpcap-dev tcpdump		# xlbctl capture writes pcap; the test reads it
 	build-essential dpkg-dev debhelper	# make deb (dpkg-buildpackage wants
 					# build-essential; dh); test_package
 	systemd				# systemd-analyze verify of the unit (test_package)

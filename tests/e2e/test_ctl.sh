@@ -310,6 +310,56 @@ t_drainwait() {
 	fi
 }
 
+# link_prog: the id of the program the balancer's pinned link runs.
+link_prog() {
+	bpftool -j link show pinned "$LAB/bpf/xlb/eth0/link" |
+		"$LAB_PY" -c 'import json, sys; print(json.load(sys.stdin)["prog_id"])'
+}
+
+# capture: xlbctl capture -c 20 of the VIP's packets under a request loop
+# writes a pcap tcpdump reads: 20 client packets to the VIP as they came
+# in, each beside the IPIP packet that left for a backend; --backend keeps
+# only one backend's; afterwards the link runs the balancer it ran before.
+# A capture killed with SIGKILL leaves the capture build in the link
+# (still forwarding); capture --stop puts the balancer back.
+t_capture() {
+	local why="" v="$VIP4:80/tcp" p0 out in enc pid n
+	p0=$(link_prog)
+	spread 400 > /dev/null &
+	local loop=$!
+	out=$(xlbctl capture --vip "$v" -c 20 -w "$LAB/cap.pcap" 2>&1) ||
+		why="capture failed: $out;"
+	[ "$(link_prog)" = "$p0" ] || why="$why link runs $(link_prog), was $p0;"
+	# A frame out shows as "IP lb > backend: IP client > VIP.80", so the
+	# frames in are the VIP's lines without an outer header.
+	enc=$(tcpdump -nr "$LAB/cap.pcap" 2>/dev/null | grep -cE "IP 198\.18\.0\.10 > 198\.18\.0\.1[123]: IP .* > $VIP4\.80: ")
+	in=$(($(tcpdump -nr "$LAB/cap.pcap" 2>/dev/null | grep -c "> $VIP4.80: ") - enc))
+	[ "$in" = 20 ] && [ "$enc" = 20 ] ||
+		why="$why tcpdump: $in packets to the VIP, $enc of them in IPIP to a backend ($out);"
+	xlbctl capture --vip "$v" --backend 198.18.0.12 -c 5 -w "$LAB/cap2.pcap" > /dev/null 2>&1 ||
+		why="$why backend capture failed;"
+	n=$(tcpdump -nr "$LAB/cap2.pcap" 2>/dev/null | grep -cE "IP 198\.18\.0\.10 > 198\.18\.0\.1[13]: ")
+	[ "$n" = 0 ] && [ "$(tcpdump -nr "$LAB/cap2.pcap" 2>/dev/null | grep -c "> 198.18.0.12: ")" = 5 ] ||
+		why="$why --backend: $(tcpdump -nr "$LAB/cap2.pcap" 2>/dev/null | head -3);"
+	xlbctl capture -c 1000000 --seconds 60 -w "$LAB/cap3.pcap" > /dev/null 2>&1 &
+	pid=$!
+	lab_wait 5 eval '[ "$(link_prog)" != "$p0" ]' || why="$why no capture build swapped in;"
+	kill -9 "$pid"; wait "$pid" 2>/dev/null
+	out=$(xlbctl capture -c 1 -w "$LAB/cap4.pcap" 2>&1) &&
+		why="$why a second capture over a killed one was taken;"
+	[[ $out == *"capture --stop"* ]] || why="$why refusal: $out;"
+	xlbctl capture --stop > /dev/null || why="$why --stop failed;"
+	[ "$(link_prog)" = "$p0" ] || why="$why after --stop the link runs $(link_prog), not $p0;"
+	wait "$loop"
+	read -r -a r <<< "$(spread 9)"
+	[ "${r[3]}" = 0 ] || why="$why ${r[3]} requests failed after;"
+	if [ -z "$why" ]; then
+		pass "capture (20 packets: $in in to the VIP, $enc out in IPIP to backends, tcpdump reads them; --backend: b2's only; killed: --stop puts prog $p0 back)"
+	else
+		fail capture "$why"
+	fi
+}
+
 # restart SIG: a bounded request loop runs while xlbd is stopped with SIG
 # and started again; no request may fail.
 t_restart() {
@@ -567,7 +617,7 @@ for v in json.load(sys.stdin)["vips"]:
 	fi
 }
 
-CASES=${TESTS:-"spread hangup weights drain drainwait bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn active p2c lc order shutdown"}
+CASES=${TESTS:-"spread hangup weights drain drainwait capture bad_input ipv6 metrics views sighup_diff restart_TERM restart_KILL persist sighup_broken pinned sh turn active p2c lc order shutdown"}
 
 if ! lab_up 3; then
 	echo "FAIL lab: could not build the lab"

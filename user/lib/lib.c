@@ -20,6 +20,7 @@
 #include "upgrade.h"
 #include "xlb/hash.h"
 #include "xlb.h"
+#include "xlb/capture.h"
 #include "xlb.skel.h"
 
 struct be_state {
@@ -203,6 +204,17 @@ static int link_create(int prog, int ifindex, __u32 flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Our balancer is in the link now: a capture that was running (xlbctl
+ * capture, include/xlb/capture.h) was swapped out by it, and the balancer
+ * it saved is nobody's to put back. */
+static void capture_pin_drop(const char *dir)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, XLB_CAP_SAVED_PIN);
+	unlink(path);
+}
+
 int xlb_attach(struct xlb *x, int ifindex, enum xlb_attach_mode mode,
 	       bool *generic)
 {
@@ -217,6 +229,7 @@ int xlb_attach(struct xlb *x, int ifindex, enum xlb_attach_mode mode,
 
 		if (!err) {
 			x->link_fd = fd;
+			capture_pin_drop(x->pin_dir);
 			return upgrade_finish(x->pin_dir, x->skel->obj,
 					      x->upgrade_fd);
 		}
@@ -242,8 +255,10 @@ int xlb_attach(struct xlb *x, int ifindex, enum xlb_attach_mode mode,
 		return err;
 	}
 	x->link_fd = fd;
-	return x->pin_dir[0] ? upgrade_finish(x->pin_dir, x->skel->obj,
-					      x->upgrade_fd) : 0;
+	if (!x->pin_dir[0])
+		return 0;
+	capture_pin_drop(x->pin_dir);
+	return upgrade_finish(x->pin_dir, x->skel->obj, x->upgrade_fd);
 }
 
 int xlb_detach(struct xlb *x)
@@ -260,6 +275,7 @@ int xlb_detach(struct xlb *x)
 	if (!x->pin_dir[0])
 		return err;
 	unlink(path);
+	capture_pin_drop(x->pin_dir);
 	bpf_object__for_each_map(m, x->skel->obj)
 		if (bpf_map__is_pinned(m))
 			bpf_map__unpin(m, NULL);

@@ -49,9 +49,17 @@
 #include "ctl.h"
 #include "ctlproto.h"
 #include "view.h"
+#include "capture.h"
 #include "xlb/config.h"
 #include "xlb/counters.h"
 #include "xlb_decap.skel.h"
+/* libpcap's classic-BPF header clashes with linux/bpf.h (struct
+ * bpf_insn): it is kept out, and the one type of it pcap.h names only by
+ * pointer is declared (pcap.h has its own integer types). */
+#define lib_pcap_bpf_h
+struct bpf_program;
+#include <pcap/pcap.h>
+#include <pcap/dlt.h>
 
 #define REPLY_TIMEOUT_S		10	/* how long xlbd may take to answer */
 #define FLOWS_LIMIT_DEFAULT	100	/* a reply well under CTL_MSG_MAX */
@@ -126,6 +134,7 @@ enum ptype {
 	P_FLAG,		/* no value: present or not (a JSON true) */
 	P_PREFIXES,	/* ADDR[/LEN],... */
 	P_REJECT,
+	P_FILE,		/* a path to write */
 };
 
 /* A parameter is a row of the settings table (st: its option, request
@@ -185,6 +194,13 @@ enum opt {
 	O_BE_WAIT,
 	O_DRAIN_TIMEOUT,
 	O_GRACE,
+	O_CAP_VIP,
+	O_CAP_BACKEND,
+	O_CAP_COUNT,
+	O_CAP_WRITE,
+	O_CAP_SAMPLE,
+	O_CAP_SECONDS,
+	O_CAP_STOP,
 	O_MAX,
 };
 
@@ -256,6 +272,23 @@ static const struct param opts[O_MAX] = {
 	[O_DRAIN_TIMEOUT] = { "timeout", "S", "timeout", P_SECONDS, 0, 86400,
 			      NULL, "give up waiting after S seconds "
 			      "(default " NUM_STR(DRAIN_TIMEOUT_S) ")", NULL },
+	[O_CAP_VIP] = { "vip", "VIP", "VIP", P_VIP, 0, 0, NULL,
+			"only packets sent for this VIP", NULL },
+	[O_CAP_BACKEND] = { "backend", "ADDR", "backend address", P_ADDR, 0, 0,
+			    NULL, "only packets sent to this backend (with "
+			    "--vip if it serves several)", NULL },
+	[O_CAP_COUNT] = { "count", "N", "count", P_INT, 1, 1000000, NULL,
+			  "stop after N packets (-c; default 100)", NULL },
+	[O_CAP_WRITE] = { "write", "FILE", "file", P_FILE, 0, 0, NULL,
+			  "the pcap file to write (-w): each packet as it came "
+			  "in, and as it went out when sent", NULL },
+	[O_CAP_SAMPLE] = { "sample", "N", "sample", P_INT, 1, 1000000, NULL,
+			   "record 1 packet in N (per CPU; default 1)", NULL },
+	[O_CAP_SECONDS] = { "seconds", "S", "seconds", P_INT, 1, 600, NULL,
+			    "stop after S seconds (default 10)", NULL },
+	[O_CAP_STOP] = { "stop", NULL, "stop", P_FLAG, 0, 0, NULL,
+			 "undo a capture whose xlbctl was killed: the "
+			 "balancer back", NULL },
 	[O_GRACE] = { "grace", "S", "grace", P_INT, 0, CTL_GRACE_MAX_S,
 		      "grace", "keep the routes, marked graceful-shutdown, S "
 		      "seconds before withdrawing them (default "
@@ -374,6 +407,7 @@ static int do_top(struct cmd *c);
 static int do_decap_attach(struct cmd *c);
 static int do_decap_detach(struct cmd *c);
 static int do_decap_stats(struct cmd *c);
+static int do_capture(struct cmd *c);
 static void text_decap_stats(const struct cmd *c, json_object *o);
 static void text_vip_list(const struct cmd *c, json_object *o);
 static void text_list(const struct cmd *c, json_object *o);
@@ -497,6 +531,13 @@ static const struct verb verbs[] = {
 	  .min = 1, .max = 1, .args = { &p_iface },
 	  .run = do_decap_detach,
 	  .help = "detach the decap program from IFACE" },
+	{ .name = "capture",
+	  .opts = OPT(O_CAP_VIP) | OPT(O_CAP_BACKEND) | OPT(O_CAP_COUNT) |
+		  OPT(O_CAP_WRITE) | OPT(O_CAP_SAMPLE) | OPT(O_CAP_SECONDS) |
+		  OPT(O_CAP_STOP),
+	  .pinned = true, .run = do_capture,
+	  .help = "write a pcap of packets as the balancer saw them and as "
+		  "it sent them (its capture build swapped in meanwhile)" },
 	{ .name = "reload", .cmd = "reload",
 	  .opts = OPT(O_FORCE),
 	  .run = do_write,
@@ -777,6 +818,10 @@ static int check_param(const struct param *p, const char *s, double *num)
 		return 0;
 	case P_PREFIXES:
 		return check_prefixes(p, s);
+	case P_FILE:
+		if (!*s)
+			return usage_fail("empty %s", p_what(p));
+		return 0;
 	case P_REJECT:
 		if (xlb_decap_parse_reject(s, &bl))
 			return usage_fail("bad reject '%s' (want pass or "
@@ -837,6 +882,9 @@ static int verb_opt(struct cmd *c, int argc, char **argv, int *i)
 	char name[64];
 	int o, rc;
 
+	/* tcpdump's short forms, for capture. */
+	if (!strcmp(a, "-c") || !strcmp(a, "-w"))
+		a = argv[*i] = a[1] == 'c' ? "--count" : "--write";
 	if (strncmp(a, "--", 2))
 		return 0;
 	snprintf(name, sizeof(name), "--%.*s", (int)strcspn(a + 2, "="),
@@ -3120,4 +3168,174 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = c.v->run(&c);
 	return finish(rc);
+}
+
+/* ---- capture ---- */
+
+struct capture_out {
+	pcap_dumper_t *dump;
+	__u64 packets, frames, max;
+	__s64 wall_off_ns;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+};
+
+static __s64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void dump_frame(struct capture_out *o, __u64 ts, const __u8 *data,
+		       __u16 cap, __u32 len)
+{
+	struct pcap_pkthdr h = {
+		.ts = { .tv_sec = (time_t)(ts / 1000000000ULL),
+			.tv_usec = (suseconds_t)(ts % 1000000000ULL / 1000) },
+		.caplen = cap, .len = len,
+	};
+
+	pcap_dump((u_char *)o->dump, &h, data);
+	o->frames++;
+}
+
+/* A record: the frame as it came in, then as it went out (if sent). */
+static int capture_rec(const struct xlb_cap_rec *r, void *ctx)
+{
+	struct capture_out *o = ctx;
+	__u64 ts = (__u64)((__s64)r->ts_ns + o->wall_off_ns);
+
+	if (o->packets >= o->max)
+		return 1;
+	o->packets++;
+	if (r->in_cap)
+		dump_frame(o, ts, r->in, r->in_cap, r->in_len);
+	if (r->out_cap)
+		dump_frame(o, ts, r->out, r->out_cap, r->out_len);
+	return 0;
+}
+
+/* The balancer's pins: --pinned DIR, or where xlbd says they are. */
+static int capture_pins(const struct cmd *c, char *dir, size_t len)
+{
+	json_object *o = NULL;
+	int rc;
+
+	if (c->g.pinned) {
+		snprintf(dir, len, "%s", c->g.pinned);
+		return 0;
+	}
+	rc = ask(c, "stats", &o);
+	if (!rc && !*jstr(o, "pin_dir", ""))
+		rc = fail(-ENOENT, "xlbd did not say where its maps are "
+			  "pinned (--pinned DIR)");
+	if (!rc)
+		snprintf(dir, len, "%s", jstr(o, "pin_dir", ""));
+	json_object_put(o);
+	return rc;
+}
+
+static int capture_opts(const struct cmd *c, struct xlb_capture_opts *o,
+			struct xlb_vip_key *vip, union xlb_addr *be)
+{
+	if (c->opt[O_CAP_VIP]) {
+		xlb_parse_vip(c->opt[O_CAP_VIP], vip);	/* checked */
+		o->vip = vip;
+	}
+	if (c->opt[O_CAP_BACKEND]) {
+		xlb_parse_addr(c->opt[O_CAP_BACKEND], be, &o->backend_family);
+		o->backend = be;
+	}
+	o->sample = c->opt[O_CAP_SAMPLE] ? (__u32)c->num[O_CAP_SAMPLE] : 1;
+	o->seconds = c->opt[O_CAP_SECONDS] ?
+		     (unsigned int)c->num[O_CAP_SECONDS] : 10;
+	if (!c->opt[O_CAP_WRITE])
+		return usage_fail("capture needs -w FILE");
+	return 0;
+}
+
+static int capture_run(struct xlb_capture *cap, struct capture_out *out,
+		       double deadline)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int rc = 0;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* capture_rec stops a poll once it has enough: the count decides. */
+	while (!stop && out->packets < out->max && now_s() < deadline) {
+		rc = xlb_capture_poll(cap, 100);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int do_capture(struct cmd *c)
+{
+	struct capture_out out = { .max = 100 };
+	struct xlb_capture_opts o = {};
+	struct xlb_capture *cap;
+	struct xlb_vip_key vip;
+	union xlb_addr be;
+	char dir[512];
+	bool replaced;
+	__u64 lost;
+	pcap_t *p;
+	int rc, rc2;
+
+	rc = capture_pins(c, dir, sizeof(dir));
+	if (rc)
+		return rc;
+	if (c->opt[O_CAP_STOP]) {
+		rc = xlb_capture_restore(dir);
+		if (rc == -ENOENT)
+			return fail(rc, "no capture to undo in %s", dir);
+		if (rc)
+			return fail(rc, "undoing the capture: %s", strerror(-rc));
+		printf("capture undone: the balancer runs alone again\n");
+		return 0;
+	}
+	o.pin_dir = dir;
+	rc = capture_opts(c, &o, &vip, &be);
+	if (rc)
+		return rc;
+	if (c->opt[O_CAP_COUNT])
+		out.max = (__u64)c->num[O_CAP_COUNT];
+	p = pcap_open_dead(DLT_EN10MB, XLB_CAP_SNAP);
+	out.dump = p ? pcap_dump_open(p, c->opt[O_CAP_WRITE]) : NULL;
+	if (!out.dump) {
+		rc = fail(-EIO, "cannot write %s: %s", c->opt[O_CAP_WRITE],
+			  p ? pcap_geterr(p) : "out of memory");
+		if (p)
+			pcap_close(p);
+		return rc;
+	}
+	out.wall_off_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	rc = xlb_capture_start(&o, capture_rec, &out, &cap);
+	if (rc == -EBUSY)
+		rc = fail(rc, "a capture runs in %s, or one was killed "
+			  "(xlbctl capture --stop undoes it)", dir);
+	else if (rc == -ENOENT)
+		rc = fail(rc, "no such VIP or backend in the data plane, or "
+			  "no balancer pinned in %s", dir);
+	else if (rc)
+		rc = fail(rc, "cannot start the capture: %s", strerror(-rc));
+	if (!rc) {
+		rc = capture_run(cap, &out, now_s() + o.seconds);
+		lost = xlb_capture_lost(cap);
+		rc2 = xlb_capture_stop(cap, &replaced);
+		printf("%llu packets (%llu frames) in %s, %llu lost%s\n",
+		       (unsigned long long)out.packets,
+		       (unsigned long long)out.frames, c->opt[O_CAP_WRITE],
+		       (unsigned long long)lost, replaced ?
+		       "; the balancer was replaced meanwhile (xlbd "
+		       "restarted): left as it is" : "");
+		if (rc2 && !rc)
+			rc = fail(rc2, "swapping the balancer back: %s",
+				  strerror(-rc2));
+	}
+	pcap_dump_close(out.dump);
+	pcap_close(p);
+	return rc;
 }

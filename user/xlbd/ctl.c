@@ -556,6 +556,9 @@ static int dispatch(struct xlbd *d, struct req *r)
 				       view_counters(&d->maps));
 		json_object_object_add(r->out, "checks", health_stats_json(d));
 		json_object_object_add(r->out, "routing", bird_stats_json(d));
+		/* Where its maps are pinned: xlbctl capture works on them. */
+		json_object_object_add(r->out, "pin_dir",
+				       json_object_new_string(d->pin_dir));
 		reply_vips(d, r);
 		return 0;
 	}
