@@ -187,11 +187,23 @@ t_two_nodes() {
 
 # ---- the default socket: one per interface ----
 
+# The default metrics address, 127.0.0.1:9100 in the lb node, with two
+# daemons there: one serves it, the other warned (once) that it cannot
+# and runs without.
+default_metrics() {
+	[ "$(grep -c 'cannot serve metrics on 127.0.0.1:9100 (the default' \
+		"$LAB/xlbd.log")" -eq $(($1 + 1)) ] &&
+		lab_ns lb curl -sf --max-time 2 http://127.0.0.1:9100/metrics \
+			> /dev/null
+}
+
 # Two daemons, on eth0 and eth1, with no -s: each its own socket in
-# /run/xlb; xlbctl -i picks one, and without -i names both.
+# /run/xlb; xlbctl -i picks one, and without -i names both. No --metrics
+# either: the default address, which only one can have.
 t_default_socket() {
-	local why="" out rc
+	local why="" out rc warned
 	fresh
+	warned=$(grep -c 'cannot serve metrics on 127.0.0.1:9100' "$LAB/xlbd.log")
 	rm -f "$RUN_XLB/eth0.sock" "$RUN_XLB/eth1.sock"
 	ip -n "$P-sw" link add vlb1 type veth peer name eth1 netns "$P-lb"
 	ip -n "$P-sw" link set vlb1 master br0 up
@@ -203,6 +215,8 @@ t_default_socket() {
 	if ! lab_wait 10 "$LAB_BUILD/xlbctl" -i eth0 list ||
 		! lab_wait 10 "$LAB_BUILD/xlbctl" -i eth1 list; then
 		why="both should run: $(tail -3 "$LAB/xlbd.log")"
+	elif ! default_metrics "$warned"; then
+		why="default metrics address: not one served, one warned: $(grep metrics "$LAB/xlbd.log" | tail -3)"
 	elif ! "$LAB_BUILD/xlbctl" -i eth0 vip add "$VIP" ||
 		! "$LAB_BUILD/xlbctl" -s "$RUN_XLB/eth0.sock" list | grep -q "$VIP4"; then
 		why="-i eth0 / -s $RUN_XLB/eth0.sock"
@@ -238,7 +252,7 @@ t_default_socket() {
 	if [ -n "$why" ]; then
 		fail default-socket "$why"
 	else
-		pass "default-socket ($RUN_XLB/eth0.sock and eth1.sock; -i; several, the only one, none)"
+		pass "default-socket ($RUN_XLB/eth0.sock and eth1.sock; -i; several, the only one, none; one has the default metrics address, the other warned)"
 	fi
 	fresh
 }

@@ -279,6 +279,7 @@ static void assert_node_defaults(const struct conf_node *n)
 	assert_true(n->icmp_too_big);
 	assert_int_equal(n->icmp_rate, 100);
 	assert_int_equal(n->gue_port, 6080);
+	assert_false(n->has_metrics);	/* CONF_METRICS_DEFAULT */
 	assert_string_equal(n->metrics, "");
 	assert_string_equal(n->ctl_sock, "/run/xlb/xlbd.sock");
 	assert_string_equal(n->ctl_group, "");
@@ -363,7 +364,16 @@ static void test_defaults_derived(void **state)
 	assert_int_equal(c.vips[0].check.type, CONF_CHECK_HTTP);
 	assert_string_equal(c.vips[0].check.path, "/health");
 	assert_int_equal(c.node.mtu, 1500);
+	/* A quoted "" is a value: metrics off, not the default. */
+	assert_true(c.node.has_metrics);
 	assert_string_equal(c.node.metrics, "");
+	conf_free(&c);
+	parse_ok("node:\n  metrics: off\n", &c);
+	assert_true(c.node.has_metrics);
+	assert_string_equal(c.node.metrics, "");
+	conf_free(&c);
+	parse_ok("node:\n  metrics:\n", &c);
+	assert_false(c.node.has_metrics);
 	conf_free(&c);
 }
 
@@ -838,6 +848,7 @@ static void assert_conf_same(const struct xlb_conf *a, const struct xlb_conf *b)
 	assert_int_equal(m->mtu, n->mtu);
 	assert_int_equal(m->icmp_too_big, n->icmp_too_big);
 	assert_int_equal(m->icmp_rate, n->icmp_rate);
+	assert_int_equal(m->has_metrics, n->has_metrics);
 	assert_int_equal(m->gue_port, n->gue_port);
 	assert_string_equal(m->metrics, n->metrics);
 	assert_string_equal(m->ctl_sock, n->ctl_sock);
@@ -966,6 +977,7 @@ static void test_round_trip_odd(void **state)
 	(void)state;
 	conf_init(&a);
 	strcpy(a.node.ctl_group, "true");
+	a.node.has_metrics = true;
 	strcpy(a.node.metrics, "[2001:db8::10]:9100");
 	strcpy(a.node.pin_root, "/sys/fs/bpf/x y: #z");
 	strcpy(a.node.ctl_sock, "/run/\"q\"\\.sock");

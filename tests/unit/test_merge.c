@@ -698,8 +698,8 @@ static const struct node_case {
 	{ "  confirm-rate: 100000\n",
 	  "needs restart: confirm-rate 0 (running) -> 100000 (file)" },
 	{ "  metrics: 198.18.0.10:9100\n",
-	  "needs restart: metrics \"\" (running) -> \"198.18.0.10:9100\" "
-	  "(file)" },
+	  "needs restart: metrics (default 127.0.0.1:9100) (running) -> "
+	  "\"198.18.0.10:9100\" (file)" },
 	{ "  control-socket: /run/xlb/other.sock\n",
 	  "needs restart: control-socket \"/run/xlb/xlbd.sock\" (running) "
 	  "-> \"/run/xlb/other.sock\" (file)" },
@@ -944,7 +944,7 @@ static void test_one_side_unchanged(void **state)
 	assert_lines(&m.rep.restart,
 		     "needs restart: interface \"eth1\" (running) -> \"\" (file)",
 		     "needs restart: metrics \"198.18.0.10:9100\" (running) -> "
-		     "\"\" (file)",
+		     "(default 127.0.0.1:9100) (file)",
 		     "needs restart: state-file \"/var/lib/xlb/eth1.yaml\" "
 		     "(running) -> \"/var/lib/xlb/state.yaml\" (file)", NULL);
 	merged_free(&m);

@@ -885,24 +885,35 @@ static int set_ring(struct parser *p, const struct key *k, yaml_node_t *v,
 	return 0;
 }
 
-/* ADDR:PORT or [ADDR]:PORT; "" turns metrics off. Validated through the
- * VIP parser, which knows the bracket rules. */
-static int set_metrics(struct parser *p, const struct key *k, yaml_node_t *v,
-		       void *obj)
+/* Validated through the VIP parser, which knows the bracket rules. */
+int conf_metrics_set(struct conf_node *n, const char *s)
 {
 	char buf[CONF_STR_MAX + 8];
 	struct xlb_vip_key vk;
+
+	if (!strcmp(s, "off"))
+		s = "";
+	snprintf(buf, sizeof(buf), "%s/tcp", s);
+	if (strlen(s) >= sizeof(n->metrics) ||
+	    (*s && (xlb_parse_vip(buf, &vk) || !vk.port)))
+		return -EINVAL;
+	strcpy(n->metrics, s);
+	n->has_metrics = true;
+	return 0;
+}
+
+static int set_metrics(struct parser *p, const struct key *k, yaml_node_t *v,
+		       void *obj)
+{
 	const char *s;
 	int err;
 
 	err = get_sized_str(p, k, v, &s);
 	if (err)
 		return err;
-	snprintf(buf, sizeof(buf), "%s/tcp", s);
-	if (*s && (xlb_parse_vip(buf, &vk) || !vk.port))
-		return fail(p, v, "bad metrics address '%s' (want ADDR:PORT or [ADDR]:PORT)",
+	if (conf_metrics_set(obj, s))
+		return fail(p, v, "bad metrics address '%s' (want ADDR:PORT, [ADDR]:PORT or off)",
 			    s);
-	strcpy(((struct conf_node *)obj)->metrics, s);
 	return 0;
 }
 
@@ -1733,7 +1744,7 @@ static void write_node(struct writer *w, const struct conf_node *n)
 	w_bool(w, "icmp-too-big", n->icmp_too_big);
 	w_uint(w, "icmp-rate", n->icmp_rate);
 	w_uint(w, "gue-port", n->gue_port);
-	if (n->metrics[0])
+	if (n->has_metrics)	/* "" too: off is not the default */
 		w_text(w, "metrics", n->metrics, sizeof(n->metrics));
 	w_text(w, "control-socket", n->ctl_sock, sizeof(n->ctl_sock));
 	if (n->ctl_group[0])

@@ -98,6 +98,10 @@ struct conf_node {
 	bool icmp_too_big;		/* default true */
 	__u32 icmp_rate;		/* default 100 */
 	__u16 gue_port;			/* default 6080 (host order) */
+	/* Not set: CONF_METRICS_DEFAULT, served where it can be (a second
+	 * xlbd on the host finds it taken); set, "" is off and an address
+	 * that cannot be served stops xlbd. */
+	bool has_metrics;
 	char metrics[CONF_STR_MAX];	/* "ADDR:PORT", "" = off */
 	char ctl_sock[108];		/* default /run/xlb/xlbd.sock */
 	char ctl_group[CONF_STR_MAX];	/* "" = root only (mode 0600) */
@@ -110,6 +114,13 @@ struct conf_node {
 	char bird_sock[108];		/* BIRD's control socket, "" = none */
 	char bird_include[CONF_PATH_MAX]; /* routes for BIRD, "" = none */
 };
+
+/* The metrics address when none is given: this host only. */
+#define CONF_METRICS_DEFAULT	"127.0.0.1:9100"
+
+/* Set node.metrics from its text: ADDR:PORT or [ADDR]:PORT, "" or "off"
+ * for none; -EINVAL when it is neither. */
+int conf_metrics_set(struct conf_node *n, const char *s);
 
 /* Add one peer address (any text form) to n->peers, in canonical form:
  * 0, or -EINVAL / -E2BIG / -EEXIST with a one-line reason in err. */

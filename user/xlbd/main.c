@@ -206,7 +206,8 @@ static int node_settings(struct xlbd *d, const struct args *a)
 		snprintf(n->ctl_sock, sizeof(n->ctl_sock),
 			 CTL_SOCK_DIR "/%s" CTL_SOCK_EXT, n->ifname);
 	override(n->pin_root, sizeof(n->pin_root), a->pin_root);
-	override(n->metrics, sizeof(n->metrics), a->metrics);
+	if (a->metrics)		/* check_overrides took it */
+		conf_metrics_set(n, a->metrics);
 	override(n->peer_key, sizeof(n->peer_key), a->peer_key);
 	if (a->peers[0])
 		snprintf(n->peers, sizeof(n->peers), "%s", a->peers);
@@ -430,7 +431,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: xlbd -i IFACE [-c FILE] [-s SOCK] [--pin-root DIR] [--state FILE]\n"
-"            [--metrics ADDR:PORT] [--peer-key FILE --peer ADDR ...]\n"
+"            [--metrics ADDR:PORT|off] [--peer-key FILE --peer ADDR ...]\n"
 "            [--bird-socket SOCK --bird-include FILE] [-v|-q]\n"
 "       xlbd -n [-c FILE]            check the configuration and exit\n"
 "       xlbd -i IFACE --detach       remove the program and its pins\n"

@@ -647,9 +647,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	return ret;
 }
 
+/* The address given, or the default: local only, and best effort, since a
+ * second xlbd on the host (another interface) finds it taken and must
+ * still run. */
 int metrics_start(struct xlbd *d)
 {
-	const char *spec = d->conf.node.metrics;
+	bool given = d->conf.node.has_metrics;
+	const char *spec = given ? d->conf.node.metrics : CONF_METRICS_DEFAULT;
 	struct xlb_vip_key k;
 	struct sockaddr_storage ss = {};
 	/* epoll, not select: no FD_SETSIZE ceiling on the sockets. */
@@ -677,6 +681,12 @@ int metrics_start(struct xlbd *d)
 				      MHD_OPTION_CONNECTION_TIMEOUT,
 				      (unsigned int)METRICS_IDLE_S,
 				      MHD_OPTION_END);
+	if (!d->metrics && !given) {
+		xlbd_log(LOG_WARN_, "cannot serve metrics on %s (the "
+			 "default; taken by another xlbd?): running without, "
+			 "give --metrics ADDR:PORT or off", spec);
+		return 0;
+	}
 	if (!d->metrics) {
 		xlbd_log(LOG_ERR_, "cannot serve metrics on %s", spec);
 		return -EADDRNOTAVAIL;
