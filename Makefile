@@ -124,6 +124,10 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@
 
+# The dashboard's object includes its page (.incbin).
+$(BUILD)/obj/xlbd/dashboard.o $(BUILD)/fuzz/obj/xlbd/dashboard.o: \
+	user/xlbd/dashboard.html
+
 $(BUILD)/obj/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h include/xlb/*.h) $(SKELS) | $(BUILD)/obj/lib
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LIB_INC) -c $< -o $@

@@ -28,6 +28,8 @@ PKGS=(
 	build-essential dpkg-dev debhelper	# make deb (dpkg-buildpackage wants
 					# build-essential; dh); test_package
 	systemd				# systemd-analyze verify of the unit (test_package)
+	chromium chromium-driver python3-selenium	# test_dashboard: the page
+					# in headless Chromium, driven by selenium
 )
 # "install-deps.sh experiment": also what make experiment plots with.
 [ "${1:-}" != experiment ] || PKGS+=(python3-matplotlib)

@@ -275,6 +275,27 @@ lab_run_cases() {
 	[ "$FAILS" -eq 0 ]
 }
 
+# lab_checked VIP RISE FALL: the lab with 3 backends and xlbd, VIP over
+# b1..b3 with an http:/health check every 0.5 s (timeout 0.3); or the
+# closing line of one failure, and exit.
+lab_checked() {
+	if ! lab_up 3; then
+		echo "FAIL lab: could not build the lab"
+		echo "e2e: 0 passed, 1 failed"
+		exit 1
+	fi
+	if ! lab_xlbd_start ||
+		! xlbctl vip add "$1" --check http:/health --interval 0.5 \
+			--timeout 0.3 --rise "$2" --fall "$3" ||
+		! xlbctl backend add "$1" 198.18.0.11 ||
+		! xlbctl backend add "$1" 198.18.0.12 ||
+		! xlbctl backend add "$1" 198.18.0.13; then
+		echo "FAIL xlbd: did not start ($(tail -3 "$LAB/xlbd.log"))"
+		echo "e2e: 0 passed, 1 failed"
+		exit 1
+	fi
+}
+
 # lab_main N CASE...: the lab with N backends, then lab_run_cases; a lab
 # that cannot be built is one failure.
 lab_main() {

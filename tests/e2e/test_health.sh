@@ -830,19 +830,5 @@ t_metrics() {
 CASES=${TESTS:-"fields kill http500 flap slow tcp_udp syn https readd vipset override maint panic slowstart metrics"}
 
 LAB_XLBD_ARGS=(--metrics 198.18.0.10:9100)
-if ! lab_up 3; then
-	echo "FAIL lab: could not build the lab"
-	echo "e2e: 0 passed, 1 failed"
-	exit 1
-fi
-if ! lab_xlbd_start ||
-	! xlbctl vip add "$VIP" --check http:/health --interval 0.5 \
-		--timeout 0.3 --rise "$RISE" --fall "$FALL" ||
-	! xlbctl backend add "$VIP" 198.18.0.11 ||
-	! xlbctl backend add "$VIP" 198.18.0.12 ||
-	! xlbctl backend add "$VIP" 198.18.0.13; then
-	echo "FAIL xlbd: did not start ($(tail -3 "$LAB/xlbd.log"))"
-	echo "e2e: 0 passed, 1 failed"
-	exit 1
-fi
+lab_checked "$VIP" "$RISE" "$FALL"
 lab_run_cases $CASES

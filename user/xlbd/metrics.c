@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* xlbd's views: the VIP list the control socket returns, and the same data
- * in Prometheus text format on the metrics address (libmicrohttpd, its own
- * epoll thread; it takes d->lock for the running configuration). */
+/* xlbd's views: the VIP list the control socket returns, and on the
+ * metrics address (libmicrohttpd, its own epoll thread; it takes d->lock
+ * for the running configuration) the same data in Prometheus text format,
+ * as JSON for the dashboard, and the dashboard page itself. All read
+ * only. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <bpf/bpf.h>
@@ -14,6 +17,7 @@
 #include "active.h"
 #include "addr.h"
 #include "bird.h"
+#include "dashboard.h"
 #include "peer.h"
 #include "xlbd.h"
 
@@ -565,9 +569,7 @@ static void node_metrics(FILE *f, struct xlbd *d, int attached,
 	fprintf(f, "xlb_dataplane_attached %d\n", attached == 1);
 }
 
-/* The page, or NULL while the data plane is not up yet: metrics start
- * before it, so that an address that cannot be served stops xlbd before
- * anything is attached or saved. */
+/* The Prometheus page, or NULL while the data plane is not up yet. */
 static char *render(struct xlbd *d, size_t *len)
 {
 	json_object *vips, *counters, *peers, *routing;
@@ -611,40 +613,137 @@ static char *render(struct xlbd *d, size_t *len)
 	return buf;
 }
 
+/* What the dashboard polls: the VIPs with their backends as list -j shows
+ * them, the node's counters, and the server's clock in ms, by which the
+ * page divides counter deltas into rates (a busy browser polls late). */
+static char *state_page(struct xlbd *d, size_t *len)
+{
+	json_object *o;
+	struct timespec ts;
+	const char *s;
+	char *buf;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->xlb) {
+		pthread_mutex_unlock(&d->lock);
+		return NULL;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "vips", xlbd_vips_json(d));
+	json_object_object_add(o, "counters", view_counters(&d->maps));
+	json_object_object_add(o, "interface",
+			       json_object_new_string(d->conf.node.ifname));
+	json_object_object_add(o, "attached", json_object_new_boolean(
+		xlb_attached(d->xlb, d->ifindex) == 1));
+	pthread_mutex_unlock(&d->lock);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_object_add(o, "time_ms", json_object_new_int64(
+		(int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
+	json_object_object_add(o, "version",
+			       json_object_new_string(d->version));
+	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, len);
+	buf = s ? strdup(s) : NULL;
+	json_object_put(o);
+	return buf;
+}
+
+static char *dashboard_page(struct xlbd *d, size_t *len)
+{
+	char *buf;
+
+	(void)d;
+	*len = xlbd_dashboard_end - xlbd_dashboard;
+	buf = malloc(*len);
+	if (buf)
+		memcpy(buf, xlbd_dashboard, *len);
+	return buf;
+}
+
+/* The page runs its own inline script and fetches from here, nothing
+ * else: no other origin, no plugins, no frames, no forms. */
+#define DASHBOARD_CSP "default-src 'none'; script-src 'unsafe-inline'; " \
+	"style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; " \
+	"form-action 'none'; frame-ancestors 'none'"
+
+/* Every path served; a body of NULL means the data plane is not up yet
+ * (metrics start before it, so that an address that cannot be served
+ * stops xlbd before anything is attached or saved). */
+static const struct route {
+	const char *url, *type, *cache, *csp;
+	char *(*body)(struct xlbd *d, size_t *len);
+} routes[] = {
+	{ "/", "text/html; charset=utf-8", "no-cache", DASHBOARD_CSP,
+	  dashboard_page },
+	{ "/api/state", "application/json", "no-store", NULL, state_page },
+	{ "/metrics", "text/plain; version=0.0.4", NULL, NULL, render },
+};
+
+static const struct route *route_find(const char *url)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (!strcmp(url, routes[i].url))
+			return &routes[i];
+	return NULL;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
+			     const struct route *r, char *body, size_t len)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, body,
+					       MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", r && status ==
+				MHD_HTTP_OK ? r->type : "text/plain");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r && r->cache)
+		MHD_add_response_header(resp, "Cache-Control", r->cache);
+	if (r && r->csp)
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					r->csp);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, "Allow", "GET");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			      const char *url, const char *method,
 			      const char *version, const char *upload,
 			      size_t *upload_len, void **state)
 {
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
+	const struct route *r = route_find(url);
 	unsigned int status = MHD_HTTP_OK;
-	char *body;
+	const char *text = NULL;
+	char *body = NULL;
 	size_t len = 0;
 
 	(void)version; (void)upload; (void)upload_len; (void)state;
 	if (strcmp(method, "GET")) {
 		status = MHD_HTTP_METHOD_NOT_ALLOWED;
-		body = strdup("GET only\n");
-		len = strlen(body);
-	} else if (strcmp(url, "/metrics")) {
+		text = "GET only\n";
+	} else if (!r) {
 		status = MHD_HTTP_NOT_FOUND;
-		body = strdup("xlbd: metrics are at /metrics\n");
-		len = strlen(body);
-	} else if (!(body = render(cls, &len))) {
+		text = "xlbd: the dashboard is at /, metrics at /metrics\n";
+	} else if (!(body = r->body(cls, &len))) {
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
-		body = strdup("xlbd: starting\n");
+		text = "xlbd: starting\n";
+	}
+	if (text) {
+		body = strdup(text);
 		len = body ? strlen(body) : 0;
 	}
 	if (!body)
 		return MHD_NO;
-	resp = MHD_create_response_from_buffer(len, body,
-					       MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, "Content-Type",
-				"text/plain; version=0.0.4");
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return reply(c, status, r, body, len);
 }
 
 /* The address given, or the default: local only, and best effort, since a
@@ -691,7 +790,8 @@ int metrics_start(struct xlbd *d)
 		xlbd_log(LOG_ERR_, "cannot serve metrics on %s", spec);
 		return -EADDRNOTAVAIL;
 	}
-	xlbd_log(LOG_INFO_, "metrics on http://%s/metrics", spec);
+	xlbd_log(LOG_INFO_, "metrics on http://%s/metrics, dashboard on "
+		 "http://%s/", spec, spec);
 	return 0;
 }
 
