@@ -10,7 +10,10 @@ GET /health   status from DIR/health_status (an integer; 200 when absent),
               ("500 200") are taken in turn, one per /health request, so
               that successive checks alternate whatever their timing
 any request   first waits DIR/delay_ms milliseconds (0 when absent)
-/health       carries "X-Load: <DIR/load>" when DIR/load exists
+/health       carries "X-Load: <DIR/load>" when DIR/load exists; with
+              DIR/capacity N, each connection open beyond N (keep-alive
+              ones held by clients) delays it 20 ms more: a server that
+              saturates, for the prediction test
 else          404
 
 A request with "Connection: keep-alive" gets its answer with that header
@@ -52,6 +55,7 @@ def read_int(path, default):
 
 
 class Server(http.server.ThreadingHTTPServer):
+    open_conns = 0
     daemon_threads = True
     request_queue_size = 128
     turn = 0
@@ -109,6 +113,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         d = self.server.dir
         delay = read_int(os.path.join(d, "delay_ms"), 0)
+        cap = read_int(os.path.join(d, "capacity"), 0)
+        if cap and self.path.startswith("/health"):
+            delay += 20 * max(0, self.server.open_conns - cap)
         if delay > 0:
             time.sleep(delay / 1000.0)
         path = self.path.split("?", 1)[0]
@@ -139,11 +146,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log.flush()
 
     def handle(self):
+        with self.server.lock:
+            self.server.open_conns += 1
         # A TCP check connects and closes without a request: not an error.
         try:
             super().handle()
         except (ConnectionError, socket.timeout):
             pass
+        finally:
+            with self.server.lock:
+                self.server.open_conns -= 1
 
 
 def main():

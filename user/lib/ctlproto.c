@@ -37,12 +37,13 @@ static const struct ctl_member m_vip_add[] = {
 };
 static const struct ctl_member m_backend_set[] = {
 	S_REQ(SET_VIP), S_REQ(SET_ADDR), S(SET_WEIGHT), CHECK_MEMBERS,
-	M("check_inherit", CTL_BOOL),
+	M("check_inherit", CTL_BOOL), S(SET_CAPACITY),
 };
 static const struct ctl_member m_vip[] = { S_REQ(SET_VIP) };
 static const struct ctl_member m_backend[] = { S_REQ(SET_VIP), S_REQ(SET_ADDR) };
 static const struct ctl_member m_backend_add[] = {
 	S_REQ(SET_VIP), S_REQ(SET_ADDR), S(SET_WEIGHT), S(SET_MAC),
+	S(SET_CAPACITY),
 };
 static const struct ctl_member m_set_weight[] = {
 	S_REQ(SET_VIP), S_REQ(SET_ADDR), S_REQ(SET_WEIGHT),

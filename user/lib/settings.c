@@ -323,6 +323,10 @@ const struct setting settings[SET_MAX] = {
 	[SET_MAC] = { "mac", "mac", "mac", SETTING_MAC,
 		.encaps = 1u << XLB_MODE_L2,
 		.help = "the backend's MAC address (for encap l2)" },
+	[SET_CAPACITY] = { "capacity", "capacity", "capacity", SETTING_UINT,
+		0, 1000000000, 0,
+		.help = "active connections it can hold, for the saturation "
+			"forecast (0: learned from its check latency's knee)" },
 };
 
 bool settings_applies(enum setting_id id, enum conf_check_type t)

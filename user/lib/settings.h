@@ -162,6 +162,7 @@ enum setting_id {
 	SET_ADDR,
 	SET_WEIGHT,
 	SET_MAC,
+	SET_CAPACITY,
 	SET_MAX,
 };
 

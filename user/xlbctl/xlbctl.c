@@ -177,6 +177,7 @@ enum opt {
 	O_CHECK_INHERIT,
 	O_WEIGHT,
 	O_MAC,
+	O_CAPACITY,
 	O_INTERVAL,
 	O_VIP,
 	O_BACKEND,
@@ -235,6 +236,7 @@ static const struct param opts[O_MAX] = {
 			      "again", NULL },
 	[O_WEIGHT] = SETTING(SET_WEIGHT, "N", P_SETTING),
 	[O_MAC] = SETTING(SET_MAC, "MAC", P_MAC),
+	[O_CAPACITY] = SETTING(SET_CAPACITY, "N", P_SETTING),
 	[O_INTERVAL] = { "interval", "S", "interval", P_SECONDS, 0, 86400,
 			 NULL, "seconds between two samples (default 1)", NULL },
 	[O_VIP] = { "vip", "VIP", "VIP", P_VIP, 0, 0, "vip",
@@ -454,7 +456,7 @@ static const struct verb verbs[] = {
 	  .help = "the VIPs, one per line" },
 	{ .group = "backend", .name = "add", .cmd = "backend-add",
 	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
-	  .opts = OPT(O_WEIGHT) | OPT(O_MAC),
+	  .opts = OPT(O_WEIGHT) | OPT(O_MAC) | OPT(O_CAPACITY),
 	  .run = do_write,
 	  .help = "add a backend to a VIP" },
 	{ .group = "backend", .name = "del", .cmd = "backend-del",
@@ -478,7 +480,8 @@ static const struct verb verbs[] = {
 	  .help = "let a drained backend take new flows again" },
 	{ .group = "backend", .name = "set", .cmd = "backend-set",
 	  .min = 2, .max = 2, .args = { &p_vip, &p_addr },
-	  .opts = OPT(O_WEIGHT) | CHECK_OPTS | OPT(O_CHECK_INHERIT),
+	  .opts = OPT(O_WEIGHT) | CHECK_OPTS | OPT(O_CHECK_INHERIT) |
+		  OPT(O_CAPACITY),
 	  .run = do_write,
 	  .help = "change a backend's weight, or give it its own check "
 		  "(the settings given onto the VIP's, or onto its own)" },
@@ -2554,13 +2557,13 @@ static void top_header(const struct cmd *c, json_object *o,
 }
 
 enum { TC_NAME, TC_STATE, TC_WEIGHT, TC_EFF, TC_DRAIN, TC_PPS, TC_NFPS,
-       TC_ACTIVE, TC_LATENCY, TC_MAX };
+       TC_ACTIVE, TC_LATENCY, TC_ETA, TC_MAX };
 
 static void top_titles(struct table *t)
 {
 	static const char *const title[TC_MAX] = {
 		"VIP/BACKEND", "ALGO/HEALTH", "WEIGHT", "EFF", "DRAIN", "PPS",
-		"NEW/S", "ACTIVE", "LATENCY",
+		"NEW/S", "ACTIVE", "LATENCY", "FULL IN",
 	};
 	struct row *r = row_new(t, 0, 0);
 	int j;
@@ -2632,6 +2635,12 @@ static void top_backend_row(struct table *t, json_object *b)
 	active_cell(r, b);
 	if (jget(b, "latency_ms"))
 		cell(r, NULL, true, "%.1fms", jnum(b, "latency_ms"));
+	else
+		cell(r, NULL, true, "%s", "");
+	/* The saturation forecast, while the load grows towards capacity. */
+	if (jget(jget(b, "forecast"), "saturation_eta_s"))
+		cell(r, NULL, true, "%.0fs",
+		     jnum(jget(b, "forecast"), "saturation_eta_s"));
 }
 
 /* A line per VIP and per backend under it, in aligned columns. */

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "active.h"
+#include "predict.h"
 #include "flowsync.h"
 #include "xlb/flow.h"
 #include "xlbd.h"
@@ -51,6 +52,7 @@ static void on_sweep(void *arg)
 		old = a->count;
 		a->count = count;
 		a->sweeps++;
+		predict_sample(d, count);	/* one sample a sweep */
 		pthread_mutex_unlock(&d->lock);
 	} else {
 		old = count;

@@ -183,7 +183,7 @@ static bool backend_equal(const struct conf_backend *a,
 {
 	if (!addr_equal(&a->addr, a->family, &b->addr, b->family) ||
 	    a->weight != b->weight || a->drained != b->drained ||
-	    a->maint != b->maint ||
+	    a->maint != b->maint || a->capacity != b->capacity ||
 	    a->has_mac != b->has_mac || a->has_check != b->has_check)
 		return false;
 	if (a->has_mac && memcmp(a->mac, b->mac, sizeof(a->mac)))
@@ -1192,6 +1192,7 @@ static const struct key backend_keys[] = {
 	SKEY(SET_MAC, set_be_mac, struct be_parse, b.mac),
 	FKEY("drained", set_bool, struct be_parse, b.drained, 0, 0),
 	FKEY("maint", set_bool, struct be_parse, b.maint, 0, 0),
+	SKEY(SET_CAPACITY, set_setting, struct be_parse, b.capacity),
 	SKEY(SET_CHECK, set_be_check, struct be_parse, b.check),
 };
 
@@ -1809,6 +1810,8 @@ static void write_backend(struct writer *w, const struct conf_backend *b)
 		w_bool(w, "drained", true);
 	if (b->maint)
 		w_bool(w, "maint", true);
+	if (b->capacity)
+		w_uint(w, "capacity", b->capacity);
 	if (b->has_check)
 		write_check(w, &b->check);
 	w_map_end(w);

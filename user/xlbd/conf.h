@@ -33,6 +33,8 @@ struct conf_backend {
 	bool has_mac;
 	__u8 mac[6];
 	__u32 weight;			/* 0..65535, default 100 */
+	__u32 capacity;			/* active connections; 0: learn
+					 * (predict.h) */
 	bool drained;			/* no new flows, existing ones stay */
 	bool maint;			/* maintenance: drained, and its
 					 * checks paused (backend maint) */

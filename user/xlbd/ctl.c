@@ -299,6 +299,11 @@ static int backend_add(struct req *r, struct conf_vip *v,
 	if (rc)
 		return rc;
 	nb->weight = (__u32)w;
+	rc = setting_arg(r, SET_CAPACITY, &w, &has);
+	if (rc)
+		return rc;
+	if (has)
+		nb->capacity = (__u32)w;
 	if ((s = str_arg(r, settings[SET_MAC].member))) {
 		if (xlb_parse_mac(s, nb->mac))
 			return fail(r, -EINVAL, "bad MAC '%s'", s);
@@ -321,23 +326,26 @@ static int backend_set(struct req *r, struct conf_vip *v,
 		       struct conf_backend *b)
 {
 	struct conf_check ck = b->has_check ? b->check : v->check;
-	unsigned long long w;
-	bool has_w, has_check, inherit = false;
+	unsigned long long w, cap;
+	bool has_w, has_check, has_cap, inherit = false;
 	json_object *o;
 	int rc;
 
 	if (json_object_object_get_ex(r->in, "check_inherit", &o))
 		inherit = json_object_get_boolean(o);
 	rc = setting_arg(r, SET_WEIGHT, &w, &has_w) ?:
+	     setting_arg(r, SET_CAPACITY, &cap, &has_cap) ?:
 	     check_args(r, &ck, &has_check);
 	if (rc)
 		return rc;
 	if (inherit && has_check)
 		return fail(r, -EINVAL, "check-inherit drops the backend's "
 			    "check: give no check setting with it");
-	if (!has_w && !has_check && !inherit)
-		return fail(r, -EINVAL, "nothing to set (weight, a check "
-			    "setting or check-inherit)");
+	if (!has_w && !has_check && !inherit && !has_cap)
+		return fail(r, -EINVAL, "nothing to set (weight, capacity, a "
+			    "check setting or check-inherit)");
+	if (has_cap)
+		b->capacity = (__u32)cap;
 	if (has_check) {
 		rc = settings_check_fits(&v->key, &ck, r->err, sizeof(r->err));
 		if (rc)

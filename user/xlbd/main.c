@@ -43,6 +43,7 @@
 #include "group.h"
 #include "peer.h"
 #include "active.h"
+#include "predict.h"
 #include "xlbd.h"
 
 /* A ring replaced younger than this does not become the previous ring:
@@ -400,6 +401,7 @@ static int run(struct xlbd *d)
 	loop_timer_init(&d->save_timer, on_save_timer, d);
 	loop_timer_init(&d->prev_timer, on_prev_timer, d);
 	loop_timer_arm(d->loop, &d->prev_timer, PREV_RING_TICK_MS);
+	predict_start(d);
 	active_start(d);
 	if (!rc && health_fd(d) >= 0)
 		rc = loop_add(d->loop, health_fd(d), EPOLLIN, on_verdicts, d);
@@ -420,6 +422,7 @@ static int run(struct xlbd *d)
 	loop_timer_cancel(d->loop, &d->prev_timer);
 	loop_timer_cancel(d->loop, &d->model_timer);
 	active_stop(d);
+	predict_stop(d);
 	if (d->verdicts_dirty)
 		xlbd_save_verdicts(d);
 	loop_del(d->loop, s.fd);

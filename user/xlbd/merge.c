@@ -117,6 +117,7 @@ static const struct field be_fields[] = {
 	{ F(struct conf_backend, "weight", K_UINT, weight) },
 	{ F(struct conf_backend, "drained", K_BOOL, drained) },
 	{ F(struct conf_backend, "maint", K_BOOL, maint) },
+	{ F(struct conf_backend, "capacity", K_UINT, capacity) },
 	{ FH(struct conf_backend, "mac", K_MAC, mac, has_mac, "(none)") },
 	{ FH(struct conf_backend, "check", K_CHECK, check, has_check,
 	     "(the VIP's)") },

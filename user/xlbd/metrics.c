@@ -6,6 +6,7 @@
  * only. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "bird.h"
 #include "dashboard.h"
 #include "peer.h"
+#include "predict.h"
 #include "xlbd.h"
 
 /* Idle or slow clients must not keep a scraper out: few connections per
@@ -63,6 +65,32 @@ static json_object *check_json(const struct conf_check *c)
 	return o;
 }
 
+/* The saturation forecast (predict.h), once it has enough samples. */
+static void add_forecast(struct xlbd *d, __u32 slot, json_object *b)
+{
+	struct predict_info f;
+	json_object *o;
+
+	if (!predict_get(d, slot, &f))
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "active_per_s",
+			       json_object_new_double(round(f.slope * 100) /
+						      100));
+	if (f.capacity > 0) {
+		json_object_object_add(o, "capacity",
+				       json_object_new_int64((long long)
+							     f.capacity));
+		json_object_object_add(o, "capacity_learned",
+				       json_object_new_boolean(f.learned));
+	}
+	if (f.has_eta)
+		json_object_object_add(o, "saturation_eta_s",
+				       json_object_new_double(round(f.eta_s *
+								    10) / 10));
+	json_object_object_add(b, "forecast", o);
+}
+
 /* Health: the verdict is the model's (the one that decides the data
  * plane); latency, last result and transitions are the checker's. The
  * effective weight is the one the data plane uses (the slot records it). */
@@ -81,6 +109,7 @@ static void add_health(struct xlbd *d, const struct conf_vip *cv,
 
 		if (!bpf_map_lookup_elem(d->maps.backends, &id, &be))
 			eff = be.flags & XLB_BE_F_ACTIVE ? be.weight : 0;
+		add_forecast(d, id, b);
 		if (active_get(d, id, &n)) {
 			json_object_object_add(b, "connections_active",
 					       json_object_new_int64(n));
@@ -437,6 +466,48 @@ static void backend_health(FILE *f, json_object *vips)
 	}
 }
 
+/* A member of each backend's forecast object, where it has one. */
+static void forecast_series(FILE *f, json_object *vips, const char *name,
+			    const char *member)
+{
+	size_t i, j;
+
+	for (i = 0; i < json_object_array_length(vips); i++) {
+		json_object *v = json_object_array_get_idx(vips, i), *bes, *fc, *x;
+
+		if (!json_object_object_get_ex(v, "backends", &bes))
+			continue;
+		for (j = 0; j < json_object_array_length(bes); j++) {
+			json_object *b = json_object_array_get_idx(bes, j);
+
+			if (!json_object_object_get_ex(b, "forecast", &fc) ||
+			    !json_object_object_get_ex(fc, member, &x))
+				continue;
+			fprintf(f, "%s{vip=\"%s\",backend=\"%s\"} %g\n",
+				name, jstr(v, "vip"), jstr(b, "addr"),
+				json_object_get_double(x));
+		}
+	}
+}
+
+static void forecast_metrics(FILE *f, json_object *vips)
+{
+	family(f, "xlb_backend_connections_trend", "gauge",
+	       "Active connections per second, least squares over the last "
+	       "10 s.");
+	forecast_series(f, vips, "xlb_backend_connections_trend",
+			"active_per_s");
+	family(f, "xlb_backend_capacity", "gauge",
+	       "Active connections the backend can hold: configured, or "
+	       "learned at its check latency's knee.");
+	forecast_series(f, vips, "xlb_backend_capacity", "capacity");
+	family(f, "xlb_backend_saturation_eta_seconds", "gauge",
+	       "Seconds until the trend reaches the capacity (only while the "
+	       "load grows).");
+	forecast_series(f, vips, "xlb_backend_saturation_eta_seconds",
+			"saturation_eta_s");
+}
+
 static void backend_gauges(FILE *f, json_object *vips)
 {
 	family(f, "xlb_backend_weight", "gauge", "Configured weight.");
@@ -453,6 +524,7 @@ static void backend_gauges(FILE *f, json_object *vips)
 	backend_series(f, vips, "xlb_backend_connections_active",
 		       "connections_active");
 	backend_health(f, vips);
+	forecast_metrics(f, vips);
 }
 
 static void outcome_metrics(FILE *f, json_object *counters)

@@ -45,6 +45,7 @@ struct xlbd {
 	struct node_state node;		/* drained or not (state.h) */
 	struct bird *bird;		/* routing through BIRD (bird.h) */
 	struct active *active;		/* connections per backend (active.h) */
+	struct predict *predict;	/* saturation forecasts (predict.h) */
 	const char *version;		/* the release (VERSION) */
 	bool reload_ok;			/* the last load of the file took */
 	time_t reload_time;		/* when the file last loaded (UNIX s) */
