@@ -311,6 +311,39 @@ t_health() {
 		fail health "$why"
 }
 
+# group12 (last: its maintenance on one node is a drift the drift case
+# would count): maintenance and panic are group facts (docs/group.md). n1 puts
+# .23 in maintenance: drained on both nodes, tables equal; ready: back on
+# both. With panic 0.7 on both, 2 of 3 up (.24 never answers) is panic:
+# .24 takes flows on both nodes, tables equal; panic 0: out again.
+t_group12() {
+	both || { fail group12 "nodes not up"; return; }
+	local why="" w
+	lab_wait 5 eval 'health_is 1 up && health_is 2 up' || why="$NX not up before"
+	lab_wait 3 tables_are 1 2 0 || why="$why tables before: $(peer_line 1 "$N2")"
+	w=$(be_field 1 "$NX" effective_weight)
+	ctl 1 backend maint "$VIP2" "$NX" > /dev/null || why="$why maint refused"
+	lab_wait 3 eff_is 1 0 || why="$why n1 keeps .23 at $(be_field 1 "$NX" effective_weight)"
+	lab_wait 3 eff_is 2 0 || why="$why n2 keeps .23 at $(be_field 2 "$NX" effective_weight)"
+	[ "$(be_field 2 "$NX" agreed)" = drained ] || why="$why n2's agreed: $(be_field 2 "$NX" agreed)"
+	lab_wait 3 tables_are 1 2 0 || why="$why tables in maint: $(peer_line 1 "$N2")"
+	ctl 1 backend ready "$VIP2" "$NX" > /dev/null || why="$why ready refused"
+	lab_wait 5 eff_is 1 "$w" || why="$why n1: .23 not back"
+	lab_wait 3 eff_is 2 "$w" || why="$why n2: .23 not back"
+	[ "$(be_field 1 198.18.0.24 effective_weight)" = 0 ] || why="$why .24 in use before panic"
+	ctl 1 vip set "$VIP2" --panic 0.7 > /dev/null && ctl 2 vip set "$VIP2" --panic 0.7 > /dev/null ||
+		why="$why panic refused"
+	lab_wait 3 eval '[ "$(be_field 1 198.18.0.24 effective_weight)" != 0 ] && [ "$(be_field 2 198.18.0.24 effective_weight)" != 0 ]' ||
+		why="$why no panic: .24 at $(be_field 1 198.18.0.24 effective_weight)/$(be_field 2 198.18.0.24 effective_weight)"
+	lab_wait 3 tables_are 1 2 0 || why="$why tables in panic: $(peer_line 1 "$N2")"
+	ctl 1 vip set "$VIP2" --panic 0 > /dev/null; ctl 2 vip set "$VIP2" --panic 0 > /dev/null
+	lab_wait 3 eval '[ "$(be_field 1 198.18.0.24 effective_weight)" = 0 ] && [ "$(be_field 2 198.18.0.24 effective_weight)" = 0 ]' ||
+		why="$why panic not over"
+	lab_wait 3 tables_are 1 2 0 || why="$why tables after: $(peer_line 1 "$N2")"
+	[ -z "$why" ] && pass group12 "(maint on n1: .23 drained on both, back on both; panic 0.7 with 2 of 3 up: .24 in both tables, equal throughout)" ||
+		fail group12 "$why"
+}
+
 config_is() { [ "$(peer_field 1 "$N2" config)" = "$1" ]; }
 
 t_drift() {
@@ -446,4 +479,4 @@ t_ipv6() {
 
 peer_lab || { echo "FAIL lab: could not build"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 # shellcheck disable=SC2086
-lab_run_cases ${TESTS:-key up down restart health drift attacks ipv6}
+lab_run_cases ${TESTS:-key up down restart health drift attacks ipv6 group12}
