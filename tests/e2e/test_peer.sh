@@ -315,10 +315,11 @@ t_health() {
 # would count): maintenance and panic are group facts (docs/group.md). n1 puts
 # .23 in maintenance: drained on both nodes, tables equal; ready: back on
 # both. With panic 0.7 on both, 2 of 3 up (.24 never answers) is panic:
-# .24 takes flows on both nodes, tables equal; panic 0: out again.
+# .24 takes flows on both nodes, tables equal; panic 0: out again. With
+# slow-start 4 on both, .23 down and up again ramps on both, the same.
 t_group12() {
 	both || { fail group12 "nodes not up"; return; }
-	local why="" w
+	local why="" w ramp
 	lab_wait 5 eval 'health_is 1 up && health_is 2 up' || why="$NX not up before"
 	lab_wait 3 tables_are 1 2 0 || why="$why tables before: $(peer_line 1 "$N2")"
 	w=$(be_field 1 "$NX" effective_weight)
@@ -340,7 +341,32 @@ t_group12() {
 	lab_wait 3 eval '[ "$(be_field 1 198.18.0.24 effective_weight)" = 0 ] && [ "$(be_field 2 198.18.0.24 effective_weight)" = 0 ]' ||
 		why="$why panic not over"
 	lab_wait 3 tables_are 1 2 0 || why="$why tables after: $(peer_line 1 "$N2")"
-	[ -z "$why" ] && pass group12 "(maint on n1: .23 drained on both, back on both; panic 0.7 with 2 of 3 up: .24 in both tables, equal throughout)" ||
+	# Slow start: .23 down on both and back; it ramps on both, from the
+	# steps of their views (the least), to full weight, tables equal.
+	ctl 1 vip set "$VIP2" --slow-start 4 > /dev/null && ctl 2 vip set "$VIP2" --slow-start 4 > /dev/null ||
+		why="$why slow-start refused"
+	ip -n "$P-n1" route add blackhole "$NX/32"
+	ip -n "$P-n2" route add blackhole "$NX/32"
+	lab_wait 5 eval 'health_is 1 down && health_is 2 down' || why="$why .23 not down"
+	ip -n "$P-n1" route del blackhole "$NX/32"
+	ip -n "$P-n2" route del blackhole "$NX/32"
+	lab_wait 5 eval 'health_is 1 up && health_is 2 up' || why="$why .23 not up"
+	lab_wait 5 eval 'r1=$(be_field 1 "$NX" effective_weight); [ "$r1" -gt 0 ] && [ "$r1" -lt "$w" ] && [ "$r1" = "$(be_field 2 "$NX" effective_weight)" ]' ||
+		why="$why no common ramp: .23 at $(be_field 1 "$NX" effective_weight) on n1, $(be_field 2 "$NX" effective_weight) on n2 of $w"
+	# The steps as the table took them (one a poll, at most ~10 s): a
+	# ramp that moves, not one stuck at its first step.
+	ramp=""
+	for _ in $(seq 50); do
+		r1=$(be_field 1 "$NX" effective_weight)
+		[ "$r1" = "$w" ] && break
+		[[ " $ramp " == *" $r1 "* ]] || ramp="$ramp $r1"
+		sleep 0.2
+	done
+	[ "$(echo $ramp | wc -w)" -ge 3 ] || why="$why ramp steps:$ramp"
+	lab_wait 10 eval 'eff_is 1 "$w" && eff_is 2 "$w"' || why="$why ramp not over"
+	lab_wait 3 tables_are 1 2 0 || why="$why tables after the ramp: $(peer_line 1 "$N2")"
+	ctl 1 vip set "$VIP2" --slow-start 0 > /dev/null; ctl 2 vip set "$VIP2" --slow-start 0 > /dev/null
+	[ -z "$why" ] && pass group12 "(maint on n1: .23 drained on both, back on both; panic 0.7 with 2 of 3 up: .24 in both tables; slow start: .23 at$ramp of $w, then full)" ||
 		fail group12 "$why"
 }
 

@@ -117,12 +117,15 @@ static void on_model_timer(void *arg)
 	struct xlb_vip_key *moved = calloc(XLB_MAX_VIPS, sizeof(*moved));
 	size_t nmoved = 0, i;
 	__u32 next = 0;
+	int stepped = 0;
 
 	pthread_mutex_lock(&d->lock);
 	if (moved)
-		state_ramp_tick(&d->conf, now_ms(), moved, &nmoved, &next);
-	/* With peers a step is news for the group, which agrees on it. */
-	if (nmoved)
+		stepped = state_ramp_tick(&d->conf, now_ms(), moved, &nmoved,
+					  &next);
+	/* With peers a step is news for the group, which agrees on it (our
+	 * table follows the agreement, so it may not have moved). */
+	if (stepped)
 		group_local_changed(d);
 	for (i = 0; i < nmoved; i++) {
 		const struct conf_vip *cv = conf_vip_find(&d->conf, &moved[i]);

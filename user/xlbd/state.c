@@ -100,6 +100,7 @@ int state_ramp_tick(struct xlb_conf *c, __u64 now_ms, struct xlb_vip_key *moved,
 		    size_t *nmoved, __u32 *next_ms)
 {
 	size_t i, j;
+	int stepped = 0;
 
 	*next_ms = 0;
 	for (i = 0; i < c->nvips; i++) {
@@ -115,20 +116,23 @@ int state_ramp_tick(struct xlb_conf *c, __u64 now_ms, struct xlb_vip_key *moved,
 			if (!pct)
 				b->ramp_since_ms = 0;	/* done */
 			moves |= pct != b->ramp_pct;
+			stepped += pct != b->ramp_pct;
 			b->ramp_pct = pct;
 			if (pct) {
 				__u32 step = v->slow_start_ms * STATE_RAMP_STEP /
 					     100;
 
+				if (step < STATE_RAMP_TICK_MS)
+					step = STATE_RAMP_TICK_MS;
 				if (!*next_ms || step < *next_ms)
-					*next_ms = step ? step : 1;
+					*next_ms = step;
 			}
 		}
 		if (!moves)
 			continue;
 		state_moved_add(moved, nmoved, &v->key);
 	}
-	return 0;
+	return stepped;
 }
 
 const char *state_backend_health(const struct conf_backend *b)

@@ -65,13 +65,20 @@ void state_backend_new(const struct conf_vip *v, struct conf_backend *b,
  * steps; with peers the step is part of its view, and the group takes the
  * least (docs/group.md). */
 #define STATE_RAMP_STEP		5
+/* Steps at least this far apart (a short window takes bigger steps): with
+ * peers each step is a new view, which takes effect 0.5-1 s after it is
+ * announced (docs/group.md, epochs); faster, each would replace the last
+ * before it took effect, and the table would keep the first. */
+#define STATE_RAMP_TICK_MS	1500
 void state_ramp_begin(const struct conf_vip *v, struct conf_backend *b,
 		      __u64 now_ms);
 /* b's step at now_ms (CLOCK_MONOTONIC): 5..95, 0 when not ramping. */
 __u8 state_ramp_pct(const struct conf_vip *v, const struct conf_backend *b,
 		    __u64 now_ms);
 /* Move every ramp to now_ms; VIPs whose table moves go into moved (as
- * state_set_agreed); *next_ms: when the next step is due, 0 if none. */
+ * state_set_agreed); *next_ms: when the next step is due, 0 if none.
+ * Returns how many ramps stepped: with peers a step changes the view
+ * (the factor), not our table, which follows the agreement. */
 int state_ramp_tick(struct xlb_conf *c, __u64 now_ms, struct xlb_vip_key *moved,
 		    size_t *nmoved, __u32 *next_ms);
 
