@@ -14,7 +14,9 @@
 #            (xlb_backend_saturation_eta_seconds) names a time within
 #            +-30 % of when the knee is then observed (b1's check latency
 #            above 3 times its flat value); the warning is logged, and so
-#            is the knee xlbd saw itself
+#            is the knee xlbd saw itself; list -j and the metrics name b1
+#            as the backend that saturates first; past the knee its check
+#            latency trend rises
 #
 # Prints "PASS name" / "FAIL name: why" per case, then "e2e: N passed,
 # N failed". The load is bounded: TOP connections, at most LOAD_MAX_S.
@@ -129,6 +131,11 @@ t_ramp() {
 		why="the ramp stalled;"
 	half=$(now)
 	eta=$(b1 forecast.saturation_eta_s)
+	xlbctl -j list | "$LAB_PY" -c 'import json, sys; f = json.load(sys.stdin)["saturates_first"]; sys.exit(f["backend"] != "198.18.0.11")' 2>/dev/null ||
+		why="$why list -j names no saturates_first b1;"
+	lab_scrape half || why="$why $(cat "$LAB/half.prom");"
+	grep -q '^xlb_saturation_first_eta_seconds{backend="198.18.0.11"' "$LAB/half.prom" ||
+		why="$why no xlb_saturation_first_eta_seconds for b1;"
 	pred=$("$LAB_PY" -c 'import sys; print("%.1f" % (float(sys.argv[1]) - float(sys.argv[2]) + float(sys.argv[3])))' "$half" "$t0" "${eta/-/nan}")
 	# The knee as observed: b1's check latency above 3 times its flat
 	# value (and above 10 ms: a 1 ms baseline moves by noise).
@@ -136,6 +143,9 @@ t_ramp() {
 		why="$why no knee: latency $(b1 latency_ms) ms;"
 	tk=$(now)
 	obs=$(since "$tk" "$t0")
+	# Past the knee its check latency climbs: a rising latency trend.
+	lab_wait 5 eval '"$LAB_PY" -c "import sys; sys.exit(not float(sys.argv[1]) > 0)" "$(b1 forecast.latency_ms_per_s)"' ||
+		why="$why latency trend $(b1 forecast.latency_ms_per_s)/s;"
 	err=$("$LAB_PY" -c 'import sys; p, o = float(sys.argv[1]), float(sys.argv[2]); print("%.0f" % (100 * abs(p - o) / o))' "$pred" "$obs" 2>/dev/null || echo 999)
 	[ "$err" -le 30 ] 2>/dev/null ||
 		why="$why predicted at $(since "$half" "$t0") s: knee at $pred s (eta $eta), observed $obs s ($err %);"

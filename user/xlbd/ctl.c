@@ -409,7 +409,12 @@ static int do_backend(struct req *r, struct xlb_conf *c, const char *verb)
 
 static void reply_vips(struct xlbd *d, struct req *r)
 {
-	json_object_object_add(r->out, "vips", xlbd_vips_json(d));
+	json_object *vips = xlbd_vips_json(d), *first;
+
+	first = xlbd_first_saturation(vips);
+	if (first)
+		json_object_object_add(r->out, "saturates_first", first);
+	json_object_object_add(r->out, "vips", vips);
 	json_object_object_add(r->out, "active_sweeps",
 			       json_object_new_int64(active_sweeps(d)));
 }

@@ -77,6 +77,12 @@ static void add_forecast(struct xlbd *d, __u32 slot, json_object *b)
 	json_object_object_add(o, "active_per_s",
 			       json_object_new_double(round(f.slope * 100) /
 						      100));
+	json_object_object_add(o, "new_flows_ps_per_s",
+			       json_object_new_double(round(f.nf_slope * 100) /
+						      100));
+	json_object_object_add(o, "latency_ms_per_s",
+			       json_object_new_double(round(f.lat_slope * 100) /
+						      100));
 	if (f.capacity > 0) {
 		json_object_object_add(o, "capacity",
 				       json_object_new_int64((long long)
@@ -490,13 +496,58 @@ static void forecast_series(FILE *f, json_object *vips, const char *name,
 	}
 }
 
+json_object *xlbd_first_saturation(json_object *vips)
+{
+	json_object *best = NULL, *fc, *eta;
+	double min = 0;
+	size_t i, j;
+
+	for (i = 0; i < json_object_array_length(vips); i++) {
+		json_object *v = json_object_array_get_idx(vips, i), *bes;
+
+		if (!json_object_object_get_ex(v, "backends", &bes))
+			continue;
+		for (j = 0; j < json_object_array_length(bes); j++) {
+			json_object *b = json_object_array_get_idx(bes, j);
+
+			if (!json_object_object_get_ex(b, "forecast", &fc) ||
+			    !json_object_object_get_ex(fc, "saturation_eta_s",
+						       &eta) ||
+			    (best && json_object_get_double(eta) >= min))
+				continue;
+			min = json_object_get_double(eta);
+			json_object_put(best);
+			best = json_object_new_object();
+			json_object_object_add(best, "vip", json_object_new_string(
+				jstr(v, "vip")));
+			json_object_object_add(best, "backend",
+				json_object_new_string(jstr(b, "addr")));
+			json_object_object_add(best, "saturation_eta_s",
+					       json_object_new_double(min));
+		}
+	}
+	return best;
+}
+
 static void forecast_metrics(FILE *f, json_object *vips)
 {
+	json_object *first = xlbd_first_saturation(vips);
+
 	family(f, "xlb_backend_connections_trend", "gauge",
 	       "Active connections per second, least squares over the last "
 	       "10 s.");
 	forecast_series(f, vips, "xlb_backend_connections_trend",
 			"active_per_s");
+	family(f, "xlb_backend_new_flows_trend", "gauge",
+	       "Change of the new flows per second, per second, least squares "
+	       "over the last 10 s.");
+	forecast_series(f, vips, "xlb_backend_new_flows_trend",
+			"new_flows_ps_per_s");
+	family(f, "xlb_backend_check_latency_trend", "gauge",
+	       "Change of the check latency (ms) per second, least squares "
+	       "over the last 10 s.");
+	forecast_series(f, vips, "xlb_backend_check_latency_trend",
+			"latency_ms_per_s");
 	family(f, "xlb_backend_capacity", "gauge",
 	       "Active connections the backend can hold: configured, or "
 	       "learned at its check latency's knee.");
@@ -506,6 +557,16 @@ static void forecast_metrics(FILE *f, json_object *vips)
 	       "load grows).");
 	forecast_series(f, vips, "xlb_backend_saturation_eta_seconds",
 			"saturation_eta_s");
+	family(f, "xlb_saturation_first_eta_seconds", "gauge",
+	       "The backend that saturates first at the current growth, and "
+	       "in how many seconds.");
+	if (first)
+		fprintf(f, "xlb_saturation_first_eta_seconds{vip=\"%s\","
+			"backend=\"%s\"} %g\n", jstr(first, "vip"),
+			jstr(first, "backend"),
+			json_object_get_double(json_object_object_get(
+				first, "saturation_eta_s")));
+	json_object_put(first);
 }
 
 static void backend_gauges(FILE *f, json_object *vips)

@@ -16,6 +16,9 @@ struct trend {
 	bool used, alerted;
 	double t[PREDICT_SAMPLES];	/* seconds, CLOCK_MONOTONIC */
 	double n[PREDICT_SAMPLES];	/* active connections */
+	double nf[PREDICT_SAMPLES];	/* new flows per second */
+	double lat[PREDICT_SAMPLES];	/* check latency, ms */
+	__u64 nf_total;			/* the counter at the last sample */
 	unsigned int len, pos;
 	double base_ms;			/* lowest check latency seen */
 	double learned;			/* active at the latency knee */
@@ -58,10 +61,10 @@ void predict_stop(struct xlbd *d)
 	d->predict = NULL;
 }
 
-/* Least squares through the newest len samples: slope and the line's
- * value now. */
-static bool fit(const struct trend *tr, unsigned int len, double now,
-		double *slope, double *at_now)
+/* Least squares through the newest len samples of series y: slope and
+ * the line's value now. */
+static bool fit_y(const struct trend *tr, const double *y, unsigned int len,
+		  double now, double *slope, double *at_now)
 {
 	double st = 0, sn = 0, stt = 0, stn = 0, k = len, den;
 	unsigned int i, j;
@@ -75,9 +78,9 @@ static bool fit(const struct trend *tr, unsigned int len, double now,
 		t = tr->t[i] - now;	/* small numbers */
 
 		st += t;
-		sn += tr->n[i];
+		sn += y[i];
 		stt += t * t;
-		stn += t * tr->n[i];
+		stn += t * y[i];
 	}
 	den = k * stt - st * st;
 	if (den <= 0)
@@ -85,6 +88,12 @@ static bool fit(const struct trend *tr, unsigned int len, double now,
 	*slope = (k * stn - st * sn) / den;
 	*at_now = (sn - *slope * st) / k;
 	return true;
+}
+
+static bool fit(const struct trend *tr, unsigned int len, double now,
+		double *slope, double *at_now)
+{
+	return fit_y(tr, tr->n, len, now, slope, at_now);
 }
 
 static void log_alert(const struct conf_vip *v, const struct conf_backend *b,
@@ -131,6 +140,8 @@ static void forecast(struct trend *tr, const struct conf_vip *v,
 		       fit(tr, tr->len, now, &f.slope, &at_now);
 	if (!tr->has_last)
 		return;
+	fit_y(tr, tr->nf, tr->len, now, &f.nf_slope, &unused);
+	fit_y(tr, tr->lat, tr->len, now, &f.lat_slope, &unused);
 	if (!f.capacity && tr->learned) {
 		f.capacity = tr->learned;
 		f.learned = true;
@@ -155,8 +166,10 @@ static void forecast(struct trend *tr, const struct conf_vip *v,
 
 static void sample(struct trend *tr, const struct conf_vip *v,
 		   const struct conf_backend *b, double now, double active,
-		   double lat)
+		   double lat, __u64 nf_total)
 {
+	unsigned int last;
+
 	if (!tr->used || tr->family != b->family ||
 	    memcmp(&tr->addr, &b->addr, sizeof(tr->addr))) {
 		memset(tr, 0, sizeof(*tr));
@@ -164,6 +177,13 @@ static void sample(struct trend *tr, const struct conf_vip *v,
 		tr->addr = b->addr;
 		tr->family = b->family;
 	}
+	/* New flows per second since the last sample (none before). */
+	last = (tr->pos + PREDICT_SAMPLES - 1) % PREDICT_SAMPLES;
+	tr->nf[tr->pos] = tr->len && now > tr->t[last] &&
+			  nf_total >= tr->nf_total ?
+			  (nf_total - tr->nf_total) / (now - tr->t[last]) : 0;
+	tr->nf_total = nf_total;
+	tr->lat[tr->pos] = lat;
 	tr->t[tr->pos] = now;
 	tr->n[tr->pos] = active;
 	tr->pos = (tr->pos + 1) % PREDICT_SAMPLES;
@@ -178,6 +198,7 @@ void predict_sample(struct xlbd *d, const __u32 *count)
 	struct predict *p = d->predict;
 	double now = mono_s();
 	struct health_info h;
+	struct xlb_traffic t;
 	size_t i, j;
 	__u32 slot;
 
@@ -196,7 +217,10 @@ void predict_sample(struct xlbd *d, const __u32 *count)
 				continue;
 			if (health_get(d, &v->key, &b->addr, b->family, &h))
 				lat = h.latency_ms;
-			sample(&p->slot[slot], v, b, now, count[slot], lat);
+			if (xlb_traffic_read(d->xlb, true, slot, &t))
+				t.new_flows = 0;
+			sample(&p->slot[slot], v, b, now, count[slot], lat,
+			       t.new_flows);
 		}
 	}
 }

@@ -3,8 +3,10 @@
  * current growth.
  *
  * After every sweep of the flow table (active.h) each backend gets a
- * sample: its active connections, and its check latency (the checker's
- * EWMA). The trend is an ordinary least-squares line through the last
+ * sample: its active connections, its new flows per second since the last
+ * sample, and its check latency (the checker's EWMA). Each has a trend
+ * (per second), and the forecast follows the active connections': an
+ * ordinary least-squares line through the last
  * PREDICT_SAMPLES samples (about 10 s): connections per second; a trend
  * counts as growth when the newer half of those samples rises too (a step
  * up, then flat, is no growth). The
@@ -31,6 +33,8 @@ struct xlbd;
 
 struct predict_info {
 	double slope;			/* active connections per second */
+	double nf_slope;		/* new flows/s, per second */
+	double lat_slope;		/* check latency ms, per second */
 	double capacity;		/* 0: unknown */
 	bool learned;			/* capacity from the latency knee */
 	bool has_eta;

@@ -99,6 +99,11 @@ struct health_lateness {
 };
 int health_lateness(struct xlbd *d, struct health_lateness *out);
 
+/* The backend whose forecast saturates first ({vip, backend,
+ * saturation_eta_s}) among the VIPs of xlbd_vips_json, or NULL
+ * (metrics.c, predict.h). */
+json_object *xlbd_first_saturation(json_object *vips);
+
 /* Take the checker's verdicts into the model and re-apply the VIPs that
  * moved (events.c); the main loop calls it when health_fd() is readable. */
 void xlbd_on_verdicts(struct xlbd *d);
