@@ -533,30 +533,31 @@ static void forecast_metrics(FILE *f, json_object *vips)
 {
 	json_object *first = xlbd_first_saturation(vips);
 
-	family(f, "xlb_backend_connections_trend", "gauge",
-	       "Active connections per second, least squares over the last "
-	       "10 s.");
-	forecast_series(f, vips, "xlb_backend_connections_trend",
-			"active_per_s");
-	family(f, "xlb_backend_new_flows_trend", "gauge",
-	       "Change of the new flows per second, per second, least squares "
-	       "over the last 10 s.");
-	forecast_series(f, vips, "xlb_backend_new_flows_trend",
-			"new_flows_ps_per_s");
-	family(f, "xlb_backend_check_latency_trend", "gauge",
-	       "Change of the check latency (ms) per second, least squares "
-	       "over the last 10 s.");
-	forecast_series(f, vips, "xlb_backend_check_latency_trend",
-			"latency_ms_per_s");
-	family(f, "xlb_backend_capacity", "gauge",
-	       "Active connections the backend can hold: configured, or "
-	       "learned at its check latency's knee.");
-	forecast_series(f, vips, "xlb_backend_capacity", "capacity");
-	family(f, "xlb_backend_saturation_eta_seconds", "gauge",
-	       "Seconds until the trend reaches the capacity (only while the "
-	       "load grows).");
-	forecast_series(f, vips, "xlb_backend_saturation_eta_seconds",
-			"saturation_eta_s");
+	static const struct {
+		const char *name, *member, *help;
+	} fam[] = {
+		{ "xlb_backend_connections_trend", "active_per_s",
+		  "Active connections per second, least squares over the "
+		  "last 10 s." },
+		{ "xlb_backend_new_flows_trend", "new_flows_ps_per_s",
+		  "Change of the new flows per second, per second, least "
+		  "squares over the last 10 s." },
+		{ "xlb_backend_check_latency_trend", "latency_ms_per_s",
+		  "Change of the check latency (ms) per second, least squares "
+		  "over the last 10 s." },
+		{ "xlb_backend_capacity", "capacity",
+		  "Active connections the backend can hold: configured, or "
+		  "learned at its check latency's knee." },
+		{ "xlb_backend_saturation_eta_seconds", "saturation_eta_s",
+		  "Seconds until the trend reaches the capacity (only while "
+		  "the load grows)." },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		family(f, fam[k].name, "gauge", fam[k].help);
+		forecast_series(f, vips, fam[k].name, fam[k].member);
+	}
 	family(f, "xlb_saturation_first_eta_seconds", "gauge",
 	       "The backend that saturates first at the current growth, and "
 	       "in how many seconds.");
