@@ -374,28 +374,52 @@ static const struct {
 	  "Flows balanced to a backend." },
 };
 
-/* Every series of one per-backend family: a sample per backend whose
- * JSON has the member (connections_active only where known). */
-static void backend_series(FILE *f, json_object *vips, const char *name,
-			   const char *member)
+/* fn(VIP, backend, ctx) for every backend of every VIP in the list. */
+typedef void (*backend_fn)(json_object *v, json_object *b, void *ctx);
+
+static void each_backend(json_object *vips, backend_fn fn, void *ctx)
 {
 	size_t i, j;
 
 	for (i = 0; i < json_object_array_length(vips); i++) {
-		json_object *v = json_object_array_get_idx(vips, i), *bes, *x;
+		json_object *v = json_object_array_get_idx(vips, i), *bes;
 
 		if (!json_object_object_get_ex(v, "backends", &bes))
 			continue;
-		for (j = 0; j < json_object_array_length(bes); j++) {
-			json_object *b = json_object_array_get_idx(bes, j);
-
-			if (!json_object_object_get_ex(b, member, &x))
-				continue;
-			fprintf(f, "%s{vip=\"%s\",backend=\"%s\"} %lld\n",
-				name, jstr(v, "vip"), jstr(b, "addr"),
-				(long long)json_object_get_int64(x));
-		}
+		for (j = 0; j < json_object_array_length(bes); j++)
+			fn(v, json_object_array_get_idx(bes, j), ctx);
 	}
+}
+
+/* One per-backend family: name, and where its value is in a backend's
+ * JSON: member, of the object in (NULL: the backend's own). */
+struct series {
+	FILE *f;
+	const char *name, *in, *member;
+};
+
+static void series_sample(json_object *v, json_object *b, void *ctx)
+{
+	const struct series *s = ctx;
+	json_object *o = b, *x;
+
+	if ((s->in && !json_object_object_get_ex(b, s->in, &o)) ||
+	    !json_object_object_get_ex(o, s->member, &x))
+		return;		/* not known for it (e.g. connections_active) */
+	fprintf(s->f, "%s{vip=\"%s\",backend=\"%s\"} ", s->name,
+		jstr(v, "vip"), jstr(b, "addr"));
+	if (json_object_is_type(x, json_type_double))
+		fprintf(s->f, "%.10g\n", json_object_get_double(x));
+	else
+		fprintf(s->f, "%lld\n", (long long)json_object_get_int64(x));
+}
+
+static void backend_series(FILE *f, json_object *vips, const char *name,
+			   const char *in, const char *member)
+{
+	struct series s = { f, name, in, member };
+
+	each_backend(vips, series_sample, &s);
 }
 
 static void traffic_metrics(FILE *f, json_object *vips)
@@ -416,117 +440,83 @@ static void traffic_metrics(FILE *f, json_object *vips)
 		snprintf(name, sizeof(name), "xlb_backend_%s_total",
 			 traffic[w].key);
 		family(f, name, "counter", traffic[w].be_help);
-		backend_series(f, vips, name, traffic[w].key);
+		backend_series(f, vips, name, NULL, traffic[w].key);
 	}
 }
 
 /* The health states, each its own series, 1 for the current one: a flip
- * changes values, not label sets. */
-static const char *const health_states[] = {
-	"up", "down", "unknown", "maint"
-};
+ * changes values, not label sets. The checker's states (state.h) and
+ * maint. */
+static const char *health_state(size_t i)
+{
+	return i <= HEALTH_DOWN ? state_health_name((__u8)i) :
+	       i == HEALTH_DOWN + 1 ? "maint" : NULL;
+}
+
+static void up_sample(json_object *v, json_object *b, void *ctx)
+{
+	const char *h = jstr(b, "health");
+
+	fprintf(ctx, "xlb_backend_up{vip=\"%s\",backend=\"%s\"} %d\n",
+		jstr(v, "vip"), jstr(b, "addr"), !*h || !strcmp(h, "up"));
+}
+
+static void health_samples(json_object *v, json_object *b, void *ctx)
+{
+	const char *h = jstr(b, "health"), *st;
+	size_t i;
+
+	if (!*h)
+		return;		/* not checked */
+	for (i = 0; (st = health_state(i)); i++)
+		fprintf(ctx, "xlb_backend_health{vip=\"%s\",backend=\"%s\","
+			"state=\"%s\"} %d\n", jstr(v, "vip"),
+			jstr(b, "addr"), st, !strcmp(h, st));
+}
 
 static void backend_health(FILE *f, json_object *vips)
 {
-	size_t i, j, s;
-
 	family(f, "xlb_backend_up", "gauge",
 	       "1 when this node's checks see the backend up, else 0 "
 	       "(unchecked backends are up).");
-	for (i = 0; i < json_object_array_length(vips); i++) {
-		json_object *v = json_object_array_get_idx(vips, i), *bes;
-
-		if (!json_object_object_get_ex(v, "backends", &bes))
-			continue;
-		for (j = 0; j < json_object_array_length(bes); j++) {
-			json_object *b = json_object_array_get_idx(bes, j), *h;
-			bool up = !json_object_object_get_ex(b, "health", &h) ||
-				  !strcmp(json_object_get_string(h), "up");
-
-			fprintf(f, "xlb_backend_up{vip=\"%s\",backend=\"%s\"}"
-				" %d\n", jstr(v, "vip"), jstr(b, "addr"), up);
-		}
-	}
+	each_backend(vips, up_sample, f);
 	family(f, "xlb_backend_health", "gauge",
 	       "1 for the backend's health state as checked (up, down, "
 	       "unknown) or maint (checks paused), 0 for the others.");
-	for (i = 0; i < json_object_array_length(vips); i++) {
-		json_object *v = json_object_array_get_idx(vips, i), *bes;
-
-		if (!json_object_object_get_ex(v, "backends", &bes))
-			continue;
-		for (j = 0; j < json_object_array_length(bes); j++) {
-			json_object *b = json_object_array_get_idx(bes, j);
-
-			if (!*jstr(b, "health"))
-				continue;	/* not checked */
-			for (s = 0; s < sizeof(health_states) /
-					sizeof(health_states[0]); s++)
-				fprintf(f, "xlb_backend_health{vip=\"%s\","
-					"backend=\"%s\",state=\"%s\"} %d\n",
-					jstr(v, "vip"), jstr(b, "addr"),
-					health_states[s],
-					!strcmp(jstr(b, "health"),
-						health_states[s]));
-		}
-	}
+	each_backend(vips, health_samples, f);
 }
 
-/* A member of each backend's forecast object, where it has one. */
-static void forecast_series(FILE *f, json_object *vips, const char *name,
-			    const char *member)
+struct first {
+	json_object *best;
+	double min;
+};
+
+static void first_sample(json_object *v, json_object *b, void *ctx)
 {
-	size_t i, j;
+	struct first *fs = ctx;
+	json_object *fc, *eta;
 
-	for (i = 0; i < json_object_array_length(vips); i++) {
-		json_object *v = json_object_array_get_idx(vips, i), *bes, *fc, *x;
-
-		if (!json_object_object_get_ex(v, "backends", &bes))
-			continue;
-		for (j = 0; j < json_object_array_length(bes); j++) {
-			json_object *b = json_object_array_get_idx(bes, j);
-
-			if (!json_object_object_get_ex(b, "forecast", &fc) ||
-			    !json_object_object_get_ex(fc, member, &x))
-				continue;
-			fprintf(f, "%s{vip=\"%s\",backend=\"%s\"} %g\n",
-				name, jstr(v, "vip"), jstr(b, "addr"),
-				json_object_get_double(x));
-		}
-	}
+	if (!json_object_object_get_ex(b, "forecast", &fc) ||
+	    !json_object_object_get_ex(fc, "saturation_eta_s", &eta) ||
+	    (fs->best && json_object_get_double(eta) >= fs->min))
+		return;
+	fs->min = json_object_get_double(eta);
+	json_object_put(fs->best);
+	fs->best = json_object_new_object();
+	json_object_object_add(fs->best, "vip",
+			       json_object_new_string(jstr(v, "vip")));
+	json_object_object_add(fs->best, "backend",
+			       json_object_new_string(jstr(b, "addr")));
+	json_object_object_add(fs->best, "saturation_eta_s",
+			       json_object_new_double(fs->min));
 }
 
 json_object *xlbd_first_saturation(json_object *vips)
 {
-	json_object *best = NULL, *fc, *eta;
-	double min = 0;
-	size_t i, j;
+	struct first fs = { NULL, 0 };
 
-	for (i = 0; i < json_object_array_length(vips); i++) {
-		json_object *v = json_object_array_get_idx(vips, i), *bes;
-
-		if (!json_object_object_get_ex(v, "backends", &bes))
-			continue;
-		for (j = 0; j < json_object_array_length(bes); j++) {
-			json_object *b = json_object_array_get_idx(bes, j);
-
-			if (!json_object_object_get_ex(b, "forecast", &fc) ||
-			    !json_object_object_get_ex(fc, "saturation_eta_s",
-						       &eta) ||
-			    (best && json_object_get_double(eta) >= min))
-				continue;
-			min = json_object_get_double(eta);
-			json_object_put(best);
-			best = json_object_new_object();
-			json_object_object_add(best, "vip", json_object_new_string(
-				jstr(v, "vip")));
-			json_object_object_add(best, "backend",
-				json_object_new_string(jstr(b, "addr")));
-			json_object_object_add(best, "saturation_eta_s",
-					       json_object_new_double(min));
-		}
-	}
-	return best;
+	each_backend(vips, first_sample, &fs);
+	return fs.best;
 }
 
 static void forecast_metrics(FILE *f, json_object *vips)
@@ -556,7 +546,8 @@ static void forecast_metrics(FILE *f, json_object *vips)
 
 	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
 		family(f, fam[k].name, "gauge", fam[k].help);
-		forecast_series(f, vips, fam[k].name, fam[k].member);
+		backend_series(f, vips, fam[k].name, "forecast",
+			       fam[k].member);
 	}
 	family(f, "xlb_saturation_first_eta_seconds", "gauge",
 	       "The backend that saturates first at the current growth, and "
@@ -573,17 +564,17 @@ static void forecast_metrics(FILE *f, json_object *vips)
 static void backend_gauges(FILE *f, json_object *vips)
 {
 	family(f, "xlb_backend_weight", "gauge", "Configured weight.");
-	backend_series(f, vips, "xlb_backend_weight", "weight");
+	backend_series(f, vips, "xlb_backend_weight", NULL, "weight");
 	family(f, "xlb_backend_effective_weight", "gauge",
 	       "Weight in use (0 when down or drained; adaptive).");
-	backend_series(f, vips, "xlb_backend_effective_weight",
+	backend_series(f, vips, "xlb_backend_effective_weight", NULL,
 		       "effective_weight");
 	family(f, "xlb_backend_drained", "gauge", "1 when drained.");
-	backend_series(f, vips, "xlb_backend_drained", "drained");
+	backend_series(f, vips, "xlb_backend_drained", NULL, "drained");
 	family(f, "xlb_backend_connections_active", "gauge",
 	       "Confirmed flows not half-closed, from the last flow table "
 	       "sweep.");
-	backend_series(f, vips, "xlb_backend_connections_active",
+	backend_series(f, vips, "xlb_backend_connections_active", NULL,
 		       "connections_active");
 	backend_health(f, vips);
 	forecast_metrics(f, vips);
