@@ -308,6 +308,22 @@ int xlb_vip_at(const struct xlb *x, size_t idx, struct xlb_vip_key *k,
 	return -ENOENT;
 }
 
+int xlb_vip_slots(const struct xlb *x, const struct xlb_vip_key *k,
+		  struct xlb_slot_of *out, size_t max)
+{
+	const struct vip_state *v = vip_find(x, k);
+	size_t i;
+
+	if (!v)
+		return -ENOENT;
+	for (i = 0; i < v->nbe && i < max; i++) {
+		out[i].addr = v->be[i].spec.addr;
+		out[i].family = v->be[i].spec.family;
+		out[i].slot = v->be[i].slot;
+	}
+	return (int)v->nbe;
+}
+
 int xlb_vip_backends(const struct xlb *x, const struct xlb_vip_key *k,
 		     struct xlb_backend_spec *out, size_t max)
 {

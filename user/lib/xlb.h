@@ -67,6 +67,15 @@ int xlb_vip_at(const struct xlb *x, size_t i, struct xlb_vip_key *k,
 /* Up to max backends of a VIP into out; returns how many it has. */
 int xlb_vip_backends(const struct xlb *x, const struct xlb_vip_key *k,
 		     struct xlb_backend_spec *out, size_t max);
+/* The same, with their slots (xlb_backends, xlb_be_stats): one pass for a
+ * whole VIP where xlb_backend_slot would search per backend. */
+struct xlb_slot_of {
+	union xlb_addr addr;
+	__u8 family;
+	__u32 slot;
+};
+int xlb_vip_slots(const struct xlb *x, const struct xlb_vip_key *k,
+		  struct xlb_slot_of *out, size_t max);
 int xlb_prog_fd(const struct xlb *x);
 /* 1 when our balancer is the XDP program on ifindex now (nobody detached
  * or replaced it), 0 when not, -errno when that cannot be told. */

@@ -193,36 +193,62 @@ static void sample(struct trend *tr, const struct conf_vip *v,
 	forecast(tr, v, b, now);
 }
 
-void predict_sample(struct xlbd *d, const __u32 *count)
+static int cmp_slot_of(const void *a, const void *b)
 {
-	struct predict *p = d->predict;
-	double now = mono_s();
+	const struct xlb_slot_of *x = a, *y = b;
+	int c = (int)x->family - (int)y->family;
+
+	return c ? c : memcmp(&x->addr, &y->addr, sizeof(x->addr));
+}
+
+/* One VIP's backends: their slots sorted by address once, then each
+ * found by bsearch (a VIP may have 10,000 backends, every second). */
+static void sample_vip(struct xlbd *d, const struct conf_vip *v,
+		       const __u32 *count, double now,
+		       struct xlb_slot_of *slots)
+{
+	struct xlb_slot_of key = {}, *hit;
 	struct health_info h;
 	struct xlb_traffic t;
-	size_t i, j;
-	__u32 slot;
+	int n = xlb_vip_slots(d->xlb, &v->key, slots, XLB_MAX_BACKENDS);
+	size_t j;
 
-	if (!p || !d->xlb)
+	if (n <= 0)
 		return;
-	for (i = 0; i < d->conf.nvips; i++) {
-		const struct conf_vip *v = &d->conf.vips[i];
+	qsort(slots, (size_t)n, sizeof(*slots), cmp_slot_of);
+	for (j = 0; j < v->nbe; j++) {
+		const struct conf_backend *b = &v->be[j];
+		double lat = 0;
 
-		for (j = 0; j < v->nbe; j++) {
-			const struct conf_backend *b = &v->be[j];
-			double lat = 0;
-
-			if (xlb_backend_slot(d->xlb, &v->key, &b->addr,
-					     b->family, &slot) ||
-			    slot >= XLB_MAX_BACKENDS)
-				continue;
-			if (health_get(d, &v->key, &b->addr, b->family, &h))
-				lat = h.latency_ms;
-			if (xlb_traffic_read(d->xlb, true, slot, &t))
-				t.new_flows = 0;
-			sample(&p->slot[slot], v, b, now, count[slot], lat,
-			       t.new_flows);
-		}
+		key.addr = b->addr;
+		key.family = b->family;
+		hit = bsearch(&key, slots, (size_t)n, sizeof(*slots),
+			      cmp_slot_of);
+		if (!hit || hit->slot >= XLB_MAX_BACKENDS)
+			continue;
+		if (health_get(d, &v->key, &b->addr, b->family, &h))
+			lat = h.latency_ms;
+		if (xlb_traffic_read(d->xlb, true, hit->slot, &t))
+			t.new_flows = 0;
+		sample(&d->predict->slot[hit->slot], v, b, now,
+		       count[hit->slot], lat, t.new_flows);
 	}
+}
+
+void predict_sample(struct xlbd *d, const __u32 *count)
+{
+	struct xlb_slot_of *slots;
+	double now = mono_s();
+	size_t i;
+
+	if (!d->predict || !d->xlb)
+		return;
+	slots = malloc(XLB_MAX_BACKENDS * sizeof(*slots));
+	if (!slots)
+		return;
+	for (i = 0; i < d->conf.nvips; i++)
+		sample_vip(d, &d->conf.vips[i], count, now, slots);
+	free(slots);
 }
 
 bool predict_get(const struct xlbd *d, __u32 slot, struct predict_info *out)
