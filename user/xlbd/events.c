@@ -83,7 +83,7 @@ static __u64 now_ms(void)
 static void note_panic(struct xlbd *d)
 {
 	char name[XLB_VIP_STRLEN];
-	size_t i, j, up, n;
+	size_t i, up, n;
 
 	for (i = 0; i < d->conf.nvips; i++) {
 		struct conf_vip *v = &d->conf.vips[i];
@@ -93,11 +93,7 @@ static void note_panic(struct xlbd *d)
 			continue;
 		v->panic = p;
 		v->panics += p;
-		for (j = up = n = 0; j < v->nbe; j++) {
-			n++;
-			up += state_effective_weight(v, &v->be[j]) > 0 &&
-			      v->be[j].health != HEALTH_DOWN;
-		}
+		state_up_count(v, &up, &n);
 		xlb_format_vip(&v->key, name, sizeof(name));
 		if (p)
 			xlbd_log(LOG_WARN_, "panic: %s: %zu of %zu backends up, "

@@ -152,19 +152,27 @@ static bool out_by_hand(const struct conf_backend *b)
 	return b->drained || b->maint || (b->agreed && b->agreed_drained);
 }
 
-bool state_panic(const struct conf_vip *v)
+void state_up_count(const struct conf_vip *v, size_t *up, size_t *n)
 {
-	size_t i, n = 0, up = 0;
+	size_t i;
 
-	if (!v->panic_pct)
-		return false;
+	*up = *n = 0;
 	for (i = 0; i < v->nbe; i++) {
 		if (out_by_hand(&v->be[i]))
 			continue;
-		n++;
-		up += !checked(v, &v->be[i]) ||
-		      table_health(&v->be[i]) != HEALTH_DOWN;
+		(*n)++;
+		*up += !checked(v, &v->be[i]) ||
+		       table_health(&v->be[i]) != HEALTH_DOWN;
 	}
+}
+
+bool state_panic(const struct conf_vip *v)
+{
+	size_t up, n;
+
+	if (!v->panic_pct)
+		return false;
+	state_up_count(v, &up, &n);
 	return n && up * 100 < (size_t)v->panic_pct * n;
 }
 
@@ -187,9 +195,7 @@ void state_backend_spec(const struct conf_vip *v, const struct conf_backend *b,
 			bool all_down_open, struct xlb_backend_spec *s)
 {
 	/* Maintenance drains (flows stay), as the group agrees it. */
-	bool drained = b->drained || b->maint ||
-		       (b->agreed && b->agreed_drained);
-	double w = drained ? 0 : b->weight;
+	double w = out_by_hand(b) ? 0 : b->weight;
 	bool scaled = v->adaptive != CONF_ADAPTIVE_OFF || v->slow_start_ms;
 	double f = 1;
 

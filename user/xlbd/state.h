@@ -90,6 +90,9 @@ void state_moved_add(struct xlb_vip_key *set, size_t *n,
  * in maintenance are up, so every one of them stays in the ring, down or
  * not (better a share on each than all on the few left). */
 bool state_panic(const struct conf_vip *v);
+/* What panic counts: n backends not drained or in maintenance, up of them
+ * not down (as the table follows: agreed with peers). */
+void state_up_count(const struct conf_vip *v, size_t *up, size_t *n);
 
 /* Down backends stay in the ring: the VIP is in panic, or every checked
  * backend of v is down and v fails open (all-down: open). */
