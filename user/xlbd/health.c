@@ -1083,17 +1083,20 @@ json_object *health_stats_json(struct xlbd *d)
 {
 	json_object *o = json_object_new_object();
 	struct health *h = d->health;
+	struct health_lateness late;
 	struct synprobe *sp;
-	double *s;
-	size_t n;
 
 	if (!h)
 		return o;
+	if (!health_lateness(d, &late) && late.samples) {
+		json_object_object_add(o, "late_p50_ms",
+				       json_object_new_double(late.p50_s * 1000));
+		json_object_object_add(o, "late_p99_ms",
+				       json_object_new_double(late.p99_s * 1000));
+		json_object_object_add(o, "late_max_ms",
+				       json_object_new_double(late.max_s * 1000));
+	}
 	pthread_mutex_lock(&h->lock);
-	n = h->nlate;
-	s = malloc((n + 1) * sizeof(*s));
-	if (s)
-		memcpy(s, h->late, n * sizeof(*s));
 	json_object_object_add(o, "run", json_object_new_int64(h->run));
 	json_object_object_add(o, "targets", json_object_new_int64(h->n));
 	sp = __atomic_load_n(&h->sp, __ATOMIC_ACQUIRE);
@@ -1110,16 +1113,6 @@ json_object *health_stats_json(struct xlbd *d)
 			__atomic_load_n(&h->syn_stray, __ATOMIC_RELAXED)));
 	}
 	pthread_mutex_unlock(&h->lock);
-	if (s && n) {
-		qsort(s, n, sizeof(*s), cmp_d);
-		json_object_object_add(o, "late_p50_ms",
-				       json_object_new_double(s[n / 2]));
-		json_object_object_add(o, "late_p99_ms",
-				       json_object_new_double(s[n * 99 / 100]));
-		json_object_object_add(o, "late_max_ms",
-				       json_object_new_double(s[n - 1]));
-	}
-	free(s);
 	return o;
 }
 
@@ -1167,10 +1160,12 @@ int health_lateness(struct xlbd *d, struct health_lateness *out)
 	pthread_mutex_unlock(&h->lock);
 	if (!s)
 		return -ENOMEM;
+	out->samples = n;
 	if (n) {
 		qsort(s, n, sizeof(*s), cmp_d);
 		out->p50_s = s[n / 2] / 1000;
 		out->p99_s = s[n * 99 / 100] / 1000;
+		out->max_s = s[n - 1] / 1000;
 	}
 	free(s);
 	return 0;

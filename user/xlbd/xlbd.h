@@ -94,7 +94,9 @@ size_t health_counts(struct xlbd *d, struct health_counts **out);
 /* How late checks start after their due time: the median and 99th
  * percentile of the last 65,536, the sum and count of all. */
 struct health_lateness {
-	double p50_s, p99_s, sum_s;
+	double p50_s, p99_s, max_s;	/* of the last samples of them */
+	size_t samples;
+	double sum_s;			/* of all */
 	unsigned long long count;
 };
 int health_lateness(struct xlbd *d, struct health_lateness *out);
