@@ -323,8 +323,11 @@ static int check_member(struct parse *p, const struct ctl_verb *v,
 		return check_string(p, name, val);
 	case CTL_INT:
 		if (!json_object_is_type(val, json_type_int))
+			/* Quoted as JSON: a string's control characters
+			 * escaped, the reason one line. */
 			return refuse(p, -EINVAL, "%s must be an integer, not "
-				      "%s", name, json_object_get_string(val));
+				      "%s", name, json_object_to_json_string_ext(
+					      val, JSON_C_TO_STRING_PLAIN));
 		/* A setting's range is the settings table's to check. */
 		if (m->setting == SET_MAX && (json_object_get_int64(val) < 0 ||
 					      json_object_get_int64(val) > m->max))
