@@ -5,6 +5,8 @@
  *	ns/packet by BPF_PROG_TEST_RUN for each path, N interleaved rounds,
  *	medians, ratio to the forwarder floor; each row's counters prove that
  *	every iteration took the path the row names.
+ *	--against OBJ: rows "against: ..." run another build of the balancer
+ *	(a .bpf.o) on the same maps in the same rounds: an A/B of a change.
  *   xlb-bench attach IFACE xlb|floor_tx|floor_fwd|floor_ipip
  *	(live bench, LB side) load, configure and attach natively; the
  *	program stays attached after exit.
@@ -49,7 +51,7 @@
 #include "xlb/capture.h"
 
 #define FRAME_LEN	128
-#define MAX_ROUNDS	15
+#define MAX_ROUNDS	101
 
 static const __u8 lb_mac[6] = { 2, 0, 0, 0, 0, 0x10 };
 static const __u8 router_mac[6] = { 2, 0, 0, 0, 0, 0x01 };
@@ -196,7 +198,8 @@ static int setup_xlb(struct xlb **out, __u32 flows)
 }
 
 enum target { T_XLB64K, T_XLB4M, T_FLOOR_TX, T_FLOOR_FWD, T_FLOOR_IPIP,
-	      T_CAP_IDLE, T_CAP_OTHER, T_CAP_SAMPLE };
+	      T_FLOOR_LB4, T_FLOOR_LB6,
+	      T_CAP_IDLE, T_CAP_OTHER, T_CAP_SAMPLE, T_AGAINST };
 
 struct row {
 	const char *name;
@@ -213,6 +216,11 @@ static struct row rows[] = {
 	{ "floor: return XDP_TX", T_FLOOR_TX, "198.18.1.1", 80, false, -1, {0}, 0, 0 },
 	{ "floor: parse+lookup+MAC swap", T_FLOOR_FWD, "198.18.1.1", 80, false, -1, {0}, 0, 0 },
 	{ "floor: minimal IPIP encap", T_FLOOR_IPIP, "198.18.1.1", 80, false, -1, {0}, 0, 0 },
+	/* The least any balancer does on the established path (parse, flow
+	 * lookup, backend address, encapsulation): how much of xlb's cost is
+	 * the path itself under this harness. */
+	{ "floor: least balancer IPv4 IPIP", T_FLOOR_LB4, "198.18.1.1", 80, false, -1, {0}, 0, 0 },
+	{ "floor: least balancer IPv6 IPIP", T_FLOOR_LB6, "2001:db8:1::1", 80, false, -1, {0}, 0, 0 },
 	{ "xlb established IPv4 IPIP", T_XLB64K, "198.18.1.1", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
 	{ "xlb new flow IPv4 IPIP (64k tbl)", T_XLB64K, "198.18.1.1", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
 	{ "xlb new flow IPv4 IPIP (4M tbl)", T_XLB4M, "198.18.1.1", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
@@ -239,6 +247,13 @@ static struct row rows[] = {
 	{ "xlb non-VIP new tuple (64k tbl)", T_XLB64K, "198.18.9.9", 80, true, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
 	{ "xlb non-VIP pass (4M tbl)", T_XLB4M, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
 	{ "xlb non-VIP new tuple (4M tbl)", T_XLB4M, "198.18.9.9", 80, true, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
+	/* --against OBJ: another build of the balancer on the same maps,
+	 * beside this one in every round (an A/B of a change). */
+	{ "against: established IPv4 IPIP", T_AGAINST, "198.18.1.1", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
+	{ "against: established IPv6 IPIP", T_AGAINST, "2001:db8:1::1", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
+	{ "against: established IPv4 L2 DSR", T_AGAINST, "198.18.1.4", 80, false, XLB_C_FLOW_HIT, {0}, 0, 0 },
+	{ "against: non-VIP pass (64k tbl)", T_AGAINST, "198.18.9.9", 80, false, XLB_C_PASS_NOT_VIP, {0}, 0, 0 },
+	{ "against: new flow IPv4 IPIP (64k tbl)", T_AGAINST, "198.18.1.1", 80, true, XLB_C_FLOW_NEW, {0}, 0, 0 },
 };
 #define NROWS	(sizeof(rows) / sizeof(rows[0]))
 #define FWD_FLOOR_ROW	1
@@ -248,6 +263,7 @@ struct bench {
 	struct xlb *xlb[2];
 	struct xlb_capture_bpf *cap;	/* on xlb[0]'s maps */
 	struct ring_buffer *cap_rb;
+	struct bpf_object *against;	/* --against, on xlb[0]'s maps */
 	__u64 sport_base;
 };
 
@@ -257,17 +273,14 @@ static int cap_discard(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* The capture build on x's maps, as xlbctl capture loads it on the
- * pinned ones. */
-static int cap_load(struct bench *b, struct xlb *x)
+/* Give obj x's maps (those of the same name), as a program loaded on the
+ * pinned ones gets them. */
+static int reuse_maps(struct bpf_object *obj, struct xlb *x)
 {
 	struct bpf_map *m, *have;
 	int err;
 
-	b->cap = xlb_capture_bpf__open();
-	if (!b->cap)
-		return -errno;
-	bpf_object__for_each_map(m, b->cap->obj) {
+	bpf_object__for_each_map(m, obj) {
 		if (bpf_map__is_internal(m))
 			continue;
 		have = bpf_object__find_map_by_name(xlb_object(x),
@@ -275,7 +288,34 @@ static int cap_load(struct bench *b, struct xlb *x)
 		if (have && (err = bpf_map__reuse_fd(m, bpf_map__fd(have))))
 			return err;
 	}
-	err = xlb_capture_bpf__load(b->cap);
+	return 0;
+}
+
+/* Another build of the balancer (--against OBJ) on x's maps. */
+static int against_load(struct bench *b, struct xlb *x, const char *path)
+{
+	int err;
+
+	b->against = bpf_object__open_file(path, NULL);
+	if (!b->against)
+		return -errno;
+	err = reuse_maps(b->against, x) ?: bpf_object__load(b->against);
+	if (err)
+		return err;
+	return bpf_object__find_program_by_name(b->against, "xlb_balancer") ?
+		       0 : -ENOENT;
+}
+
+/* The capture build on x's maps, as xlbctl capture loads it on the
+ * pinned ones. */
+static int cap_load(struct bench *b, struct xlb *x)
+{
+	int err;
+
+	b->cap = xlb_capture_bpf__open();
+	if (!b->cap)
+		return -errno;
+	err = reuse_maps(b->cap->obj, x) ?: xlb_capture_bpf__load(b->cap);
 	if (err)
 		return err;
 	b->cap_rb = ring_buffer__new(bpf_map__fd(b->cap->maps.XLB_MAP_CAP_RING),
@@ -308,9 +348,14 @@ static int target_fd(struct bench *b, enum target t)
 	case T_XLB4M: return xlb_prog_fd(b->xlb[1]);
 	case T_FLOOR_TX: return bpf_program__fd(b->skel->progs.floor_tx);
 	case T_FLOOR_FWD: return bpf_program__fd(b->skel->progs.floor_fwd);
+	case T_FLOOR_LB4: return bpf_program__fd(b->skel->progs.floor_lb4);
+	case T_FLOOR_LB6: return bpf_program__fd(b->skel->progs.floor_lb6);
 	case T_CAP_IDLE:
 	case T_CAP_OTHER:
 	case T_CAP_SAMPLE: return bpf_program__fd(b->cap->progs.xlb_balancer);
+	case T_AGAINST:
+		return bpf_program__fd(bpf_object__find_program_by_name(
+			b->against, "xlb_balancer"));
 	default: return bpf_program__fd(b->skel->progs.floor_ipip);
 	}
 }
@@ -356,7 +401,8 @@ static int run_row(struct bench *b, struct row *r, int round, __u32 repeat)
 	r->runs += repeat;
 	if (r->proof >= 0)
 		r->proven += after[r->proof] - before[r->proof];
-	else if (r->target == T_FLOOR_FWD)
+	else if (r->target == T_FLOOR_FWD || r->target == T_FLOOR_LB4 ||
+		 r->target == T_FLOOR_LB6)
 		r->proven += b->skel->bss->hits - hits0;
 	else if (t.retval == XDP_TX)
 		r->proven += repeat;
@@ -379,29 +425,40 @@ static double median(const double *v, int n)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+/* The floors' flows: the bench frames' IPv4 and IPv6 5-tuples, on
+ * backends 0 (198.18.2.1) and 1 (2001:db8:2::1) of floor_backends. */
 static int floor_flow(struct bench *b)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct xlb_flow_key k = {};
+	static const char *const cli[2] = { "198.19.7.7", "2001:db8:c::7" };
+	static const char *const vip[2] = { "198.18.1.1", "2001:db8:1::1" };
+	static const char *const be[2] = { "198.18.2.1", "2001:db8:2::1" };
+	int ncpu = libbpf_num_possible_cpus(), i, err = 0;
+	int flows = bpf_map__fd(b->skel->maps.floor_flows);
+	int bes = bpf_map__fd(b->skel->maps.floor_backends);
+	struct xlb_flow_key k;
 	struct xlb_flow *v;
 	union xlb_addr a;
 	__u8 fam;
-	int err = 0;
+	__u32 id;
 
 	v = calloc(ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	xlb_parse_addr("198.19.7.7", &a, &fam);
-	k.src = a;
-	xlb_parse_addr("198.18.1.1", &a, &fam);
-	k.dst = a;
-	k.sport = htons(40000);
-	k.dport = htons(80);
-	k.proto = IPPROTO_TCP;
-	k.family = XLB_AF_INET;
-	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.floor_flows), &k, v,
-				BPF_ANY))
-		err = -errno;
+	for (i = 0; i < 2 && !err; i++) {
+		memset(&k, 0, sizeof(k));
+		xlb_parse_addr(cli[i], &k.src, &fam);
+		xlb_parse_addr(vip[i], &k.dst, &fam);
+		k.sport = htons(40000);
+		k.dport = htons(80);
+		k.proto = IPPROTO_TCP;
+		k.family = fam;
+		v[0].backend = id = i;
+		memset(&a, 0, sizeof(a));
+		xlb_parse_addr(be[i], &a, &fam);
+		if (bpf_map_update_elem(flows, &k, v, BPF_ANY) ||
+		    bpf_map_update_elem(bes, &id, &a, BPF_ANY))
+			err = -errno;
+	}
 	free(v);
 	return err;
 }
@@ -473,13 +530,62 @@ static int fill_unconfirmed(struct bench *b, struct xlb *x)
 	return bpf_prog_test_run_opts(wrap, &t) ? -errno : 0;
 }
 
-static bool row_selected(const struct row *r, const char *only)
+/* The --against row that measures row i's path, or NULL. */
+static struct row *twin_of(size_t i)
 {
-	return !only || r - rows == FWD_FLOOR_ROW || strstr(r->name, only);
+	const char *name = rows[i].name;
+	size_t j;
+
+	if (strncmp(name, "xlb ", 4))
+		return NULL;
+	for (j = 0; j < NROWS; j++)
+		if (rows[j].target == T_AGAINST &&
+		    !strcmp(rows[j].name + strlen("against: "), name + 4))
+			return &rows[j];
+	return NULL;
 }
 
-static int do_table(int rounds, __u32 repeat, const char *only)
+static bool row_selected(const struct row *r, const char *only,
+			 const char *against)
 {
+	const char *alt = only;
+	size_t n;
+
+	if (r->target == T_AGAINST && !against)
+		return false;
+	if (!only || r - rows == FWD_FLOOR_ROW)
+		return true;
+	/* TEXT|TEXT...: any of them */
+	for (; *alt; alt += n + (alt[n] == '|')) {
+		char part[128];
+
+		n = strcspn(alt, "|");
+		if (n && n < sizeof(part)) {
+			memcpy(part, alt, n);
+			part[n] = 0;
+			if (strstr(r->name, part))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The 4M-entry table takes seconds to fill: only for rows that use it. */
+static bool need_4m(const char *only, const char *against)
+{
+	size_t i;
+
+	for (i = 0; i < NROWS; i++)
+		if (rows[i].target == T_XLB4M &&
+		    row_selected(&rows[i], only, against))
+			return true;
+	return false;
+}
+
+static int do_table(int rounds, __u32 repeat, const char *only,
+		    const char *against)
+{
+	bool big = need_4m(only, against);
 	struct bench b = {};
 	size_t i;
 	int r, err;
@@ -490,10 +596,14 @@ static int do_table(int rounds, __u32 repeat, const char *only)
 			strerror(errno));
 		return 1;
 	}
-	err = setup_xlb(&b.xlb[0], 65536) ?: setup_xlb(&b.xlb[1], 4U << 20) ?:
-	      cap_load(&b, b.xlb[0]) ?: floor_flow(&b) ?: fill_confirmed(b.xlb[0]) ?:
-	      fill_confirmed(b.xlb[1]) ?: fill_unconfirmed(&b, b.xlb[0]) ?:
-	      fill_unconfirmed(&b, b.xlb[1]);
+	err = setup_xlb(&b.xlb[0], 65536) ?:
+	      (big ? setup_xlb(&b.xlb[1], 4U << 20) : 0) ?:
+	      cap_load(&b, b.xlb[0]) ?:
+	      (against ? against_load(&b, b.xlb[0], against) : 0) ?:
+	      floor_flow(&b) ?: fill_confirmed(b.xlb[0]) ?:
+	      (big ? fill_confirmed(b.xlb[1]) : 0) ?:
+	      fill_unconfirmed(&b, b.xlb[0]) ?:
+	      (big ? fill_unconfirmed(&b, b.xlb[1]) : 0);
 	if (err) {
 		fprintf(stderr, "xlb-bench: setup: %s\n", strerror(-err));
 		return 1;
@@ -503,9 +613,15 @@ static int do_table(int rounds, __u32 repeat, const char *only)
 	       " flow tables full before the first round\n", repeat, rounds);
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < NROWS; i++) {
-			if (!row_selected(&rows[i], only))
+			struct row *twin = against ? twin_of(i) : NULL;
+
+			if (!row_selected(&rows[i], only, against) ||
+			    rows[i].target == T_AGAINST)
 				continue;
-			err = run_row(&b, &rows[i], r, repeat);
+			/* Each against row right after its twin: the A/B
+			 * ratio of two runs a moment apart. */
+			err = run_row(&b, &rows[i], r, repeat) ?:
+			      (twin ? run_row(&b, twin, r, repeat) : 0);
 			if (err) {
 				fprintf(stderr, "xlb-bench: %s: %s\n",
 					rows[i].name, strerror(-err));
@@ -517,7 +633,7 @@ static int do_table(int rounds, __u32 repeat, const char *only)
 	for (i = 0; i < NROWS; i++) {
 		double ns = median(rows[i].ns, rounds), ratio[MAX_ROUNDS];
 
-		if (!row_selected(&rows[i], only))
+		if (!row_selected(&rows[i], only, against))
 			continue;
 		/* The machine drifts between rounds: the ratio is the median
 		 * of each round's ratio to the floor measured beside it. */
@@ -528,9 +644,21 @@ static int do_table(int rounds, __u32 repeat, const char *only)
 		       (unsigned long long)rows[i].runs,
 		       rows[i].proven == rows[i].runs ? "" : "  MISMATCH");
 	}
+	for (i = 0; against && i < NROWS; i++) {
+		struct row *twin = twin_of(i);
+		double ratio[MAX_ROUNDS];
+
+		if (!twin || !row_selected(&rows[i], only, against))
+			continue;
+		for (r = 0; r < rounds; r++)
+			ratio[r] = twin->ns[r] / rows[i].ns[r];
+		printf("against / this build, %-28s %5.3f\n",
+		       rows[i].name + 4, median(ratio, rounds));
+	}
 	printf("ratio base: \"%s\"\n", rows[FWD_FLOOR_ROW].name);
 	ring_buffer__free(b.cap_rb);
 	xlb_capture_bpf__destroy(b.cap);
+	bpf_object__close(b.against);
 	xlb_close(b.xlb[0]);
 	xlb_close(b.xlb[1]);
 	xlb_bench_bpf__destroy(b.skel);
@@ -1434,7 +1562,8 @@ fail:
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: xlb-bench [--rounds N] [--repeat N] [--only TEXT]\n"
+		"usage: xlb-bench [--rounds N] [--repeat N] [--only TEXT[|TEXT...]]"
+		" [--against OBJ]\n"
 		"       xlb-bench attach IFACE xlb|floor_tx|floor_fwd|floor_ipip\n"
 		"       xlb-bench gen IFACE [--packets N]\n"
 		"       xlb-bench flood [--packets N] [--flows N] [--pairs]"
@@ -1456,14 +1585,15 @@ int main(int argc, char **argv)
 		{ "confirm-rate", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "ring", required_argument, NULL, 'R' },
+		{ "against", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	__u32 repeat = 1000000, packets = 5000000, flows = 0;
+	__u32 repeat = 200000, packets = 5000000, flows = 0;
 	__u32 confirm_rate = 0, ring = 0;
 	bool pairs = false, check = false;
-	const char *only = NULL;
-	int rounds = 5, c;
+	const char *only = NULL, *against = NULL;
+	int rounds = 31, c;
 	cpu_set_t cpus;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -1477,6 +1607,7 @@ int main(int argc, char **argv)
 		case 'c': confirm_rate = strtoul(optarg, NULL, 0); break;
 		case 'C': check = true; break;
 		case 'R': ring = strtoul(optarg, NULL, 0); break;
+		case 'a': against = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1509,5 +1640,5 @@ int main(int argc, char **argv)
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
-	return do_table(rounds, repeat, only);
+	return do_table(rounds, repeat, only, against);
 }

@@ -154,6 +154,127 @@ int floor_ipip(struct xdp_md *ctx)
 	return XDP_TX;
 }
 
+/* Backend addresses of the balancer floors: [0] IPv4, [1] IPv6. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, union xlb_addr);
+} floor_backends SEC(".maps");
+
+/* After bpf_xdp_adjust_head(-hdr): the Ethernet header to the front, its
+ * addresses swapped (the frame goes back the way it came). */
+static __always_inline_ void floor_l2(void *data, __u32 hdr)
+{
+	__u8 mac[ETH_ALEN];
+
+	eth_copy(data, data + hdr);
+	__builtin_memcpy(mac, data, ETH_ALEN);
+	mac_copy(data, data + ETH_ALEN);
+	mac_copy(data + ETH_ALEN, mac);
+}
+
+/* The least a balancer does for an established IPv4 flow: parse, find
+ * the flow, read its backend's address, encapsulate (IPIP), send back.
+ * No VIP filter, counters, flow states, slot checks, VLANs or options: a
+ * bound for scale, which no balancer with those reaches. */
+SEC("xdp")
+int floor_lb4(struct xdp_md *ctx)
+{
+	void *data = PKT(ctx), *end = PKT_END(ctx);
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1), *outer;
+	struct tcphdr *th = (void *)(ip + 1);
+	struct xlb_flow_key k = {};
+	union xlb_addr *be;
+	struct xlb_flow *f;
+	__u16 len;
+
+	if ((void *)(th + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
+	k.src.v4 = ip->saddr;
+	k.dst.v4 = ip->daddr;
+	k.sport = th->source;
+	k.dport = th->dest;
+	k.proto = ip->protocol;
+	k.family = XLB_AF_INET;
+	f = bpf_map_lookup_elem(&floor_flows, &k);
+	if (!f)
+		return XDP_DROP;
+	be = bpf_map_lookup_elem(&floor_backends, &f->backend);
+	if (!be)
+		return XDP_DROP;
+	len = bpf_ntohs(ip->tot_len) + sizeof(*outer);
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*outer)))
+		return XDP_ABORTED;
+	data = PKT(ctx);
+	end = PKT_END(ctx);
+	outer = data + ETH_HLEN;
+	if ((void *)(outer + 1) > end)
+		return XDP_ABORTED;
+	floor_l2(data, sizeof(*outer));
+	*(__u8 *)outer = 0x45;
+	outer->tos = 0;
+	outer->tot_len = bpf_htons(len);
+	outer->id = 0;
+	outer->frag_off = 0;
+	outer->ttl = 64;
+	outer->protocol = IPPROTO_IPIP;
+	outer->saddr = bpf_htonl(0xc612000a);	/* 198.18.0.10 */
+	outer->daddr = be->v4;
+	ipv4_csum(outer);
+	hits++;
+	return XDP_TX;
+}
+
+/* The same for IPv6 in IPv6. */
+SEC("xdp")
+int floor_lb6(struct xdp_md *ctx)
+{
+	void *data = PKT(ctx), *end = PKT_END(ctx);
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = (void *)(eth + 1), *outer;
+	struct tcphdr *th = (void *)(ip6 + 1);
+	struct xlb_flow_key k = {};
+	union xlb_addr *be;
+	struct xlb_flow *f;
+	__u16 plen;
+
+	if ((void *)(th + 1) > end || eth->h_proto != bpf_htons(ETH_P_IPV6))
+		return XDP_PASS;
+	addr6_copy(&k.src, &ip6->saddr);
+	addr6_copy(&k.dst, &ip6->daddr);
+	k.sport = th->source;
+	k.dport = th->dest;
+	k.proto = ip6->nexthdr;
+	k.family = XLB_AF_INET6;
+	f = bpf_map_lookup_elem(&floor_flows, &k);
+	if (!f)
+		return XDP_DROP;
+	be = bpf_map_lookup_elem(&floor_backends, &f->backend);
+	if (!be)
+		return XDP_DROP;
+	plen = bpf_ntohs(ip6->payload_len) + sizeof(*outer);
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*outer)))
+		return XDP_ABORTED;
+	data = PKT(ctx);
+	end = PKT_END(ctx);
+	outer = data + ETH_HLEN;
+	if ((void *)(outer + 1) > end)
+		return XDP_ABORTED;
+	floor_l2(data, sizeof(*outer));
+	((__be32 *)outer)[0] = bpf_htonl(6U << 28);
+	((__be32 *)outer)[1] = bpf_htonl(((__u32)plen << 16) |
+					 (IPPROTO_IPV6 << 8) | 64);
+	outer->saddr.in6_u.u6_addr32[0] = bpf_htonl(0x20010db8);
+	outer->saddr.in6_u.u6_addr32[1] = 0;
+	outer->saddr.in6_u.u6_addr32[2] = 0;
+	outer->saddr.in6_u.u6_addr32[3] = bpf_htonl(0x10);	/* 2001:db8::10 */
+	addr6_copy(&outer->daddr, be);
+	hits++;
+	return XDP_TX;
+}
+
 /* Live-frames generator: the page may hold an old frame; write ours. */
 SEC("xdp")
 int live_gen(struct xdp_md *ctx)
