@@ -87,38 +87,51 @@ struct encap_args {
 	__be16 gue_port;
 };
 
-static __always_inline_ void write_outer4(struct iphdr *ip,
-					  const struct xlb_pkt *p,
-					  const struct encap_args *a,
-					  __u32 len, __u8 proto)
+/* The outer headers, from values (the general path and the fast path,
+ * fast.h, write them alike). len: the outer packet's length. */
+static __always_inline_ void write_outer4(struct iphdr *ip, __u8 tos, __u8 ttl,
+					  __be32 src, __be32 dst, __u32 len,
+					  __u8 proto)
 {
 	*(__u8 *)ip = 0x45;	/* version 4, IHL 5: one store, no bitfields */
-	ip->tos = p->tos;
+	ip->tos = tos;
 	ip->tot_len = bpf_htons(len);
 	ip->id = 0;
 	ip->frag_off = bpf_htons(IPV4_DF);
-	ip->ttl = p->ttl;
+	ip->ttl = ttl;
 	ip->protocol = proto;
-	ip->saddr = a->src->v4;
-	ip->daddr = a->dst->v4;
+	ip->saddr = src;
+	ip->daddr = dst;
 	ipv4_csum(ip);
 }
 
-static __always_inline_ void write_outer6(struct ipv6hdr *ip6,
-					  const struct xlb_pkt *p,
-					  const struct encap_args *a,
-					  __u32 len, __u8 proto)
+static __always_inline_ void write_outer6(struct ipv6hdr *ip6, __u8 tos,
+					  __u8 ttl, __u32 hash,
+					  const union xlb_addr *src,
+					  const union xlb_addr *dst, __u32 len,
+					  __u8 proto)
 {
 	__be32 *w = (__be32 *)ip6;
 
 	/* Version, traffic class, flow label; payload length, next header,
 	 * hop limit: two word stores, no bit fields. */
-	w[0] = bpf_htonl((6U << 28) | ((__u32)p->tos << 20) |
-			 (a->hash & 0xfffff));
+	w[0] = bpf_htonl((6U << 28) | ((__u32)tos << 20) | (hash & 0xfffff));
 	w[1] = bpf_htonl(((len - sizeof(*ip6)) << 16) | ((__u32)proto << 8) |
-			 p->ttl);
-	addr6_copy(&ip6->saddr, a->src);
-	addr6_copy(&ip6->daddr, a->dst);
+			 ttl);
+	addr6_copy(&ip6->saddr, src);
+	addr6_copy(&ip6->daddr, dst);
+}
+
+/* GUE variant 1: the inner IP header follows UDP directly. Checksum zero:
+ * allowed for IPv4, and for IPv6 tunnels by RFC 6935; the inner packet
+ * carries its own checksums. inner_len: the inner IP packet's length. */
+static __always_inline_ void write_gue(struct udphdr *uh, __u32 hash,
+				       __be16 port, __u32 inner_len)
+{
+	uh->source = bpf_htons(xlb_gue_sport(hash));
+	uh->dest = port;
+	uh->len = bpf_htons(sizeof(*uh) + inner_len);
+	uh->check = 0;
 }
 
 /* Returns 0, or -1 when the frame could not be grown (counted by caller). */
@@ -147,21 +160,16 @@ static __always_inline_ int encap(struct xdp_md *ctx, const struct xlb_pkt *p,
 	if (a->mode == XLB_MODE_GUE)
 		proto = IPPROTO_UDP;
 	if (a->family == XLB_AF_INET) {
-		write_outer4(outer, p, a, total, proto);
+		write_outer4(outer, p->tos, p->ttl, a->src->v4, a->dst->v4,
+			     total, proto);
 		uh = outer + sizeof(struct iphdr);
 	} else {
-		write_outer6(outer, p, a, total, proto);
+		write_outer6(outer, p->tos, p->ttl, a->hash, a->src, a->dst,
+			     total, proto);
 		uh = outer + sizeof(struct ipv6hdr);
 	}
-	if (a->mode == XLB_MODE_GUE) {
-		/* GUE variant 1: the inner IP header follows UDP directly.
-		 * Checksum zero: allowed for IPv4, and for IPv6 tunnels by
-		 * RFC 6935; the inner packet carries its own checksums. */
-		uh->source = bpf_htons(xlb_gue_sport(a->hash));
-		uh->dest = a->gue_port;
-		uh->len = bpf_htons(sizeof(*uh) + p->l3_len);
-		uh->check = 0;
-	}
+	if (a->mode == XLB_MODE_GUE)
+		write_gue(uh, a->hash, a->gue_port, p->l3_len);
 	return 0;
 }
 

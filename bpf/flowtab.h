@@ -76,7 +76,10 @@
  * a packet of its flow like any other (frag.h). Non-VIP traffic never
  * reaches these tables (select.h, vip_addr_maybe). The flow table is looked
  * up before the VIP: an entry exists only for a live VIP with its flow
- * table on, and a hit needs no VIP lookup. */
+ * table on, and a hit needs no VIP lookup. A hit on a confirmed entry by an
+ * untagged tunnelled or L2 packet without SYN, FIN or RST is served by the
+ * fast path (fast.h) exactly as here; it hands every other packet on with
+ * the table's answer (struct flow_pre). */
 #ifndef XLB_BPF_FLOWTAB_H
 #define XLB_BPF_FLOWTAB_H
 
@@ -164,14 +167,23 @@ static __always_inline_ enum track tcp_track(struct xlb_pkt *p,
 	return TRACK_KEEP;
 }
 
+/* The flow table's answer for a packet, when the fast path (fast.h) asked
+ * it already: a second lookup would cost every packet it hands on. */
+struct flow_pre {
+	struct xlb_flow *f;
+	__u8 done;		/* f is the answer (NULL: none) */
+	__u8 parsed;		/* the packet was parsed (parse_fast) */
+};
+
 /* The flow table. 0: the packet follows its entry (out filled); -1: pick
  * (out->moved set when a confirmed flow lost its backend). */
-static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out)
+static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out,
+					const struct flow_pre *pre)
 {
 	struct xlb_flow *f;
 	__u64 now;
 
-	f = bpf_map_lookup_elem(&XLB_MAP_FLOWS, &p->key);
+	f = pre->done ? pre->f : bpf_map_lookup_elem(&XLB_MAP_FLOWS, &p->key);
 	if (!f)
 		return -1;
 	now = bpf_jiffies64();

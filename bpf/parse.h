@@ -101,6 +101,36 @@ static __always_inline_ int parse_eth(struct xdp_md *ctx, struct xlb_pkt *p,
 	return PARSE_OK;
 }
 
+/* What a checked IPv4 header of tot bytes in all gives the packet, for
+ * the general parse and parse_fast alike. */
+static __always_inline_ void ipv4_take(struct xlb_pkt *p,
+				       const struct iphdr *ip, __u32 tot,
+				       __u32 l4_off)
+{
+	p->l3_len = tot;
+	p->l4_off = l4_off;
+	p->tos = ip->tos;
+	p->ttl = ip->ttl;
+	p->key.family = XLB_AF_INET;
+	p->key.proto = ip->protocol;
+	p->key.src.v4 = ip->saddr;
+	p->key.dst.v4 = ip->daddr;
+	if (ip->frag_off & bpf_htons(IPV4_DF))
+		p->flags |= PKT_F_DF;
+}
+
+/* The same for an IPv6 header; the protocol is what its chain ends in. */
+static __always_inline_ void ipv6_take(struct xlb_pkt *p,
+				       const struct ipv6hdr *ip6, __u32 tot)
+{
+	p->l3_len = tot;
+	p->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
+	p->ttl = ip6->hop_limit;
+	p->key.family = XLB_AF_INET6;
+	addr6_copy(&p->key.src, &ip6->saddr);
+	addr6_copy(&p->key.dst, &ip6->daddr);
+}
+
 static __always_inline_ int parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
 {
 	void *data = PKT(ctx), *end = PKT_END(ctx);
@@ -117,14 +147,7 @@ static __always_inline_ int parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
 	if (tot < hlen || (void *)ip + tot > end)
 		return PARSE_MALFORMED;
 
-	p->l3_len = tot;
-	p->l4_off = p->l3_off + hlen;
-	p->tos = ip->tos;
-	p->ttl = ip->ttl;
-	p->key.family = XLB_AF_INET;
-	p->key.proto = ip->protocol;
-	p->key.src.v4 = ip->saddr;
-	p->key.dst.v4 = ip->daddr;
+	ipv4_take(p, ip, tot, p->l3_off + hlen);
 	if (ip->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET)) {
 		p->flags |= PKT_F_FRAG;
 		if (ip->frag_off & bpf_htons(IPV4_OFFSET))
@@ -132,8 +155,6 @@ static __always_inline_ int parse_ipv4(struct xdp_md *ctx, struct xlb_pkt *p)
 		p->frag_nh = ip->protocol;
 		p->frag_id = ip->id;
 	}
-	if (ip->frag_off & bpf_htons(IPV4_DF))
-		p->flags |= PKT_F_DF;
 	return PARSE_OK;
 }
 
@@ -224,12 +245,7 @@ static __always_inline_ int parse_ipv6(struct xdp_md *ctx, struct xlb_pkt *p)
 	if ((void *)ip6 + tot > end)
 		return PARSE_MALFORMED;
 
-	p->l3_len = tot;
-	p->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
-	p->ttl = ip6->hop_limit;
-	p->key.family = XLB_AF_INET6;
-	addr6_copy(&p->key.src, &ip6->saddr);
-	addr6_copy(&p->key.dst, &ip6->daddr);
+	ipv6_take(p, ip6, tot);
 	c.off = p->l3_off + sizeof(*ip6);
 	c.nh = ip6->nexthdr;
 	rc = ipv6_walk(ctx, &c, p->l3_off + tot);
@@ -367,6 +383,70 @@ static __always_inline_ int parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 	default:
 		return PARSE_OK;
 	}
+}
+
+/* The ports and flags of a TCP or UDP header at l4 (l4_off into the
+ * frame), inside l3_len bytes of IP packet: 0, or -1 when it does not fit. */
+static __always_inline_ int fast_l4(struct xlb_pkt *p, void *l4, void *end,
+				    __u32 l4_off, __u32 l3_end)
+{
+	struct tcphdr *th = l4;
+
+	if (p->key.proto == IPPROTO_TCP) {
+		if ((void *)(th + 1) > end || l4_off + sizeof(*th) > l3_end ||
+		    th->doff < 5 || l4_off + th->doff * 4 > l3_end)
+			return -1;
+		p->tcp_flags = ((__u8 *)th)[13];
+	} else if (p->key.proto == IPPROTO_UDP) {
+		if (l4 + sizeof(struct udphdr) > end ||
+		    l4_off + sizeof(struct udphdr) > l3_end)
+			return -1;
+	} else {
+		return -1;
+	}
+	p->key.sport = th->source;	/* the first two words of either */
+	p->key.dport = th->dest;
+	return 0;
+}
+
+/* Most VIP traffic, in straight line: untagged Ethernet, IPv4 without
+ * options or fragmentation, or IPv6 without extension headers, carrying
+ * TCP or UDP. Every offset is a constant, and no VLAN tag, option, header
+ * chain or ICMP quote is looked for. p (zeroed) ends as parse_packet would
+ * leave it: 0. Anything else (the packet may still be good): -1, and the
+ * general parse starts over on p zeroed again. */
+static __always_inline_ int parse_fast(struct xdp_md *ctx, struct xlb_pkt *p)
+{
+	void *data = PKT(ctx), *end = PKT_END(ctx);
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	__u32 tot;
+
+	if ((void *)(ip + 1) > end)
+		return -1;
+	p->l3_off = ETH_HLEN;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		/* version 4, IHL 5; neither more fragments nor an offset */
+		if (*(__u8 *)ip != 0x45 ||
+		    (ip->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET)))
+			return -1;
+		tot = bpf_ntohs(ip->tot_len);
+		if (tot < sizeof(*ip) || (void *)ip + tot > end)
+			return -1;
+		ipv4_take(p, ip, tot, ETH_HLEN + sizeof(*ip));
+		return fast_l4(p, ip + 1, end, p->l4_off, ETH_HLEN + tot);
+	}
+	if (eth->h_proto != bpf_htons(ETH_P_IPV6) || (void *)(ip6 + 1) > end ||
+	    ip6->version != 6)
+		return -1;
+	tot = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	if ((void *)ip6 + tot > end)
+		return -1;
+	ipv6_take(p, ip6, tot);
+	p->l4_off = ETH_HLEN + sizeof(*ip6);
+	p->key.proto = ip6->nexthdr;
+	return fast_l4(p, ip6 + 1, end, p->l4_off, ETH_HLEN + tot);
 }
 
 static __always_inline_ int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)

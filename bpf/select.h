@@ -209,9 +209,9 @@ static __always_inline_ __u32 ring_index(struct xlb_pkt *p,
 /* Whether the destination may be a VIP's address. A clear filter bit
  * proves it is not, so non-VIP traffic (the host's own, scans) passes
  * after an inlined array load: no hash lookup, no flow table. */
-static __always_inline_ int vip_addr_maybe(const struct xlb_pkt *p)
+static __always_inline_ int vip_addr_maybe(const union xlb_addr *dst)
 {
-	__u32 bit = xlb_vip_filter_bit(&p->key.dst), zero = 0;
+	__u32 bit = xlb_vip_filter_bit(dst), zero = 0;
 	struct xlb_vip_filter *vf;
 
 	vf = bpf_map_lookup_elem(&XLB_MAP_VIP_FILTER, &zero);

@@ -2,7 +2,8 @@
 /* xlb: the XDP load balancer. Parse, drop out early when the destination is
  * no VIP's address, find the flow (flowtab.h) or match the VIP and pick a
  * backend, encapsulate or rewrite, send. Everything that is not VIP traffic
- * leaves with XDP_PASS untouched. */
+ * leaves with XDP_PASS untouched. A confirmed flow's plain packets take a
+ * straight-line version of the same (fast.h); the rest the general path. */
 #include "common.h"
 #include "counters.h"
 #include "maps.h"
@@ -13,6 +14,7 @@
 #include "encap.h"
 #include "xmit.h"
 #include "icmp.h"
+#include "fast.h"
 #ifdef XLB_CAPTURE
 #include "capture.h"
 #else
@@ -75,48 +77,67 @@ static __always_inline_ int forward(struct xdp_md *ctx, struct xlb_pkt *p,
 	return xmit(ctx, cfg, a.family, &src, &dst);
 }
 
-/* The balancer; *slot gets the backend slot it sent the packet to (for
- * the capture build's filter; the normal build drops the store). */
-static __always_inline_ int balance(struct xdp_md *ctx, __u32 *slot)
+/* The general path: every packet the fast path (fast.h) did not finish,
+ * with what it found: pre->parsed, p is parsed and a VIP's address maybe;
+ * pre->done, pre->f is the flow table's answer. */
+static __always_inline_ int balance_general(struct xdp_md *ctx,
+					    struct xlb_pkt *p,
+					    const struct flow_pre *pre,
+					    __u32 *slot)
 {
-	struct xlb_pkt p = {};
 	struct pick pk = {};
 	struct xlb_config *cfg;
 	struct xlb_vip *vip;
 	int rc;
 
-	rc = parse_packet(ctx, &p);
-	if (rc == PARSE_NOT_IP)
-		return verdict(XLB_C_PASS_NOT_IP, XDP_PASS);
-	if (rc != PARSE_OK)
-		return verdict(XLB_C_PASS_MALFORMED, XDP_PASS);
-
-	if (!vip_addr_maybe(&p))
-		return verdict(XLB_C_PASS_NOT_VIP, XDP_PASS);
+	if (!pre->parsed) {
+		__builtin_memset(p, 0, sizeof(*p));
+		rc = parse_packet(ctx, p);
+		if (rc == PARSE_NOT_IP)
+			return verdict(XLB_C_PASS_NOT_IP, XDP_PASS);
+		if (rc != PARSE_OK)
+			return verdict(XLB_C_PASS_MALFORMED, XDP_PASS);
+		if (!vip_addr_maybe(&p->key.dst))
+			return verdict(XLB_C_PASS_NOT_VIP, XDP_PASS);
+	}
 	cfg = get_config();
 	if (!cfg)
 		return verdict(XLB_C_PASS_NOT_VIP, XDP_PASS);
 
-	if ((p.flags & PKT_F_FRAG) && frag_follow(&p))
+	if ((p->flags & PKT_F_FRAG) && frag_follow(p))
 		return verdict(XLB_C_DROP_FRAG_ORPHAN, XDP_DROP);
-	if (flow_lookup(&p, &pk)) {
-		vip = vip_lookup(&p);
+	if (flow_lookup(p, &pk, pre)) {
+		vip = vip_lookup(p);
 		if (!vip)
-			return verdict(p.flags & PKT_F_FRAG ?
+			return verdict(p->flags & PKT_F_FRAG ?
 					       XLB_C_PASS_FRAGMENT :
 					       XLB_C_PASS_NOT_VIP,
 				       XDP_PASS);
-		if (flow_select(&p, vip, cfg, &pk))
+		if (flow_select(p, vip, cfg, &pk))
 			return verdict(XLB_C_DROP_NO_BACKEND, XDP_DROP);
 	}
 
 	*slot = pk.id;
-	count_traffic(&XLB_MAP_BE_STATS, pk.id, p.l3_len, pk.new_flow);
-	if (p.flags & PKT_F_ICMP_ERR)
+	count_traffic(&XLB_MAP_BE_STATS, pk.id, p->l3_len, pk.new_flow);
+	if (p->flags & PKT_F_ICMP_ERR)
 		count(XLB_C_ICMP_ERR_FWD);
-	if (p.flags & PKT_F_FRAG)
+	if (p->flags & PKT_F_FRAG)
 		count(XLB_C_FRAG_FWD);
-	return forward(ctx, &p, cfg, &pk.be);
+	return forward(ctx, p, cfg, &pk.be);
+}
+
+/* The balancer; *slot gets the backend slot it sent the packet to (for
+ * the capture build's filter; the normal build drops the store). */
+static __always_inline_ int balance(struct xdp_md *ctx, __u32 *slot)
+{
+	struct flow_pre pre = {};
+	struct xlb_pkt p = {};
+	int rc;
+
+	rc = fast_path(ctx, &p, &pre, slot);
+	if (rc != FAST_NO)
+		return rc;
+	return balance_general(ctx, &p, &pre, slot);
 }
 
 SEC("xdp")
