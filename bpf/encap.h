@@ -78,6 +78,18 @@ static __always_inline_ void set_l2_proto(void *data, void *end, __u32 l3_off,
 					 bpf_htons(ETH_P_IPV6);
 }
 
+/* The node's outer source for a tunnel of family, in place in the config
+ * (an IPv4 tunnel reads only v4), or NULL when none is set. */
+static __always_inline_ const union xlb_addr *
+outer_source(const struct xlb_config *cfg, __u8 family)
+{
+	if (family == XLB_AF_INET)
+		return cfg->flags & XLB_CFG_F_HAS_SRC4 ?
+			       (const union xlb_addr *)&cfg->src4 : NULL;
+	return cfg->flags & XLB_CFG_F_HAS_SRC6 ?
+		       (const union xlb_addr *)cfg->src6 : NULL;
+}
+
 struct encap_args {
 	const union xlb_addr *src;
 	const union xlb_addr *dst;

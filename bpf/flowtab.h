@@ -134,6 +134,14 @@ static __always_inline_ int entry_backend(const struct xlb_flow *f,
 	return 0;
 }
 
+/* A packet followed the entry at jiffies now. Written only when it
+ * changed: fewer dirtied cache lines. */
+static __always_inline_ void flow_touch(struct xlb_flow *f, __u64 now)
+{
+	if (f->last_seen != now)
+		f->last_seen = now;
+}
+
 enum track { TRACK_KEEP, TRACK_PICK, TRACK_ENDED };
 
 /* A confirmed entry meets a TCP segment: RST ends it (the segment still
@@ -217,10 +225,9 @@ static __always_inline_ int flow_lookup(struct xlb_pkt *p, struct pick *out,
 
 		if (t == TRACK_PICK)
 			return -1;
-		/* Write only when it changed: fewer dirtied cache lines. A
-		 * deleted entry's memory may already be another flow's. */
-		if (t == TRACK_KEEP && f->last_seen != now)
-			f->last_seen = now;
+		/* A deleted entry's memory may already be another flow's. */
+		if (t == TRACK_KEEP)
+			flow_touch(f, now);
 	}
 	count(XLB_C_FLOW_HIT);
 	return 0;

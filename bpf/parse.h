@@ -339,14 +339,35 @@ static __always_inline_ int parse_icmp_quote(struct xdp_md *ctx,
 	return PARSE_OK;
 }
 
+/* The ports (and TCP flags) of the TCP or UDP header (p->key.proto) at
+ * l4, l4_off bytes into the frame: it must fit the frame and the IP packet
+ * (l3_end), a TCP header with its options. PARSE_OK or PARSE_MALFORMED;
+ * the general parse and parse_fast alike. */
+static __always_inline_ int parse_ports(struct xlb_pkt *p, void *l4,
+					void *end, __u32 l4_off, __u32 l3_end)
+{
+	struct tcphdr *th = l4;
+	struct udphdr *uh = l4;
+
+	if (p->key.proto == IPPROTO_TCP) {
+		if ((void *)(th + 1) > end || l4_off + sizeof(*th) > l3_end ||
+		    th->doff < 5 || l4_off + th->doff * 4 > l3_end)
+			return PARSE_MALFORMED;
+		p->tcp_flags = ((__u8 *)th)[13];
+	} else if ((void *)(uh + 1) > end || l4_off + sizeof(*uh) > l3_end) {
+		return PARSE_MALFORMED;
+	}
+	p->key.sport = th->source;	/* the first two words of either */
+	p->key.dport = th->dest;
+	return PARSE_OK;
+}
+
 static __always_inline_ int parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 {
 	void *data = PKT(ctx), *end = PKT_END(ctx);
 	__u32 l3_end = p->l3_off + p->l3_len;
 	void *l4 = data + p->l4_off;
 	struct icmphdr *icmp = l4;
-	struct tcphdr *th = l4;
-	struct udphdr *uh = l4;
 
 	/* A later fragment has no L4 header: it takes its first fragment's
 	 * ports (frag.h). A first fragment is parsed as a whole packet. */
@@ -355,19 +376,8 @@ static __always_inline_ int parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 
 	switch (p->key.proto) {
 	case IPPROTO_TCP:
-		if ((void *)(th + 1) > end || p->l4_off + sizeof(*th) > l3_end ||
-		    th->doff < 5 || p->l4_off + th->doff * 4 > l3_end)
-			return PARSE_MALFORMED;
-		p->key.sport = th->source;
-		p->key.dport = th->dest;
-		p->tcp_flags = ((__u8 *)th)[13];
-		return PARSE_OK;
 	case IPPROTO_UDP:
-		if ((void *)(uh + 1) > end || p->l4_off + sizeof(*uh) > l3_end)
-			return PARSE_MALFORMED;
-		p->key.sport = uh->source;
-		p->key.dport = uh->dest;
-		return PARSE_OK;
+		return parse_ports(p, l4, end, p->l4_off, l3_end);
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		if ((p->key.proto == IPPROTO_ICMP) !=
@@ -385,28 +395,13 @@ static __always_inline_ int parse_l4(struct xdp_md *ctx, struct xlb_pkt *p)
 	}
 }
 
-/* The ports and flags of a TCP or UDP header at l4 (l4_off into the
- * frame), inside l3_len bytes of IP packet: 0, or -1 when it does not fit. */
-static __always_inline_ int fast_l4(struct xlb_pkt *p, void *l4, void *end,
-				    __u32 l4_off, __u32 l3_end)
+/* parse_fast's ports: TCP or UDP only. 0 or -1. */
+static __always_inline_ int fast_ports(struct xlb_pkt *p, void *l4, void *end,
+				       __u32 l3_end)
 {
-	struct tcphdr *th = l4;
-
-	if (p->key.proto == IPPROTO_TCP) {
-		if ((void *)(th + 1) > end || l4_off + sizeof(*th) > l3_end ||
-		    th->doff < 5 || l4_off + th->doff * 4 > l3_end)
-			return -1;
-		p->tcp_flags = ((__u8 *)th)[13];
-	} else if (p->key.proto == IPPROTO_UDP) {
-		if (l4 + sizeof(struct udphdr) > end ||
-		    l4_off + sizeof(struct udphdr) > l3_end)
-			return -1;
-	} else {
+	if (p->key.proto != IPPROTO_TCP && p->key.proto != IPPROTO_UDP)
 		return -1;
-	}
-	p->key.sport = th->source;	/* the first two words of either */
-	p->key.dport = th->dest;
-	return 0;
+	return parse_ports(p, l4, end, p->l4_off, l3_end) ? -1 : 0;
 }
 
 /* Most VIP traffic, in straight line: untagged Ethernet, IPv4 without
@@ -435,7 +430,7 @@ static __always_inline_ int parse_fast(struct xdp_md *ctx, struct xlb_pkt *p)
 		if (tot < sizeof(*ip) || (void *)ip + tot > end)
 			return -1;
 		ipv4_take(p, ip, tot, ETH_HLEN + sizeof(*ip));
-		return fast_l4(p, ip + 1, end, p->l4_off, ETH_HLEN + tot);
+		return fast_ports(p, ip + 1, end, ETH_HLEN + tot);
 	}
 	if (eth->h_proto != bpf_htons(ETH_P_IPV6) || (void *)(ip6 + 1) > end ||
 	    ip6->version != 6)
@@ -446,7 +441,7 @@ static __always_inline_ int parse_fast(struct xdp_md *ctx, struct xlb_pkt *p)
 	ipv6_take(p, ip6, tot);
 	p->l4_off = ETH_HLEN + sizeof(*ip6);
 	p->key.proto = ip6->nexthdr;
-	return fast_l4(p, ip6 + 1, end, p->l4_off, ETH_HLEN + tot);
+	return fast_ports(p, ip6 + 1, end, ETH_HLEN + tot);
 }
 
 static __always_inline_ int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p)

@@ -29,44 +29,26 @@ static __always_inline_ int verdict(__u32 counter, int action)
 	return action;
 }
 
-static __always_inline_ int outer_source(const struct xlb_config *cfg,
-					 __u8 family, union xlb_addr *src)
-{
-	if (family == XLB_AF_INET) {
-		if (!(cfg->flags & XLB_CFG_F_HAS_SRC4))
-			return -1;
-		src->v4 = cfg->src4;
-		return 0;
-	}
-	if (!(cfg->flags & XLB_CFG_F_HAS_SRC6))
-		return -1;
-	addr6_copy(src, cfg->src6);
-	return 0;
-}
-
 static __always_inline_ int forward(struct xdp_md *ctx, struct xlb_pkt *p,
 				    const struct xlb_config *cfg,
 				    const struct xlb_backend *be)
 {
-	union xlb_addr src, dst;
 	struct encap_args a;
 	__u32 overhead;
 
 	__u8 mode = be->mode;
 
-	__builtin_memset(&src, 0, sizeof(src));	/* "= {}": v4 only */
 	if (mode == XLB_MODE_L2)
 		return xmit_l2(ctx, cfg, p, be);
-	if (outer_source(cfg, be->family, &src))
+	a.src = outer_source(cfg, be->family);
+	if (!a.src)
 		return verdict(XLB_C_DROP_NO_ROUTE, XDP_DROP);
 
 	overhead = encap_overhead(be->family, mode);
 	if (p->l3_len + overhead > cfg->mtu)
 		return too_big(ctx, p, cfg, overhead);
 
-	__builtin_memcpy(&dst, &be->addr, sizeof(dst));
-	a.src = &src;
-	a.dst = &dst;
+	a.dst = &be->addr;
 	a.hash = (mode == XLB_MODE_GUE || be->family == XLB_AF_INET6) ?
 			 pkt_hash(p) : 0;
 	a.family = be->family;
@@ -74,7 +56,7 @@ static __always_inline_ int forward(struct xdp_md *ctx, struct xlb_pkt *p,
 	a.gue_port = cfg->gue_port;
 	if (encap(ctx, p, &a))
 		return verdict(XLB_C_DROP_ENCAP, XDP_DROP);
-	return xmit(ctx, cfg, a.family, &src, &dst);
+	return xmit(ctx, cfg, a.family, a.src, a.dst);
 }
 
 /* The general path: every packet the fast path (fast.h) did not finish,

@@ -206,6 +206,14 @@ lab_metric() {
 		"$LAB/$1.prom"
 }
 
+# lab_state [vip]: xlbctl -j list (or vip list) less what moves by itself:
+# counters, sweeps and their active counts, check latency and results,
+# forecasts. What a refused request must leave as it was.
+lab_state() {
+	xlbctl -j ${1:+"$1"} list | grep -vE \
+		'packets|bytes|new_flows|active|_per_s|latency|last_check|saturat|capacity|"drain":'
+}
+
 # lab_backends VIP: "addr health effective_weight transitions latency_ms
 # last_check" per backend of VIP, "-" for a member the reply lacks.
 lab_backends() {

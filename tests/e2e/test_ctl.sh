@@ -426,7 +426,7 @@ t_sighup_broken() {
 
 t_bad_input() {
 	local before after ok=1 out
-	before=$(cat "$LAB/state.yaml"; xlbctl -j vip list | grep -vE 'packets|bytes|new_flows|active_sweeps')
+	before=$(cat "$LAB/state.yaml"; lab_state vip)
 	check() {	# check EXPECTED_WORD ARGS...: must fail, one line, naming
 		local want=$1
 		shift
@@ -446,8 +446,8 @@ t_bad_input() {
 	check "exists" vip add "$VIP4:80/tcp"
 	check "frobnicate" frobnicate
 	check "ipx" vip add 198.18.1.2:80/tcp --encap ipx
-	after=$(cat "$LAB/state.yaml"; xlbctl -j vip list | grep -vE 'packets|bytes|new_flows|active_sweeps')
-	[ "$before" = "$after" ] || { echo "  state changed"; diff <(echo "$before") <(echo "$after"); ok=0; }
+	after=$(cat "$LAB/state.yaml"; lab_state vip)
+	[ "$before" = "$after" ] || { echo "  state changed:"; diff <(echo "$before") <(echo "$after") | sed "s/^/    /"; ok=0; }
 	[ $ok = 1 ] && pass "bad-input (10 cases: error, exit != 0, state unchanged)" ||
 		fail bad-input "see above"
 }

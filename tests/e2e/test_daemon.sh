@@ -72,7 +72,7 @@ started() {
 # What must not change: the VIPs as xlbctl lists them (less counters), the
 # state file, the pins, the program on eth0.
 snapshot() {
-	xlbctl -j list | grep -vE 'packets|bytes|new_flows|active_sweeps'
+	lab_state
 	cat "$LAB/state.yaml" 2>/dev/null
 	ls -R "$LAB/bpf" 2>/dev/null
 	ip -n "$P-lb" -d link show eth0 | grep -o 'prog/xdp id [0-9]*'

@@ -52,7 +52,7 @@ sys.stdout.write(data.decode("utf-8", "replace"))
 # VIPs and backends (less the counters), the daemon itself.
 snapshot() {
 	cat "$LAB/state.yaml"
-	xlbctl -j list | grep -vE 'packets|bytes|new_flows|latency|last_check|active_sweeps'
+	lab_state
 	cat "$LAB/xlbd.pid"
 }
 
