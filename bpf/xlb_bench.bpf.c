@@ -162,22 +162,42 @@ struct {
 	__type(value, union xlb_addr);
 } floor_backends SEC(".maps");
 
-/* After bpf_xdp_adjust_head(-hdr): the Ethernet header to the front, its
- * addresses swapped (the frame goes back the way it came). */
-static __always_inline_ void floor_l2(void *data, __u32 hdr)
+/* The backend address of flow k, or NULL. */
+static __always_inline_ const union xlb_addr *
+floor_backend(const struct xlb_flow_key *k)
 {
+	struct xlb_flow *f = bpf_map_lookup_elem(&floor_flows, k);
+
+	return f ? bpf_map_lookup_elem(&floor_backends, &f->backend) : NULL;
+}
+
+/* The frame grown by hdr bytes, its Ethernet header moved to the front
+ * with its addresses swapped (the frame goes back the way it came): where
+ * the outer header goes, or NULL. */
+static __always_inline_ void *floor_grow(struct xdp_md *ctx, __u32 hdr)
+{
+	void *data, *end;
 	__u8 mac[ETH_ALEN];
 
+	if (bpf_xdp_adjust_head(ctx, -(int)hdr))
+		return NULL;
+	data = PKT(ctx);
+	end = PKT_END(ctx);
+	if (data + hdr + ETH_HLEN > end ||
+	    data + ETH_HLEN + sizeof(struct ipv6hdr) > end)
+		return NULL;
 	eth_copy(data, data + hdr);
 	__builtin_memcpy(mac, data, ETH_ALEN);
 	mac_copy(data, data + ETH_ALEN);
 	mac_copy(data + ETH_ALEN, mac);
+	return data + ETH_HLEN;
 }
 
 /* The least a balancer does for an established IPv4 flow: parse, find
  * the flow, read its backend's address, encapsulate (IPIP), send back.
  * No VIP filter, counters, flow states, slot checks, VLANs or options: a
- * bound for scale, which no balancer with those reaches. */
+ * bound for scale, which no balancer with those reaches. The outer header
+ * is xlb's own (encap.h). */
 SEC("xdp")
 int floor_lb4(struct xdp_md *ctx)
 {
@@ -185,10 +205,9 @@ int floor_lb4(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1), *outer;
 	struct tcphdr *th = (void *)(ip + 1);
+	const union xlb_addr *be;
 	struct xlb_flow_key k = {};
-	union xlb_addr *be;
-	struct xlb_flow *f;
-	__u16 len;
+	__u32 len;
 
 	if ((void *)(th + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
 		return XDP_PASS;
@@ -198,31 +217,15 @@ int floor_lb4(struct xdp_md *ctx)
 	k.dport = th->dest;
 	k.proto = ip->protocol;
 	k.family = XLB_AF_INET;
-	f = bpf_map_lookup_elem(&floor_flows, &k);
-	if (!f)
-		return XDP_DROP;
-	be = bpf_map_lookup_elem(&floor_backends, &f->backend);
+	be = floor_backend(&k);
 	if (!be)
 		return XDP_DROP;
 	len = bpf_ntohs(ip->tot_len) + sizeof(*outer);
-	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*outer)))
+	outer = floor_grow(ctx, sizeof(*outer));
+	if (!outer)
 		return XDP_ABORTED;
-	data = PKT(ctx);
-	end = PKT_END(ctx);
-	outer = data + ETH_HLEN;
-	if ((void *)(outer + 1) > end)
-		return XDP_ABORTED;
-	floor_l2(data, sizeof(*outer));
-	*(__u8 *)outer = 0x45;
-	outer->tos = 0;
-	outer->tot_len = bpf_htons(len);
-	outer->id = 0;
-	outer->frag_off = 0;
-	outer->ttl = 64;
-	outer->protocol = IPPROTO_IPIP;
-	outer->saddr = bpf_htonl(0xc612000a);	/* 198.18.0.10 */
-	outer->daddr = be->v4;
-	ipv4_csum(outer);
+	write_outer4(outer, 0, 64, bpf_htonl(0xc612000a),	/* 198.18.0.10 */
+		     be->v4, len, IPPROTO_IPIP);
 	hits++;
 	return XDP_TX;
 }
@@ -235,10 +238,11 @@ int floor_lb6(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	struct ipv6hdr *ip6 = (void *)(eth + 1), *outer;
 	struct tcphdr *th = (void *)(ip6 + 1);
+	union xlb_addr src = { .v6 = { bpf_htonl(0x20010db8), 0, 0,
+				       bpf_htonl(0x10) } };	/* 2001:db8::10 */
+	const union xlb_addr *be;
 	struct xlb_flow_key k = {};
-	union xlb_addr *be;
-	struct xlb_flow *f;
-	__u16 plen;
+	__u32 len;
 
 	if ((void *)(th + 1) > end || eth->h_proto != bpf_htons(ETH_P_IPV6))
 		return XDP_PASS;
@@ -248,29 +252,14 @@ int floor_lb6(struct xdp_md *ctx)
 	k.dport = th->dest;
 	k.proto = ip6->nexthdr;
 	k.family = XLB_AF_INET6;
-	f = bpf_map_lookup_elem(&floor_flows, &k);
-	if (!f)
-		return XDP_DROP;
-	be = bpf_map_lookup_elem(&floor_backends, &f->backend);
+	be = floor_backend(&k);
 	if (!be)
 		return XDP_DROP;
-	plen = bpf_ntohs(ip6->payload_len) + sizeof(*outer);
-	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*outer)))
+	len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len) + sizeof(*outer);
+	outer = floor_grow(ctx, sizeof(*outer));
+	if (!outer)
 		return XDP_ABORTED;
-	data = PKT(ctx);
-	end = PKT_END(ctx);
-	outer = data + ETH_HLEN;
-	if ((void *)(outer + 1) > end)
-		return XDP_ABORTED;
-	floor_l2(data, sizeof(*outer));
-	((__be32 *)outer)[0] = bpf_htonl(6U << 28);
-	((__be32 *)outer)[1] = bpf_htonl(((__u32)plen << 16) |
-					 (IPPROTO_IPV6 << 8) | 64);
-	outer->saddr.in6_u.u6_addr32[0] = bpf_htonl(0x20010db8);
-	outer->saddr.in6_u.u6_addr32[1] = 0;
-	outer->saddr.in6_u.u6_addr32[2] = 0;
-	outer->saddr.in6_u.u6_addr32[3] = bpf_htonl(0x10);	/* 2001:db8::10 */
-	addr6_copy(&outer->daddr, be);
+	write_outer6(outer, 0, 64, 0, &src, be, len, IPPROTO_IPV6);
 	hits++;
 	return XDP_TX;
 }
