@@ -55,6 +55,7 @@ static __always_inline_ int fast_path(struct xdp_md *ctx, struct xlb_pkt *p,
 		return XDP_PASS;
 	}
 	cfg = get_config();
+	pre->cfg = cfg;
 	if (!cfg)
 		return FAST_NO;
 	f = bpf_map_lookup_elem(&XLB_MAP_FLOWS, &p->key);

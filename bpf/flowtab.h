@@ -175,11 +175,12 @@ static __always_inline_ enum track tcp_track(struct xlb_pkt *p,
 	return TRACK_KEEP;
 }
 
-/* The flow table's answer for a packet, when the fast path (fast.h) asked
- * it already: a second lookup would cost every packet it hands on. */
+/* What the fast path (fast.h) found before it handed a packet on, so that
+ * the general path does none of it again. */
 struct flow_pre {
 	struct xlb_flow *f;
-	__u8 done;		/* f is the answer (NULL: none) */
+	struct xlb_config *cfg;	/* the node's settings, once read */
+	__u8 done;		/* f is the flow table's answer (NULL: none) */
 	__u8 parsed;		/* the packet was parsed (parse_fast) */
 };
 

@@ -60,8 +60,8 @@ static __always_inline_ int forward(struct xdp_md *ctx, struct xlb_pkt *p,
 }
 
 /* The general path: every packet the fast path (fast.h) did not finish,
- * with what it found: pre->parsed, p is parsed and a VIP's address maybe;
- * pre->done, pre->f is the flow table's answer. */
+ * with what it found (struct flow_pre): the parse, the node's settings,
+ * the flow table's answer. */
 static __always_inline_ int balance_general(struct xdp_md *ctx,
 					    struct xlb_pkt *p,
 					    const struct flow_pre *pre,
@@ -82,7 +82,7 @@ static __always_inline_ int balance_general(struct xdp_md *ctx,
 		if (!vip_addr_maybe(&p->key.dst))
 			return verdict(XLB_C_PASS_NOT_VIP, XDP_PASS);
 	}
-	cfg = get_config();
+	cfg = pre->cfg ? pre->cfg : get_config();
 	if (!cfg)
 		return verdict(XLB_C_PASS_NOT_VIP, XDP_PASS);
 
